@@ -1,0 +1,14 @@
+# One image for every service, the gateway and (later) the upload workers; the command picks the role.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+COPY requirements.lock .
+RUN pip install --no-cache-dir -r requirements.lock
+COPY shared ./shared
+COPY services ./services
+COPY gateway ./gateway
+COPY deploy/seed_demo.py ./deploy/seed_demo.py
+RUN useradd --system --uid 10001 licheng
+USER licheng
+ENV PYTHONPATH=/app
+CMD ["python", "-m", "services.run", "--list"]

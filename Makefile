@@ -1,0 +1,45 @@
+# 歷程 Licheng. `make help` lists the targets; CI runs `make test` (through .ci/run).
+SHELL := /bin/bash
+VENV := var/venv
+PY := $(VENV)/bin/python
+
+.DEFAULT_GOAL := help
+.PHONY: help install up down status test lint unit bench seed compose-check clean-var
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock
+	@deploy/native/python-env.sh
+	@touch $@
+
+install: $(VENV)/.installed ## Install what is missing (Python env, Debian packages, Go-built servers)
+	@deploy/native/infra.sh install
+
+up: install ## Start everything, seed a demo district, print the URL and logins (Ctrl-C stops)
+	@deploy/native/secrets.sh
+	@deploy/native/infra.sh up
+	@deploy/native/app.sh run
+
+down: ## Stop everything that `make up` or `make test` started (data is kept)
+	@deploy/native/app.sh stop || true
+	@deploy/native/infra.sh down
+
+status: ## Show what is running
+	@deploy/native/infra.sh status
+	@deploy/native/app.sh status
+
+test: install ## Install, start the servers (or reuse running ones), lint, run the whole suite
+	@tests/run.sh
+
+lint: $(VENV)/.installed ## ruff
+	@$(VENV)/bin/ruff check .
+
+unit: $(VENV)/.installed ## Only the tests that need no server
+	@$(PY) -m pytest tests -m "not system"
+
+compose-check: ## Validate docker-compose.yml (docker compose config, or a YAML check)
+	@deploy/compose-check.sh
+
+clean-var: down ## Remove all local data and builds under var/ (asks nothing: careful)
+	rm -rf var

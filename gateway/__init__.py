@@ -1,0 +1,1 @@
+"""The HTTP gateway: authenticates, authorises by unit role, scopes to the school, calls services."""

@@ -1,0 +1,116 @@
+"""The registrar's accounts: one by one, bulk import (CSV/XLSX), reset, disable, audit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from gateway.endpoints import endpoint
+from gateway.services import rpc
+from gateway.uploads import uploaded_table
+from services.identity.schemas import Account, AccountCreated, AuditEntry, CreateAccount, ImportReport, PasswordReset, UpdateAccount
+from shared.permissions import Permission
+
+bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
+
+
+@endpoint(
+    bp,
+    "/accounts",
+    "POST",
+    summary="開設帳號 / open an account",
+    permission=Permission.SCHOOL_ACCOUNTS_CREATE,
+    body=CreateAccount,
+    response=AccountCreated,
+    status=201,
+)
+def create_account():
+    with rpc() as services:
+        return jsonify(services.identity.create_account(g.body.model_dump(mode="json"))), 201
+
+
+@endpoint(
+    bp,
+    "/accounts/import",
+    "POST",
+    summary="批次匯入帳號（CSV/XLSX）/ import accounts",
+    multipart=True,
+    permission=Permission.SCHOOL_ACCOUNTS_IMPORT,
+    response=ImportReport,
+)
+def import_accounts():
+    rows = uploaded_table()
+    with rpc() as services:
+        report = services.identity.import_accounts(rows)
+    return jsonify(report), (200 if not report["errors"] else 422)
+
+
+@endpoint(
+    bp,
+    "/accounts",
+    "GET",
+    summary="帳號列表 / list accounts",
+    permission=Permission.SCHOOL_ACCOUNTS_READ,
+    response=list[Account],
+    query={"role": "unit role", "class_code": "班級", "page": "page", "per_page": "page size"},
+)
+def list_accounts():
+    args = request.args
+    page = args.get("page", "1")
+    per_page = args.get("per_page", "50")
+    with rpc() as services:
+        return jsonify(
+            services.identity.list_accounts(
+                args.get("role") or None,
+                args.get("class_code") or None,
+                int(page) if page.isdigit() else 1,
+                int(per_page) if per_page.isdigit() else 50,
+            )
+        )
+
+
+@endpoint(bp, "/accounts/<account_id>", "GET", summary="帳號 / one account", permission=Permission.SCHOOL_ACCOUNTS_READ, response=Account)
+def get_account(account_id: str):
+    with rpc() as services:
+        return jsonify(services.identity.get_account(account_id))
+
+
+@endpoint(
+    bp,
+    "/accounts/<account_id>",
+    "PATCH",
+    summary="修改帳號（角色、停用）/ update an account",
+    permission=Permission.SCHOOL_ACCOUNTS_UPDATE,
+    body=UpdateAccount,
+    response=Account,
+)
+def update_account(account_id: str):
+    with rpc() as services:
+        return jsonify(services.identity.update_account(account_id, g.body.model_dump(mode="json", exclude_unset=True)))
+
+
+@endpoint(
+    bp,
+    "/accounts/<account_id>/reset-password",
+    "POST",
+    summary="重設密碼 / reset a password",
+    permission=Permission.SCHOOL_ACCOUNTS_UPDATE,
+    response=PasswordReset,
+)
+def reset_password(account_id: str):
+    with rpc() as services:
+        return jsonify(services.identity.reset_password(account_id))
+
+
+@endpoint(
+    bp,
+    "/audit",
+    "GET",
+    summary="稽核紀錄 / audit trail",
+    permission=Permission.SCHOOL_AUDIT_READ,
+    response=list[AuditEntry],
+    query={"limit": "at most 500"},
+)
+def list_audit():
+    limit = request.args.get("limit", "100")
+    with rpc() as services:
+        return jsonify(services.identity.list_audit(int(limit) if limit.isdigit() else 100))

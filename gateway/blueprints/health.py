@@ -1,0 +1,33 @@
+"""Probes: /healthz (the process is up) and /readyz (every service answers its health RPC)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from gateway.services import rpc
+from shared.errors import LichengError
+
+bp = Blueprint("health", __name__)
+
+# Services that exist in this build; each answers `health()` after pinging its own stores.
+SERVICES: tuple[str, ...] = ("identity",)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"ok": True})
+
+
+@bp.get("/readyz")
+def readyz():
+    results: dict[str, dict] = {}
+    for name in SERVICES:
+        try:
+            with rpc() as services:
+                results[name] = getattr(services, name).health()
+        except LichengError as exc:
+            results[name] = {"ok": False, "error": exc.detail_en or exc.code}
+        except Exception as exc:  # a readiness probe reports, it never fails with a 500
+            results[name] = {"ok": False, "error": type(exc).__name__}
+    ready = all(r.get("ok") for r in results.values())
+    return jsonify({"ok": ready, "services": results}), (200 if ready else 503)

@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 document, generated from the endpoint registry and its pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from gateway.endpoints import REGISTRY, EndpointSpec
+
+_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string", "description": "zh-TW"},
+        "title_en": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "detail_en": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "message_en": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
+    adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
+    schema = adapter.json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components[name] = definition
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        components[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+    return schema
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": spec.summary, "tags": spec.tags, "operationId": f"{spec.blueprint}_{spec.method.lower()}_{spec.rule}"}
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _PARAM.findall(spec.rule)]
+    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}} for n, d in spec.query.items()]
+    if params:
+        op["parameters"] = params
+    if spec.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(spec.body, components)}}}
+    elif spec.multipart:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}
+                }
+            },
+        }
+    ok: dict[str, Any] = {"description": "OK"}
+    if spec.response is not None:
+        ok["content"] = {"application/json": {"schema": _schema(spec.response, components)}}
+    responses: dict[str, Any] = {str(spec.status): ok, "400": _problem("bad request"), "422": _problem("validation failed")}
+    if spec.permission is not None:
+        responses.update({"401": _problem("not logged in"), "403": _problem("role not allowed"), "404": _problem("not found")})
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+        op["x-permission"] = spec.permission.value
+    op["responses"] = responses
+    return op
+
+
+def build_openapi() -> dict[str, Any]:
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    paths: dict[str, Any] = {}
+    for spec in REGISTRY:
+        path = _PARAM.sub(r"{\1}", spec.rule)
+        paths.setdefault(path, {})[spec.method.lower()] = _operation(spec, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "歷程 Licheng API", "version": "1.0.0", "description": "學生學習歷程檔案平臺 / learning-portfolio platform"},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "licheng_session"},
+            },
+        },
+    }

@@ -1,0 +1,1 @@
+"""The Nameko services: identity, records, evidence, certification, national_upload."""

@@ -1,0 +1,1 @@
+"""Identity: tenants (district, schools), accounts with unit roles, login and tokens."""

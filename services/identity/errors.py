@@ -1,0 +1,51 @@
+"""Identity's errors; each maps to HTTP through its base class (shared/errors.py)."""
+
+from shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
+
+
+class SchoolExists(Conflict):
+    code = "school_exists"
+    title = "學校代碼已存在"
+    title_en = "School code already exists"
+
+
+class SchoolNotFound(NotFound):
+    code = "school_not_found"
+    title = "找不到此學校"
+    title_en = "School not found"
+
+
+class AccountExists(Conflict):
+    code = "account_exists"
+    title = "帳號已存在"
+    title_en = "Account already exists"
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+    title = "找不到此帳號"
+    title_en = "Account not found"
+
+
+class LoginFailed(Unauthenticated):
+    code = "login_failed"
+    title = "學校代碼、帳號或密碼錯誤"
+    title_en = "Wrong school code, username or password"
+
+
+class AccountLocked(TooManyRequests):
+    code = "account_locked"
+    title = "登入失敗次數過多，帳號暫時鎖定"
+    title_en = "Too many failed logins; the account is locked for a while"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    title = "此帳號已停用"
+    title_en = "This account is disabled"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+    title = "目前密碼不正確"
+    title_en = "The current password is wrong"

@@ -1,0 +1,128 @@
+"""Identity's request and response models, shared with the gateway (validation and OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+
+from shared.roles import Role
+from shared.validation import StrictModel, Text
+
+SchoolCode = Annotated[str, Field(pattern=r"^[0-9A-Z]{6}$", description="6-character 學校代碼")]
+Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+DisplayName = Annotated[Text, Field(min_length=1, max_length=50)]
+ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
+
+
+class CreateSchool(StrictModel):
+    code: SchoolCode
+    name: Annotated[Text, Field(min_length=2, max_length=60)]
+
+
+class School(BaseModel):
+    code: str
+    name: str
+    created_at: datetime
+
+
+class CreateAccount(StrictModel):
+    username: Username
+    display_name: DisplayName
+    roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+    password: Password | None = None
+    class_code: ClassCode | None = None
+    student_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @field_validator("roles")
+    @classmethod
+    def _school_roles_only(cls, roles: list[Role]) -> list[Role]:
+        if Role.DISTRICT_ADMIN in roles:
+            raise ValueError("學校帳號不可具縣市管理者角色|a school account cannot be district admin")
+        return sorted(set(roles))
+
+
+class CreateSchoolAdmin(StrictModel):
+    username: Username
+    display_name: DisplayName
+    password: Password | None = None
+
+
+class UpdateAccount(StrictModel):
+    display_name: DisplayName | None = None
+    roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))] | None = None
+    class_code: ClassCode | None = None
+    disabled: bool | None = None
+
+    @field_validator("roles")
+    @classmethod
+    def _school_roles_only(cls, roles: list[Role] | None) -> list[Role] | None:
+        if roles and Role.DISTRICT_ADMIN in roles:
+            raise ValueError("學校帳號不可具縣市管理者角色|a school account cannot be district admin")
+        return sorted(set(roles)) if roles else roles
+
+
+class Account(BaseModel):
+    id: str
+    school_id: str | None
+    username: str
+    display_name: str
+    roles: list[Role]
+    class_code: str | None = None
+    student_id: str | None = None
+    disabled: bool = False
+    must_change_password: bool = False
+    created_at: datetime
+
+
+class AccountCreated(BaseModel):
+    account: Account
+    initial_password: str | None = Field(None, description="shown once when the server generated it")
+
+
+class Login(StrictModel):
+    school_code: Annotated[str, Field(max_length=16)] = Field("", description="學校代碼; empty for the district admin")
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class LoginResult(BaseModel):
+    token: str
+    expires_at: datetime
+    account: Account
+
+
+class ChangePassword(StrictModel):
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
+    new_password: Password
+
+
+class PasswordReset(BaseModel):
+    account_id: str
+    temporary_password: str
+
+
+class ImportRowError(BaseModel):
+    row: int
+    field: str
+    code: str
+    message: str
+    message_en: str
+
+
+class ImportReport(BaseModel):
+    imported: int
+    rows: int
+    errors: list[ImportRowError]
+    initial_passwords: dict[str, str] = Field(default_factory=dict)
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    actor_name: str
+    action: str
+    target: str
+    note: str = ""

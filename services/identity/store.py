@@ -1,0 +1,109 @@
+"""Identity's MongoDB repository. Every query names its school (district accounts live under `_district`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from services.identity.errors import AccountExists, SchoolExists
+from shared.audit import DISTRICT, AuditTrail
+from shared.tenancy import SchoolCollection
+
+
+class IdentityStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.schools = SchoolCollection(db["schools"])  # school_id is the school's own code
+        self.accounts = SchoolCollection(db["accounts"])
+        self.throttle = SchoolCollection(db["login_throttle"])
+        self.audit = AuditTrail(SchoolCollection(db["audit"]))
+
+    def ensure_indexes(self) -> None:
+        self.schools.create_index([], unique=True, name="school_unique")
+        self.accounts.create_index([("username_key", 1)], unique=True)
+        self.accounts.create_index([("student_id", 1)])
+        self.throttle.create_index([("username_key", 1)], unique=True)
+        self.audit.ensure_indexes()
+
+    def ping(self) -> None:
+        self.db.command("ping")
+
+    # schools
+    def insert_school(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.schools.insert_one(doc["code"], doc)
+        except DuplicateKeyError:
+            raise SchoolExists(f"學校代碼 {doc['code']} 已存在", f"school {doc['code']} exists") from None
+
+    def get_school(self, code: str) -> dict[str, Any] | None:
+        return self.schools.find_one(code)
+
+    def list_schools(self) -> list[dict[str, Any]]:
+        # The tenant registry itself is the one district-wide listing (district admin only).
+        return list(self.schools.raw.find({}).sort("code", 1))
+
+    # accounts
+    def insert_account(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.accounts.insert_one(doc["school_id"], doc)
+        except DuplicateKeyError:
+            raise AccountExists(f"帳號 {doc['username']} 已存在", f"account {doc['username']} exists") from None
+
+    def insert_accounts(self, school_id: str, docs: list[dict[str, Any]], batch: str) -> None:
+        """All or nothing: on any failure the rows of this batch already written are removed."""
+        tagged = [{**d, "import_batch": batch} for d in docs]
+        try:
+            self.accounts.insert_many(school_id, tagged)
+        except Exception:
+            self.accounts.delete_many(school_id, {"import_batch": batch})
+            raise
+
+    def find_account(self, school_id: str, account_id: str) -> dict[str, Any] | None:
+        return self.accounts.find_one(school_id, {"_id": account_id})
+
+    def find_by_username(self, school_id: str, username: str) -> dict[str, Any] | None:
+        return self.accounts.find_one(school_id, {"username_key": username.lower()})
+
+    def usernames(self, school_id: str) -> set[str]:
+        return {d["username_key"] for d in self.accounts.find(school_id, projection={"username_key": 1})}
+
+    def list_accounts(self, school_id: str, *, role: str | None, class_code: str | None, skip: int, limit: int) -> list[dict[str, Any]]:
+        filter_: dict[str, Any] = {}
+        if role:
+            filter_["roles"] = role
+        if class_code:
+            filter_["class_code"] = class_code
+        return self.accounts.find(school_id, filter_, sort=[("username_key", 1)], skip=skip, limit=limit)
+
+    def count_accounts(self, school_id: str) -> int:
+        return self.accounts.count(school_id)
+
+    def update_account(self, school_id: str, account_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        return self.accounts.find_one_and_update(school_id, {"_id": account_id}, {"$set": changes})
+
+    # login throttle
+    def throttle_state(self, school_id: str, username: str) -> dict[str, Any] | None:
+        return self.throttle.find_one(school_id, {"username_key": username.lower()})
+
+    def count_failure(self, school_id: str, username: str, now: datetime) -> int:
+        """Atomically count one more failed login; returns the consecutive failures so far."""
+        update = {"$inc": {"failures": 1}, "$set": {"last_failure": now}}
+        filter_ = {"username_key": username.lower()}
+        try:
+            state = self.throttle.find_one_and_update(school_id, filter_, update, upsert=True)
+        except DuplicateKeyError:  # two first failures raced on the upsert
+            state = self.throttle.find_one_and_update(school_id, filter_, update)
+        return int(state["failures"]) if state else 1
+
+    def lock(self, school_id: str, username: str, until: datetime) -> None:
+        self.throttle.update_one(school_id, {"username_key": username.lower()}, {"$set": {"locked_until": until, "failures": 0}})
+
+    def clear_throttle(self, school_id: str, username: str) -> None:
+        self.throttle.update_one(school_id, {"username_key": username.lower()}, {"$set": {"failures": 0, "locked_until": None}})
+
+    @staticmethod
+    def district() -> str:
+        return DISTRICT

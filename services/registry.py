@@ -1,0 +1,19 @@
+"""The services of this build. Importing this module patches nothing (unlike services.run)."""
+
+import importlib
+
+# name -> "module:Class"
+SERVICES: dict[str, str] = {
+    "identity": "services.identity.service:IdentityService",
+}
+
+
+def import_error_modules() -> None:
+    """Load every service's errors so Nameko re-raises them as their own classes in this process.
+
+    Nameko's remote-error registry is keyed by module path; an error class that was never imported
+    here would arrive as a bare RemoteError (and become a 500) instead of its 4xx.
+    """
+    for target in SERVICES.values():
+        package = target.split(":")[0].rsplit(".", 1)[0]
+        importlib.import_module(f"{package}.errors")

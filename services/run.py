@@ -1,0 +1,55 @@
+"""Run one service: `python -m services.run identity`.
+
+Config comes only from the environment (shared.config). eventlet is patched here, at the edge,
+before anything else is imported; SIGTERM stops the container gracefully (running workers finish).
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from services.registry import SERVICES  # noqa: E402
+from shared.config import load_settings  # noqa: E402
+from shared.logs import configure_logging, log_event  # noqa: E402
+
+
+def load_service(name: str) -> type:
+    module_name, _, class_name = SERVICES[name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--list"]:
+        print(" ".join(SERVICES))
+        return 0
+    if len(argv) != 1 or argv[0] not in SERVICES:
+        print(f"usage: python -m services.run {{{'|'.join(SERVICES)}}}", file=sys.stderr)
+        return 2
+    configure_logging()
+    settings = load_settings()
+    settings.require_secrets()
+    runner = ServiceRunner(settings.nameko_config())
+    runner.add_service(load_service(argv[0]))
+
+    def _stop(signum, frame):
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.start()
+    log_event(logging.getLogger("licheng.run"), "service started", service=argv[0])
+    runner.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

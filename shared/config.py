@@ -1,0 +1,69 @@
+"""Configuration, read only from the environment (DESIGN.md section 9).
+
+Every process builds one `Settings` at start-up. Defaults suit a native local run on loopback; `make up`
+writes generated secrets to `var/secrets.env` and the servers' addresses come from
+`deploy/native/infra.sh env`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str = field(default_factory=lambda: _env("LICHENG_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    mongo_uri: str = field(default_factory=lambda: _env("LICHENG_MONGO_URI", "mongodb://127.0.0.1:27017/"))
+    # Each service owns the database f"{db_prefix}_{service}"; tests use a unique prefix per session.
+    db_prefix: str = field(default_factory=lambda: _env("LICHENG_DB_PREFIX", "licheng"))
+    s3_endpoint: str = field(default_factory=lambda: _env("LICHENG_S3_ENDPOINT", "127.0.0.1:8333"))
+    s3_access_key: str = field(default_factory=lambda: _env("LICHENG_S3_ACCESS_KEY", ""))
+    s3_secret_key: str = field(default_factory=lambda: _env("LICHENG_S3_SECRET_KEY", ""))
+    s3_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_S3_SECURE", False))
+    bucket_prefix: str = field(default_factory=lambda: _env("LICHENG_BUCKET_PREFIX", "licheng"))
+    jwt_secret: str = field(default_factory=lambda: _env("LICHENG_JWT_SECRET", ""))
+    jwt_audience: str = field(default_factory=lambda: _env("LICHENG_JWT_AUDIENCE", "licheng"))
+    jwt_ttl_seconds: int = field(default_factory=lambda: _env_int("LICHENG_JWT_TTL_SECONDS", 8 * 3600))
+    field_key: str = field(default_factory=lambda: _env("LICHENG_FIELD_KEY", ""))
+    rpc_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RPC_TIMEOUT_SECONDS", 30))
+    rpc_pool_size: int = field(default_factory=lambda: _env_int("LICHENG_RPC_POOL_SIZE", 8))
+    max_body_bytes: int = field(default_factory=lambda: _env_int("LICHENG_MAX_BODY_BYTES", 12 * 1024 * 1024))
+    login_max_failures: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_MAX_FAILURES", 5))
+    login_lock_seconds: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_LOCK_SECONDS", 900))
+    national_url: str = field(default_factory=lambda: _env("LICHENG_NATIONAL_URL", "http://127.0.0.1:8090"))
+    cookie_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_COOKIE_SECURE", False))
+
+    def database_name(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def nameko_config(self) -> dict:
+        """The config dict Nameko containers and standalone proxies take."""
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "serializer": "json",
+            # Nameko's own RPC reply timeout; the gateway pool also passes its own timeout.
+            "max_workers": _env_int("LICHENG_MAX_WORKERS", 10),
+        }
+
+    def require_secrets(self) -> None:
+        """Fail at start-up, not at the first request, when a secret is missing."""
+        missing = [n for n, v in (("LICHENG_JWT_SECRET", self.jwt_secret), ("LICHENG_FIELD_KEY", self.field_key)) if not v]
+        if missing:
+            raise RuntimeError(f"missing secrets in the environment: {', '.join(missing)}")
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,137 @@
+"""Domain errors, raised once in domain terms and turned into problem+json in one place.
+
+Every `LichengError` subclass registers itself with Nameko's remote-error registry, so an error
+raised in a service is re-raised as the same class in the gateway (its args must stay JSON-safe:
+detail, detail_en, field errors). `to_problem()` is the single mapping to the HTTP body.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from nameko.exceptions import deserialize_to_instance
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def field_error(field: str, message: str, message_en: str, code: str = "invalid") -> dict[str, str]:
+    """One entry of a problem's `errors` list (a form field, or a row/column of an import)."""
+    return {"field": field, "code": code, "message": message, "message_en": message_en}
+
+
+class LichengError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "請求有誤"
+    title_en: ClassVar[str] = "Bad request"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        deserialize_to_instance(cls)
+
+    def __init__(self, detail: str = "", detail_en: str = "", errors: list[dict] | None = None) -> None:
+        super().__init__(detail, detail_en, errors or [])
+        self.detail = detail
+        self.detail_en = detail_en
+        self.errors = errors or []
+
+    def __str__(self) -> str:
+        return self.detail_en or self.detail or self.title_en
+
+    def to_problem(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"https://licheng.invalid/problems/{self.code}",
+            "title": self.title,
+            "title_en": self.title_en,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail or self.title,
+            "detail_en": self.detail_en or self.title_en,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+deserialize_to_instance(LichengError)
+
+
+class BadRequest(LichengError):
+    pass
+
+
+class ValidationFailed(LichengError):
+    status = 422
+    code = "validation_failed"
+    title = "資料驗證失敗"
+    title_en = "Validation failed"
+
+
+class Unauthenticated(LichengError):
+    status = 401
+    code = "unauthenticated"
+    title = "請先登入"
+    title_en = "Authentication required"
+
+
+class Forbidden(LichengError):
+    status = 403
+    code = "forbidden"
+    title = "沒有權限"
+    title_en = "Forbidden"
+
+
+class NotFound(LichengError):
+    status = 404
+    code = "not_found"
+    title = "找不到資料"
+    title_en = "Not found"
+
+
+class MethodNotAllowed(LichengError):
+    status = 405
+    code = "method_not_allowed"
+    title = "不支援此操作方法"
+    title_en = "Method not allowed"
+
+
+class Conflict(LichengError):
+    status = 409
+    code = "conflict"
+    title = "資料衝突"
+    title_en = "Conflict"
+
+
+class PayloadTooLarge(LichengError):
+    status = 413
+    code = "payload_too_large"
+    title = "資料過大"
+    title_en = "Payload too large"
+
+
+class UnsupportedMediaType(LichengError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "不支援的資料格式"
+    title_en = "Unsupported media type"
+
+
+class TooManyRequests(LichengError):
+    status = 429
+    code = "too_many_requests"
+    title = "嘗試次數過多，請稍後再試"
+    title_en = "Too many requests"
+
+
+class ServiceUnavailable(LichengError):
+    status = 503
+    code = "service_unavailable"
+    title = "服務暫時無法使用"
+    title_en = "Service unavailable"
+
+
+class InternalError(LichengError):
+    status = 500
+    code = "internal_error"
+    title = "系統發生錯誤"
+    title_en = "Internal error"

@@ -1,0 +1,59 @@
+"""MongoDB access: one client per process, one database per service (DESIGN.md section 3).
+
+Our code stays inside FerretDB's subset (DESIGN.md section 4); tests/test_mongo_subset.py guards it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from nameko.extensions import DependencyProvider
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from shared.config import Settings, load_settings
+
+S = TypeVar("S")
+
+
+def make_client(settings: Settings) -> MongoClient:
+    return MongoClient(
+        settings.mongo_uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        connectTimeoutMS=5000,
+        appname="licheng",
+    )
+
+
+class StoreProvider(DependencyProvider, Generic[S]):
+    """Gives each worker the service's store, built once per container on the service's database.
+
+    `factory(db)` builds the store; its `ensure_indexes()` runs at container start.
+    """
+
+    def __init__(self, service_name: str, factory: Callable[[Database], S]) -> None:
+        self.service_name = service_name
+        self.factory = factory
+        self.client: MongoClient | None = None
+        self.store: S | None = None
+
+    def setup(self) -> None:
+        settings = load_settings()
+        self.client = make_client(settings)
+        self.store = self.factory(self.client[settings.database_name(self.service_name)])
+        ensure = getattr(self.store, "ensure_indexes", None)
+        if ensure:
+            ensure()
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> S:
+        assert self.store is not None
+        return self.store

@@ -1,0 +1,70 @@
+"""The permission table: `scope:resource:action` granted to unit roles.
+
+This table is the only place that says which role may do what. The gateway checks it before any RPC;
+services re-check the narrower scopes that only they can judge (own class, own courses, assigned
+students). Scopes: `district` (above schools), `school` (the caller's school), `self` (the caller).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.caller import Caller
+from shared.errors import Forbidden, Unauthenticated
+from shared.roles import SCHOOL_ROLES, Role
+
+
+class Permission(StrEnum):
+    DISTRICT_SCHOOLS_CREATE = "district:schools:create"
+    DISTRICT_SCHOOLS_READ = "district:schools:read"
+    DISTRICT_SCHOOL_ADMINS_CREATE = "district:school_admins:create"
+    SCHOOL_ACCOUNTS_CREATE = "school:accounts:create"
+    SCHOOL_ACCOUNTS_IMPORT = "school:accounts:import"
+    SCHOOL_ACCOUNTS_READ = "school:accounts:read"
+    SCHOOL_ACCOUNTS_UPDATE = "school:accounts:update"
+    SCHOOL_AUDIT_READ = "school:audit:read"
+    SELF_ACCOUNT_READ = "self:account:read"
+    SELF_PASSWORD_UPDATE = "self:password:update"
+
+
+_EVERYONE = frozenset(Role)
+
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.DISTRICT_SCHOOLS_CREATE: frozenset({Role.DISTRICT_ADMIN}),
+    Permission.DISTRICT_SCHOOLS_READ: frozenset({Role.DISTRICT_ADMIN}),
+    Permission.DISTRICT_SCHOOL_ADMINS_CREATE: frozenset({Role.DISTRICT_ADMIN}),
+    Permission.SCHOOL_ACCOUNTS_CREATE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ACCOUNTS_IMPORT: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ACCOUNTS_READ: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ACCOUNTS_UPDATE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_AUDIT_READ: frozenset({Role.REGISTRAR}),
+    Permission.SELF_ACCOUNT_READ: _EVERYONE,
+    Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
+}
+
+
+def is_allowed(roles: frozenset[Role] | set[Role], permission: Permission) -> bool:
+    return bool(GRANTS[permission] & set(roles))
+
+
+def scope_of(permission: Permission) -> str:
+    return permission.value.split(":", 1)[0]
+
+
+def check_table_complete() -> None:
+    """Every permission has a grant, and school scopes are granted only to school roles."""
+    for permission in Permission:
+        roles = GRANTS.get(permission)
+        if not roles:
+            raise AssertionError(f"{permission} has no grant")
+        if scope_of(permission) == "school" and not roles <= SCHOOL_ROLES:
+            raise AssertionError(f"{permission} is a school scope granted to a district role")
+
+
+def require(caller: Caller | None, permission: Permission) -> Caller:
+    """The service-side re-check of the same table the gateway used."""
+    if caller is None:
+        raise Unauthenticated("請先登入", "authentication required")
+    if not is_allowed(caller.roles, permission):
+        raise Forbidden("您的角色不能執行此操作", f"your roles may not {permission.value}")
+    return caller

@@ -1,0 +1,64 @@
+"""What every Nameko service shares: the caller from context_data, structured logs, a health RPC."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
+from shared.caller import Caller
+from shared.config import Settings, load_settings
+from shared.errors import LichengError, Unauthenticated
+from shared.logs import log_event
+
+
+class CallerProvider(DependencyProvider):
+    """The authenticated caller the gateway put into context_data (None for anonymous calls)."""
+
+    def get_dependency(self, worker_ctx) -> Caller | None:
+        return Caller.from_context(worker_ctx.data)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        # One structured line per RPC, carrying the gateway's request id.
+        error = exc_info[1] if exc_info else None
+        log_event(
+            logging.getLogger(f"licheng.{worker_ctx.service_name}"),
+            "rpc",
+            service=worker_ctx.service_name,
+            method=worker_ctx.entrypoint.method_name,
+            request_id=worker_ctx.data.get("request_id", ""),
+            user=worker_ctx.data.get("user_id", ""),
+            error=type(error).__name__ if error else None,
+            expected=isinstance(error, LichengError) if error else None,
+        )
+
+
+def require_caller(caller: Caller | None) -> Caller:
+    if caller is None:
+        raise Unauthenticated("請先登入", "authentication required")
+    return caller
+
+
+class HealthMixin:
+    """`health()` answers when the service runs and its database answers a ping."""
+
+    name: str
+    store: object
+
+    @rpc
+    def health(self) -> dict:
+        started = time.perf_counter()
+        self.store.ping()  # type: ignore[attr-defined]
+        return {"service": self.name, "ok": True, "db_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+class SettingsProvider(DependencyProvider):
+    """The process's Settings, read from the environment once per container."""
+
+    def setup(self) -> None:
+        self.settings = load_settings()
+
+    def get_dependency(self, worker_ctx) -> Settings:
+        return self.settings

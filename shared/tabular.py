@@ -1,0 +1,84 @@
+"""Reading uploaded tables (CSV or XLSX) into rows of text, for every bulk import.
+
+A file that cannot be read at all raises `ValidationFailed` before any row is looked at, so a
+malformed file never leads to a partial import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from openpyxl import load_workbook
+
+from shared.errors import PayloadTooLarge, ValidationFailed, field_error
+
+MAX_ROWS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def _clean(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _rows_to_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
+    rows = [r for r in rows if any(cell for cell in r)]
+    if not rows:
+        raise ValidationFailed("檔案沒有任何資料列", "the file has no rows")
+    header = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    if not any(header) or len(set(h for h in header if h)) != len([h for h in header if h]):
+        raise ValidationFailed("第一列須為不重複的欄位名稱", "the first row must hold distinct column names")
+    if len(rows) - 1 > MAX_ROWS:
+        raise PayloadTooLarge(f"一次最多匯入 {MAX_ROWS} 列", f"at most {MAX_ROWS} rows per import")
+    return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h} for row in rows[1:]]
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    for encoding in ("utf-8-sig", "cp950"):  # Excel in Taiwan often saves CSV as Big5 (cp950)
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationFailed("CSV 檔案編碼無法辨識（請用 UTF-8）", "the CSV file is not UTF-8 or Big5")
+    if "\x00" in text:
+        raise ValidationFailed("CSV 檔案內容不正確", "the CSV file holds binary data")
+    try:
+        rows = [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), strict=True)]
+    except csv.Error as exc:
+        raise ValidationFailed("CSV 檔案格式不正確", f"malformed CSV: {exc}") from None
+    return _rows_to_dicts(rows)
+
+
+def read_xlsx(data: bytes) -> list[dict[str, str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise ValidationFailed("XLSX 檔案無法開啟", f"the XLSX file cannot be read: {type(exc).__name__}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [[_clean(c) for c in row] for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+    finally:
+        workbook.close()
+    return _rows_to_dicts(rows)
+
+
+def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
+    if len(data) > MAX_BYTES:
+        raise PayloadTooLarge("匯入檔案不可超過 5 MB", "an import file may not exceed 5 MB")
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return read_csv(data)
+    if name.endswith(".xlsx"):
+        return read_xlsx(data)
+    raise ValidationFailed(
+        "只接受 CSV 或 XLSX 檔案",
+        "only CSV or XLSX files are accepted",
+        [field_error("file", "只接受 .csv 或 .xlsx", "use .csv or .xlsx", "file_type")],
+    )

@@ -1,0 +1,63 @@
+"""Signed access tokens (JWT, HS256 pinned). Identity issues them; the gateway verifies them locally,
+so a request costs no identity call."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from shared.caller import Caller
+from shared.errors import Unauthenticated
+from shared.roles import Role
+
+ALGORITHM = "HS256"  # the only algorithm we accept; never taken from the token header
+ISSUER = "licheng-identity"
+
+
+def issue_token(
+    *, secret: str, audience: str, user: dict[str, Any], session_id: str, now: datetime, ttl_seconds: int
+) -> tuple[str, datetime]:
+    expires = now + timedelta(seconds=ttl_seconds)
+    claims = {
+        "iss": ISSUER,
+        "aud": audience,
+        "sub": user["_id"],
+        "name": user["username"],
+        "school": user.get("school_id"),
+        "roles": sorted(user["roles"]),
+        "student": user.get("student_id"),
+        "sid": session_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), expires
+
+
+def verify_token(token: str, *, secret: str, audience: str, request_id: str = "") -> Caller:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        )
+        roles = frozenset(Role(r) for r in claims.get("roles", []))
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("登入已逾時，請重新登入", "the session has expired") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise Unauthenticated("登入憑證無效，請重新登入", "the token is invalid") from None
+    school = claims.get("school")
+    if school is not None and not isinstance(school, str):
+        raise Unauthenticated("登入憑證無效，請重新登入", "the token is invalid")
+    return Caller(
+        user_id=str(claims["sub"]),
+        username=str(claims.get("name", "")),
+        school_id=school,
+        roles=roles,
+        request_id=request_id,
+        student_id=claims.get("student"),
+    )

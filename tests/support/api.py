@@ -1,0 +1,56 @@
+"""Talking to the gateway over HTTP the way users do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+
+@dataclass
+class Client:
+    base_url: str
+    token: str | None = None
+    session: requests.Session | None = None
+
+    def __post_init__(self) -> None:
+        self.session = self.session or requests.Session()
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.session.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+def login(base_url: str, school_code: str, username: str, password: str) -> Client:
+    response = requests.post(
+        base_url + "/api/v1/auth/login", timeout=30, json={"school_code": school_code, "username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return Client(base_url, token=response.json()["token"])
+
+
+def assert_problem(response: requests.Response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, f"{response.status_code} != {status}: {response.text[:500]}"
+    assert response.headers["Content-Type"].startswith("application/problem+json"), response.headers["Content-Type"]
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["title_en"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body

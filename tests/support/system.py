@@ -1,0 +1,156 @@
+"""The system under test: every service and the gateway as real processes, on the real servers.
+
+Isolation: a RabbitMQ vhost, a database prefix and a bucket prefix unique to this test session, so
+a running `make up` system (or another test run) is never touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from services.registry import SERVICES
+from shared.config import Settings
+from shared.mongo import make_client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception as exc:  # still coming up
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout}s (last error: {last!r})")
+
+
+def _mgmt_url() -> str:
+    return os.environ.get("LICHENG_RABBIT_MGMT_URL", "http://127.0.0.1:15672")
+
+
+def _amqp_with_vhost(base: str, vhost: str) -> str:
+    parts = urllib.parse.urlsplit(base)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + urllib.parse.quote(vhost, safe=""), "", ""))
+
+
+@dataclass
+class TestSystem:
+    run_id: str = field(default_factory=lambda: "t" + secrets.token_hex(4))
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    base_url: str = ""
+    log_dir: Path = field(default_factory=lambda: ROOT / "var" / "test-logs")
+
+    @property
+    def vhost(self) -> str:
+        return f"licheng-{self.run_id}"
+
+    def settings(self) -> Settings:
+        saved = dict(os.environ)
+        os.environ.update(self.env)
+        try:
+            return Settings()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def prepare(self) -> None:
+        base = Settings()
+        auth = ("guest", "guest")
+        quoted = urllib.parse.quote(self.vhost, safe="")
+        requests.put(f"{_mgmt_url()}/api/vhosts/{quoted}", auth=auth, timeout=10).raise_for_status()
+        requests.put(
+            f"{_mgmt_url()}/api/permissions/{quoted}/guest", auth=auth, timeout=10, json={"configure": ".*", "write": ".*", "read": ".*"}
+        ).raise_for_status()
+        self.env = {
+            **os.environ,
+            "LICHENG_AMQP_URI": _amqp_with_vhost(base.amqp_uri, self.vhost),
+            "LICHENG_DB_PREFIX": self.run_id,
+            "LICHENG_BUCKET_PREFIX": self.run_id,
+            "LICHENG_JWT_SECRET": secrets.token_urlsafe(48),
+            "LICHENG_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "LICHENG_LOGIN_MAX_FAILURES": "3",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
+        log = open(self.log_dir / f"{self.run_id}-{name}.log", "wb")
+        self.processes[name] = subprocess.Popen(
+            args, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self) -> None:
+        self.prepare()
+        for name in SERVICES:
+            self.start_service(name)
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        metrics_dir = ROOT / "var" / "test-metrics" / self.run_id
+        self._spawn(
+            "gateway",
+            [sys.executable, "-m", "gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app"],
+            {"LICHENG_GATEWAY_BIND": f"127.0.0.1:{port}", "LICHENG_GATEWAY_WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        )
+        try:
+            wait_until(lambda: requests.get(self.base_url + "/readyz", timeout=5).status_code == 200, 90, "the system")
+        except TimeoutError:
+            self.dump_logs()
+            raise
+
+    def start_service(self, name: str) -> None:
+        self._spawn(name, [sys.executable, "-m", "services.run", name])
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.processes.pop(name, None)
+        if proc and proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def dump_logs(self) -> None:
+        for name in self.processes:
+            path = self.log_dir / f"{self.run_id}-{name}.log"
+            if path.exists():
+                tail = path.read_text(errors="replace")[-3000:]
+                print(f"--- {name} log tail ---\n{tail}", file=sys.stderr)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+        settings = self.settings()
+        client = make_client(settings)
+        try:
+            for db in client.list_database_names():
+                if db.startswith(self.run_id + "_"):
+                    client.drop_database(db)
+        finally:
+            client.close()
+        quoted = urllib.parse.quote(self.vhost, safe="")
+        requests.delete(f"{_mgmt_url()}/api/vhosts/{quoted}", auth=("guest", "guest"), timeout=10)
