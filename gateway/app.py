@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 
 from gateway.auth import request_id
-from gateway.blueprints import accounts, auth, health, pages, schools
+from gateway.blueprints import BLUEPRINTS
 from gateway.metrics import init_metrics
 from gateway.openapi import build_openapi
 from gateway.problems import register_error_handlers
 from services.registry import import_error_modules
 from shared.config import Settings, load_settings
 from shared.rpc_pool import RpcPool
-
-BLUEPRINTS = (health.bp, auth.bp, schools.bp, accounts.bp, pages.bp)
 
 
 def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None) -> Flask:

@@ -5,6 +5,10 @@ import importlib
 # name -> "module:Class"
 SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
+    # records (issue 3)
+    # evidence (issue 4)
+    # certification (issue 5)
+    # national_upload (issue 6)
 }
 
 

@@ -25,6 +25,10 @@ class Permission(StrEnum):
     SCHOOL_AUDIT_READ = "school:audit:read"
     SELF_ACCOUNT_READ = "self:account:read"
     SELF_PASSWORD_UPDATE = "self:password:update"
+    # records (issue 3)
+    # evidence (issue 4)
+    # certification (issue 5)
+    # national_upload (issue 6)
 
 
 _EVERYONE = frozenset(Role)
@@ -40,6 +44,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_AUDIT_READ: frozenset({Role.REGISTRAR}),
     Permission.SELF_ACCOUNT_READ: _EVERYONE,
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
+    # records (issue 3)
+    # evidence (issue 4)
+    # certification (issue 5)
+    # national_upload (issue 6)
 }
 
 

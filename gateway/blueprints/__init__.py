@@ -1,1 +1,15 @@
-"""One blueprint per area."""
+"""One blueprint per area; BLUEPRINTS is what the app registers."""
+
+from gateway.blueprints import accounts, auth, health, pages, schools
+
+BLUEPRINTS = [
+    health.bp,
+    auth.bp,
+    schools.bp,
+    accounts.bp,
+    pages.bp,
+    # records (issue 3)
+    # evidence (issue 4)
+    # certification (issue 5)
+    # national_upload (issue 6)
+]

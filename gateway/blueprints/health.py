@@ -5,13 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from gateway.services import rpc
+from services.registry import SERVICES
 from shared.errors import LichengError
 
 bp = Blueprint("health", __name__)
-
-# Services that exist in this build; each answers `health()` after pinging its own stores.
-SERVICES: tuple[str, ...] = ("identity",)
-
 
 @bp.get("/healthz")
 def healthz():
@@ -21,7 +18,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     results: dict[str, dict] = {}
-    for name in SERVICES:
+    for name in SERVICES:  # each answers `health()` after pinging its own stores
         try:
             with rpc() as services:
                 results[name] = getattr(services, name).health()
