@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit bench seed compose-check clean-var
+.PHONY: help install up down status test lint unit bench compose-check clean-var
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,3 +43,7 @@ compose-check: ## Validate docker-compose.yml (docker compose config, or a YAML 
 
 clean-var: down ## Remove all local data and builds under var/ (asks nothing: careful)
 	rm -rf var
+
+bench: install ## Run the benchmarks against an isolated system; results in var/bench/*.json
+	@deploy/native/infra.sh up
+	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.bench.run $(BENCH)

@@ -1,0 +1,69 @@
+"""RPC round trip through the pool, and the gateway read path against bare Flask (DESIGN.md §8)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.caller import Caller
+from shared.rpc_pool import RpcPool
+from tests.bench.harness import percentiles, timed, wrk
+from tests.support.api import login
+from tests.support.system import ROOT, TestSystem, free_port, wait_until
+
+
+def bench_rpc(system: TestSystem) -> dict:
+    settings = system.settings()
+    with ClusterRpcProxy(settings.nameko_config()) as direct:
+        direct.identity.health()
+        bare = timed(direct.identity.health, 300)
+    pool = RpcPool(settings.nameko_config(), size=4, timeout=10)
+    context = Caller.system("bench").to_context()
+
+    def pooled() -> None:
+        with pool.rpc(context) as services:
+            services.identity.health()
+
+    pooled()
+    through_pool = timed(pooled, 300)
+    pool.close()
+    result = {"direct_proxy": percentiles(bare), "through_pool": percentiles(through_pool)}
+    result["pool_overhead_ratio_p50"] = round(result["through_pool"]["p50_ms"] / result["direct_proxy"]["p50_ms"], 2)
+    return result
+
+
+def _serve_bare(port: int) -> subprocess.Popen:
+    env = {**os.environ, "LICHENG_GATEWAY_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gateway/gunicorn.conf.py", "tests.bench.bare_app:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def bench_read_path(system: TestSystem, district_password: str) -> dict:
+    port = free_port()
+    bare = _serve_bare(port)
+    try:
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/ping", timeout=2).ok, 30, "bare flask")
+        baseline = wrk(f"http://127.0.0.1:{port}/ping")
+    finally:
+        bare.terminate()
+        bare.wait()
+    time.sleep(1)  # let the machine settle between the two runs
+    client = login(system.base_url, "", "district", district_password)
+    ours = wrk(system.base_url + "/api/v1/me", headers={"Authorization": f"Bearer {client.token}"})
+    return {
+        "bare_flask": baseline,
+        "gateway_me": ours,
+        "ratio": round(ours["requests_per_second"] / baseline["requests_per_second"], 3),
+        "goal_ratio": 0.25,
+        "note": "GET /api/v1/me: token verified locally, one RPC to identity, one MongoDB read",
+    }
