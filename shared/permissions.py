@@ -28,6 +28,19 @@ class Permission(StrEnum):
     # records (issue 3)
     # evidence (issue 4)
     # certification (issue 5)
+    SELF_OUTCOMES_WRITE = "self:outcomes:write"
+    SELF_OUTCOMES_READ = "self:outcomes:read"
+    SELF_SELECTION_WRITE = "self:selection:write"
+    SELF_NOTIFICATIONS_READ = "self:notifications:read"
+    SCHOOL_OUTCOMES_READ = "school:outcomes:read"
+    COURSE_OUTCOMES_CERTIFY = "course:outcomes:certify"
+    COURSE_QUEUE_READ = "course:queue:read"
+    SCHOOL_PROXIES_WRITE = "school:proxies:write"
+    CLASS_PROGRESS_READ = "class:progress:read"
+    CLASS_REMINDERS_WRITE = "class:reminders:write"
+    SCHOOL_COMPLETION_READ = "school:completion:read"
+    SCHOOL_SELECTION_LOCK = "school:selection:lock"
+    SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
     # national_upload (issue 6)
 
 
@@ -47,6 +60,20 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # records (issue 3)
     # evidence (issue 4)
     # certification (issue 5)
+    Permission.SELF_OUTCOMES_WRITE: frozenset({Role.STUDENT}),
+    Permission.SELF_OUTCOMES_READ: frozenset({Role.STUDENT}),
+    Permission.SELF_SELECTION_WRITE: frozenset({Role.STUDENT}),
+    Permission.SELF_NOTIFICATIONS_READ: _EVERYONE,
+    # the service narrows: own outcome, own course (or proxy), own class, whole school
+    Permission.SCHOOL_OUTCOMES_READ: frozenset({Role.STUDENT, Role.TEACHER, Role.HOMEROOM, Role.REGISTRAR}),
+    Permission.COURSE_OUTCOMES_CERTIFY: frozenset({Role.TEACHER}),
+    Permission.COURSE_QUEUE_READ: frozenset({Role.TEACHER}),
+    Permission.SCHOOL_PROXIES_WRITE: frozenset({Role.TEACHER, Role.REGISTRAR}),
+    Permission.CLASS_PROGRESS_READ: frozenset({Role.HOMEROOM}),
+    Permission.CLASS_REMINDERS_WRITE: frozenset({Role.HOMEROOM}),
+    Permission.SCHOOL_COMPLETION_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
+    Permission.SCHOOL_SELECTION_LOCK: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
     # national_upload (issue 6)
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from gateway.endpoints import endpoint
+from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
 from services.identity.schemas import Account, AccountCreated, AuditEntry, CreateAccount, ImportReport, PasswordReset, UpdateAccount
@@ -54,17 +55,10 @@ def import_accounts():
     query={"role": "unit role", "class_code": "班級", "page": "page", "per_page": "page size"},
 )
 def list_accounts():
-    args = request.args
-    page = args.get("page", "1")
-    per_page = args.get("per_page", "50")
+    page, per_page = int_arg("page", 1, minimum=1), int_arg("per_page", 50, minimum=1, maximum=200)
     with rpc() as services:
         return jsonify(
-            services.identity.list_accounts(
-                args.get("role") or None,
-                args.get("class_code") or None,
-                int(page) if page.isdigit() else 1,
-                int(per_page) if per_page.isdigit() else 50,
-            )
+            services.identity.list_accounts(request.args.get("role") or None, request.args.get("class_code") or None, page, per_page)
         )
 
 
@@ -111,6 +105,5 @@ def reset_password(account_id: str):
     query={"limit": "at most 500"},
 )
 def list_audit():
-    limit = request.args.get("limit", "100")
     with rpc() as services:
-        return jsonify(services.identity.list_audit(int(limit) if limit.isdigit() else 100))
+        return jsonify(services.identity.list_audit(int_arg("limit", 100, minimum=1, maximum=500)))

@@ -108,6 +108,17 @@ class Deadlines:
         return self.student_upload, "學生上傳截止時間", "student upload deadline"
 
 
+def check_action_deadline(deadlines: Deadlines, action: Action, now: datetime) -> None:
+    deadline, name_zh, name_en = deadlines.for_action(action)
+    check_deadline(deadline, now, name_zh, name_en)
+
+
+# The school's own cap on outcomes a student may enter per semester (seed: 1–6); the national cap on
+# what is uploaded is separate and lives in shared.national.
+SCHOOL_CAP_RANGE = range(1, 7)
+SCHOOL_CAP_DEFAULT = 6
+
+
 def check_deadline(deadline: datetime, now: datetime, name_zh: str, name_en: str) -> None:
     if now > deadline:
         shown = to_taipei(deadline).strftime("%Y/%m/%d %H:%M")

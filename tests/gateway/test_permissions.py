@@ -32,7 +32,13 @@ def role_clients(system, school_a, district) -> dict[Role, Client]:
 
 
 def _path(rule: str, school_code: str, account_id: str) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: {"code": school_code, "account_id": account_id}.get(m.group(1), "x"), rule)
+    known = {"code": school_code, "account_id": account_id}
+
+    def value(match: re.Match) -> str:
+        converter, name = match.group(1), match.group(2)
+        return known.get(name, "1" if converter == "int" else "x")
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", value, rule)
 
 
 @pytest.mark.parametrize("spec", PROTECTED, ids=lambda s: f"{s.method} {s.rule}")

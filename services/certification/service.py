@@ -1,0 +1,507 @@
+"""CertificationService: the 課程學習成果 workflow, proxies, supervision and the selection (勾選)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from typing import Any
+
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy, rpc
+
+from services.certification import domain, events
+from services.certification.domain import Action, State
+from services.certification.errors import CapReached, NotCourseTeacher, NotSelectable, OutcomeNotFound, SelectionLocked
+from services.certification.peers import Peers
+from services.certification.schemas import (
+    BulkCertify,
+    BulkResult,
+    CreateOutcome,
+    EditOutcome,
+    NameProxy,
+    Outcome,
+    Reminder,
+    ReturnOutcome,
+    SchoolCap,
+)
+from services.certification.store import CertificationStore
+from shared.caller import Caller
+from shared.clock import utcnow
+from shared.errors import Forbidden, LichengError
+from shared.mongo import StoreProvider
+from shared.national.rules import rules_for
+from shared.permissions import Permission, require
+from shared.roles import Role
+from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
+from shared.validation import parse
+
+OUTCOMES = "outcomes"  # counter and selection kind for 課程學習成果
+
+
+def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
+    fields = {**doc, "id": doc["_id"], "selected": doc["_id"] in (selected or set())}
+    return Outcome.model_validate(fields).model_dump(mode="json")
+
+
+class CertificationService(HealthMixin):
+    name = "certification"
+
+    store: CertificationStore = StoreProvider("certification", CertificationStore)
+    caller: Caller | None = CallerProvider()
+    settings = SettingsProvider()
+    dispatch = EventDispatcher()
+    records = RpcProxy("records")
+    evidence = RpcProxy("evidence")
+
+    @property
+    def peers(self) -> Peers:
+        return Peers(self.records, self.evidence)
+
+    # --- the student's outcomes ---
+
+    @rpc
+    def create_outcome(self, payload: dict) -> dict:
+        caller = self._student(Permission.SELF_OUTCOMES_WRITE)
+        school = caller.require_school()
+        request = parse(CreateOutcome, payload)
+        course = self.peers.course(request.course_id)
+        if not self.peers.student_takes(caller.student_id, course):
+            raise Forbidden("你沒有修這門課", "you do not take this course")
+        domain.check_action_deadline(self.peers.deadlines(course["year"], course["term"]), Action.EDIT, utcnow())
+        self.peers.own_evidence(caller.student_id, request.evidence_ids)
+        cap = self.store.school_cap(school)
+        if not self.store.take_slot(school, caller.student_id, course["year"], course["term"], OUTCOMES, cap):
+            raise CapReached(f"本學期最多登錄 {cap} 件課程學習成果", f"at most {cap} outcomes per semester")
+        now = utcnow()
+        student = self.peers.student(caller.student_id)
+        doc = {
+            "_id": uuid.uuid4().hex,
+            "student_id": caller.student_id,
+            "account_id": caller.user_id,
+            "class_code": student.get("class_code"),
+            "course_id": course["id"],
+            "course_name": course["name"],
+            "year": course["year"],
+            "term": course["term"],
+            "summary": request.summary,
+            "evidence_ids": request.evidence_ids,
+            "video_url": str(request.video_url) if request.video_url else None,
+            "state": State.DRAFT.value,
+            "teacher_ids": list(course["teacher_ids"]),
+            "history": [{"at": now, "by": caller.user_id, "action": "create", "state": State.DRAFT.value}],
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.store.insert(school, doc)
+        self.peers.grant(request.evidence_ids, doc["teacher_ids"])
+        self.store.audit.record(school, caller, "outcome.create", doc["_id"], after=doc)
+        return _view(doc)
+
+    @rpc
+    def edit_outcome(self, outcome_id: str, payload: dict) -> dict:
+        caller = self._student(Permission.SELF_OUTCOMES_WRITE)
+        doc = self._own(caller, outcome_id)
+        changes = parse(EditOutcome, payload).model_dump(exclude_none=True, mode="json")
+        if "evidence_ids" in changes:
+            self.peers.own_evidence(caller.student_id, changes["evidence_ids"])
+            self.peers.grant(changes["evidence_ids"], doc["teacher_ids"])
+        return self._move(caller, doc, Action.EDIT, changes)
+
+    @rpc
+    def submit_outcome(self, outcome_id: str) -> dict:
+        caller = self._student(Permission.SELF_OUTCOMES_WRITE)
+        doc = self._own(caller, outcome_id)
+        after = self._move(caller, doc, Action.SUBMIT, {"submitted_at": utcnow()})
+        self.dispatch(
+            events.OUTCOME_SUBMITTED,
+            {"school_id": caller.school_id, "outcome_id": outcome_id, "student_id": doc["student_id"], "teacher_ids": doc["teacher_ids"]},
+        )
+        return after
+
+    @rpc
+    def withdraw_outcome(self, outcome_id: str) -> dict:
+        caller = self._student(Permission.SELF_OUTCOMES_WRITE)
+        doc = self._own(caller, outcome_id)
+        after = self._move(caller, doc, Action.WITHDRAW, {})
+        if doc["state"] != State.WITHDRAWN.value:
+            self.store.free_slot(caller.school_id, doc["student_id"], doc["year"], doc["term"], OUTCOMES)
+        return after
+
+    @rpc
+    def my_outcomes(self, year: int | None = None, term: int | None = None) -> dict:
+        caller = self._student(Permission.SELF_OUTCOMES_READ)
+        school = caller.require_school()
+        if year is None or term is None:
+            year, term = self.peers.current_term()
+        docs = self.store.of_student(school, caller.student_id, int(year), int(term))
+        selected = set(self.store.selection(school, caller.student_id, int(year), int(term), OUTCOMES))
+        cap = self.store.school_cap(school)
+        used = self.store.count_slots(school, caller.student_id, int(year), int(term), OUTCOMES)
+        national_cap = rules_for(int(year)).outcome_cap_per_semester
+        return {
+            "year": year,
+            "term": term,
+            "items": [_view(d, selected) for d in docs],
+            "cap": cap,
+            "remaining": max(0, cap - used),
+            "selection_cap": national_cap,
+            "selected": len(selected),
+            "locked": self.store.is_locked(school, int(year), int(term)),
+        }
+
+    @rpc
+    def get_outcome(self, outcome_id: str) -> dict:
+        caller = require(self.caller, Permission.SCHOOL_OUTCOMES_READ)
+        doc = self._find(caller.require_school(), outcome_id)
+        if not self._may_read(caller, doc):
+            raise OutcomeNotFound("找不到此學習成果", "outcome not found")
+        return _view(doc)
+
+    # --- teachers: certify, return, bulk, queue, proxies ---
+
+    @rpc
+    def certify_outcome(self, outcome_id: str) -> dict:
+        caller = require(self.caller, Permission.COURSE_OUTCOMES_CERTIFY)
+        return self._certify(caller, outcome_id)
+
+    def _certify(self, caller: Caller, outcome_id: str) -> dict:
+        school = caller.require_school()
+        doc = self._find(school, outcome_id)
+        on_behalf = self._acting_for(caller, doc)
+        if doc["state"] == State.CERTIFIED.value:
+            return _view(doc)  # a double click or a redelivery changes nothing
+        domain.next_state(State(doc["state"]), Action.CERTIFY)
+        # Lock the files before the record says certified: a certified outcome never has mutable evidence.
+        self.peers.lock(doc["evidence_ids"], f"certified:{outcome_id}")
+        after = self._move(
+            caller,
+            doc,
+            Action.CERTIFY,
+            {"certified_by": caller.user_id, "certified_for": on_behalf, "certified_at": utcnow()},
+            on_behalf=on_behalf,
+        )
+        self.dispatch(
+            events.OUTCOME_CERTIFIED,
+            {
+                "school_id": school,
+                "outcome_id": outcome_id,
+                "student_id": doc["student_id"],
+                "evidence_ids": doc["evidence_ids"],
+                "certified_by": caller.user_id,
+                "certified_for": on_behalf,
+            },
+        )
+        return after
+
+    @rpc
+    def return_outcome(self, outcome_id: str, payload: dict) -> dict:
+        caller = require(self.caller, Permission.COURSE_OUTCOMES_CERTIFY)
+        request = parse(ReturnOutcome, payload)
+        doc = self._find(caller.require_school(), outcome_id)
+        on_behalf = self._acting_for(caller, doc)
+        after = self._move(caller, doc, Action.RETURN, {}, on_behalf=on_behalf, reason=request.reason.value, comment=request.comment)
+        self.dispatch(
+            events.OUTCOME_RETURNED,
+            {"school_id": caller.school_id, "outcome_id": outcome_id, "student_id": doc["student_id"], "reason": request.reason.value},
+        )
+        reason = domain.RETURN_REASONS_ZH[request.reason] + (f"，{request.comment}" if request.comment else "")
+        self._notify(caller.school_id, [doc["student_id"]], caller, f"「{doc['course_name']}」學習成果被退回：{reason}")
+        return after
+
+    @rpc
+    def bulk_certify(self, payload: dict) -> dict:
+        """Each outcome is still checked and audited on its own; one failure does not stop the rest."""
+        caller = require(self.caller, Permission.COURSE_OUTCOMES_CERTIFY)
+        request = parse(BulkCertify, payload)
+        certified, failed = [], {}
+        for outcome_id in dict.fromkeys(request.outcome_ids):
+            try:
+                self._certify(caller, outcome_id)
+                certified.append(outcome_id)
+            except LichengError as exc:
+                failed[outcome_id] = {"code": exc.code, "detail": exc.detail or exc.title, "detail_en": exc.detail_en or exc.title_en}
+        return BulkResult(certified=certified, failed=failed).model_dump(mode="json")
+
+    @rpc
+    def teacher_queue(self) -> dict:
+        caller = require(self.caller, Permission.COURSE_QUEUE_READ)
+        school = caller.require_school()
+        now = utcnow()
+        standing_for = [
+            p["teacher_id"] for p in self.store.proxies_of(school, proxy_id=caller.user_id) if p["starts_at"] <= now <= p["ends_at"]
+        ]
+        waiting = self.store.waiting_for(school, [caller.user_id, *standing_for])
+        courses: dict[str, dict] = {}
+        for doc in waiting:
+            entry = courses.setdefault(
+                doc["course_id"],
+                {
+                    "course_id": doc["course_id"],
+                    "course_name": doc["course_name"],
+                    "waiting": 0,
+                    "oldest_submitted_at": doc.get("submitted_at"),
+                    "items": [],
+                },
+            )
+            entry["waiting"] += 1
+            entry["items"].append(_view(doc))
+        return {"courses": list(courses.values()), "waiting": len(waiting), "standing_in_for": standing_for}
+
+    @rpc
+    def name_proxy(self, payload: dict) -> dict:
+        caller = require(self.caller, Permission.SCHOOL_PROXIES_WRITE)
+        school = caller.require_school()
+        request = parse(NameProxy, payload)
+        teacher_id = request.teacher_id or caller.user_id
+        if teacher_id != caller.user_id and not caller.has(Role.REGISTRAR):
+            raise Forbidden("只有註冊組可以為其他教師指定代理人", "only the registrar names a proxy for another teacher")
+        if request.proxy_id == teacher_id:
+            raise Forbidden("不能指定自己為代理人", "a teacher cannot be their own proxy")
+        doc = {
+            "_id": uuid.uuid4().hex,
+            "teacher_id": teacher_id,
+            "proxy_id": request.proxy_id,
+            "starts_at": request.starts_at,
+            "ends_at": request.ends_at,
+            "named_by": caller.user_id,
+            "created_at": utcnow(),
+        }
+        self.store.add_proxy(school, doc)
+        self.store.audit.record(school, caller, "proxy.name", teacher_id, after=doc)
+        return {k if k != "_id" else "id": v for k, v in doc.items()} | {
+            "starts_at": request.starts_at.isoformat(),
+            "ends_at": request.ends_at.isoformat(),
+            "created_at": doc["created_at"].isoformat(),
+        }
+
+    # --- supervision ---
+
+    @rpc
+    def class_progress(self, class_code: str, year: int | None = None, term: int | None = None) -> dict:
+        caller = require(self.caller, Permission.CLASS_PROGRESS_READ)
+        school = caller.require_school()
+        self._own_class(caller, class_code)
+        if year is None or term is None:
+            year, term = self.peers.current_term()
+        students = self.peers.students_of_class(class_code)
+        docs = self.store.of_students(school, [s["id"] for s in students], int(year), int(term))
+        by_student: dict[str, Counter] = defaultdict(Counter)
+        waiting_on: dict[str, set[str]] = defaultdict(set)
+        for doc in docs:
+            by_student[doc["student_id"]][doc["state"]] += 1
+            if doc["state"] == State.SUBMITTED.value:
+                waiting_on[doc["student_id"]].update(doc["teacher_ids"])
+        rows = [
+            {
+                "student_id": s["id"],
+                "name": s.get("name", ""),
+                "seat_no": s.get("seat_no"),
+                "states": dict(by_student[s["id"]]),
+                "uploaded": sum(by_student[s["id"]].values()),
+                "waiting_for_teachers": sorted(waiting_on[s["id"]]),
+            }
+            for s in students
+        ]
+        return {
+            "class_code": class_code,
+            "year": year,
+            "term": term,
+            "students": rows,
+            "not_uploaded": [r["student_id"] for r in rows if r["uploaded"] == 0],
+        }
+
+    @rpc
+    def remind_class(self, class_code: str, payload: dict) -> dict:
+        caller = require(self.caller, Permission.CLASS_REMINDERS_WRITE)
+        self._own_class(caller, class_code)
+        request = parse(Reminder, payload)
+        students = {s["id"] for s in self.peers.students_of_class(class_code)}
+        recipients = sorted(students if request.student_ids is None else students & set(request.student_ids))
+        self._notify(caller.require_school(), recipients, caller, request.message)
+        return {"sent": len(recipients)}
+
+    @rpc
+    def my_notifications(self) -> list[dict]:
+        caller = require(self.caller, Permission.SELF_NOTIFICATIONS_READ)
+        recipient = caller.student_id or caller.user_id
+        docs = self.store.notifications_of(caller.require_school(), recipient)
+        return [{"id": d["_id"], "at": d["at"].isoformat(), "from": d["from_name"], "message": d["message"]} for d in docs]
+
+    @rpc
+    def completion_current(self) -> dict:
+        require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        return self.completion(*self.peers.current_term())
+
+    @rpc
+    def completion(self, year: int, term: int) -> dict:
+        """Per class and per teacher: how many outcomes are in each state this semester."""
+        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        per_class: dict[str, Counter] = defaultdict(Counter)
+        per_teacher: dict[str, Counter] = defaultdict(Counter)
+        for doc in self.store.of_term(caller.require_school(), int(year), int(term)):
+            per_class[doc.get("class_code") or "?"][doc["state"]] += 1
+            for teacher in doc["teacher_ids"]:
+                per_teacher[teacher][doc["state"]] += 1
+        return {
+            "year": year,
+            "term": term,
+            "per_class": {k: dict(v) for k, v in per_class.items()},
+            "per_teacher": {k: dict(v) for k, v in per_teacher.items()},
+        }
+
+    # --- selection (勾選) ---
+
+    @rpc
+    def select_outcome(self, outcome_id: str) -> dict:
+        caller = self._student(Permission.SELF_SELECTION_WRITE)
+        school = caller.require_school()
+        doc = self._own(caller, outcome_id)
+        self._selection_open(school, doc["year"], doc["term"])
+        if doc["state"] != State.CERTIFIED.value:
+            raise NotSelectable("只能勾選已認證的學習成果", "only certified outcomes can be selected")
+        cap = rules_for(doc["year"]).outcome_cap_per_semester
+        result = self.store.select(school, caller.student_id, doc["year"], doc["term"], OUTCOMES, outcome_id, cap)
+        if result == "full":
+            raise CapReached(f"每學期最多勾選 {cap} 件上傳至國教署", f"at most {cap} outcomes per semester go to the national database")
+        if result == "added":
+            self.store.audit.record(school, caller, "selection.add", outcome_id)
+        return {"selected": self.store.selection(school, caller.student_id, doc["year"], doc["term"], OUTCOMES), "cap": cap}
+
+    @rpc
+    def unselect_outcome(self, outcome_id: str) -> dict:
+        caller = self._student(Permission.SELF_SELECTION_WRITE)
+        school = caller.require_school()
+        doc = self._own(caller, outcome_id)
+        self._selection_open(school, doc["year"], doc["term"])
+        if self.store.unselect(school, caller.student_id, doc["year"], doc["term"], OUTCOMES, outcome_id):
+            self.store.audit.record(school, caller, "selection.remove", outcome_id)
+        return {"selected": self.store.selection(school, caller.student_id, doc["year"], doc["term"], OUTCOMES)}
+
+    @rpc
+    def set_school_cap(self, payload: dict) -> dict:
+        """The school's own cap on outcomes per student and semester (this school: 1–6)."""
+        caller = require(self.caller, Permission.SCHOOL_CERTIFICATION_SETTINGS)
+        school = caller.require_school()
+        cap = parse(SchoolCap, payload).cap
+        before = self.store.school_cap(school)
+        self.store.set_school_cap(school, cap)
+        self.store.audit.record(school, caller, "settings.outcome_cap", school, before={"cap": before}, after={"cap": cap})
+        return {"cap": cap}
+
+    @rpc
+    def lock_selection(self, year: int, term: int) -> dict:
+        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
+        school = caller.require_school()
+        self.store.lock_term(school, int(year), int(term), caller.user_id, utcnow())
+        self.store.audit.record(school, caller, "selection.lock", f"{year}-{term}")
+        self.dispatch(events.SELECTION_LOCKED, {"school_id": school, "year": int(year), "term": int(term)})
+        return {"year": int(year), "term": int(term), "locked": True}
+
+    @rpc
+    def selected_outcomes(self, year: int, term: int) -> list[dict]:
+        """For the national upload: every student's locked selection with the outcomes' details."""
+        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
+        school = caller.require_school()
+        out = []
+        for selection in self.store.selections_of_term(school, int(year), int(term), OUTCOMES):
+            for outcome_id in selection.get("item_ids", []):
+                doc = self.store.get(school, outcome_id)
+                if doc and doc["state"] == State.CERTIFIED.value:
+                    out.append(_view(doc, {outcome_id}))
+        return out
+
+    # --- helpers ---
+
+    def _student(self, permission: Permission) -> Caller:
+        caller = require(self.caller, permission)
+        if not caller.student_id:
+            raise Forbidden("此帳號未連結學生資料", "this account is not linked to a student record")
+        return caller
+
+    def _find(self, school: str, outcome_id: str) -> dict[str, Any]:
+        doc = self.store.get(school, outcome_id) if isinstance(outcome_id, str) else None
+        if doc is None:
+            raise OutcomeNotFound("找不到此學習成果", "outcome not found")
+        return doc
+
+    def _own(self, caller: Caller, outcome_id: str) -> dict[str, Any]:
+        doc = self._find(caller.require_school(), outcome_id)
+        if doc["student_id"] != caller.student_id:
+            raise OutcomeNotFound("找不到此學習成果", "outcome not found")
+        return doc
+
+    def _acting_for(self, caller: Caller, doc: dict[str, Any]) -> str:
+        proxies = self.store.proxies_of(caller.require_school(), proxy_id=caller.user_id)
+        on_behalf = domain.acting_for(caller.user_id, doc["teacher_ids"], proxies, utcnow())
+        if on_behalf is None:
+            raise NotCourseTeacher("找不到此學習成果", "outcome not found")
+        return on_behalf
+
+    def _may_read(self, caller: Caller, doc: dict[str, Any]) -> bool:
+        if caller.has(Role.REGISTRAR) or (caller.student_id and doc["student_id"] == caller.student_id):
+            return True
+        if caller.has(Role.TEACHER):
+            proxies = self.store.proxies_of(caller.require_school(), proxy_id=caller.user_id)
+            if domain.acting_for(caller.user_id, doc["teacher_ids"], proxies, utcnow()):
+                return True
+        return caller.has(Role.HOMEROOM) and doc.get("class_code") in self._homeroom_classes(caller)
+
+    def _homeroom_classes(self, caller: Caller) -> set[str]:
+        return set(self.records.homeroom_classes(caller.user_id))
+
+    def _own_class(self, caller: Caller, class_code: str) -> None:
+        if class_code not in self._homeroom_classes(caller):
+            raise OutcomeNotFound("找不到此班級", "no such class of yours")
+
+    def _selection_open(self, school: str, year: int, term: int) -> None:
+        if self.store.is_locked(school, year, term):
+            raise SelectionLocked("本學期勾選已由註冊組鎖定", "the registrar has locked this semester's selection")
+        deadlines = self.peers.deadlines(year, term)
+        domain.check_deadline(deadlines.selection, utcnow(), "勾選截止時間（校內截止）", "selection deadline (school's internal deadline)")
+
+    def _move(
+        self,
+        caller: Caller,
+        doc: dict[str, Any],
+        action: Action,
+        changes: dict[str, Any],
+        *,
+        on_behalf: str | None = None,
+        reason: str | None = None,
+        comment: str | None = None,
+    ) -> dict:
+        """Apply one transition atomically; repeats are harmless; deadlines and audit on every change."""
+        school = caller.require_school()
+        current = State(doc["state"])
+        if domain.is_repeat(current, action):
+            return _view(doc)
+        target = domain.next_state(current, action)
+        now = utcnow()
+        domain.check_action_deadline(self.peers.deadlines(doc["year"], doc["term"]), action, now)
+        entry = {
+            "at": now,
+            "by": caller.user_id,
+            "action": action.value,
+            "state": target.value,
+            "on_behalf_of": on_behalf,
+            "reason": reason,
+            "comment": comment,
+        }
+        after = self.store.transition(school, doc["_id"], current.value, {**changes, "state": target.value, "updated_at": now}, entry)
+        if after is None:  # changed under us (a concurrent click): judge against what is there now
+            fresh = self._find(school, doc["_id"])
+            if domain.is_repeat(State(fresh["state"]), action):
+                return _view(fresh)
+            domain.next_state(State(fresh["state"]), action)
+            return self._move(caller, fresh, action, changes, on_behalf=on_behalf, reason=reason, comment=comment)
+        self.store.audit.record(school, caller, f"outcome.{action.value}", doc["_id"], before=doc, after=after)
+        return _view(after)
+
+    def _notify(self, school: str, recipients: list[str], caller: Caller, message: str) -> None:
+        now = utcnow()
+        docs = [
+            {"_id": uuid.uuid4().hex, "recipient": r, "at": now, "from": caller.user_id, "from_name": caller.username, "message": message}
+            for r in recipients
+        ]
+        if docs:
+            self.store.notify(school, docs)

@@ -1,0 +1,149 @@
+"""Certification's MongoDB repository: outcomes, per-term counters, selections, proxies, notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from services.certification.domain import SCHOOL_CAP_DEFAULT
+from shared.audit import AuditTrail
+from shared.tenancy import SchoolCollection
+
+
+class CertificationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.outcomes = SchoolCollection(db["outcomes"])
+        self.counters = SchoolCollection(db["term_counters"])
+        self.selections = SchoolCollection(db["selections"])
+        self.locks = SchoolCollection(db["selection_locks"])
+        self.proxies = SchoolCollection(db["proxies"])
+        self.notifications = SchoolCollection(db["notifications"])
+        self.settings = SchoolCollection(db["school_settings"])
+        self.audit = AuditTrail(SchoolCollection(db["audit"]))
+
+    def ensure_indexes(self) -> None:
+        self.outcomes.create_index([("student_id", 1), ("year", 1), ("term", 1)])
+        self.outcomes.create_index([("teacher_ids", 1), ("state", 1)])
+        self.outcomes.create_index([("year", 1), ("term", 1), ("state", 1)])
+        self.counters.create_index([("student_id", 1), ("year", 1), ("term", 1), ("kind", 1)], unique=True)
+        self.selections.create_index([("student_id", 1), ("year", 1), ("term", 1), ("kind", 1)], unique=True)
+        self.locks.create_index([("year", 1), ("term", 1)], unique=True)
+        self.settings.create_index([], unique=True)
+        self.proxies.create_index([("proxy_id", 1)])
+        self.proxies.create_index([("teacher_id", 1)])
+        self.notifications.create_index([("recipient", 1), ("at", -1)])
+        self.audit.ensure_indexes()
+
+    def ping(self) -> None:
+        self.db.command("ping")
+
+    # the school's own settings
+    def school_cap(self, school_id: str) -> int:
+        doc = self.settings.find_one(school_id)
+        return int(doc["outcome_cap"]) if doc and doc.get("outcome_cap") else SCHOOL_CAP_DEFAULT
+
+    def set_school_cap(self, school_id: str, cap: int) -> None:
+        self.settings.update_one(school_id, {}, {"$set": {"outcome_cap": cap}}, upsert=True)
+
+    # outcomes
+    def get(self, school_id: str, outcome_id: str) -> dict[str, Any] | None:
+        return self.outcomes.find_one(school_id, {"_id": outcome_id})
+
+    def insert(self, school_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return self.outcomes.insert_one(school_id, doc)
+
+    def transition(self, school_id: str, outcome_id: str, expected: str, changes: dict[str, Any], entry: dict[str, Any]) -> dict | None:
+        """Atomic compare-and-set on the state: None when someone else changed it first."""
+        return self.outcomes.find_one_and_update(
+            school_id, {"_id": outcome_id, "state": expected}, {"$set": changes, "$push": {"history": entry}}
+        )
+
+    def of_student(self, school_id: str, student_id: str, year: int | None = None, term: int | None = None) -> list[dict]:
+        filter_: dict[str, Any] = {"student_id": student_id}
+        if year is not None:
+            filter_.update({"year": year, "term": term})
+        return self.outcomes.find(school_id, filter_, sort=[("created_at", 1)])
+
+    def of_students(self, school_id: str, student_ids: list[str], year: int, term: int) -> list[dict]:
+        return self.outcomes.find(school_id, {"student_id": {"$in": student_ids}, "year": year, "term": term})
+
+    def waiting_for(self, school_id: str, teacher_ids: list[str]) -> list[dict]:
+        return self.outcomes.find(school_id, {"teacher_ids": {"$in": teacher_ids}, "state": "submitted"}, sort=[("submitted_at", 1)])
+
+    def of_term(self, school_id: str, year: int, term: int) -> list[dict]:
+        projection = {"student_id": 1, "class_code": 1, "teacher_ids": 1, "state": 1, "submitted_at": 1, "certified_at": 1}
+        return self.outcomes.find(school_id, {"year": year, "term": term}, projection=projection)
+
+    # caps: one counter document per student, term and kind, moved atomically
+    def take_slot(self, school_id: str, student_id: str, year: int, term: int, kind: str, cap: int) -> bool:
+        key = {"student_id": student_id, "year": year, "term": term, "kind": kind}
+        try:
+            taken = self.counters.find_one_and_update(school_id, {**key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, upsert=True)
+        except DuplicateKeyError:  # the counter exists and is at the cap
+            return False
+        return taken is not None
+
+    def free_slot(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> None:
+        key = {"student_id": student_id, "year": year, "term": term, "kind": kind, "count": {"$gt": 0}}
+        self.counters.update_one(school_id, key, {"$inc": {"count": -1}})
+
+    def count_slots(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> int:
+        doc = self.counters.find_one(school_id, {"student_id": student_id, "year": year, "term": term, "kind": kind})
+        return int(doc["count"]) if doc else 0
+
+    # selections (勾選): one document per student, term and kind; the cap is checked in the same update
+    def select(self, school_id: str, student_id: str, year: int, term: int, kind: str, item_id: str, cap: int) -> str:
+        """'added', 'already' or 'full'."""
+        key = {"student_id": student_id, "year": year, "term": term, "kind": kind}
+        current = self.selections.find_one(school_id, key)
+        if current and item_id in current.get("item_ids", []):
+            return "already"
+        try:
+            updated = self.selections.find_one_and_update(
+                school_id,
+                {**key, "count": {"$lt": cap}, "item_ids": {"$ne": item_id}},
+                {"$push": {"item_ids": item_id}, "$inc": {"count": 1}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            updated = None
+        if updated is None:
+            again = self.selections.find_one(school_id, key)
+            return "already" if again and item_id in again.get("item_ids", []) else "full"
+        return "added"
+
+    def unselect(self, school_id: str, student_id: str, year: int, term: int, kind: str, item_id: str) -> bool:
+        key = {"student_id": student_id, "year": year, "term": term, "kind": kind, "item_ids": item_id}
+        return self.selections.update_one(school_id, key, {"$pull": {"item_ids": item_id}, "$inc": {"count": -1}}) > 0
+
+    def selection(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> list[str]:
+        doc = self.selections.find_one(school_id, {"student_id": student_id, "year": year, "term": term, "kind": kind})
+        return list(doc.get("item_ids", [])) if doc else []
+
+    def selections_of_term(self, school_id: str, year: int, term: int, kind: str) -> list[dict]:
+        return self.selections.find(school_id, {"year": year, "term": term, "kind": kind})
+
+    def lock_term(self, school_id: str, year: int, term: int, by: str, at: datetime) -> None:
+        self.locks.update_one(school_id, {"year": year, "term": term}, {"$set": {"locked_by": by, "locked_at": at}}, upsert=True)
+
+    def is_locked(self, school_id: str, year: int, term: int) -> bool:
+        return self.locks.find_one(school_id, {"year": year, "term": term}) is not None
+
+    # proxies (代理人)
+    def add_proxy(self, school_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return self.proxies.insert_one(school_id, doc)
+
+    def proxies_of(self, school_id: str, *, proxy_id: str | None = None, teacher_id: str | None = None) -> list[dict]:
+        filter_ = {"proxy_id": proxy_id} if proxy_id else {"teacher_id": teacher_id}
+        return self.proxies.find(school_id, filter_)
+
+    # notifications
+    def notify(self, school_id: str, docs: list[dict[str, Any]]) -> None:
+        self.notifications.insert_many(school_id, docs)
+
+    def notifications_of(self, school_id: str, recipient: str, limit: int = 50) -> list[dict]:
+        return self.notifications.find(school_id, {"recipient": recipient}, sort=[("at", -1)], limit=limit)
