@@ -5,6 +5,7 @@ import importlib
 # name -> "module:Class"
 SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
+    "backup": "services.backup.service:BackupService",
     # records (issue 3)
     # evidence (issue 4)
     # certification (issue 5)

@@ -44,6 +44,10 @@ class Settings:
     login_max_failures: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_MAX_FAILURES", 5))
     login_lock_seconds: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_LOCK_SECONDS", 900))
     national_url: str = field(default_factory=lambda: _env("LICHENG_NATIONAL_URL", "http://127.0.0.1:8090"))
+    backup_dir: str = field(default_factory=lambda: _env("LICHENG_BACKUP_DIR", "var/backups"))
+    backup_interval_hours: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_INTERVAL_HOURS", 24))
+    backup_keep_count: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_KEEP_COUNT", 7))
+    backup_keep_days: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_KEEP_DAYS", 30))
     cookie_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_COOKIE_SECURE", False))
 
     def database_name(self, service: str) -> str:

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     SCHOOL_AUDIT_READ = "school:audit:read"
     SELF_ACCOUNT_READ = "self:account:read"
     SELF_PASSWORD_UPDATE = "self:password:update"
+    SCHOOL_BACKUPS_READ = "school:backups:read"
     # records (issue 3)
     # evidence (issue 4)
     # certification (issue 5)
@@ -57,6 +58,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_AUDIT_READ: frozenset({Role.REGISTRAR}),
     Permission.SELF_ACCOUNT_READ: _EVERYONE,
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
+    Permission.SCHOOL_BACKUPS_READ: frozenset({Role.REGISTRAR}),  # 註冊組: 資料定期備份與封存
     # records (issue 3)
     # evidence (issue 4)
     # certification (issue 5)

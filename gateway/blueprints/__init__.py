@@ -1,12 +1,13 @@
 """One blueprint per area; BLUEPRINTS is what the app registers."""
 
-from gateway.blueprints import accounts, auth, health, pages, schools
+from gateway.blueprints import accounts, auth, backups, health, pages, schools
 
 BLUEPRINTS = [
     health.bp,
     auth.bp,
     schools.bp,
     accounts.bp,
+    backups.bp,
     pages.bp,
     # records (issue 3)
     # evidence (issue 4)
