@@ -1,0 +1,62 @@
+"""Publishing upload jobs: publisher confirms, `mandatory`, persistent messages; failures raise."""
+
+from __future__ import annotations
+
+import json
+from types import TracebackType
+
+import pika
+
+from services.national_upload import topology
+from services.national_upload.domain import RetryPolicy
+
+
+class Publisher:
+    """`with Publisher(uri, policy) as p: p.publish(...)`; every publish returns only once the broker confirmed it."""
+
+    def __init__(self, amqp_uri: str, policy: RetryPolicy) -> None:
+        self.parameters = pika.URLParameters(amqp_uri)
+        self.parameters.heartbeat = 30
+        self.policy = policy
+        self.connection: pika.BlockingConnection | None = None
+        self.channel = None
+
+    def __enter__(self) -> Publisher:
+        self.connection = pika.BlockingConnection(self.parameters)
+        self.channel = self.connection.channel()
+        self.channel.confirm_delivery()
+        topology.declare(self.channel, self.policy)
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.connection is not None and self.connection.is_open:
+            self.connection.close()
+
+    def publish(self, routing_key: str, body: dict, *, message_id: str, exchange: str = topology.EXCHANGE) -> None:
+        """Raises pika's UnroutableError (no queue took it) or NackError (the broker refused it)."""
+        assert self.channel is not None
+        self.channel.basic_publish(
+            exchange=exchange,
+            routing_key=routing_key,
+            body=json.dumps(body).encode(),
+            properties=pika.BasicProperties(
+                delivery_mode=pika.DeliveryMode.Persistent, content_type="application/json", message_id=message_id
+            ),
+            mandatory=True,
+        )
+
+    def enqueue(self, item: dict) -> None:
+        self.publish(topology.ITEMS_KEY, {"item_id": item["_id"], "school_id": item["school_id"]}, message_id=item["idempotency_key"])
+
+    def retry_later(self, item: dict, delay: int) -> None:
+        self.publish(
+            topology.retry_key(delay), {"item_id": item["_id"], "school_id": item["school_id"]}, message_id=item["idempotency_key"]
+        )
+
+    def dead_letter(self, item: dict, reason: str) -> None:
+        self.publish(
+            topology.DEAD_KEY,
+            {"item_id": item["_id"], "school_id": item["school_id"], "reason": reason},
+            message_id=item["idempotency_key"],
+            exchange=topology.DEAD_EXCHANGE,
+        )

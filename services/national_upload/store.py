@@ -1,0 +1,95 @@
+"""National upload's MongoDB repository: uploads, their items (one per national submission), roster files.
+
+Used by the Nameko service and by the workers (both are this service; nobody else reads it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.database import Database
+
+from services.national_upload.domain import FINAL_STATES, ItemState
+from shared.audit import AuditTrail
+from shared.clock import utcnow
+from shared.tenancy import SchoolCollection
+
+
+class UploadStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.uploads = SchoolCollection(db["uploads"])
+        self.items = SchoolCollection(db["items"])
+        self.files = SchoolCollection(db["roster_files"])
+        self.audit = AuditTrail(SchoolCollection(db["audit"]))
+
+    def ensure_indexes(self) -> None:
+        self.uploads.create_index([("created_at", -1)])
+        self.items.create_index([("idempotency_key", 1)], unique=True)
+        self.items.create_index([("upload_id", 1), ("state", 1)])
+        self.items.create_index([("student_id", 1)])
+        self.audit.ensure_indexes()
+
+    def ping(self) -> None:
+        self.db.command("ping")
+
+    # uploads
+    def insert_upload(self, school_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return self.uploads.insert_one(school_id, doc)
+
+    def get_upload(self, school_id: str, upload_id: str) -> dict[str, Any] | None:
+        return self.uploads.find_one(school_id, {"_id": upload_id})
+
+    def list_uploads(self, school_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self.uploads.find(school_id, sort=[("created_at", -1)], limit=limit)
+
+    def progress(self, school_id: str, upload_id: str) -> dict[str, int]:
+        counts = {state.value: 0 for state in ItemState}
+        pipeline = [
+            {"$match": {"school_id": school_id, "upload_id": upload_id}},
+            {"$group": {"_id": "$state", "n": {"$sum": 1}}},
+        ]
+        for row in self.items.raw.aggregate(pipeline):
+            counts[row["_id"]] = row["n"]
+        return counts
+
+    # items
+    def insert_items(self, school_id: str, docs: list[dict[str, Any]]) -> None:
+        self.items.insert_many(school_id, docs)
+
+    def get_item(self, school_id: str, item_id: str) -> dict[str, Any] | None:
+        return self.items.find_one(school_id, {"_id": item_id})
+
+    def items_of(self, school_id: str, upload_id: str, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        filter_: dict[str, Any] = {"upload_id": upload_id}
+        if state:
+            filter_["state"] = state
+        return self.items.find(school_id, filter_, sort=[("_id", 1)], limit=limit)
+
+    def start_sending(self, school_id: str, item_id: str) -> dict[str, Any] | None:
+        """Claims the item for one attempt; None when it already has its final result (a redelivery)."""
+        return self.items.find_one_and_update(
+            school_id,
+            {"_id": item_id, "state": {"$nin": [s.value for s in FINAL_STATES]}},
+            {"$set": {"state": ItemState.SENDING.value, "updated_at": utcnow()}, "$inc": {"attempts": 1}},
+        )
+
+    def record(self, school_id: str, item_id: str, state: ItemState, **fields: Any) -> dict[str, Any] | None:
+        now = utcnow()
+        entry = {"at": now, "state": state.value, **{k: v for k, v in fields.items() if k in ("detail", "retry_in")}}
+        return self.items.find_one_and_update(
+            school_id, {"_id": item_id}, {"$set": {"state": state.value, "updated_at": now, **fields}, "$push": {"history": entry}}
+        )
+
+    def requeue(self, school_id: str, item_id: str) -> dict[str, Any] | None:
+        """A dead item the registrar retries starts over with fresh attempts (same idempotency key)."""
+        return self.items.find_one_and_update(
+            school_id, {"_id": item_id, "state": ItemState.DEAD.value}, {"$set": {"state": ItemState.QUEUED.value, "attempts": 0}}
+        )
+
+    # roster files (small XLSX, kept so every retry sends the very same bytes)
+    def put_file(self, school_id: str, doc: dict[str, Any]) -> None:
+        self.files.update_one(school_id, {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
+
+    def get_file(self, school_id: str, file_id: str) -> dict[str, Any] | None:
+        return self.files.find_one(school_id, {"_id": file_id})

@@ -1,0 +1,152 @@
+"""Upload workers: `python -m services.national_upload.worker` (run 1 or 50; they share nothing).
+
+Each message names one item. The worker claims it in MongoDB, sends it with its idempotency key,
+records the result, and only then acknowledges the message. A worker killed between sending and
+acknowledging leaves the message unacknowledged: RabbitMQ redelivers it, the item is sent again with
+the same key, and the national side answers with its first acceptance, so nothing is accepted twice.
+SIGTERM stops consuming; the current item is finished (or, if the process dies, redelivered).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+import pika
+from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, ConnectionClosedByBroker, StreamLostError
+
+from services.national_upload import topology
+from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict
+from services.national_upload.publisher import Publisher
+from services.national_upload.store import UploadStore
+from shared.config import Settings, load_settings
+from shared.logs import configure_logging, log_event
+from shared.mongo import make_client
+
+log = logging.getLogger("licheng.national_upload.worker")
+Sender = Callable[[dict], SendResult]
+
+
+class ItemHandler:
+    """What one message does; separate from the consuming loop so it can be tested on its own."""
+
+    def __init__(self, store: UploadStore, sender: Sender, publisher: Publisher, policy: RetryPolicy) -> None:
+        self.store = store
+        self.sender = sender
+        self.publisher = publisher
+        self.policy = policy
+
+    def handle(self, school_id: str, item_id: str) -> ItemState | None:
+        item = self.store.start_sending(school_id, item_id)
+        if item is None:
+            return None  # already accepted or rejected: a redelivery changes nothing
+        try:
+            result = self.sender(item)
+        except Exception as exc:  # the sender's own failure (network, bug): retried like a 5xx
+            result = SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}: {exc}")
+        if result.verdict is Verdict.ACCEPTED:
+            self.store.record(school_id, item_id, ItemState.ACCEPTED, receipt_id=result.receipt_id, detail=result.detail)
+            return ItemState.ACCEPTED
+        if result.verdict is Verdict.REJECTED:
+            self.store.record(school_id, item_id, ItemState.REJECTED, reasons=list(result.reasons), detail=result.detail)
+            return ItemState.REJECTED
+        attempts = item.get("attempts", 1)
+        if self.policy.gives_up(attempts):
+            self.store.record(school_id, item_id, ItemState.DEAD, detail=result.detail or "too many failed attempts")
+            self.publisher.dead_letter(item, result.detail)
+            return ItemState.DEAD
+        delay = self.policy.delay_for(attempts, result.retry_after)
+        self.store.record(school_id, item_id, ItemState.RETRYING, detail=result.detail, retry_in=delay)
+        self.publisher.retry_later(item, delay)
+        return ItemState.RETRYING
+
+
+class Worker:
+    def __init__(self, settings: Settings, sender: Sender, *, prefetch: int = 4, policy: RetryPolicy | None = None) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.prefetch = prefetch
+        self.policy = policy or RetryPolicy()
+        self.stopping = False
+        self.connection: pika.BlockingConnection | None = None
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+        if self.connection is not None and self.connection.is_open:
+            self.connection.add_callback_threadsafe(self._stop_consuming)
+
+    def _stop_consuming(self) -> None:
+        # Runs in pika's loop between messages: the message being handled has been finished and acked.
+        if self.connection is not None and self.connection.is_open:
+            self._channel.stop_consuming()
+
+    def run(self) -> None:
+        """Consume until stopped; reconnect with backoff when RabbitMQ goes away (nothing is lost meanwhile)."""
+        client = make_client(self.settings)
+        store = UploadStore(client[self.settings.database_name("national_upload")])
+        store.ensure_indexes()
+        backoff = 1.0
+        while not self.stopping:
+            try:
+                self._consume(store)
+                backoff = 1.0
+            except (AMQPConnectionError, ConnectionClosedByBroker, ChannelClosedByBroker, StreamLostError) as exc:
+                if self.stopping:
+                    break
+                log_event(log, "broker connection lost; reconnecting", error=type(exc).__name__, wait_s=backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 15.0)
+        client.close()
+
+    def _consume(self, store: UploadStore) -> None:
+        parameters = pika.URLParameters(self.settings.amqp_uri)
+        parameters.heartbeat = 30
+        with Publisher(self.settings.amqp_uri, self.policy) as publisher:
+            handler = ItemHandler(store, self.sender, publisher, self.policy)
+            self.connection = pika.BlockingConnection(parameters)
+            self._channel = self.connection.channel()
+            topology.declare(self._channel, self.policy)
+            self._channel.basic_qos(prefetch_count=self.prefetch)
+
+            def on_message(channel, method, properties, body) -> None:
+                message = json.loads(body)
+                state = handler.handle(message["school_id"], message["item_id"])
+                log_event(
+                    log,
+                    "item",
+                    item=message["item_id"],
+                    school=message["school_id"],
+                    state=state.value if state else "already final",
+                    redelivered=method.redelivered,
+                )
+                channel.basic_ack(method.delivery_tag)  # only after the result is recorded
+
+            self._channel.basic_consume(topology.WORK_QUEUE, on_message)
+            try:
+                self._channel.start_consuming()
+            finally:
+                if self.connection.is_open:
+                    self.connection.close()
+
+
+def main() -> int:
+    configure_logging()
+    from services.national_upload.national_client import NationalClient
+
+    settings = load_settings()
+    client = make_client(settings)
+    sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")])).send
+    worker = Worker(settings, sender, prefetch=int(settings.upload_prefetch))
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    log_event(log, "worker started", prefetch=settings.upload_prefetch)
+    worker.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The work queue on a real RabbitMQ (own vhost) and real FerretDB; the sender is a function here
+(the simulator-backed end-to-end tests live beside it)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pika
+
+from services.national_upload import topology
+from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict, idempotency_key
+from services.national_upload.publisher import Publisher
+from services.national_upload.worker import ItemHandler, Worker
+from tests.support.system import wait_until
+
+SCHOOL = "A00001"
+POLICY = RetryPolicy(delays=(1, 2), max_attempts=3)
+
+
+def _item(store, upload_id: str, n: int) -> dict:
+    item_id = uuid.uuid4().hex
+    doc = {
+        "_id": item_id,
+        "upload_id": upload_id,
+        "roster": "26",
+        "kind": "roster",
+        "student_id": f"s{n}",
+        "state": "queued",
+        "attempts": 0,
+        "history": [],
+        "idempotency_key": idempotency_key(SCHOOL, 114, 1, "26", f"s{n}", item_id, "00" * 32),
+    }
+    store.insert_items(SCHOOL, [doc])
+    return {**doc, "school_id": SCHOOL}
+
+
+def _queue_depth(amqp_uri: str, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    try:
+        return connection.channel().queue_declare(queue, passive=True).method.message_count
+    finally:
+        connection.close()
+
+
+def test_handler_records_each_verdict_and_ignores_redeliveries(isolated, upload_store):
+    settings = isolated.settings()
+    upload = uuid.uuid4().hex
+    verdicts = iter([SendResult(Verdict.ACCEPTED, receipt_id="r1"), SendResult(Verdict.REJECTED, reasons=({"code": "E1"},))])
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        handler = ItemHandler(upload_store, lambda item: next(verdicts), publisher, POLICY)
+        accepted, rejected = _item(upload_store, upload, 1), _item(upload_store, upload, 2)
+        assert handler.handle(SCHOOL, accepted["_id"]) is ItemState.ACCEPTED
+        assert handler.handle(SCHOOL, rejected["_id"]) is ItemState.REJECTED
+        assert handler.handle(SCHOOL, accepted["_id"]) is None  # redelivered: nothing sent, nothing changed
+    assert upload_store.get_item(SCHOOL, accepted["_id"])["receipt_id"] == "r1"
+    assert upload_store.get_item(SCHOOL, rejected["_id"])["reasons"] == [{"code": "E1"}]
+
+
+def test_handler_retries_then_dead_letters_with_the_reason(isolated, upload_store):
+    settings = isolated.settings()
+    upload = uuid.uuid4().hex
+    failing = _item(upload_store, upload, 3)
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        handler = ItemHandler(upload_store, lambda item: SendResult(Verdict.RETRY, detail="HTTP 503"), publisher, POLICY)
+        assert handler.handle(SCHOOL, failing["_id"]) is ItemState.RETRYING
+        assert handler.handle(SCHOOL, failing["_id"]) is ItemState.RETRYING
+        assert handler.handle(SCHOOL, failing["_id"]) is ItemState.DEAD
+    item = upload_store.get_item(SCHOOL, failing["_id"])
+    assert item["state"] == "dead" and item["detail"] == "HTTP 503" and item["attempts"] == 3
+    assert _queue_depth(settings.amqp_uri, topology.DEAD_QUEUE) >= 1
+
+
+def test_worker_drains_the_queue_and_retries_through_the_delay_queues(isolated, upload_store):
+    settings = isolated.settings()
+    upload = uuid.uuid4().hex
+    items = [_item(upload_store, upload, n) for n in range(10, 30)]
+    flaky = {items[0]["_id"], items[1]["_id"]}
+    seen: dict[str, int] = {}
+
+    def sender(item: dict) -> SendResult:
+        seen[item["_id"]] = seen.get(item["_id"], 0) + 1
+        if item["_id"] in flaky and seen[item["_id"]] == 1:
+            return SendResult(Verdict.RETRY, detail="HTTP 429", retry_after=1)
+        return SendResult(Verdict.ACCEPTED, receipt_id=f"r-{item['_id']}")
+
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        for item in items:
+            publisher.enqueue(item)
+    worker = Worker(settings, sender, prefetch=4, policy=POLICY)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == len(items), 60, "all items accepted")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert all(seen[i] == 1 for i in seen if i not in flaky) and all(seen[i] == 2 for i in flaky)
+    progress = upload_store.progress(SCHOOL, upload)
+    assert progress["accepted"] == 20 and progress["dead"] == 0 and progress["retrying"] == 0
+
+
+def test_publishing_to_a_missing_queue_fails_loudly(isolated):
+    settings = isolated.settings()
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        try:
+            publisher.publish("no-such-route", {"x": 1}, message_id="m1")
+        except pika.exceptions.UnroutableError:
+            pass
+        else:
+            raise AssertionError("an unroutable message was silently dropped")
