@@ -15,6 +15,7 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed ## Install what is missing (Python env, Debian packages, Go-built servers)
 	@deploy/native/infra.sh install
+	@deploy/native/browser.sh
 
 up: install ## Start everything, seed a demo district, print the URL and logins (Ctrl-C stops)
 	@deploy/native/secrets.sh

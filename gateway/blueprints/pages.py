@@ -1,48 +1,71 @@
-"""Browser pages in zh-TW: login and a landing page per role (the full UI grows with later issues)."""
+"""Browser pages in zh-TW. Each page is declared once (path, title, the permission it needs); the nav
+and the home page list exactly the pages the caller's roles may open. Pages call the JSON API from
+the browser (static/app.js), so the API stays the one way to do a thing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
 from gateway.services import rpc
 from services.identity.schemas import Login
+from shared.caller import Caller
 from shared.errors import LichengError
+from shared.permissions import Permission, is_allowed
 from shared.roles import ROLE_NAMES_ZH, Role
 from shared.validation import parse
 
 bp = Blueprint("pages", __name__)
 
-# What each role finds on its landing page: (title, description), in zh-TW.
-ROLE_TASKS: dict[Role, list[tuple[str, str]]] = {
-    Role.DISTRICT_ADMIN: [("學校管理", "新增學校並開設各校註冊組帳號")],
-    Role.REGISTRAR: [
-        ("帳號管理", "開設、匯入、重設與停用帳號"),
-        ("學生基本資料", "每學期檢核學籍資料"),
-        ("國教署上傳", "名冊檢核與上傳、收訖明細"),
-    ],
-    Role.CURRICULUM: [("課程名稱", "登錄各班開課課程與任課教師"), ("選修課程", "登錄學生選修科目")],
-    Role.GUIDANCE: [("修課評估", "學群（類群）探索與就業規劃"), ("自傳/學習計畫", "指導與檢核")],
-    Role.COUNSELOR: [("課程諮詢紀錄", "登錄日期/時間/地點與諮詢內容")],
-    Role.DISCIPLINE: [("出缺勤紀錄", "維護學生全學年出缺勤")],
-    Role.ACTIVITIES: [("幹部與社團", "學生會、社團、班級幹部紀錄"), ("服務學習", "公共服務與志工紀錄")],
-    Role.CONTEST_ORGANIZER: [("校內競賽", "登錄競賽成績供學生認領")],
-    Role.HOMEROOM: [("班級進度", "督導學生依時程登錄學習成果與多元表現")],
-    Role.TEACHER: [("學習成果認證", "認證學生上傳之課程學習成果")],
-    Role.STUDENT: [("我的學習歷程", "課程學習成果、多元表現、自傳/學習計畫")],
-    Role.WORKING_GROUP: [("工作小組", "會議、研習與成效評核")],
-}
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    title: str
+    description: str
+    permission: Permission
+    template: str
+
+
+PAGES: list[Page] = [
+    Page("/district/schools", "學校管理", "新增學校並開設各校註冊組帳號", Permission.DISTRICT_SCHOOLS_READ, "district_schools.html"),
+    Page("/registrar/accounts", "帳號管理", "開設、匯入、重設與停用帳號", Permission.SCHOOL_ACCOUNTS_READ, "accounts.html"),
+    Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
+    Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
+]
+_BY_PATH = {page.path: page for page in PAGES}
+
+
+def pages_for(caller: Caller) -> list[Page]:
+    return [page for page in PAGES if is_allowed(caller.roles, page.permission)]
+
+
+def _caller_or_none() -> Caller | None:
+    try:
+        return optional_caller()
+    except LichengError:
+        return None
+
+
+def _render(template: str, caller: Caller, **context: object) -> str:
+    roles = sorted(caller.roles, key=list(Role).index)
+    return render_template(
+        template,
+        caller=caller,
+        role_names=[ROLE_NAMES_ZH[r] for r in roles],
+        nav=pages_for(caller),
+        csrf=request.cookies.get(CSRF_COOKIE, ""),
+        labels={str(role): name for role, name in ROLE_NAMES_ZH.items()},
+        **context,
+    )
 
 
 @bp.get("/")
 def index():
-    try:
-        caller = optional_caller()
-    except LichengError:
-        caller = None
-    return redirect("/home" if caller else "/login")
+    return redirect("/home" if _caller_or_none() else "/login")
 
 
 @bp.get("/login")
@@ -74,12 +97,20 @@ def logout_submit():
 
 @bp.get("/home")
 def home():
-    try:
-        caller = optional_caller()
-    except LichengError:
-        caller = None
+    caller = _caller_or_none()
     if caller is None:
         return redirect("/login")
-    roles = sorted(caller.roles, key=list(Role).index)
-    sections = [(ROLE_NAMES_ZH[r], ROLE_TASKS.get(r, [])) for r in roles]
-    return render_template("home.html", caller=caller, sections=sections, csrf=request.cookies.get(CSRF_COOKIE, ""))
+    return _render("home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"])
+
+
+@bp.get("/<path:path>")
+def page(path: str):
+    target = _BY_PATH.get("/" + path)
+    if target is None:
+        abort(404)
+    caller = _caller_or_none()
+    if caller is None:
+        return redirect(f"/login?next=/{path}")
+    if not is_allowed(caller.roles, target.permission):
+        abort(404)
+    return _render(target.template, caller, page=target)

@@ -108,7 +108,7 @@ def test_browser_login_sets_httponly_cookie_and_home_lists_role_tasks(system, sc
 
 
 def test_wrong_login_on_the_page_shows_a_zh_tw_error(system, school_a):
-    response = requests.post(system.base_url + "/login", data={"school_code": school_a.code, "username": "registrar", "password": "x"})
+    response = requests.post(system.base_url + "/login", data={"school_code": school_a.code, "username": "no-such-user", "password": "x"})
     assert response.status_code == 401 and "帳號或密碼錯誤" in response.text
 
 

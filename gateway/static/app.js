@@ -1,0 +1,234 @@
+// 歷程 Licheng: small helpers that let every page talk to the JSON API the same way.
+// Forms declare their call (data-api="METHOD /path/{field}"), lists their source (data-list),
+// and errors from application/problem+json are shown beside the fields they name, in zh-TW.
+"use strict";
+
+const Licheng = (() => {
+  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  class Problem extends Error {
+    constructor(status, body) {
+      super(body.title || `HTTP ${status}`);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  async function api(method, path, body, isForm = false) {
+    const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };
+    const init = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      if (isForm) init.body = body;
+      else { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    }
+    const response = await fetch(path, init);
+    if (response.status === 401) { location.href = "/login"; throw new Problem(401, { title: "請先登入" }); }
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new Problem(response.status, data || {});
+    return data;
+  }
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+    }
+    for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+    return node;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error").forEach((n) => n.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+  }
+
+  function showProblem(form, problem) {
+    const status = form.querySelector(".status");
+    const body = problem.body || {};
+    if (status) {
+      status.className = "status error";
+      status.textContent = `${body.title || problem.message}${body.detail && body.detail !== body.title ? "：" + body.detail : ""}`;
+    }
+    for (const error of body.errors || []) {
+      const name = String(error.field || "").split(".")[0];
+      const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+      const message = el("small", { class: "field-error", role: "alert" }, error.message || error.message_en);
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        (input.closest("fieldset") || input).insertAdjacentElement("afterend", message);
+      } else if (status) status.append(el("br"), message);
+    }
+  }
+
+  function formBody(form) {
+    const body = {};
+    const path = {};
+    for (const input of form.elements) {
+      if (!input.name || input.type === "submit" || input.type === "file") continue;
+      if (input.type === "checkbox") {
+        body[input.name] = body[input.name] || [];
+        if (input.checked) body[input.name].push(input.value);
+        continue;
+      }
+      if (input.value === "") continue;
+      (input.hasAttribute("data-path") ? path : body)[input.name] = input.value.trim();
+    }
+    for (const [k, v] of Object.entries(body)) if (Array.isArray(v) && v.length === 0) delete body[k];
+    return { body, path };
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(values[key] ?? ""));
+  }
+
+  function secretsOf(result) {
+    const found = [];
+    for (const key of ["initial_password", "temporary_password"]) if (result && result[key]) found.push(result[key]);
+    return found;
+  }
+
+  function bindForm(form) {
+    const [method, template] = form.dataset.api.split(" ");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const status = form.querySelector(".status");
+      const { body, path } = formBody(form);
+      try {
+        const result = await api(method, fill(template, path), body);
+        status.className = "status ok";
+        const secrets = secretsOf(result);
+        status.textContent = form.dataset.done + (secrets.length ? `（密碼：${secrets.join("、")}，請轉交本人並提醒更改）` : "");
+        form.reset();
+        refresh(form.dataset.refresh);
+      } catch (problem) {
+        showProblem(form, problem);
+      }
+    });
+  }
+
+  function bindUpload(form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const status = form.querySelector(".status");
+      const report = form.querySelector(".report");
+      report.replaceChildren();
+      const data = new FormData(form);
+      try {
+        const result = await api("POST", form.dataset.upload, data, true);
+        status.className = "status ok";
+        status.textContent = `已匯入 ${result.imported} / ${result.rows} 筆`;
+        const passwords = Object.entries(result.initial_passwords || {});
+        if (passwords.length) report.append(table(passwords.map(([u, p]) => ({ username: u, password: p })), [["username", "帳號"], ["password", "初始密碼"]]));
+        refresh(form.dataset.refresh);
+      } catch (problem) {
+        const rows = problem.body?.errors || [];
+        showProblem(form, { ...problem, body: { ...problem.body, errors: [] } });
+        if (problem.body && problem.body.imported === 0) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
+        if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
+      }
+    });
+  }
+
+  const labels = window.LICHENG_LABELS || {};
+
+  function cell(value) {
+    if (Array.isArray(value)) return value.map((v) => labels[v] ?? v).join("、");
+    if (value === true) return "是";
+    if (value === false) return "否";
+    if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return new Date(value).toLocaleString("zh-TW", { timeZone: "Asia/Taipei" });
+    return value ?? "";
+  }
+
+  function table(rows, columns, actions = []) {
+    let sortKey = null;
+    let ascending = true;
+    const tbody = el("tbody");
+    const render = () => {
+      const sorted = sortKey ? [...rows].sort((a, b) => String(cell(a[sortKey])).localeCompare(String(cell(b[sortKey])), "zh-Hant") * (ascending ? 1 : -1)) : rows;
+      tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key]) => el("td", { "data-label": "" }, String(cell(row[key])))),
+        actions.length ? el("td", {}, actions.map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => act(row, call, mode) }, label))) : [])));
+    };
+    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col" },
+      el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
+      actions.length ? el("th", { scope: "col" }, "操作") : []);
+    render();
+    const wrapper = el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), tbody));
+    wrapper.setRows = (next) => { rows = next; render(); };
+    return wrapper;
+  }
+
+  async function act(row, call, mode) {
+    const [method, template] = call.split(" ");
+    let body;
+    if (mode && mode.startsWith("toggle:")) { const field = mode.slice(7); body = { [field]: !row[field] }; }
+    try {
+      const result = await api(method, fill(template, row), body);
+      const secrets = secretsOf(result);
+      alert(secrets.length ? `完成。新密碼：${secrets.join("、")}` : "完成");
+      document.querySelectorAll("[data-list]").forEach(loadList);
+    } catch (problem) {
+      alert(problem.body?.title || problem.message);
+    }
+  }
+
+  async function loadList(container) {
+    const columns = JSON.parse(container.dataset.columns);
+    const actions = container.dataset.actions ? JSON.parse(container.dataset.actions) : [];
+    try {
+      const data = await api("GET", container.dataset.list);
+      const rows = container.dataset.items ? data[container.dataset.items] : data;
+      const view = table(rows, columns, actions);
+      const parts = [];
+      if (container.hasAttribute("data-filter")) {
+        const filter = el("input", { type: "search", placeholder: "篩選…", "aria-label": "篩選", class: "filter" });
+        filter.addEventListener("input", () => {
+          const needle = filter.value.trim().toLowerCase();
+          view.setRows(rows.filter((row) => columns.some(([key]) => String(cell(row[key])).toLowerCase().includes(needle))));
+        });
+        parts.push(filter);
+      }
+      parts.push(el("p", { class: "muted" }, `共 ${rows.length} 筆`), view);
+      container.replaceChildren(...parts);
+    } catch (problem) {
+      container.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
+    }
+  }
+
+  function refresh(id) {
+    const target = id && document.getElementById(id);
+    if (target) loadList(target);
+  }
+
+  async function loadNotifications(list) {
+    try {
+      const items = await api("GET", "/api/v1/notifications");
+      list.replaceChildren(...(items.length ? items.map((n) => el("li", {}, `${cell(n.at)} ${n.from}：${n.message}`)) : [el("li", { class: "muted" }, list.dataset.empty)]));
+    } catch {
+      list.replaceChildren(el("li", { class: "muted" }, list.dataset.empty));
+    }
+  }
+
+  async function loadStatus(box) {
+    try {
+      const data = await api("GET", box.dataset.status);
+      const rows = [["最近一次成功備份", cell(data.last_good_backup) || "尚無"], ["狀態", data.stale ? "⚠ 已超過備份間隔，請儘速備份" : "正常"],
+        ["備份間隔（小時）", data.interval_hours], ["保留中的備份", (data.retained || []).length]];
+      box.replaceChildren(el("dl", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])));
+    } catch (problem) {
+      box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("form[data-api]").forEach(bindForm);
+    document.querySelectorAll("form[data-upload]").forEach(bindUpload);
+    document.querySelectorAll("[data-list]").forEach(loadList);
+    document.querySelectorAll("[data-status]").forEach(loadStatus);
+  });
+
+  return { api, el, table, loadList, loadNotifications, showProblem };
+})();
+window.Licheng = Licheng;

@@ -1,0 +1,44 @@
+"""A real headless Chromium (Debian's) driven by Playwright against the running system."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright gives every launch a fresh, empty profile of its own.
+    with sync_playwright() as playwright:
+        context_browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield context_browser
+        context_browser.close()
+
+
+@pytest.fixture
+def page(browser, system):
+    context = browser.new_context(base_url=system.base_url, locale="zh-TW", timezone_id="Asia/Taipei")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, school: str, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("學校代碼").fill(school)
+    page.get_by_label("帳號").fill(username)
+    page.get_by_label("密碼").fill(password)
+    page.get_by_role("button", name="登入").click()
+    page.wait_for_url("**/home")
