@@ -31,6 +31,17 @@ def role_clients(system, school_a, district) -> dict[Role, Client]:
     return clients
 
 
+def _target_account(school_a) -> str:
+    """An account the routes may act on freely (resetting the registrar's own password would lock other tests out)."""
+    response = school_a.registrar.post(
+        "/api/v1/accounts", json={"username": "perm-target", "display_name": "測試對象", "roles": ["student"]}
+    )
+    if response.status_code == 201:
+        return response.json()["account"]["id"]
+    listed = school_a.registrar.get("/api/v1/accounts", params={"per_page": 200}).json()["items"]
+    return next(a["id"] for a in listed if a["username"] == "perm-target")
+
+
 def _path(rule: str, school_code: str, account_id: str) -> str:
     known = {"code": school_code, "account_id": account_id}
 
@@ -43,8 +54,7 @@ def _path(rule: str, school_code: str, account_id: str) -> str:
 
 @pytest.mark.parametrize("spec", PROTECTED, ids=lambda s: f"{s.method} {s.rule}")
 def test_route_allows_its_roles_and_denies_others(role_clients, school_a, spec):
-    account_id = school_a.registrar.get("/api/v1/me").json()["id"]
-    path = _path(spec.rule, school_a.code, account_id)
+    path = _path(spec.rule, school_a.code, _target_account(school_a))
     allowed = sorted(GRANTS[spec.permission])[0]
     response = role_clients[allowed].request(
         spec.method, path, json={} if spec.method in ("POST", "PUT", "PATCH") and not spec.multipart else None

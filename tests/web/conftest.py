@@ -41,4 +41,12 @@ def log_in(page, school: str, username: str, password: str) -> None:
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(password)
     page.get_by_role("button", name="登入").click()
-    page.wait_for_url("**/home")
+    wait_for_home(page)
+
+
+def wait_for_home(page) -> None:
+    try:
+        page.wait_for_url("**/home")
+    except Exception:
+        alert = page.get_by_role("alert")
+        raise AssertionError(f"login failed: {alert.inner_text() if alert.count() else page.content()[:500]}") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from tests.web.conftest import log_in
+from tests.web.conftest import log_in, wait_for_home
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -23,7 +23,7 @@ def test_login_with_the_keyboard_and_see_the_role_pages(page, school_a):
     page.keyboard.press("Tab")
     page.keyboard.type(school_a.registrar_password)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/home")
+    wait_for_home(page)
     expect(page.get_by_role("link", name="帳號管理").first).to_be_visible()
     expect(page.locator("#notifications")).to_contain_text("目前沒有通知")
 
