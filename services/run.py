@@ -12,10 +12,12 @@ eventlet.monkey_patch()
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
+from prometheus_client import start_http_server  # noqa: E402
 
 from services.registry import SERVICES  # noqa: E402
 from shared.config import load_settings  # noqa: E402
@@ -45,6 +47,9 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    metrics_port = int(os.environ.get("LICHENG_METRICS_PORT", "0"))
+    if metrics_port:
+        start_http_server(metrics_port, addr=os.environ.get("LICHENG_METRICS_ADDR", "127.0.0.1"))
     runner.start()
     log_event(logging.getLogger("licheng.run"), "service started", service=argv[0])
     runner.wait()

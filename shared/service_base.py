@@ -7,6 +7,7 @@ import time
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
+from prometheus_client import Counter, Histogram
 
 from shared.caller import Caller
 from shared.config import Settings, load_settings
@@ -41,11 +42,40 @@ def require_caller(caller: Caller | None) -> Caller:
     return caller
 
 
+RPC_CALLS = Counter("licheng_rpc_total", "RPC calls handled", ["service", "method", "outcome"])
+RPC_SECONDS = Histogram(
+    "licheng_rpc_seconds",
+    "RPC handling time",
+    ["service", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+
+class RpcMetrics(DependencyProvider):
+    """Counts and times every entrypoint; `services.run` serves them on LICHENG_METRICS_PORT."""
+
+    def __init__(self) -> None:
+        self.started: dict[object, float] = {}
+
+    def worker_setup(self, worker_ctx) -> None:
+        self.started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        started = self.started.pop(worker_ctx, None)
+        service, method = worker_ctx.service_name, worker_ctx.entrypoint.method_name
+        error = exc_info[1] if exc_info else None
+        outcome = "ok" if error is None else ("refused" if isinstance(error, LichengError) else "error")
+        RPC_CALLS.labels(service, method, outcome).inc()
+        if started is not None:
+            RPC_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+
+
 class HealthMixin:
-    """`health()` answers when the service runs and its database answers a ping."""
+    """`health()` answers when the service runs and its database answers a ping; every entrypoint is measured."""
 
     name: str
     store: object
+    metrics = RpcMetrics()
 
     @rpc
     def health(self) -> dict:
