@@ -38,3 +38,19 @@ def test_no_secret_values_in_the_file():
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     for variable in ("LICHENG_JWT_SECRET", "LICHENG_FIELD_KEY", "LICHENG_S3_SECRET_KEY"):
         assert f"${{{variable}:?" in text
+
+
+def test_every_service_has_a_kubernetes_deployment_and_workers_scale_on_the_queue():
+    docs = [
+        d
+        for path in (ROOT / "deploy" / "k8s").glob("*.yaml")
+        if path.name != "kustomization.yaml"
+        for d in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if d
+    ]
+    commands = [c["command"] for d in docs if d["kind"] == "Deployment" for c in d["spec"]["template"]["spec"]["containers"]]
+    for name in SERVICES:
+        assert ["python", "-m", "services.run", name] in commands, name
+    scaled = next(d for d in docs if d["kind"] == "ScaledObject")
+    assert scaled["spec"]["triggers"][0]["type"] == "rabbitmq"
+    assert scaled["spec"]["triggers"][0]["metadata"]["queueName"] == "national.upload.items"
