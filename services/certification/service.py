@@ -137,7 +137,7 @@ class CertificationService(HealthMixin):
         selected = set(self.store.selection(school, caller.student_id, int(year), int(term), OUTCOMES))
         cap = self.store.school_cap(school)
         used = self.store.count_slots(school, caller.student_id, int(year), int(term), OUTCOMES)
-        national_cap = rules_for(int(year)).outcome_cap_per_semester
+        national_cap = rules_for(int(year)).national_outcomes_per_semester
         return {
             "year": year,
             "term": term,
@@ -359,7 +359,7 @@ class CertificationService(HealthMixin):
         self._selection_open(school, doc["year"], doc["term"])
         if doc["state"] != State.CERTIFIED.value:
             raise NotSelectable("只能勾選已認證的學習成果", "only certified outcomes can be selected")
-        cap = rules_for(doc["year"]).outcome_cap_per_semester
+        cap = rules_for(doc["year"]).national_outcomes_per_semester
         result = self.store.select(school, caller.student_id, doc["year"], doc["term"], OUTCOMES, outcome_id, cap)
         if result == "full":
             raise CapReached(f"每學期最多勾選 {cap} 件上傳至國教署", f"at most {cap} outcomes per semester go to the national database")
