@@ -139,3 +139,23 @@ def acting_for(user_id: str, teacher_ids: list[str], proxies: list[dict[str, Any
         if proxy["proxy_id"] == user_id and proxy["teacher_id"] in teacher_ids and proxy["starts_at"] <= now <= proxy["ends_at"]:
             return proxy["teacher_id"]
     return None
+
+
+# --- supervision figures ---
+
+
+def turnaround_hours(items: list[dict[str, Any]], now: datetime) -> dict[str, float | int]:
+    """Certification turnaround for one teacher: waits from submission to certification (or until now)."""
+    waits = sorted(
+        ((item.get("certified_at") or now) - item["submitted_at"]).total_seconds() / 3600 for item in items if item.get("submitted_at")
+    )
+    if not waits:
+        return {"count": 0, "median_hours": 0.0, "longest_hours": 0.0, "waiting": 0}
+    middle = len(waits) // 2
+    median = waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+    return {
+        "count": len(waits),
+        "median_hours": round(median, 1),
+        "longest_hours": round(waits[-1], 1),
+        "waiting": sum(1 for item in items if item.get("state") == State.SUBMITTED.value),
+    }

@@ -338,15 +338,19 @@ class CertificationService(HealthMixin):
         caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
         per_class: dict[str, Counter] = defaultdict(Counter)
         per_teacher: dict[str, Counter] = defaultdict(Counter)
+        teacher_items: dict[str, list[dict]] = defaultdict(list)
         for doc in self.store.of_term(caller.require_school(), int(year), int(term)):
             per_class[doc.get("class_code") or "?"][doc["state"]] += 1
             for teacher in doc["teacher_ids"]:
                 per_teacher[teacher][doc["state"]] += 1
+                teacher_items[teacher].append(doc)
+        now = utcnow()
         return {
             "year": year,
             "term": term,
             "per_class": {k: dict(v) for k, v in per_class.items()},
             "per_teacher": {k: dict(v) for k, v in per_teacher.items()},
+            "turnaround": {k: domain.turnaround_hours(v, now) for k, v in teacher_items.items()},
         }
 
     # --- selection (勾選) ---

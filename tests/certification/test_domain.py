@@ -76,3 +76,15 @@ def _proxy(start_days: int, end_days: int) -> dict:
 )
 def test_acting_for(user, proxies, expected):
     assert acting_for(user, ["t1", "t2"], proxies, NOW) == expected
+
+
+def test_turnaround_counts_waiting_items_until_now():
+    from services.certification.domain import turnaround_hours
+
+    items = [
+        {"submitted_at": NOW - timedelta(hours=10), "certified_at": NOW - timedelta(hours=8), "state": "certified"},
+        {"submitted_at": NOW - timedelta(hours=5), "certified_at": None, "state": "submitted"},
+        {"submitted_at": NOW - timedelta(hours=30), "certified_at": NOW, "state": "certified"},
+    ]
+    assert turnaround_hours(items, NOW) == {"count": 3, "median_hours": 5.0, "longest_hours": 30.0, "waiting": 1}
+    assert turnaround_hours([], NOW)["count"] == 0
