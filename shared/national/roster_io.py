@@ -19,7 +19,7 @@ from shared.national.findings import Finding, RosterFormatError
 from shared.national.rules import UnknownRoster, UnknownYear, YearRules, normalise_sheet_name, rules_for
 
 MAX_ROWS_PER_SHEET = 200_000
-TEXT = "@"
+AS_TEXT = "@"  # Excel number format "Text"
 
 
 @dataclass
@@ -38,7 +38,7 @@ class RosterFile:
 
 def _text_cell(sheet, value: object, bold: bool = False) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
-    cell.number_format = TEXT
+    cell.number_format = AS_TEXT
     if bold:
         cell.font = Font(bold=True)
     return cell

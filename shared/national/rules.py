@@ -22,6 +22,7 @@ from typing import Any
 from shared.clock import to_taipei
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+FREE_TEXT = "text"  # the column type when column_types names none
 # Sheet names in public templates carry a stray TAB (stored as the OOXML escape _x0009_) or a
 # trailing space; we match names after removing both.
 _SHEET_NOISE = re.compile(r"(_x0009_|\s)+$")
@@ -262,7 +263,7 @@ class YearRules:
         spec = self.data["column_types"].get(name, {})
         return Column(
             name=name,
-            type=spec.get("type", "text"),
+            type=spec.get("type", FREE_TEXT),
             required=required or bool(spec.get("required")),
             table=spec.get("table"),
             kind=spec.get("kind"),
