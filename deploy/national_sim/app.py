@@ -156,11 +156,14 @@ def create_app(settings: SimSettings | None = None) -> Flask:
         fingerprint = hashlib.sha256(f"{kind}\n{meta}\n".encode() + hashlib.sha256(body).digest()).hexdigest()
         now = utcnow().isoformat()
         deadline = time.monotonic() + BUSY_WAIT_SECONDS
-        while True:
-            outcome, row = store.claim(g.school, key, kind, fingerprint, now)
-            if outcome != "busy" or time.monotonic() > deadline:
-                break
+        outcome, row = store.claim(g.school, key, kind, fingerprint, now)
+        while outcome == "busy" and time.monotonic() < deadline:  # another worker holds the key: wait for its outcome
             time.sleep(0.05)
+            row = store.item(g.school, key)
+            if row is None:  # that delivery was refused and released the key
+                outcome, row = store.claim(g.school, key, kind, fingerprint, now, count=False)
+            elif row["state"] == "done":
+                outcome = "done"
         if outcome == "conflict":
             return problem(
                 409,

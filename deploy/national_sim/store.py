@@ -69,8 +69,9 @@ class Store:
         self._put_file(f"rosters/{roster_id}.xlsx", data)
 
     # ---- idempotency
-    def claim(self, school: str, key: str, kind: str, fingerprint: str, now: str) -> tuple[str, sqlite3.Row | None]:
-        """('new', None) when this request owns the key now; otherwise ('conflict'|'done'|'busy', row)."""
+    def claim(self, school: str, key: str, kind: str, fingerprint: str, now: str, count: bool = True) -> tuple[str, sqlite3.Row | None]:
+        """('new', None) when this request owns the key now; otherwise ('conflict'|'done'|'busy', row).
+        `count`: this is a new delivery of the key (not a request re-checking while it waits)."""
         with self.write() as db:
             row = db.execute("SELECT * FROM items WHERE school = ? AND key = ?", (school, key)).fetchone()
             if row is None:
@@ -80,7 +81,8 @@ class Store:
                     (school, key, kind, fingerprint, time.time(), now),
                 )
                 return "new", None
-            db.execute("UPDATE items SET deliveries = deliveries + 1 WHERE school = ? AND key = ?", (school, key))
+            if count:
+                db.execute("UPDATE items SET deliveries = deliveries + 1 WHERE school = ? AND key = ?", (school, key))
             if row["fingerprint"] != fingerprint or row["kind"] != kind:
                 return "conflict", row
             if row["state"] == "done":

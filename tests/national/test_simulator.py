@@ -175,6 +175,18 @@ def test_concurrent_deliveries_of_one_key_store_it_once(sim):
     assert len(state["evidence"]) == 1 and state["items"][0]["deliveries"] == 8
 
 
+def test_concurrent_deliveries_of_one_roster_wait_for_the_first_and_get_its_acceptance(sim):
+    assert sim.evidence(SCHOOL, PDF, "報告.pdf", "ev-1").status_code == 201
+    data, filename = outcomes_roster(list(range(1, 41)), per_student=3)
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: sim.roster(SCHOOL, data, filename, "same-roster"), range(6)))
+    assert [r.status_code for r in results] == [201] * 6
+    assert len({r.json()["roster_id"] for r in results}) == 1
+    state = sim.state(SCHOOL)
+    assert len(state["rosters"]) == 1 and state["records"]["current"] == 120
+    assert [i["deliveries"] for i in state["items"] if i["key"] == "same-roster"] == [6]
+
+
 # ------------------------------------------------------------------------------------------ faults
 
 
