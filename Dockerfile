@@ -8,7 +8,8 @@ COPY shared ./shared
 COPY services ./services
 COPY gateway ./gateway
 COPY deploy/seed_demo.py ./deploy/seed_demo.py
-RUN useradd --system --uid 10001 licheng
+COPY deploy/national_sim ./deploy/national_sim
+RUN useradd --system --uid 10001 licheng && install -d -o licheng /var/lib/national-sim
 USER licheng
 ENV PYTHONPATH=/app
 CMD ["python", "-m", "services.run", "--list"]
