@@ -48,6 +48,8 @@ class Settings:
     backup_interval_hours: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_INTERVAL_HOURS", 24))
     backup_keep_count: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_KEEP_COUNT", 7))
     backup_keep_days: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_KEEP_DAYS", 30))
+    upload_retry_delays: str = field(default_factory=lambda: _env("LICHENG_UPLOAD_RETRY_DELAYS", "5,30,120"))
+    upload_max_attempts: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_MAX_ATTEMPTS", 5))
     upload_prefetch: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_PREFETCH", 4))
     national_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_NATIONAL_TIMEOUT_SECONDS", 20))
     cookie_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_COOKIE_SECURE", False))

@@ -52,6 +52,10 @@ class RetryPolicy:
     def gives_up(self, attempt: int) -> bool:
         return attempt >= self.max_attempts
 
+    @classmethod
+    def from_settings(cls, delays: str, max_attempts: int) -> RetryPolicy:
+        return cls(delays=tuple(sorted(int(d) for d in delays.split(",") if d.strip())), max_attempts=max_attempts)
+
 
 class Verdict(StrEnum):
     ACCEPTED = "accepted"
@@ -68,11 +72,16 @@ class SendResult:
     receipt_id: str | None = None
 
 
-def classify_http(status: int, retry_after: str | None) -> Verdict:
-    """2xx accepted (a duplicate of an accepted key is still accepted); 4xx other than 408/429 rejected; rest retried."""
+# A 409 the national side answers while the same key is still being processed elsewhere.
+RETRIABLE_CONFLICTS = frozenset({"in_progress"})
+
+
+def classify_http(status: int, problem_code: str | None = None) -> Verdict:
+    """2xx accepted (a replay of an accepted key is still accepted); 408/429/5xx and 409 in_progress
+    retried; any other 4xx (rule violations, a key reused for other content) rejected."""
     if 200 <= status < 300:
         return Verdict.ACCEPTED
-    if status in (408, 429) or status >= 500:
+    if status in (408, 429) or status >= 500 or (status == 409 and problem_code in RETRIABLE_CONFLICTS):
         return Verdict.RETRY
     return Verdict.REJECTED
 

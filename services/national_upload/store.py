@@ -21,6 +21,7 @@ class UploadStore:
         self.uploads = SchoolCollection(db["uploads"])
         self.items = SchoolCollection(db["items"])
         self.files = SchoolCollection(db["roster_files"])
+        self.secrets = SchoolCollection(db["national_credentials"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -28,6 +29,7 @@ class UploadStore:
         self.items.create_index([("idempotency_key", 1)], unique=True)
         self.items.create_index([("upload_id", 1), ("state", 1)])
         self.items.create_index([("student_id", 1)])
+        self.secrets.create_index([], unique=True)
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -86,6 +88,13 @@ class UploadStore:
         return self.items.find_one_and_update(
             school_id, {"_id": item_id, "state": ItemState.DEAD.value}, {"$set": {"state": ItemState.QUEUED.value, "attempts": 0}}
         )
+
+    # the school's national credentials (token encrypted with the field key)
+    def set_credentials(self, school_id: str, token_enc: str, by: str) -> None:
+        self.secrets.update_one(school_id, {}, {"$set": {"token_enc": token_enc, "set_by": by, "set_at": utcnow()}}, upsert=True)
+
+    def credentials(self, school_id: str) -> dict[str, Any] | None:
+        return self.secrets.find_one(school_id)
 
     # roster files (small XLSX, kept so every retry sends the very same bytes)
     def put_file(self, school_id: str, doc: dict[str, Any]) -> None:

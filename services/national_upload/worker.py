@@ -140,7 +140,8 @@ def main() -> int:
     settings = load_settings()
     client = make_client(settings)
     sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")])).send
-    worker = Worker(settings, sender, prefetch=int(settings.upload_prefetch))
+    policy = RetryPolicy.from_settings(settings.upload_retry_delays, settings.upload_max_attempts)
+    worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     log_event(log, "worker started", prefetch=settings.upload_prefetch)

@@ -35,5 +35,10 @@ def test_http_status_classification(status, verdict):
     assert classify_http(status, None) is verdict
 
 
+def test_a_key_still_in_progress_is_retried_but_a_reused_key_is_not():
+    assert classify_http(409, "in_progress") is Verdict.RETRY
+    assert classify_http(409, "idempotency_conflict") is Verdict.REJECTED
+
+
 def test_retry_after_parsing():
     assert parse_retry_after("7") == 7.0 and parse_retry_after("soon") is None and parse_retry_after(None) is None

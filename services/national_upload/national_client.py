@@ -1,0 +1,84 @@
+"""Talking to the national database (the simulator here): one item, one request, its idempotency key.
+
+Items are either an evidence file (bytes streamed from the evidence store through a short presigned
+GET, never through RabbitMQ) or a roster workbook kept in our database, so every retry sends the
+very same bytes under the same key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+
+from services.national_upload.domain import SendResult, Verdict, classify_http, parse_retry_after
+from services.national_upload.store import UploadStore
+from shared.config import Settings
+from shared.crypto import FieldCipher
+
+_CHUNK = 256 * 1024
+
+
+class NationalClient:
+    def __init__(self, settings: Settings, store: UploadStore, evidence_url: Callable[[dict], str] | None = None) -> None:
+        self.base = settings.national_url.rstrip("/")
+        self.timeout = settings.national_timeout_seconds
+        self.store = store
+        self.cipher = FieldCipher(settings.field_key)
+        self.evidence_url = evidence_url
+        self.session = requests.Session()
+
+    def _token(self, school_id: str) -> str:
+        credentials = self.store.credentials(school_id)
+        if credentials is None:
+            raise LookupError(f"no national credentials configured for school {school_id}")
+        return self.cipher.decrypt(credentials["token_enc"])
+
+    def send(self, item: dict[str, Any]) -> SendResult:
+        headers = {
+            "Authorization": f"Bearer {self._token(item['school_id'])}",
+            "Idempotency-Key": item["idempotency_key"],
+            "Content-Type": "application/octet-stream",
+        }
+        if item["kind"] == "roster":
+            doc = self.store.get_file(item["school_id"], item["ref"])
+            if doc is None:
+                return SendResult(Verdict.REJECTED, detail="roster file missing")
+            params = {"filename": doc["filename"], "uploader": item.get("uploader", ""), "sha256": doc["sha256"]}
+            body: bytes | Iterator[bytes] = bytes(doc["data"])
+            url = f"{self.base}/api/v1/rosters"
+        else:
+            if self.evidence_url is None:
+                raise LookupError("evidence items need an evidence URL source")
+            params = {"filename": item["filename"], "sha256": item["content_sha256"], "year": item["year"]}
+            body = self._stream(self.evidence_url(item))
+            url = f"{self.base}/api/v1/evidence"
+        try:
+            response = self.session.post(url, params=params, data=body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:  # dropped connection, timeout: retried
+            return SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}")
+        return self._result(response)
+
+    def _stream(self, url: str) -> Iterator[bytes]:
+        with self.session.get(url, stream=True, timeout=self.timeout) as source:
+            source.raise_for_status()
+            yield from source.iter_content(_CHUNK)
+
+    @staticmethod
+    def _result(response: requests.Response) -> SendResult:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        code = body.get("code") if isinstance(body, dict) else None
+        verdict = classify_http(response.status_code, code)
+        detail = f"HTTP {response.status_code}" + (f" {code}" if code else "")
+        if verdict is Verdict.ACCEPTED:
+            receipt = body.get("roster_id") or body.get("sha256")
+            partial = body.get("status") == "partial"
+            reasons = tuple(body.get("findings", ())) if partial else ()
+            return SendResult(Verdict.ACCEPTED, detail="partial" if partial else "accepted", reasons=reasons, receipt_id=receipt)
+        if verdict is Verdict.REJECTED:
+            return SendResult(Verdict.REJECTED, detail=detail, reasons=tuple(body.get("findings", ()) or ({"code": code},)))
+        return SendResult(Verdict.RETRY, detail=detail, retry_after=parse_retry_after(response.headers.get("Retry-After")))
