@@ -7,6 +7,7 @@ SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
     # records (issue 3)
     # evidence (issue 4)
+    "evidence": "services.evidence.service:EvidenceService",
     # certification (issue 5)
     # national_upload (issue 6)
 }

@@ -27,6 +27,12 @@ class Permission(StrEnum):
     SELF_PASSWORD_UPDATE = "self:password:update"
     # records (issue 3)
     # evidence (issue 4)
+    SCHOOL_EVIDENCE_UPLOAD = "school:evidence:upload"
+    SCHOOL_EVIDENCE_READ = "school:evidence:read"
+    SCHOOL_EVIDENCE_DESCRIBE = "school:evidence:describe"
+    SCHOOL_EVIDENCE_LOCK = "school:evidence:lock"
+    SCHOOL_EVIDENCE_GRANT = "school:evidence:grant"
+    SCHOOL_EVIDENCE_ADMIN = "school:evidence:admin"
     # certification (issue 5)
     # national_upload (issue 6)
 
@@ -45,7 +51,13 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SELF_ACCOUNT_READ: _EVERYONE,
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
     # records (issue 3)
-    # evidence (issue 4)
+    # evidence (issue 4); the evidence service narrows reads to owner, uploader, registrar and granted accounts
+    Permission.SCHOOL_EVIDENCE_UPLOAD: frozenset({Role.STUDENT, Role.CONTEST_ORGANIZER, Role.ACTIVITIES, Role.WORKING_GROUP}),
+    Permission.SCHOOL_EVIDENCE_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_EVIDENCE_DESCRIBE: SCHOOL_ROLES,
+    Permission.SCHOOL_EVIDENCE_LOCK: frozenset({Role.TEACHER, Role.REGISTRAR}),
+    Permission.SCHOOL_EVIDENCE_GRANT: frozenset({Role.STUDENT, Role.TEACHER, Role.HOMEROOM, Role.REGISTRAR}),
+    Permission.SCHOOL_EVIDENCE_ADMIN: frozenset({Role.REGISTRAR}),
     # certification (issue 5)
     # national_upload (issue 6)
 }
