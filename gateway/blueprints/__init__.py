@@ -1,6 +1,6 @@
 """One blueprint per area; BLUEPRINTS is what the app registers."""
 
-from gateway.blueprints import accounts, auth, health, pages, schools
+from gateway.blueprints import accounts, auth, evidence, health, pages, schools
 
 BLUEPRINTS = [
     health.bp,
@@ -10,6 +10,7 @@ BLUEPRINTS = [
     pages.bp,
     # records (issue 3)
     # evidence (issue 4)
+    evidence.bp,
     # certification (issue 5)
     # national_upload (issue 6)
 ]
