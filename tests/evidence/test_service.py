@@ -364,3 +364,17 @@ def test_sweep_reconcile_and_scrub_report_to_the_registrar(store, storage):
     assert record["id"] in registrar.scrub()["mismatches"]
     with pytest.raises(Forbidden):
         service(store, storage, staff(Role.TEACHER)).scrub()
+
+
+def test_reconcile_command_reports_a_record_whose_object_is_gone(store, storage, monkeypatch, capsys):
+    from services.evidence import reconcile
+
+    svc, form = upload(store, storage, student("s19", school="E00009"), files.pdf(700))
+    record = svc.complete_upload(form["upload_id"])
+    doc = store.find_evidence("E00009", record["id"])
+    storage.remove_version(doc["key"], doc["version_id"])  # the disaster the command must reveal
+    monkeypatch.setattr(reconcile, "load_settings", lambda: Settings(bucket_prefix=storage.bucket.removesuffix("-evidence")))
+    monkeypatch.setattr(reconcile, "EvidenceStore", lambda db: store)
+    assert reconcile.main(["--scrub", "E00009"]) == 1
+    report = capsys.readouterr().out
+    assert record["id"] in report and '"records_without_objects": ["' + record["id"] in report
