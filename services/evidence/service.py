@@ -144,18 +144,16 @@ class EvidenceService(HealthMixin):
                 return _view(done)  # completing twice returns the same record
             raise UploadNotFound("找不到此上傳作業，請重新上傳", "upload not found")
         storage = self._storage()
-        info = storage.stat(upload["key"])
-        if info is None or (upload.get("base_version") and info.version_id == upload["base_version"]):
+        seen = storage.inspect(upload["key"])  # one GET: size, version, leading bytes, SHA-256
+        if seen is None or (upload.get("base_version") and seen.info.version_id == upload["base_version"]):
             raise UploadMissing("尚未收到檔案內容，請先上傳檔案再按完成", "no object has been uploaded for this form yet")
-        problem = domain.verify_object(upload["content_type"], upload["size"], info.size, storage.head(upload["key"], info.version_id))
+        info, digest = seen.info, seen.sha256
+        problem = domain.verify_object(upload["content_type"], upload["size"], info.size, seen.head)
         declared = request.sha256 or upload.get("sha256")
-        digest = None
-        if problem is None:
-            digest, read = storage.sha256(upload["key"], info.version_id)
-            if read != upload["size"]:
-                problem = "讀取的檔案長度與紀錄不符|the bytes read differ from the stored size"
-            elif declared and declared != digest:
-                problem = "檔案內容與上傳者提供的 SHA-256 不符（檔案可能遭竄改）|the SHA-256 differs from the declared one (tampered?)"
+        if problem is None and seen.bytes_read != upload["size"]:
+            problem = "讀取的檔案長度與紀錄不符|the bytes read differ from the stored size"
+        elif problem is None and declared and declared != digest:
+            problem = "檔案內容與上傳者提供的 SHA-256 不符（檔案可能遭竄改）|the SHA-256 differs from the declared one (tampered?)"
         if problem is not None:
             storage.remove_version(upload["key"], info.version_id)
             self.store.audit.record(school_id, caller, "evidence.rejected", upload_id, note=problem.split("|")[-1])

@@ -44,6 +44,14 @@ class ObjectInfo:
     last_modified: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Inspection:
+    info: ObjectInfo
+    head: bytes
+    sha256: str
+    bytes_read: int
+
+
 @contextmanager
 def _store_errors(action: str) -> Iterator[None]:
     """Connection trouble and 5xx answers are the store being unavailable, not our bug."""
@@ -149,6 +157,32 @@ class Storage:
                 response.close()
                 response.release_conn()
         return digest.hexdigest(), total
+
+    def inspect(self, key: str, version_id: str | None = None) -> Inspection | None:
+        """One GET of the latest (or given) version: its size and version, the leading bytes, and the
+        SHA-256 of the whole body (which the form's policy capped at the declared size)."""
+        with _store_errors("read the file"):
+            try:
+                response = self.client.get_object(self.bucket, key, version_id=version_id)
+            except S3Error as exc:
+                if exc.code in _MISSING:
+                    return None
+                raise
+            try:
+                size = int(response.headers.get("Content-Length", "0"))
+                version = response.headers.get("x-amz-version-id") or version_id
+                digest = hashlib.sha256()
+                head = b""
+                total = 0
+                for chunk in response.stream(CHUNK):
+                    if len(head) < domain.SNIFF_BYTES:
+                        head += chunk[: domain.SNIFF_BYTES - len(head)]
+                    digest.update(chunk)
+                    total += len(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+        return Inspection(ObjectInfo(key, size, version), head, digest.hexdigest(), total)
 
     # --- removal and locking ---
 
