@@ -67,15 +67,19 @@ def _setup(system, district_password: str) -> tuple[list[Client], Storage]:
     return students, Storage(system.settings())
 
 
-def _flow_one(client: Client, data: bytes, completes: list[float]) -> None:
+def _flow_one(client: Client, data: bytes, completes: list[float], phases: dict[str, list[float]]) -> None:
+    started = time.perf_counter()
     form = client.post(
         "/api/v1/evidence/uploads",
         json={"kind": "document", "purpose": "outcome", "filename": "bench.pdf", "size": len(data), "content_type": "application/pdf"},
     )
     assert form.status_code == 201, form.text
     form = form.json()
+    phases["request"].append(time.perf_counter() - started)
+    started = time.perf_counter()
     stored = client.session.post(form["url"], data=form["fields"], files={"file": ("bench.pdf", data)}, timeout=60)
     assert stored.status_code in (200, 201, 204), stored.text
+    phases["post"].append(time.perf_counter() - started)
     started = time.perf_counter()
     done = client.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={})
     completes.append(time.perf_counter() - started)
@@ -113,12 +117,15 @@ def bench_upload(system, district_password: str) -> dict[str, Any]:
     for size, count in PLAN:
         data = _payload(size)
         completes: list[float] = []
+        phases: dict[str, list[float]] = {"request": [], "post": []}
         sessions = [requests.Session() for _ in range(CONCURRENCY)]
-        flow_workers = [functools.partial(_flow_one, c, data, completes) for c in students]
+        flow_workers = [functools.partial(_flow_one, c, data, completes, phases) for c in students]
         direct_workers = [functools.partial(_direct_one, storage, s, data) for s in sessions]
         _round(direct_workers, CONCURRENCY)  # warm connections on both paths
         _round(flow_workers, CONCURRENCY)
         completes.clear()
+        phases = {"request": [], "post": []}
+        flow_workers = [functools.partial(_flow_one, c, data, completes, phases) for c in students]
         direct_time = flow_time = 0.0
         for _ in range(ROUNDS):
             direct_time += _round(direct_workers, count)
@@ -135,6 +142,8 @@ def bench_upload(system, district_password: str) -> dict[str, Any]:
             "complete_p50_ms": _pct(completes, 0.50),
             "complete_p99_ms": _pct(completes, 0.99),
             "complete_mean_ms": round(statistics.fmean(completes) * 1000, 1),
+            "flow_request_form_p50_ms": _pct(phases["request"], 0.50),
+            "flow_post_to_store_p50_ms": _pct(phases["post"], 0.50),
         }
         print(json.dumps({f"{size // MB}MB": results["sizes"][f"{size // MB}MB"]}), flush=True)
     results["goal_ratio"] = 0.7
