@@ -8,6 +8,7 @@ SERVICES: dict[str, str] = {
     "backup": "services.backup.service:BackupService",
     # records (issue 3)
     # evidence (issue 4)
+    "evidence": "services.evidence.service:EvidenceService",
     # certification (issue 5)
     # national_upload (issue 6)
 }

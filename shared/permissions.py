@@ -28,6 +28,12 @@ class Permission(StrEnum):
     SCHOOL_BACKUPS_READ = "school:backups:read"
     # records (issue 3)
     # evidence (issue 4)
+    SCHOOL_EVIDENCE_UPLOAD = "school:evidence:upload"
+    SCHOOL_EVIDENCE_READ = "school:evidence:read"
+    SCHOOL_EVIDENCE_DESCRIBE = "school:evidence:describe"
+    SCHOOL_EVIDENCE_LOCK = "school:evidence:lock"
+    SCHOOL_EVIDENCE_GRANT = "school:evidence:grant"
+    SCHOOL_EVIDENCE_ADMIN = "school:evidence:admin"
     # certification (issue 5)
     SELF_OUTCOMES_WRITE = "self:outcomes:write"
     SELF_OUTCOMES_READ = "self:outcomes:read"
@@ -60,7 +66,13 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
     Permission.SCHOOL_BACKUPS_READ: frozenset({Role.REGISTRAR}),  # 註冊組: 資料定期備份與封存
     # records (issue 3)
-    # evidence (issue 4)
+    # evidence (issue 4); the evidence service narrows reads to owner, uploader, registrar and granted accounts
+    Permission.SCHOOL_EVIDENCE_UPLOAD: frozenset({Role.STUDENT, Role.CONTEST_ORGANIZER, Role.ACTIVITIES, Role.WORKING_GROUP}),
+    Permission.SCHOOL_EVIDENCE_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_EVIDENCE_DESCRIBE: SCHOOL_ROLES,
+    Permission.SCHOOL_EVIDENCE_LOCK: frozenset({Role.TEACHER, Role.REGISTRAR}),
+    Permission.SCHOOL_EVIDENCE_GRANT: frozenset({Role.STUDENT, Role.TEACHER, Role.HOMEROOM, Role.REGISTRAR}),
+    Permission.SCHOOL_EVIDENCE_ADMIN: frozenset({Role.REGISTRAR}),
     # certification (issue 5)
     Permission.SELF_OUTCOMES_WRITE: frozenset({Role.STUDENT}),
     Permission.SELF_OUTCOMES_READ: frozenset({Role.STUDENT}),

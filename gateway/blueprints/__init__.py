@@ -1,6 +1,6 @@
 """One blueprint per area; BLUEPRINTS is what the app registers."""
 
-from gateway.blueprints import accounts, auth, backups, health, pages, schools
+from gateway.blueprints import accounts, auth, backups, evidence, health, pages, schools
 
 BLUEPRINTS = [
     health.bp,
@@ -11,6 +11,7 @@ BLUEPRINTS = [
     pages.bp,
     # records (issue 3)
     # evidence (issue 4)
+    evidence.bp,
     # certification (issue 5)
     # national_upload (issue 6)
 ]

@@ -23,6 +23,7 @@ import requests
 from services.registry import SERVICES
 from shared.config import Settings
 from shared.mongo import make_client
+from tests.support.s3 import remove_buckets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,5 +153,6 @@ class TestSystem:
                     client.drop_database(db)
         finally:
             client.close()
+        remove_buckets(settings, self.run_id + "-")
         quoted = urllib.parse.quote(self.vhost, safe="")
         requests.delete(f"{_mgmt_url()}/api/vhosts/{quoted}", auth=("guest", "guest"), timeout=10)
