@@ -204,7 +204,10 @@ def load_manifest(root: Path, backup_id: str, report: Report | None = None) -> M
         if report is None:
             raise BackupError(f"backup {backup_id}: the manifest does not match its digest")
         report.fail("manifest.json does not match manifest.sha256")
-    return Manifest.from_json(json.loads(text))
+    try:
+        return Manifest.from_json(json.loads(text))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise BackupError(f"backup {backup_id}: the manifest cannot be read: {exc}") from None
 
 
 def _read_dump(path: Path) -> DocumentDigest:
@@ -225,7 +228,11 @@ def _read_dump(path: Path) -> DocumentDigest:
 def verify(root: Path, backup_id: str) -> Report:
     """Reads every file of the backup back and compares it with the manifest."""
     report = Report()
-    manifest = load_manifest(root, backup_id, report)
+    try:
+        manifest = load_manifest(root, backup_id, report)
+    except BackupError as exc:
+        report.fail(str(exc))
+        return report
     documents = 0
     for db_name, collections in manifest.databases.items():
         for coll_name, entry in collections.items():
@@ -268,6 +275,9 @@ def restore(
     if not force and not is_empty(client, s3, db_prefix=db_prefix, bucket_prefix=bucket_prefix):
         raise BackupError("the target system is not empty; restore refuses unless forced")
     manifest = load_manifest(root, backup_id)
+    # Objects first: the store issues new version ids, and records that name a version must name the new one.
+    version_map = _restore_objects(s3, root, manifest, bucket_prefix)
+    remapped: dict[str, int] = {}
     for db_name, collections in manifest.databases.items():
         target = client[db_prefix + db_name[len(manifest.db_prefix) :]]
         for coll_name, entry in collections.items():
@@ -277,6 +287,8 @@ def restore(
             batch: list[dict] = []
             with (root / backup_id / entry.file).open("rb") as handle:
                 for doc in bson.decode_file_iter(handle):
+                    if _remap_versions(doc, version_map):
+                        remapped[f"{db_name}.{coll_name}"] = remapped.get(f"{db_name}.{coll_name}", 0) + 1
                     batch.append(doc)
                     if len(batch) == 1000:
                         collection.insert_many(batch, ordered=True)
@@ -285,8 +297,26 @@ def restore(
                 collection.insert_many(batch, ordered=True)
             for index in entry.indexes:
                 collection.create_index([tuple(k) for k in index["key"]], name=index["name"], unique=index["unique"])
-    version_map = _restore_objects(s3, root, manifest, bucket_prefix)
-    return {"backup_id": backup_id, **manifest.totals(), "version_map": version_map}
+    return {"backup_id": backup_id, **manifest.totals(), "version_map": version_map, "remapped": remapped}
+
+
+VERSION_FIELDS = frozenset({"version_id", "base_version"})
+
+
+def _remap_versions(value: Any, version_map: dict[str, str]) -> bool:
+    """Rewrites object version ids named in fields called version_id/base_version, at any depth."""
+    changed = False
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in VERSION_FIELDS and isinstance(inner, str) and inner in version_map:
+                value[key] = version_map[inner]
+                changed = True
+            elif isinstance(inner, dict | list):
+                changed |= _remap_versions(inner, version_map)
+    elif isinstance(value, list):
+        for inner in value:
+            changed |= _remap_versions(inner, version_map)
+    return changed
 
 
 def _restore_objects(s3: Minio, root: Path, manifest: Manifest, bucket_prefix: str) -> dict[str, str]:

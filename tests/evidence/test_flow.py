@@ -135,7 +135,7 @@ def test_contest_organizer_uploads_a_proof_the_student_can_read(people):
 def test_registrar_tools_report(people):
     registrar = people["registrar"]
     report = registrar.post("/api/v1/evidence/admin/reconcile").json()
-    assert report["records_without_objects"] == []
+    assert report["records_without_objects"] == [], report
     scrub = registrar.post("/api/v1/evidence/admin/scrub").json()
     assert scrub["checked"] >= 1 and scrub["mismatches"] == [] and scrub["missing"] == []
     assert registrar.post("/api/v1/evidence/admin/sweep").status_code == 200
