@@ -16,6 +16,7 @@ eval "$("$here/infra.sh" env)"
 export PYTHONPATH="$root" PROMETHEUS_MULTIPROC_DIR="$root/var/run/metrics"
 : "${LICHENG_GATEWAY_BIND:=127.0.0.1:8080}"
 export LICHENG_GATEWAY_BIND LICHENG_PUBLIC_URL="${LICHENG_PUBLIC_URL:-http://$LICHENG_GATEWAY_BIND}"
+export LICHENG_NATIONAL_URL="${LICHENG_NATIONAL_URL:-http://${LICHENG_NATIONAL_BIND:-127.0.0.1:8090}}"
 
 services=$("$py" -m services.run --list)
 
@@ -29,7 +30,9 @@ spawn() {  # spawn NAME COMMAND...
 }
 
 start() {
+  "$root/deploy/national-sim/run.sh" start
   for s in $services; do spawn "$s" "$py" -m services.run "$s"; done
+  spawn upload-worker "$py" -m services.national_upload.worker
   spawn gateway "$py" -m gunicorn -c gateway/gunicorn.conf.py gateway.wsgi:app
   local deadline=$((SECONDS + 90))
   until curl -fsS "$LICHENG_PUBLIC_URL/readyz" >/dev/null 2>&1; do
@@ -43,23 +46,25 @@ start() {
 }
 
 stop() {
-  for s in gateway $services; do
+  for s in gateway upload-worker $services; do
     if alive "$s"; then
       kill -TERM "$(cat "$run_dir/$s.pid")" 2>/dev/null || true
     fi
   done
-  for s in gateway $services; do
+  for s in gateway upload-worker $services; do
     local n=0
     while alive "$s" && [ $n -lt 40 ]; do sleep 0.5; n=$((n + 1)); done
     alive "$s" && kill -KILL "$(cat "$run_dir/$s.pid")" 2>/dev/null || true
     rm -f "$run_dir/$s.pid"
   done
+  "$root/deploy/national-sim/run.sh" stop
 }
 
 status() {
-  for s in $services gateway; do
+  for s in $services upload-worker gateway; do
     if alive "$s"; then echo "$s: up (pid $(cat "$run_dir/$s.pid"))"; else echo "$s: down"; fi
   done
+  "$root/deploy/national-sim/run.sh" status
 }
 
 case "${1:-}" in

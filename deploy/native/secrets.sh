@@ -15,3 +15,4 @@ rand() { python3 -c "import secrets; print(secrets.token_urlsafe($1))"; }
 add LICHENG_JWT_SECRET "$(rand 48)"
 add LICHENG_FIELD_KEY "$(python3 -c 'import base64,secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')"
 add LICHENG_DEMO_PASSWORD "Demo-$(rand 6)"
+add LICHENG_NATIONAL_SECRET "$(rand 32)"  # the national simulator derives each school's credentials from it
