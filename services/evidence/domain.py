@@ -14,6 +14,7 @@ from services.evidence.errors import EvidenceLocked, FileTooLarge, FileTypeNotAl
 from services.evidence.schemas import Kind, State
 from shared.caller import Caller
 from shared.errors import ValidationFailed, field_error
+from shared.national.files import sniff as sniff_kind
 from shared.roles import Role
 
 MB = 1024 * 1024
@@ -138,19 +139,16 @@ def check_quota(quota: Quota, used_files: int, used_bytes: int, size: int) -> No
 # --- what the bytes really are ---
 
 
+_MIME_OF_KIND = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "mp4": "video/mp4", "mp3": "audio/mpeg"}
+
+
 def sniff(head: bytes) -> str | None:
-    """The content type the leading bytes prove, or None (executables, HTML, anything else)."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        return "video/mp4"
-    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "audio/mpeg"
-    return None
+    """The content type the leading bytes prove, or None (executables, HTML, anything else).
+
+    The magic bytes are the national rules' own (shared.national.files), so we refuse what they would.
+    """
+    kind = sniff_kind(head)
+    return _MIME_OF_KIND[kind] if kind else None
 
 
 def verify_object(declared_type: str, declared_size: int, actual_size: int, head: bytes) -> str | None:
