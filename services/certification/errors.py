@@ -33,12 +33,8 @@ class CapReached(Conflict):
     title_en = "The limit is reached"
 
 
-class NotCourseTeacher(NotFound):
+class NotCourseTeacher(OutcomeNotFound):
     """A teacher who neither teaches the course nor stands in for its teacher sees no such outcome."""
-
-    code = "outcome_not_found"
-    title = "找不到此學習成果"
-    title_en = "Outcome not found"
 
 
 class SelectionLocked(Conflict):

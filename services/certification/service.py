@@ -35,7 +35,8 @@ from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
 
-OUTCOMES = "outcomes"  # counter and selection kind for 課程學習成果
+OUTCOMES = "outcomes"  # the school's own cap on 課程學習成果 per semester
+SELECTED = "selected:outcomes"  # the national cap on what is ticked (勾選) for upload
 
 
 def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
@@ -70,12 +71,13 @@ class CertificationService(HealthMixin):
         domain.check_action_deadline(self.peers.deadlines(course["year"], course["term"]), Action.EDIT, utcnow())
         self.peers.own_evidence(caller.student_id, request.evidence_ids)
         cap = self.store.school_cap(school)
-        if not self.store.take_slot(school, caller.student_id, course["year"], course["term"], OUTCOMES, cap):
+        outcome_id = uuid.uuid4().hex
+        if self.store.take_slot(school, caller.student_id, course["year"], course["term"], OUTCOMES, cap, outcome_id) == "full":
             raise CapReached(f"本學期最多登錄 {cap} 件課程學習成果", f"at most {cap} outcomes per semester")
         now = utcnow()
         student = self.peers.student(caller.student_id)
         doc = {
-            "_id": uuid.uuid4().hex,
+            "_id": outcome_id,
             "student_id": caller.student_id,
             "account_id": caller.user_id,
             "class_code": student.get("class_code"),
@@ -124,7 +126,8 @@ class CertificationService(HealthMixin):
         doc = self._own(caller, outcome_id)
         after = self._move(caller, doc, Action.WITHDRAW, {})
         if doc["state"] != State.WITHDRAWN.value:
-            self.store.free_slot(caller.school_id, doc["student_id"], doc["year"], doc["term"], OUTCOMES)
+            self.store.free_slot(caller.school_id, doc["student_id"], doc["year"], doc["term"], OUTCOMES, outcome_id)
+            self.store.free_slot(caller.school_id, doc["student_id"], doc["year"], doc["term"], SELECTED, outcome_id)
         return after
 
     @rpc
@@ -134,9 +137,9 @@ class CertificationService(HealthMixin):
         if year is None or term is None:
             year, term = self.peers.current_term()
         docs = self.store.of_student(school, caller.student_id, int(year), int(term))
-        selected = set(self.store.selection(school, caller.student_id, int(year), int(term), OUTCOMES))
+        selected = set(self.store.holders(school, caller.student_id, int(year), int(term), SELECTED))
         cap = self.store.school_cap(school)
-        used = self.store.count_slots(school, caller.student_id, int(year), int(term), OUTCOMES)
+        used = len(self.store.holders(school, caller.student_id, int(year), int(term), OUTCOMES))
         national_cap = rules_for(int(year)).national_outcomes_per_semester
         return {
             "year": year,
@@ -364,12 +367,12 @@ class CertificationService(HealthMixin):
         if doc["state"] != State.CERTIFIED.value:
             raise NotSelectable("只能勾選已認證的學習成果", "only certified outcomes can be selected")
         cap = rules_for(doc["year"]).national_outcomes_per_semester
-        result = self.store.select(school, caller.student_id, doc["year"], doc["term"], OUTCOMES, outcome_id, cap)
+        result = self.store.take_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, cap, outcome_id)
         if result == "full":
             raise CapReached(f"每學期最多勾選 {cap} 件上傳至國教署", f"at most {cap} outcomes per semester go to the national database")
         if result == "added":
             self.store.audit.record(school, caller, "selection.add", outcome_id)
-        return {"selected": self.store.selection(school, caller.student_id, doc["year"], doc["term"], OUTCOMES), "cap": cap}
+        return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED), "cap": cap}
 
     @rpc
     def unselect_outcome(self, outcome_id: str) -> dict:
@@ -377,9 +380,9 @@ class CertificationService(HealthMixin):
         school = caller.require_school()
         doc = self._own(caller, outcome_id)
         self._selection_open(school, doc["year"], doc["term"])
-        if self.store.unselect(school, caller.student_id, doc["year"], doc["term"], OUTCOMES, outcome_id):
+        if self.store.free_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, outcome_id):
             self.store.audit.record(school, caller, "selection.remove", outcome_id)
-        return {"selected": self.store.selection(school, caller.student_id, doc["year"], doc["term"], OUTCOMES)}
+        return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED)}
 
     @rpc
     def set_school_cap(self, payload: dict) -> dict:
@@ -407,11 +410,10 @@ class CertificationService(HealthMixin):
         caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
         school = caller.require_school()
         out = []
-        for selection in self.store.selections_of_term(school, int(year), int(term), OUTCOMES):
-            for outcome_id in selection.get("item_ids", []):
-                doc = self.store.get(school, outcome_id)
-                if doc and doc["state"] == State.CERTIFIED.value:
-                    out.append(_view(doc, {outcome_id}))
+        for slot in self.store.holders_of_term(school, int(year), int(term), SELECTED):
+            doc = self.store.get(school, slot["holder"])
+            if doc and doc["state"] == State.CERTIFIED.value:
+                out.append(_view(doc, {slot["holder"]}))
         return out
 
     # --- helpers ---

@@ -17,8 +17,7 @@ class CertificationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.outcomes = SchoolCollection(db["outcomes"])
-        self.counters = SchoolCollection(db["term_counters"])
-        self.selections = SchoolCollection(db["selections"])
+        self.slots = SchoolCollection(db["slots"])
         self.locks = SchoolCollection(db["selection_locks"])
         self.proxies = SchoolCollection(db["proxies"])
         self.notifications = SchoolCollection(db["notifications"])
@@ -29,8 +28,7 @@ class CertificationStore:
         self.outcomes.create_index([("student_id", 1), ("year", 1), ("term", 1)])
         self.outcomes.create_index([("teacher_ids", 1), ("state", 1)])
         self.outcomes.create_index([("year", 1), ("term", 1), ("state", 1)])
-        self.counters.create_index([("student_id", 1), ("year", 1), ("term", 1), ("kind", 1)], unique=True)
-        self.selections.create_index([("student_id", 1), ("year", 1), ("term", 1), ("kind", 1)], unique=True)
+        self.slots.create_index([("student_id", 1), ("year", 1), ("term", 1), ("kind", 1), ("holder", 1)], unique=True, name="holder")
         self.locks.create_index([("year", 1), ("term", 1)], unique=True)
         self.settings.create_index([], unique=True)
         self.proxies.create_index([("proxy_id", 1)])
@@ -78,54 +76,36 @@ class CertificationStore:
         projection = {"student_id": 1, "class_code": 1, "teacher_ids": 1, "state": 1, "submitted_at": 1, "certified_at": 1}
         return self.outcomes.find(school_id, {"year": year, "term": term}, projection=projection)
 
-    # caps: one counter document per student, term and kind, moved atomically
-    def take_slot(self, school_id: str, student_id: str, year: int, term: int, kind: str, cap: int) -> bool:
+    # Caps are slots: a student's term has `cap` numbered slot documents at most, and taking one is
+    # an insert under a unique _id. The database's unique constraint decides every race, so parallel
+    # requests can never exceed a cap, whatever the server's isolation of read-modify-write updates.
+    def take_slot(self, school_id: str, student_id: str, year: int, term: int, kind: str, cap: int, holder: str) -> str:
+        """'added', 'already' (this holder has a slot) or 'full'."""
         key = {"student_id": student_id, "year": year, "term": term, "kind": kind}
-        try:
-            taken = self.counters.find_one_and_update(school_id, {**key, "count": {"$lt": cap}}, {"$inc": {"count": 1}}, upsert=True)
-        except DuplicateKeyError:  # the counter exists and is at the cap
-            return False
-        return taken is not None
-
-    def free_slot(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> None:
-        key = {"student_id": student_id, "year": year, "term": term, "kind": kind, "count": {"$gt": 0}}
-        self.counters.update_one(school_id, key, {"$inc": {"count": -1}})
-
-    def count_slots(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> int:
-        doc = self.counters.find_one(school_id, {"student_id": student_id, "year": year, "term": term, "kind": kind})
-        return int(doc["count"]) if doc else 0
-
-    # selections (勾選): one document per student, term and kind; the cap is checked in the same update
-    def select(self, school_id: str, student_id: str, year: int, term: int, kind: str, item_id: str, cap: int) -> str:
-        """'added', 'already' or 'full'."""
-        key = {"student_id": student_id, "year": year, "term": term, "kind": kind}
-        current = self.selections.find_one(school_id, key)
-        if current and item_id in current.get("item_ids", []):
+        if self.slots.find_one(school_id, {**key, "holder": holder}):
             return "already"
-        try:
-            updated = self.selections.find_one_and_update(
-                school_id,
-                {**key, "count": {"$lt": cap}, "item_ids": {"$ne": item_id}},
-                {"$push": {"item_ids": item_id}, "$inc": {"count": 1}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            updated = None
-        if updated is None:
-            again = self.selections.find_one(school_id, key)
-            return "already" if again and item_id in again.get("item_ids", []) else "full"
-        return "added"
+        for n in range(cap):
+            try:
+                self.slots.insert_one(
+                    school_id, {"_id": f"{school_id}|{student_id}|{year}|{term}|{kind}|{n}", **key, "n": n, "holder": holder}
+                )
+                return "added"
+            except DuplicateKeyError:
+                # Either slot n is taken (try the next) or this holder won a slot in a parallel request.
+                if self.slots.find_one(school_id, {**key, "holder": holder}):
+                    return "already"
+        return "full"
 
-    def unselect(self, school_id: str, student_id: str, year: int, term: int, kind: str, item_id: str) -> bool:
-        key = {"student_id": student_id, "year": year, "term": term, "kind": kind, "item_ids": item_id}
-        return self.selections.update_one(school_id, key, {"$pull": {"item_ids": item_id}, "$inc": {"count": -1}}) > 0
+    def free_slot(self, school_id: str, student_id: str, year: int, term: int, kind: str, holder: str) -> bool:
+        key = {"student_id": student_id, "year": year, "term": term, "kind": kind, "holder": holder}
+        return self.slots.delete_one(school_id, key) > 0
 
-    def selection(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> list[str]:
-        doc = self.selections.find_one(school_id, {"student_id": student_id, "year": year, "term": term, "kind": kind})
-        return list(doc.get("item_ids", [])) if doc else []
+    def holders(self, school_id: str, student_id: str, year: int, term: int, kind: str) -> list[str]:
+        key = {"student_id": student_id, "year": year, "term": term, "kind": kind}
+        return [d["holder"] for d in self.slots.find(school_id, key, sort=[("n", 1)])]
 
-    def selections_of_term(self, school_id: str, year: int, term: int, kind: str) -> list[dict]:
-        return self.selections.find(school_id, {"year": year, "term": term, "kind": kind})
+    def holders_of_term(self, school_id: str, year: int, term: int, kind: str) -> list[dict]:
+        return self.slots.find(school_id, {"year": year, "term": term, "kind": kind}, sort=[("student_id", 1), ("n", 1)])
 
     def lock_term(self, school_id: str, year: int, term: int, by: str, at: datetime) -> None:
         self.locks.update_one(school_id, {"year": year, "term": term}, {"$set": {"locked_by": by, "locked_at": at}}, upsert=True)
