@@ -169,7 +169,7 @@ class IdentityService(HealthMixin):
         self.store.update_account(
             school_id, account_id, {"password_hash": tpool.execute(hash_password, password), "must_change_password": True}
         )
-        self.store.clear_throttle(school_id, doc["username"])
+        self.store.clear_throttle(school_id, doc["username"], utcnow())
         self.store.audit.record(school_id, caller, "account.reset_password", account_id)
         return PasswordReset(account_id=account_id, temporary_password=password).model_dump(mode="json")
 
@@ -203,7 +203,7 @@ class IdentityService(HealthMixin):
         if doc.get("disabled"):
             self.store.audit.record(school_id, None, "auth.login_disabled", doc["_id"])
             raise AccountDisabled("此帳號已停用，請洽註冊組", "the account is disabled")
-        self.store.clear_throttle(school_id, request.username)
+        self.store.clear_throttle(school_id, request.username, now)
         session_id = domain.new_id()
         token, expires = self._issue(doc, session_id, now)
         self.store.audit.record(school_id, None, "auth.login", doc["_id"], note=session_id)
@@ -215,7 +215,7 @@ class IdentityService(HealthMixin):
         self.store.audit.record(school_id, None, "auth.login_failed", username.lower(), note=f"failures={failures}")
         until = domain.lock_after(failures, now, policy)
         if until is not None:
-            self.store.lock(school_id, username, until)
+            self.store.lock(school_id, username, until, now)
             self.store.audit.record(school_id, None, "auth.locked", username.lower())
 
     def _issue(self, doc: dict[str, Any], session_id: str, now: Any) -> tuple[str, Any]:

@@ -146,3 +146,16 @@ def test_change_password_checks_the_current_one(store, school):
     me.change_password({"current_password": "Old-pass-1", "new_password": "New-pass-22"})
     assert service(store, None).login({"school_code": school, "username": "chg", "password": "New-pass-22"})
     assert not me.me()["must_change_password"]
+
+
+def test_a_parallel_burst_of_failures_is_counted_in_full(store, school):
+    # (The service's argon2 runs in eventlet's thread pool, which is not for foreign OS threads: the
+    # burst is driven against the store, where a lost update would hide.)
+    import threading
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    threads = [threading.Thread(target=store.count_failure, args=(school, "burst-user", now)) for _ in range(12)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert store.count_failure(school, "burst-user", now) == 13
