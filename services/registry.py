@@ -6,6 +6,7 @@ import importlib
 SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
     # records (issue 3)
+    "records": "services.records.service:RecordsService",
     # evidence (issue 4)
     # certification (issue 5)
     # national_upload (issue 6)

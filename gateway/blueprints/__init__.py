@@ -1,6 +1,6 @@
 """One blueprint per area; BLUEPRINTS is what the app registers."""
 
-from gateway.blueprints import accounts, auth, health, pages, schools
+from gateway.blueprints import accounts, auth, health, pages, records_calendar, records_special, records_units, schools
 
 BLUEPRINTS = [
     health.bp,
@@ -8,7 +8,9 @@ BLUEPRINTS = [
     schools.bp,
     accounts.bp,
     pages.bp,
-    # records (issue 3)
+    records_calendar.bp,
+    records_special.bp,
+    records_units.bp,
     # evidence (issue 4)
     # certification (issue 5)
     # national_upload (issue 6)

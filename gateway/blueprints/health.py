@@ -10,6 +10,7 @@ from shared.errors import LichengError
 
 bp = Blueprint("health", __name__)
 
+
 @bp.get("/healthz")
 def healthz():
     return jsonify({"ok": True})

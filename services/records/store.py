@@ -31,10 +31,9 @@ class RecordsStore:
                 coll.create_index([(k, 1) for k in type_.natural_key], unique=True, name="natural_key")
             if type_.semester:
                 coll.create_index([("year", 1), ("term", 1)])
-            if type_.student_field:
-                coll.create_index([(type_.student_field, 1)])
-            if type_.owner_field:
-                coll.create_index([(type_.owner_field, 1)])
+            for single in {type_.student_field, type_.owner_field} - {None}:
+                if type_.natural_key != (single,):  # the same keys under another name would conflict
+                    coll.create_index([(single, 1)])
         self.records["students"].create_index([("national_id_hash", 1)], unique=True, name="national_id_unique")
         self.records["students"].create_index([("class_code", 1), ("seat_no", 1)])
         self.records["classes"].create_index([("homeroom_teacher_id", 1)])
