@@ -8,6 +8,7 @@ BLUEPRINTS = [
     schools.bp,
     accounts.bp,
     pages.bp,
+    # records (issue 3)
     records_calendar.bp,
     records_special.bp,
     records_units.bp,
