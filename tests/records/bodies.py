@@ -20,7 +20,7 @@ def write_body(rec: RecordsSchool, key: str, n: int = 0) -> dict:
             "class_code": "102",
             "seat_no": 40 + n,
         },
-        "courses": {**sem, "code": f"1130000001000000000{n:04d}", "name": "測試課", "credits": 2, "class_code": "101", "teacher_ids": []},
+        "courses": {**sem, "code": f"1139999999000000000{n:04d}", "name": "測試課", "credits": 2, "class_code": "101", "teacher_ids": []},
         "selections": {**sem, "student_id": "S003", "course_code": COURSE_B, "course_class": "102"},
         "grades": {**sem, "student_id": "S001", "course_code": COURSE_A, "course_class": "101", "score": "88", "credits_counted": 4},
         "attendance": {**sem, "student_id": "S001", "absence_type": "病假", "periods": 2 + n},
