@@ -40,6 +40,16 @@ def students_csv(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def post_file(client, data: bytes, form: dict | None = None):
+    return client.session.post(
+        client.base_url + "/api/v1/records/students/import",
+        files={"file": ("students.csv", data)},
+        data=form or {},
+        headers={"Authorization": f"Bearer {client.token}"},
+        timeout=600,
+    )
+
+
 def main() -> int:
     system = TestSystem()
     system.start()
@@ -63,7 +73,10 @@ def main() -> int:
         def poll() -> None:
             watcher = login(system.base_url, "BENCH1", "registrar", registrar_password)
             while not done.is_set():
-                response = watcher.get("/api/v1/records/imports/bench-first-import")
+                try:
+                    response = watcher.get("/api/v1/records/imports/bench-first-import")
+                except OSError:
+                    return
                 if response.status_code == 200:
                     body = response.json()
                     progress.append(
@@ -74,19 +87,17 @@ def main() -> int:
         started = time.perf_counter()
         watcher = threading.Thread(target=poll, daemon=True)
         watcher.start()
-        first = registrar.post(
-            "/api/v1/records/students/import", files={"file": ("students.csv", data)}, data={"import_id": "bench-first-import"}, timeout=600
-        )
+        first = post_file(registrar, data, {"import_id": "bench-first-import"})
         first_seconds = time.perf_counter() - started
         done.set()
         assert first.status_code == 200, first.text[:500]
         started = time.perf_counter()
-        again = registrar.post("/api/v1/records/students/import", files={"file": ("students.csv", data)}, timeout=600)
+        again = post_file(registrar, data)
         again_seconds = time.perf_counter() - started
         assert again.json()["unchanged"] == STUDENTS, again.text[:300]
         bad = data.rsplit(b"\n", 2)[0] + b"\nBAD,A123456788,x,0980115,1,101,1,\xe5\x9c\xa8\xe5\xad\xb8\n"
         started = time.perf_counter()
-        rejected = registrar.post("/api/v1/records/students/import", files={"file": ("students.csv", bad)}, timeout=600)
+        rejected = post_file(registrar, bad)
         validate_seconds = time.perf_counter() - started
         assert rejected.status_code == 422
         result = {
