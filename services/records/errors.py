@@ -47,6 +47,12 @@ class WindowClosed(Conflict):
     title_en = "Outside the entry window"
 
 
+class Archived(Conflict):
+    code = "archived"
+    title = "學生已畢業，資料封存唯讀"
+    title_en = "The student has graduated; the portfolio is read-only"
+
+
 class AlreadyPublished(Conflict):
     code = "already_published"
     title = "競賽結果已公告，不可修改"

@@ -46,6 +46,7 @@ STUDENT_STATUSES = {
     "死亡": "deceased",
 }
 ACTIVE_STATUSES = frozenset({"在學"})
+ARCHIVED_STATUSES = frozenset({"畢業"})  # read-only portfolio after graduation
 ABSENCE_TYPES = ("事假", "病假", "公假", "喪假", "產假", "曠課", "遲到", "早退")
 CADRE_LEVELS = {"1": "校級", "2": "班級", "3": "社團", "4": "實習", "5": "其他"}
 CLUB_ROLES = ("社長", "副社長", "幹部", "社員")

@@ -20,6 +20,7 @@ from services.records.division import STATEMENTS_CHECKERS, STATEMENTS_READERS, T
 from services.records.errors import (
     AlreadyClaimed,
     AlreadyPublished,
+    Archived,
     CourseNotFound,
     RecordExists,
     RecordNotFound,
@@ -375,11 +376,13 @@ class RecordsService(HealthMixin):
                 allowed_students |= set(alt.get("student_id", {}).get("$in", []))
         students_needed = sorted({c["student_id"] for _, c in items if c.get("student_id")} | self._result_students(items))
         known_students: set[str] = set()
+        archived: set[str] = set()
         if type_.key != "students" and students_needed:
-            known_students = {
-                d["student_id"]
-                for d in self.store.find("students", school, {"student_id": {"$in": students_needed}}, projection={"student_id": 1})
-            }
+            found = self.store.find("students", school, {"student_id": {"$in": students_needed}}, projection={"student_id": 1, "status": 1})
+            known_students = {d["student_id"] for d in found}
+            # After graduation a portfolio is archived, read-only (DESIGN.md section 2); the registrar may still correct it.
+            if not caller.has(Role.REGISTRAR):
+                archived = {d["student_id"] for d in found if d.get("status") in rules.ARCHIVED_STATUSES}
         courses = self._courses_for(school, type_, items)
         semesters: dict[str, dict[str, Any] | None] = {}
         reopenings: dict[str, list[dict[str, Any]]] = {}
@@ -394,6 +397,12 @@ class RecordsService(HealthMixin):
                     problems.append(
                         domain.row_error(
                             row, labels.get("student_id", "學號"), f"找不到學號 {student}", "unknown student", "student_not_found"
+                        )
+                    )
+                elif student in archived:
+                    problems.append(
+                        domain.row_error(
+                            row, labels.get("student_id", "學號"), f"學號 {student} 已畢業，資料已封存唯讀", "archived", "archived"
                         )
                     )
                 elif allowed_students is not None and student not in allowed_students:
@@ -520,6 +529,7 @@ class RecordsService(HealthMixin):
             "course_not_found": CourseNotFound,
             "semester_not_found": SemesterNotFound,
             "duplicate": RecordExists,
+            "archived": Archived,
         }.get(first["code"])
         if cls is not None:
             raise cls(first["message"], first["message_en"])

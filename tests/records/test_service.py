@@ -7,7 +7,7 @@ import secrets
 import pytest
 from nameko.testing.services import worker_factory
 
-from services.records.errors import RecordExists, StudentNotFound, WindowClosed
+from services.records.errors import Archived, RecordExists, StudentNotFound, WindowClosed
 from services.records.service import RecordsService
 from services.records.store import RecordsStore
 from shared.caller import Caller
@@ -99,3 +99,25 @@ def test_duplicate_semester_is_a_conflict(store, seeded):
         seeded.create_semester(
             {"year": 113, "term": 2, "starts_on": "2025-02-01", "ends_on": "2025-07-31", "closing_ceremony": "2025-07-10"}
         )
+
+
+def test_a_graduate_is_read_only_except_for_the_registrar(store, seeded):
+    seeded.save_record(
+        "students",
+        {
+            "student_id": "G1",
+            "national_id": "A800000014",
+            "name": "畢",
+            "birth_date": "2006-01-01",
+            "gender": "2",
+            "class_code": "301",
+            "seat_no": 1,
+            "status": "畢業",
+        },
+    )
+    seeded.update_semester("113-2", {"internal_deadline": "2099-06-30"})
+    with pytest.raises(Archived):
+        service(store, caller(Role.ACTIVITIES)).save_record("clubs", {"year": 113, "term": 2, "student_id": "G1", "club": "圍棋社"})
+    attendance = {"year": 113, "term": 2, "student_id": "G1", "absence_type": "病假", "periods": 1}
+    with pytest.raises(Archived):
+        service(store, caller(Role.DISCIPLINE)).save_record("attendance", attendance)
