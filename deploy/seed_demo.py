@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date, timedelta
 
 import requests
 
 from services.identity.bootstrap import ensure_district_admin
 from services.identity.store import IdentityStore
+from shared.clock import to_taipei, utcnow
 from shared.config import load_settings
 from shared.mongo import make_client
+from shared.national_id import with_check_digit
 
 DEMO_SCHOOLS = (("990001", "示範高級中學"), ("990002", "範例高級中學"))
 # (username, display name, roles, class)
@@ -57,7 +60,10 @@ def seed(base: str, password: str) -> None:
     ensure_district_admin(store, "district", password)
     client.close()
 
-    district = _login(base, "", "district", password)
+    seed_schools(base, _login(base, "", "district", password), password)
+
+
+def seed_schools(base: str, district: requests.Session, password: str) -> None:
     for code, name in DEMO_SCHOOLS:
         _ok(district.post(f"{base}/api/v1/schools", json={"code": code, "name": name}), 409)
         _ok(
@@ -71,7 +77,81 @@ def seed(base: str, password: str) -> None:
             body = {"username": username, "display_name": display, "roles": roles, "password": password}
             if class_code:
                 body["class_code"] = class_code
+            if "student" in roles:
+                body["student_id"] = username  # links the account to its 學籍 record (records service)
             _ok(registrar.post(f"{base}/api/v1/accounts", json=body), 409)
+        seed_records(base, code, password, registrar)
+
+
+def current_semester(today: date) -> tuple[int, int, date, date]:
+    """(ROC academic year, term, first day, last day) of the semester containing today (year starts 1 August)."""
+    if today.month >= 8:
+        return today.year - 1911, 1, date(today.year, 8, 1), date(today.year + 1, 1, 31)
+    if today.month == 1:
+        return today.year - 1912, 1, date(today.year - 1, 8, 1), date(today.year, 1, 31)
+    return today.year - 1912, 2, date(today.year, 2, 1), date(today.year, 7, 31)
+
+
+def seed_records(base: str, school: str, password: str, registrar: requests.Session) -> None:
+    """The records a demo needs: this semester, classes 101/102 with their homeroom teachers, students, courses."""
+    accounts = _ok(registrar.get(f"{base}/api/v1/accounts", params={"per_page": 200})).json()["items"]
+    ids = {a["username"]: a["id"] for a in accounts}
+    today = to_taipei(utcnow()).date()
+    year, term, starts, ends = current_semester(today)
+    closing = ends - timedelta(days=10)
+    semester = {
+        "year": year,
+        "term": term,
+        "starts_on": starts.isoformat(),
+        "ends_on": ends.isoformat(),
+        "closing_ceremony": closing.isoformat(),
+        # national deadlines (名冊別 1 學生資料, 2 成績, 25 多元表現, 26 課程學習成果); the internal one is 2 weeks earlier
+        "national_deadlines": {k: (ends + timedelta(days=45)).isoformat() for k in ("1", "2", "25", "26")},
+    }
+    _ok(registrar.post(f"{base}/api/v1/records/semesters", json=semester), 409)
+    for code in ("101", "102"):
+        body = {"year": year, "code": code, "name": f"{code} 班", "homeroom_teacher_id": ids.get(f"homeroom{code}")}
+        _ok(registrar.post(f"{base}/api/v1/records/classes", json={k: v for k, v in body.items() if v}))
+    school_digit = DEMO_SCHOOLS.index(next(s for s in DEMO_SCHOOLS if s[0] == school))
+    for n, (username, display, _roles, class_code) in enumerate(DEMO_STUDENTS, start=1):
+        gender = "1" if n % 2 else "2"
+        student = {
+            "student_id": username,
+            "national_id": with_check_digit(f"Z{gender}{school_digit}99{n:04d}"),  # demo IDs, valid checksums
+            "name": display,
+            "birth_date": date(today.year - 16, (n % 12) + 1, 10).isoformat(),
+            "gender": gender,
+            "class_code": class_code,
+            "seat_no": int(username[-2:]),
+        }
+        _ok(registrar.post(f"{base}/api/v1/records/students", json=student), 409)
+    curriculum = _login(base, school, "curriculum", password)
+    courses = (  # (課程代碼 23 chars, 名稱, 學分, 班級, 教師, 選修)
+        (f"{year}{school}10100000000001", "國語文", 4, "101", "teacher", False),
+        (f"{year}{school}10100000000002", "數學", 4, "101", "homeroom101", False),
+        (f"{year}{school}10100000000003", "國語文", 4, "102", "teacher", False),
+        (f"{year}{school}10100000000004", "英語文", 4, "102", "homeroom102", False),
+        (f"{year}{school}10100000000005", "探究與實作", 2, "101", "counselor", True),
+    )
+    for code, name, credits, class_code, teacher, elective in courses:
+        body = {
+            "year": year,
+            "term": term,
+            "code": code,
+            "name": name,
+            "credits": credits,
+            "class_code": class_code,
+            "teacher_ids": [ids[teacher]] if teacher in ids else [],
+            "elective": elective,
+        }
+        _ok(curriculum.post(f"{base}/api/v1/records/courses", json=body))
+    elective = courses[-1]
+    for username in ("s10101", "s10102"):
+        selection = {"year": year, "term": term, "student_id": username, "course_code": elective[0], "course_class": elective[3]}
+        _ok(curriculum.post(f"{base}/api/v1/records/selections", json=selection))
+        if "counselor" in ids:
+            assignment = {"counselor_id": ids["counselor"], "student_id": username}
+            _ok(registrar.post(f"{base}/api/v1/records/counsellor_assignments", json=assignment))
 
 
 def print_logins(base: str, password: str) -> None:

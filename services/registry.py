@@ -7,6 +7,7 @@ SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
     "backup": "services.backup.service:BackupService",
     # records (issue 3)
+    "records": "services.records.service:RecordsService",
     # evidence (issue 4)
     "evidence": "services.evidence.service:EvidenceService",
     # certification (issue 5)

@@ -27,6 +27,45 @@ class Permission(StrEnum):
     SELF_PASSWORD_UPDATE = "self:password:update"
     SCHOOL_BACKUPS_READ = "school:backups:read"
     # records (issue 3)
+    SCHOOL_CALENDAR_READ = "school:calendar:read"
+    SCHOOL_CALENDAR_WRITE = "school:calendar:write"
+    SCHOOL_WINDOWS_REOPEN = "school:windows:reopen"
+    SCHOOL_CLASSES_READ = "school:classes:read"
+    SCHOOL_CLASSES_WRITE = "school:classes:write"
+    SCHOOL_STUDENTS_READ = "school:students:read"
+    SCHOOL_STUDENTS_WRITE = "school:students:write"
+    SCHOOL_NATIONAL_ROSTER_READ = "school:national_roster:read"
+    SCHOOL_COURSES_READ = "school:courses:read"
+    SCHOOL_COURSES_WRITE = "school:courses:write"
+    SCHOOL_SELECTIONS_READ = "school:selections:read"
+    SCHOOL_SELECTIONS_WRITE = "school:selections:write"
+    SCHOOL_GRADES_READ = "school:grades:read"
+    SCHOOL_GRADES_WRITE = "school:grades:write"
+    SCHOOL_ATTENDANCE_READ = "school:attendance:read"
+    SCHOOL_ATTENDANCE_WRITE = "school:attendance:write"
+    SCHOOL_CADRES_READ = "school:cadres:read"
+    SCHOOL_CADRES_WRITE = "school:cadres:write"
+    SCHOOL_CLUBS_READ = "school:clubs:read"
+    SCHOOL_CLUBS_WRITE = "school:clubs:write"
+    SCHOOL_SERVICE_LEARNING_READ = "school:service_learning:read"
+    SCHOOL_SERVICE_LEARNING_WRITE = "school:service_learning:write"
+    SCHOOL_COURSE_EVALUATIONS_READ = "school:course_evaluations:read"
+    SCHOOL_COURSE_EVALUATIONS_WRITE = "school:course_evaluations:write"
+    SCHOOL_COUNSELLING_READ = "school:counselling:read"
+    SCHOOL_COUNSELLING_WRITE = "school:counselling:write"
+    SCHOOL_COUNSELLOR_ASSIGNMENTS_READ = "school:counsellor_assignments:read"
+    SCHOOL_COUNSELLOR_ASSIGNMENTS_WRITE = "school:counsellor_assignments:write"
+    SCHOOL_COMPETITIONS_READ = "school:competitions:read"
+    SCHOOL_COMPETITIONS_WRITE = "school:competitions:write"
+    SCHOOL_COMPETITIONS_CLAIM = "school:competitions:claim"
+    SCHOOL_PERFORMANCES_READ = "school:performances:read"
+    SCHOOL_PERFORMANCES_WRITE = "school:performances:write"
+    SCHOOL_STATEMENTS_READ = "school:statements:read"
+    SCHOOL_STATEMENTS_WRITE = "school:statements:write"
+    SCHOOL_STATEMENTS_CHECK = "school:statements:check"
+    SCHOOL_RECORDS_AUDIT_READ = "school:records_audit:read"
+    SCHOOL_RECORD_IMPORTS_READ = "school:record_imports:read"
+    SCHOOL_RECORD_RULES_READ = "school:record_rules:read"
     # evidence (issue 4)
     SCHOOL_EVIDENCE_UPLOAD = "school:evidence:upload"
     SCHOOL_EVIDENCE_READ = "school:evidence:read"
@@ -66,6 +105,61 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
     Permission.SCHOOL_BACKUPS_READ: frozenset({Role.REGISTRAR}),  # 註冊組: 資料定期備份與封存
     # records (issue 3)
+    Permission.SCHOOL_CALENDAR_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_CALENDAR_WRITE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_WINDOWS_REOPEN: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_CLASSES_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_CLASSES_WRITE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_STUDENTS_READ: frozenset(
+        {
+            Role.REGISTRAR,
+            Role.CURRICULUM,
+            Role.GUIDANCE,
+            Role.DISCIPLINE,
+            Role.ACTIVITIES,
+            Role.COUNSELOR,
+            Role.HOMEROOM,
+            Role.TEACHER,
+            Role.STUDENT,
+        }
+    ),
+    Permission.SCHOOL_STUDENTS_WRITE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_NATIONAL_ROSTER_READ: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_COURSES_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_COURSES_WRITE: frozenset({Role.CURRICULUM}),
+    Permission.SCHOOL_SELECTIONS_READ: frozenset(
+        {Role.REGISTRAR, Role.CURRICULUM, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.TEACHER, Role.STUDENT}
+    ),
+    Permission.SCHOOL_SELECTIONS_WRITE: frozenset({Role.CURRICULUM}),
+    Permission.SCHOOL_GRADES_READ: frozenset({Role.REGISTRAR, Role.CURRICULUM, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_GRADES_WRITE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ATTENDANCE_READ: frozenset({Role.REGISTRAR, Role.DISCIPLINE, Role.GUIDANCE, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_ATTENDANCE_WRITE: frozenset({Role.DISCIPLINE}),
+    Permission.SCHOOL_CADRES_READ: frozenset({Role.REGISTRAR, Role.ACTIVITIES, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_CADRES_WRITE: frozenset({Role.ACTIVITIES}),
+    Permission.SCHOOL_CLUBS_READ: frozenset({Role.REGISTRAR, Role.ACTIVITIES, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_CLUBS_WRITE: frozenset({Role.ACTIVITIES}),
+    Permission.SCHOOL_SERVICE_LEARNING_READ: frozenset(
+        {Role.REGISTRAR, Role.ACTIVITIES, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}
+    ),
+    Permission.SCHOOL_SERVICE_LEARNING_WRITE: frozenset({Role.ACTIVITIES}),
+    Permission.SCHOOL_COURSE_EVALUATIONS_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_COURSE_EVALUATIONS_WRITE: frozenset({Role.GUIDANCE}),
+    Permission.SCHOOL_COUNSELLING_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_COUNSELLING_WRITE: frozenset({Role.COUNSELOR}),
+    Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR}),
+    Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_WRITE: frozenset({Role.REGISTRAR, Role.GUIDANCE}),
+    Permission.SCHOOL_COMPETITIONS_READ: frozenset({Role.REGISTRAR, Role.ACTIVITIES, Role.CONTEST_ORGANIZER, Role.STUDENT}),
+    Permission.SCHOOL_COMPETITIONS_WRITE: frozenset({Role.CONTEST_ORGANIZER}),
+    Permission.SCHOOL_COMPETITIONS_CLAIM: frozenset({Role.STUDENT}),
+    Permission.SCHOOL_PERFORMANCES_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_PERFORMANCES_WRITE: frozenset({Role.STUDENT}),
+    Permission.SCHOOL_STATEMENTS_READ: frozenset({Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_STATEMENTS_WRITE: frozenset({Role.STUDENT}),
+    Permission.SCHOOL_STATEMENTS_CHECK: frozenset({Role.GUIDANCE, Role.HOMEROOM}),
+    Permission.SCHOOL_RECORDS_AUDIT_READ: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_RECORD_IMPORTS_READ: frozenset({Role.REGISTRAR, Role.CURRICULUM, Role.DISCIPLINE, Role.ACTIVITIES}),
+    Permission.SCHOOL_RECORD_RULES_READ: SCHOOL_ROLES,
     # evidence (issue 4); the evidence service narrows reads to owner, uploader, registrar and granted accounts
     Permission.SCHOOL_EVIDENCE_UPLOAD: frozenset({Role.STUDENT, Role.CONTEST_ORGANIZER, Role.ACTIVITIES, Role.WORKING_GROUP}),
     Permission.SCHOOL_EVIDENCE_READ: SCHOOL_ROLES,

@@ -58,14 +58,24 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
 
 def read_xlsx(data: bytes) -> list[dict[str, str]]:
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # data_only=False: a formula is refused, never imported as its (possibly stale or missing) cached value
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise ValidationFailed("XLSX 檔案無法開啟", f"the XLSX file cannot be read: {type(exc).__name__}") from None
     try:
         sheet = workbook.worksheets[0]
-        rows = [[_clean(c) for c in row] for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+        rows, formulas = [], []
+        for number, row in enumerate(sheet.iter_rows(max_row=MAX_ROWS + 2), start=1):
+            for cell in row:
+                if getattr(cell, "data_type", None) == "f" and len(formulas) < 50:
+                    formulas.append(
+                        field_error(f"{getattr(cell, 'column_letter', '?')}{number}", "儲存格含公式", "the cell holds a formula", "formula")
+                    )
+            rows.append([_clean(getattr(c, "value", None)) for c in row])
     finally:
         workbook.close()
+    if formulas:
+        raise ValidationFailed("匯入檔不可含公式，請將公式轉為數值後再匯入", "the file holds formulas; paste them as values", formulas)
     return _rows_to_dicts(rows)
 
 

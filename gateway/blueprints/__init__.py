@@ -1,6 +1,17 @@
 """One blueprint per area; BLUEPRINTS is what the app registers."""
 
-from gateway.blueprints import accounts, auth, backups, evidence, health, pages, schools
+from gateway.blueprints import (
+    accounts,
+    auth,
+    backups,
+    evidence,
+    health,
+    pages,
+    records_calendar,
+    records_special,
+    records_units,
+    schools,
+)
 
 BLUEPRINTS = [
     health.bp,
@@ -10,6 +21,9 @@ BLUEPRINTS = [
     backups.bp,
     pages.bp,
     # records (issue 3)
+    records_calendar.bp,
+    records_special.bp,
+    records_units.bp,
     # evidence (issue 4)
     evidence.bp,
     # certification (issue 5)

@@ -1,0 +1,161 @@
+"""Records: one set of routes per record type of the division table (list, save, get, replace, delete, import, export).
+
+Routes are declared in a loop over services.records.division.TYPES, each with its own permission and
+body model, so the OpenAPI document and the permission tests see every one of them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from openpyxl import Workbook
+
+from gateway.endpoints import endpoint
+from gateway.services import rpc
+from gateway.uploads import uploaded_table
+from services.records.division import TYPES, RecordType
+from services.records.schemas import ImportReport, RecordList, SaveResult
+
+bp = Blueprint("records_units", __name__, url_prefix="/api/v1/records")
+
+FILTERS = {
+    "year": "學年度",
+    "term": "學期",
+    "student_id": "學號",
+    "class_code": "班級",
+    "course_code": "課程代碼",
+    "category": "多元表現類別",
+    "status": "狀態",
+    "unchecked": "students only: 115-1 lists students not yet re-checked that semester",
+    "page": "page",
+    "per_page": "page size (at most 10000)",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filters() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k in FILTERS and k not in ("page", "per_page")}
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
+def _cell(value: Any) -> Any:
+    """Export cells: lists joined, dicts as JSON, and text that a spreadsheet would run as a formula defused."""
+    if isinstance(value, list):
+        value = "、".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, bool):
+        value = "是" if value else "否"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    return value
+
+
+def xlsx_response(sheet: str, columns: list[tuple[str, str]], items: list[dict[str, Any]], filename: str) -> Response:
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(sheet[:31])
+    ws.append([label for _, label in columns])
+    for item in items:
+        ws.append([_cell(item.get(name)) for name, _ in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = Response(buffer.getvalue(), mimetype=XLSX)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+def _routes(t: RecordType) -> None:
+    key = t.key
+
+    def named(fn: Callable, name: str) -> Callable:
+        fn.__name__ = f"{key}_{name}"
+        return fn
+
+    def list_view():
+        with rpc() as services:
+            return jsonify(services.records.list_records(key, _filters(), _int_arg("page", 1), _int_arg("per_page", 50)))
+
+    endpoint(bp, f"/{key}", "GET", summary=f"{t.label}列表 / list {key}", permission=t.read, response=RecordList, query=FILTERS)(
+        named(list_view, "list")
+    )
+
+    def save_view():
+        with rpc() as services:
+            result = services.records.save_record(key, g.body.model_dump(mode="json", exclude_unset=True))
+        return jsonify(result), (201 if result["created"] else 200)
+
+    endpoint(
+        bp,
+        f"/{key}",
+        "POST",
+        summary=f"新增或更新{t.label}（依自然鍵）/ save {key}",
+        permission=t.write,
+        body=t.model,
+        response=SaveResult,
+        status=201,
+    )(named(save_view, "save"))
+
+    def export_view():
+        with rpc() as services:
+            items = services.records.list_records(key, _filters(), 1, 10000)["items"]
+        columns = [(("national_id_masked" if n == "national_id" else n), label) for n, label in t.columns]
+        return xlsx_response(t.label, [*columns, ("updated_at", "最後更新")], items, f"{key}.xlsx")
+
+    endpoint(bp, f"/{key}/export.xlsx", "GET", summary=f"匯出{t.label}（XLSX）/ export {key}", permission=t.read, query=FILTERS)(
+        named(export_view, "export")
+    )
+
+    if t.importable:
+
+        def import_view():
+            import_id = request.form.get("import_id") or request.args.get("import_id") or None
+            rows = uploaded_table()
+            with rpc() as services:
+                report = services.records.import_records(key, rows, import_id)
+            return jsonify(report), (200 if report["status"] == "done" else 422)
+
+        endpoint(
+            bp,
+            f"/{key}/import",
+            "POST",
+            summary=f"批次匯入{t.label}（CSV/XLSX；先驗證全部，有錯不匯入）/ import {key}",
+            permission=t.write,
+            multipart=True,
+            response=ImportReport,
+            query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>"},
+        )(named(import_view, "import"))
+
+    def get_view(record_id: str):
+        with rpc() as services:
+            return jsonify(services.records.get_record(key, record_id))
+
+    endpoint(bp, f"/{key}/<record_id>", "GET", summary=f"{t.label} / one {key}", permission=t.read)(named(get_view, "get"))
+
+    def put_view(record_id: str):
+        with rpc() as services:
+            return jsonify(services.records.replace_record(key, record_id, g.body.model_dump(mode="json", exclude_unset=True)))
+
+    endpoint(bp, f"/{key}/<record_id>", "PUT", summary=f"修改{t.label} / replace {key}", permission=t.write, body=t.model)(
+        named(put_view, "put")
+    )
+
+    def delete_view(record_id: str):
+        with rpc() as services:
+            services.records.delete_record(key, record_id)
+        return "", 204
+
+    endpoint(bp, f"/{key}/<record_id>", "DELETE", summary=f"刪除{t.label} / delete {key}", permission=t.write, status=204)(
+        named(delete_view, "delete")
+    )
+
+
+for _type in TYPES.values():
+    _routes(_type)

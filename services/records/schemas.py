@@ -1,0 +1,492 @@
+"""Records' request and response models, shared with the gateway (validation, imports, OpenAPI)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator, model_validator
+
+from services.records import rules
+from shared import national_id
+from shared.clock import utcnow
+from shared.validation import StrictModel, Text
+
+# --- value types -------------------------------------------------------------------------------
+
+_DATE = re.compile(r"^(\d{2,4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def _to_date(value: Any) -> Any:
+    """ISO / yyyy/mm/dd (Gregorian, 4-digit year), ROC 7 digits (1130915) or ROC 113/9/15 (2-3 digit year)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{7}", text):
+            return date(int(text[:3]) + 1911, int(text[3:5]), int(text[5:]))
+        if re.fullmatch(r"\d{8}", text):
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        match = _DATE.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            if len(match.group(1)) <= 3:
+                year += 1911  # an ROC year has at most 3 digits
+            return date(year, month, day)
+    except ValueError:
+        raise ValueError("日期不存在|no such date") from None
+    raise ValueError("日期格式不正確（西元 2024-09-15 或民國 1130915、113/09/15）|use 2024-09-15 or the ROC 1130915")
+
+
+def _plausible(day: date) -> date:
+    if day.year < 1990 or day.year > 2100:
+        raise ValueError(
+            f"日期 {day.isoformat()} 不合理，可能混用民國年與西元年（西元年須 4 碼，民國年 2 至 3 碼）|"
+            f"{day.isoformat()} is implausible: ROC and Gregorian years mixed up?"
+        )
+    return day
+
+
+def _plausible_birth(day: date) -> date:
+    today = utcnow().date()
+    if not (today.year - 40 <= day.year <= today.year - 10):
+        raise ValueError(
+            f"出生日期 {day.isoformat()} 不合理，可能混用民國年與西元年|birth date {day.isoformat()} is implausible: ROC/Gregorian mix-up?"
+        )
+    return day
+
+
+SchoolDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible)]
+BirthDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible_birth)]
+
+
+def _to_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in {"是", "y", "yes", "true", "1", "及格", "v"}:
+            return True
+        if text in {"否", "n", "no", "false", "0", "不及格", ""}:
+            return False
+    return value
+
+
+YesNo = Annotated[bool, BeforeValidator(_to_bool)]
+
+
+def _blank_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _national_id(value: str) -> str:
+    try:
+        national_id.classify(value)
+    except national_id.InvalidNationalId as exc:
+        raise ValueError(str(exc)) from None
+    return national_id.normalise(value)
+
+
+def _course_code(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != rules.COURSE_CODE_LENGTH:
+        raise ValueError(
+            f"課程代碼須為 {rules.COURSE_CODE_LENGTH} 碼（目前 {len(value)} 碼）|"
+            f"a course code has {rules.COURSE_CODE_LENGTH} characters, not {len(value)}"
+        )
+    if any(ch not in rules.COURSE_CODE_CHARSET for ch in value):
+        raise ValueError("課程代碼只能含英文大寫字母與數字|a course code holds only A-Z and 0-9")
+    return value
+
+
+def _in(options: Any, label: str) -> Any:
+    def check(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"{label}不在允許的選項中（{'、'.join(options)}）|unknown {label}: {value}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _gender(value: Any) -> Any:
+    return {"男": "1", "女": "2", "M": "1", "F": "2", "m": "1", "f": "2"}.get(value, value) if isinstance(value, str) else value
+
+
+def _summary(value: str) -> str:
+    if len(value) > rules.SUMMARY_MAX_CHARS:  # characters, not bytes
+        raise ValueError(
+            f"簡述最多 {rules.SUMMARY_MAX_CHARS} 個字（目前 {len(value)} 個字）|"
+            f"at most {rules.SUMMARY_MAX_CHARS} characters ({len(value)} given)"
+        )
+    return value
+
+
+def _url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s<>\"]{3,500}", value):
+        raise ValueError("影音連結須為 http(s) 網址|the video link must be an http(s) URL")
+    return value
+
+
+AcademicYear = Annotated[int, Field(ge=100, le=200, description="學年度 (ROC), e.g. 113")]
+Term = Annotated[int, Field(ge=1, le=2, description="學期 1 or 2")]
+StudentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="學號 (the school's student number)")]
+AccountId = Annotated[str, Field(min_length=1, max_length=64)]
+ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
+CourseCode = Annotated[str, AfterValidator(_course_code), Field(description="23-character 課程代碼")]
+ShortText = Annotated[Text, Field(min_length=1, max_length=100)]
+LongText = Annotated[Text, Field(max_length=2000)]
+Summary = Annotated[Text, AfterValidator(_summary)]
+Score = Annotated[Decimal, Field(ge=rules.SCORE_MIN, le=rules.SCORE_MAX, max_digits=5, decimal_places=2)]
+OptionalScore = Annotated[Score | None, BeforeValidator(_blank_none)]
+Hours = Annotated[Decimal, Field(ge=0, le=2000, max_digits=6, decimal_places=1)]
+VideoUrl = Annotated[str, AfterValidator(_url)]
+
+
+class SemesterKey(StrictModel):
+    year: AcademicYear
+    term: Term
+
+
+# --- calendar ----------------------------------------------------------------------------------
+
+
+class Window(StrictModel):
+    opens_at: datetime
+    closes_at: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.closes_at <= self.opens_at:
+            raise ValueError("關閉時間須晚於開放時間|closes_at must be after opens_at")
+        return self
+
+
+class SemesterIn(SemesterKey):
+    starts_on: SchoolDate
+    ends_on: SchoolDate
+    closing_ceremony: SchoolDate = Field(description="休業式")
+    national_deadlines: dict[Annotated[str, Field(pattern=r"^[0-9]{1,2}$")], SchoolDate] = Field(
+        default_factory=dict, description="名冊別 -> national upload deadline"
+    )
+    internal_deadline: SchoolDate | None = Field(None, description="default: earliest national deadline - 14 days (seed)")
+    student_upload_deadline: SchoolDate | None = Field(None, description="default: 休業式 + 14 days")
+    teacher_certification_deadline: SchoolDate | None = Field(None, description="default: 休業式 + 21 days")
+    windows: dict[str, Window] = Field(default_factory=dict, description="record type -> entry window")
+
+    @model_validator(mode="after")
+    def _dates(self) -> SemesterIn:
+        if not (self.starts_on < self.ends_on):
+            raise ValueError("學期結束日須晚於開始日|ends_on must be after starts_on")
+        if not (self.starts_on <= self.closing_ceremony <= self.ends_on):
+            raise ValueError("休業式須在學期期間內|the closing ceremony must fall within the semester")
+        return self
+
+
+class SemesterPatch(StrictModel):
+    starts_on: SchoolDate | None = None
+    ends_on: SchoolDate | None = None
+    closing_ceremony: SchoolDate | None = None
+    national_deadlines: dict[Annotated[str, Field(pattern=r"^[0-9]{1,2}$")], SchoolDate] | None = None
+    internal_deadline: SchoolDate | None = None
+    student_upload_deadline: SchoolDate | None = None
+    teacher_certification_deadline: SchoolDate | None = None
+    windows: dict[str, Window] | None = None
+
+
+class Semester(BaseModel):
+    id: str
+    year: int
+    term: int
+    starts_on: date
+    ends_on: date
+    closing_ceremony: date
+    national_deadlines: dict[str, date]
+    internal_deadline: date | None
+    student_upload_deadline: date
+    teacher_certification_deadline: date
+    windows: dict[str, dict[str, Any]] = Field(description="every window type with opens_at, closes_at, open_now")
+
+
+class ReopenIn(StrictModel):
+    student_id: StudentId
+    record_type: str
+    until: datetime
+    reason: Annotated[Text, Field(min_length=2, max_length=500)]
+
+
+class Reopening(BaseModel):
+    id: str
+    semester_id: str
+    student_id: str
+    record_type: str
+    until: datetime
+    reason: str
+    by: str
+    at: datetime
+
+
+# --- unit records --------------------------------------------------------------------------------
+
+
+class ClassIn(StrictModel):
+    year: AcademicYear
+    code: ClassCode
+    name: Annotated[Text, Field(max_length=30)] | None = None
+    department_code: Annotated[str, Field(pattern=r"^[0-9A-Z]{1,10}$"), BeforeValidator(_blank_none)] | None = None
+    program_code: Annotated[str, Field(pattern=r"^[0-9A-Z]{1,10}$", description="科班學程別代碼"), BeforeValidator(_blank_none)] | None = (
+        None
+    )
+    homeroom_teacher_id: Annotated[AccountId | None, BeforeValidator(_blank_none)] = None
+
+    @property
+    def grade(self) -> int:
+        return int(self.code[0])
+
+
+class StudentIn(StrictModel):
+    student_id: StudentId
+    national_id: Annotated[str, AfterValidator(_national_id), Field(description="身分證號或居留證號 (checksum validated)")]
+    name: Annotated[Text, Field(min_length=1, max_length=50)]
+    birth_date: BirthDate
+    gender: Annotated[str, BeforeValidator(_gender), _in(rules.GENDERS, "性別")]
+    class_code: ClassCode
+    seat_no: Annotated[int, Field(ge=1, le=99)]
+    status: Annotated[str, _in(rules.STUDENT_STATUSES, "學籍狀態")] = "在學"
+    enrolled_year: AcademicYear | None = None
+
+
+class CourseIn(SemesterKey):
+    code: CourseCode
+    name: Annotated[Text, Field(min_length=1, max_length=50)]
+    credits: Annotated[int, Field(ge=0, le=rules.MAX_CREDITS)]
+    class_code: ClassCode
+    teacher_ids: Annotated[list[AccountId], Field(max_length=10)] = Field(default_factory=list)
+    elective: YesNo = False
+
+    @field_validator("teacher_ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v for v in re.split(r"[,;、\s]+", value) if v]
+        return value
+
+
+class CourseRef(SemesterKey):
+    student_id: StudentId
+    course_code: CourseCode
+    course_class: ClassCode = Field(description="the course's 開課班級")
+
+
+class SelectionIn(CourseRef):
+    pass
+
+
+class GradeIn(CourseRef):
+    score: Score
+    passed: YesNo | None = Field(None, description=f"default: score >= {rules.PASS_MARK}")
+    makeup_score: OptionalScore = None
+    makeup_passed: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+    credits_counted: Annotated[int, Field(ge=0, le=rules.MAX_CREDITS)]
+    description: Annotated[Text, Field(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _defaults(self) -> GradeIn:
+        if self.passed is None:
+            self.passed = self.score >= rules.PASS_MARK
+        if self.makeup_score is not None and self.makeup_passed is None:
+            self.makeup_passed = self.makeup_score >= rules.PASS_MARK
+        return self
+
+
+class AttendanceIn(SemesterKey):
+    student_id: StudentId
+    absence_type: Annotated[str, _in(rules.ABSENCE_TYPES, "假別")]
+    periods: Annotated[int, Field(ge=0, le=2000, description="節數")]
+
+
+class CadreIn(SemesterKey):
+    student_id: StudentId
+    level: Annotated[str, _in(rules.CADRE_LEVELS, "幹部等級")]
+    unit: ShortText = Field(description="單位名稱")
+    position: ShortText = Field(description="擔任職務")
+    start_date: SchoolDate
+    end_date: Annotated[SchoolDate | None, BeforeValidator(_blank_none)] = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CadreIn:
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("結束日期不可早於開始日期|end_date before start_date")
+        return self
+
+
+class ClubIn(SemesterKey):
+    student_id: StudentId
+    club: ShortText
+    role: Annotated[str, _in(rules.CLUB_ROLES, "社團職務")] = "社員"
+
+
+class ServiceLearningIn(SemesterKey):
+    student_id: StudentId
+    name: ShortText = Field(description="服務名稱")
+    organisation: ShortText = Field(description="服務單位")
+    start_date: SchoolDate
+    end_date: Annotated[SchoolDate | None, BeforeValidator(_blank_none)] = None
+    hours: Hours
+    proof: Annotated[Text, Field(max_length=200)] = Field("", description="證明 (evidence id or document number)")
+
+
+class CourseEvaluationIn(SemesterKey):
+    student_id: StudentId
+    academic_groups: Annotated[list[Annotated[str, _in(rules.ACADEMIC_GROUPS, "學群")]], Field(max_length=3)] = Field(default_factory=list)
+    exploration: LongText = Field("", description="學群(類群)探索")
+    career_plan: LongText = Field("", description="就業規劃 / 進路發展")
+
+
+class CounsellingIn(SemesterKey):
+    student_id: StudentId
+    date: SchoolDate
+    time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    place: ShortText
+    content: Annotated[Text, Field(min_length=1, max_length=2000)]
+    advice: LongText = ""
+
+
+class AssignmentIn(StrictModel):
+    counselor_id: AccountId
+    student_id: StudentId
+
+
+class PerformanceIn(SemesterKey):
+    student_id: StudentId | None = Field(None, description="students omit it: their own")
+    category: str = Field(description="1..10, see GET /api/v1/records/rules")
+    fields: dict[str, Any] = Field(default_factory=dict)
+    summary: Annotated[Summary, Field(min_length=1)]
+    evidence_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=10)] = Field(default_factory=list)
+    video_url: VideoUrl | None = None
+
+    @model_validator(mode="after")
+    def _category_fields(self) -> PerformanceIn:
+        category = rules.CATEGORIES.get(self.category)
+        if category is None:
+            raise ValueError(f"未知的多元表現類別代碼 {self.category}（1 至 10）|unknown category code {self.category}")
+        self.fields = check_category_fields(category, self.fields)
+        return self
+
+
+def check_category_fields(category: rules.Category, given: dict[str, Any]) -> dict[str, Any]:
+    known = {f.name: f for f in category.fields}
+    unknown = [k for k in given if k not in known]
+    if unknown:
+        raise ValueError(f"{category.sheet}沒有欄位：{'、'.join(unknown)}|unknown fields for {category.sheet}: {', '.join(unknown)}")
+    out: dict[str, Any] = {}
+    for spec in category.fields:
+        value = given.get(spec.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.required:
+                raise ValueError(f"{spec.name}為必填|{spec.name} is required")
+            continue
+        if spec.kind == "text":
+            text = str(value).strip()
+            if len(text) > spec.max_chars:
+                raise ValueError(f"{spec.name}最多 {spec.max_chars} 個字|{spec.name}: at most {spec.max_chars} characters")
+            out[spec.name] = text
+        elif spec.kind == "date":
+            out[spec.name] = _plausible(_to_date(value)).isoformat()
+        elif spec.kind == "code":
+            code = str(value).strip()
+            if code not in (spec.codes or {}):
+                raise ValueError(f"{spec.name}代碼 {code} 不在允許的選項中|unknown {spec.name} code {code}")
+            out[spec.name] = code
+        else:
+            try:
+                number = Decimal(str(value).strip())
+            except Exception:
+                raise ValueError(f"{spec.name}須為數字|{spec.name} must be a number") from None
+            if number < 0 or number > 100000 or (spec.kind == "int" and number != number.to_integral_value()):
+                raise ValueError(f"{spec.name}數值不合理|{spec.name} is out of range")
+            out[spec.name] = int(number) if spec.kind == "int" else float(number)
+    return out
+
+
+class CompetitionResult(StrictModel):
+    student_id: StudentId
+    award: ShortText = Field(description="獎項")
+    team: Annotated[str, _in(rules.TEAM_CODES, "團體參與")] = "1"
+
+
+class CompetitionIn(SemesterKey):
+    name: ShortText = Field(description="競賽名稱")
+    item: Annotated[Text, Field(max_length=100)] = Field("", description="項目")
+    level: Annotated[str, _in(rules.COMPETITION_LEVELS, "競賽等級")] = "1"
+    published_on: SchoolDate = Field(description="結果公布日期")
+    summary: Annotated[Summary, Field(min_length=1)]
+    proof_evidence_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, description="簽呈/證明文件 e-file")
+    results: Annotated[list[CompetitionResult], Field(max_length=500)] = Field(default_factory=list)
+
+
+class ClaimIn(StrictModel):
+    summary: Annotated[Summary, Field(min_length=1)] | None = None
+    video_url: VideoUrl | None = None
+
+
+class StatementIn(StrictModel):
+    fields: dict[str, Annotated[Text, Field(max_length=rules.STATEMENT_FIELD_MAX_CHARS)]]
+
+
+class CheckIn(StrictModel):
+    student_id: StudentId
+    version: Annotated[int, Field(ge=1)]
+    comment: Annotated[Text, Field(max_length=500)] = ""
+
+
+class RecheckIn(SemesterKey):
+    student_ids: Annotated[list[StudentId], Field(min_length=1, max_length=5000)]
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+class RecordList(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+
+class ImportRowError(BaseModel):
+    row: int
+    field: str
+    code: str
+    message: str
+    message_en: str
+
+
+class ImportReport(BaseModel):
+    import_id: str
+    record_type: str
+    status: Literal["running", "done", "rejected"]
+    rows: int
+    validated: int
+    inserted: int
+    updated: int
+    unchanged: int
+    processed: int = Field(description="rows written so far (progress of a running import)")
+    errors: list[ImportRowError]
+
+
+class SaveResult(BaseModel):
+    record: dict[str, Any]
+    created: bool
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    actor_name: str
+    action: str
+    target: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    note: str = ""
