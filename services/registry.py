@@ -11,6 +11,7 @@ SERVICES: dict[str, str] = {
     # evidence (issue 4)
     "evidence": "services.evidence.service:EvidenceService",
     # certification (issue 5)
+    "certification": "services.certification.service:CertificationService",
     # national_upload (issue 6)
 }
 

@@ -4,6 +4,7 @@ from gateway.blueprints import (
     accounts,
     auth,
     backups,
+    certification,
     evidence,
     health,
     pages,
@@ -27,5 +28,6 @@ BLUEPRINTS = [
     # evidence (issue 4)
     evidence.bp,
     # certification (issue 5)
+    certification.bp,
     # national_upload (issue 6)
 ]

@@ -53,3 +53,9 @@ class BadEvidence(ValidationFailed):
     code = "bad_evidence"
     title = "佐證檔案不正確"
     title_en = "The evidence files are not valid"
+
+
+class StudentNotLinked(NotFound):
+    code = "student_not_linked"
+    title = "找不到此帳號的學生資料"
+    title_en = "No student record is linked to this account"

@@ -6,27 +6,36 @@ their databases: it asks here, with the caller's context_data travelling along.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from services.certification.domain import Deadlines
 from services.certification.errors import BadEvidence, CourseNotFound
-from shared.errors import NotFound, field_error
+from shared.clock import TAIPEI
+from shared.errors import NotFound, ServiceUnavailable, field_error
 
 
 def _moment(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    """A deadline as an aware moment; a bare date means the end of that day in Taipei."""
+    if isinstance(value, datetime):
+        return value
+    text = str(value)
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time.max, TAIPEI)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=TAIPEI)
 
 
 class Peers:
-    def __init__(self, records: Any, evidence: Any) -> None:
+    def __init__(self, records: Any, evidence: Any, school_id: str) -> None:
         self.records = records
         self.evidence = evidence
+        self.school = school_id
 
     # records
     def course(self, course_id: str) -> dict[str, Any]:
         try:
-            course = self.records.get_course(course_id)
+            course = self.records.get_course(self.school, course_id)
         except NotFound:
             course = None
         if not course:
@@ -34,29 +43,42 @@ class Peers:
         return course
 
     def student_takes(self, student_id: str, course: dict[str, Any]) -> bool:
-        courses = self.records.courses_of_student(student_id, course["year"], course["term"])
+        courses = self.records.list_courses_of_student(self.school, student_id, course["year"], course["term"])
         return any(c["id"] == course["id"] for c in courses)
 
     def deadlines(self, year: int, term: int) -> Deadlines:
-        d = self.records.get_term_deadlines(year, term)
+        semester = self.records.get_semester(self.school, year, term)
+        if not semester:
+            raise ServiceUnavailable("註冊組尚未設定本學期行事曆", f"the school calendar has no semester {year}-{term}")
         return Deadlines(
-            student_upload=_moment(d["student_upload"]), teacher_certify=_moment(d["teacher_certify"]), selection=_moment(d["internal"])
+            student_upload=_moment(semester["student_upload_deadline"]),
+            teacher_certify=_moment(semester["teacher_certification_deadline"]),
+            selection=_moment(semester["internal_deadline"]),
         )
 
     def current_term(self) -> tuple[int, int]:
-        term = self.records.current_term()
-        return int(term["year"]), int(term["term"])
+        semester = self.records.current_semester(self.school)
+        if not semester:
+            raise ServiceUnavailable("註冊組尚未設定學期行事曆", "the school calendar has no semester yet")
+        return int(semester["year"]), int(semester["term"])
 
     def students_of_class(self, class_code: str) -> list[dict[str, Any]]:
-        return self.records.students_of_class(class_code)
+        """Students of a class as {id (學號, the accounts' student_id), name, seat_no}."""
+        return [
+            {"id": s["student_id"], "name": s.get("name", ""), "seat_no": s.get("seat_no")}
+            for s in self.records.students_of_class(self.school, class_code)
+        ]
 
     def student(self, student_id: str) -> dict[str, Any]:
-        return self.records.get_student(student_id)
+        return self.records.get_student(self.school, student_id) or {}
+
+    def homeroom_classes(self, teacher_id: str) -> set[str]:
+        return set(self.records.homeroom_classes(self.school, teacher_id))
 
     # evidence
     def own_evidence(self, student_id: str, evidence_ids: list[str]) -> list[dict[str, Any]]:
         """The described evidence, all stored and all the student's own, or BadEvidence naming each bad id."""
-        found = {e["id"]: e for e in self.evidence.describe(evidence_ids)}
+        found = {e["id"]: e for e in self.evidence.describe(evidence_ids, self.school)}
         errors = []
         for index, evidence_id in enumerate(evidence_ids):
             item = found.get(evidence_id)
@@ -69,7 +91,8 @@ class Peers:
         return [found[i] for i in evidence_ids]
 
     def grant(self, evidence_ids: list[str], account_ids: list[str]) -> None:
-        self.evidence.grant_access(evidence_ids, account_ids)
+        if account_ids:
+            self.evidence.grant_access(evidence_ids, account_ids, self.school)
 
-    def lock(self, evidence_ids: list[str], reason: str) -> None:
-        self.evidence.lock(evidence_ids, reason)
+    def lock(self, evidence_ids: list[str]) -> None:
+        self.evidence.lock(evidence_ids, "certified", self.school)

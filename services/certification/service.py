@@ -11,7 +11,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.certification import domain, events
 from services.certification.domain import Action, State
-from services.certification.errors import CapReached, NotCourseTeacher, NotSelectable, OutcomeNotFound, SelectionLocked
+from services.certification.errors import CapReached, NotCourseTeacher, NotSelectable, OutcomeNotFound, SelectionLocked, StudentNotLinked
 from services.certification.peers import Peers
 from services.certification.schemas import (
     BulkCertify,
@@ -56,7 +56,8 @@ class CertificationService(HealthMixin):
 
     @property
     def peers(self) -> Peers:
-        return Peers(self.records, self.evidence)
+        caller = self.caller
+        return Peers(self.records, self.evidence, caller.school_id if caller else "")
 
     # --- the student's outcomes ---
 
@@ -175,7 +176,7 @@ class CertificationService(HealthMixin):
             return _view(doc)  # a double click or a redelivery changes nothing
         domain.next_state(State(doc["state"]), Action.CERTIFY)
         # Lock the files before the record says certified: a certified outcome never has mutable evidence.
-        self.peers.lock(doc["evidence_ids"], f"certified:{outcome_id}")
+        self.peers.lock(doc["evidence_ids"])
         after = self._move(
             caller,
             doc,
@@ -421,7 +422,7 @@ class CertificationService(HealthMixin):
     def _student(self, permission: Permission) -> Caller:
         caller = require(self.caller, permission)
         if not caller.student_id:
-            raise Forbidden("此帳號未連結學生資料", "this account is not linked to a student record")
+            raise StudentNotLinked("此帳號未連結學生資料，請洽註冊組", "this account is not linked to a student record")
         return caller
 
     def _find(self, school: str, outcome_id: str) -> dict[str, Any]:
@@ -453,7 +454,7 @@ class CertificationService(HealthMixin):
         return caller.has(Role.HOMEROOM) and doc.get("class_code") in self._homeroom_classes(caller)
 
     def _homeroom_classes(self, caller: Caller) -> set[str]:
-        return set(self.records.homeroom_classes(caller.user_id))
+        return self.peers.homeroom_classes(caller.user_id)
 
     def _own_class(self, caller: Caller, class_code: str) -> None:
         if class_code not in self._homeroom_classes(caller):

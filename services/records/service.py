@@ -1037,6 +1037,16 @@ class RecordsService(HealthMixin):
         return [_json(domain.view(TYPES["courses"], d)) for d in docs]
 
     @rpc
+    def homeroom_classes(self, school_id: str, teacher_id: str) -> list[str]:
+        """The class codes a teacher is now homeroom teacher (導師) of (their latest year's classes)."""
+        self._internal(school_id)
+        classes = self.store.find("classes", school_id, {"homeroom_teacher_id": teacher_id}, projection={"year": 1, "code": 1})
+        if not classes:
+            return []
+        latest = max(c["year"] for c in classes)
+        return sorted(c["code"] for c in classes if c["year"] == latest)
+
+    @rpc
     def students_of_class(self, school_id: str, class_code: str) -> list[dict]:
         """Students now in a class (masked IDs), by seat number."""
         self._internal(school_id)

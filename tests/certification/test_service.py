@@ -43,26 +43,38 @@ class FakeRecords:
         }
         self.takes = {"s1": ["c1", "c2"], "s2": ["c1"]}
 
-    def get_course(self, course_id):
+    # the records RPCs certification uses, with their real signatures
+    def get_course(self, school_id, course_id):
         return self.courses.get(course_id)
 
-    def courses_of_student(self, student_id, year, term):
+    def list_courses_of_student(self, school_id, student_id, year, term):
         return [self.courses[c] for c in self.takes.get(student_id, [])]
 
-    def get_term_deadlines(self, year, term):
-        return self.deadlines
+    def get_semester(self, school_id, year, term):
+        d = self.deadlines
+        return {
+            "year": year,
+            "term": term,
+            "student_upload_deadline": d["student_upload"],
+            "teacher_certification_deadline": d["teacher_certify"],
+            "internal_deadline": d["internal"],
+        }
 
-    def current_term(self):
+    def current_semester(self, school_id):
         return {"year": 114, "term": 1}
 
-    def students_of_class(self, class_code):
-        return [{"id": "s1", "name": "甲", "seat_no": 1}, {"id": "s2", "name": "乙", "seat_no": 2}] if class_code == "101" else []
+    def students_of_class(self, school_id, class_code):
+        return (
+            [{"student_id": "s1", "name": "甲", "seat_no": 1}, {"student_id": "s2", "name": "乙", "seat_no": 2}]
+            if class_code == "101"
+            else []
+        )
 
-    def get_student(self, student_id):
-        return {"id": student_id, "class_code": "101"}
+    def get_student(self, school_id, student_id):
+        return {"student_id": student_id, "class_code": "101"}
 
-    def homeroom_classes(self, user_id):
-        return ["101"] if user_id == "h1" else []
+    def homeroom_classes(self, school_id, teacher_id):
+        return ["101"] if teacher_id == "h1" else []
 
 
 class FakeEvidence:
@@ -71,13 +83,13 @@ class FakeEvidence:
         self.locked: list[str] = []
         self.granted: list[tuple] = []
 
-    def describe(self, ids):
+    def describe(self, ids, school_id=None):
         return [{"id": i, "student_id": self.owner[i], "state": "stored"} for i in ids if i in self.owner]
 
-    def lock(self, ids, reason):
+    def lock(self, ids, reason, school_id=None):
         self.locked.extend(ids)
 
-    def grant_access(self, ids, account_ids):
+    def grant_access(self, ids, account_ids, school_id=None):
         self.granted.append((tuple(ids), tuple(account_ids)))
 
 
