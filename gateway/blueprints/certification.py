@@ -218,3 +218,27 @@ def lock_selection(year: int, term: int):
 def set_school_cap():
     with rpc() as services:
         return jsonify(services.certification.set_school_cap(g.body.model_dump(mode="json")))
+
+
+@endpoint(
+    bp,
+    "/performances/<performance_id>/selection",
+    "POST",
+    summary="勾選多元表現上傳（每學年至多 10 件）/ select a performance",
+    permission=P.SELF_SELECTION_WRITE,
+)
+def select_performance(performance_id: str):
+    with rpc() as services:
+        return jsonify(services.certification.select_performance(performance_id))
+
+
+@endpoint(
+    bp,
+    "/performances/<performance_id>/selection",
+    "DELETE",
+    summary="取消勾選多元表現 / unselect a performance",
+    permission=P.SELF_SELECTION_WRITE,
+)
+def unselect_performance(performance_id: str):
+    with rpc() as services:
+        return jsonify(services.certification.unselect_performance(performance_id))

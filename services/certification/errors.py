@@ -59,3 +59,9 @@ class StudentNotLinked(NotFound):
     code = "student_not_linked"
     title = "找不到此帳號的學生資料"
     title_en = "No student record is linked to this account"
+
+
+class PerformanceNotFound(NotFound):
+    code = "performance_not_found"
+    title = "找不到此多元表現"
+    title_en = "Performance not found"

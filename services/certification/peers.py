@@ -72,6 +72,18 @@ class Peers:
     def student(self, student_id: str) -> dict[str, Any]:
         return self.records.get_student(self.school, student_id) or {}
 
+    def own_performance(self, student_id: str, performance_id: str) -> dict[str, Any] | None:
+        """One of the student's 多元表現 (records owns them), or None."""
+        items = self.records.performances_of_student(self.school, student_id)
+        return next((p for p in items if p["id"] == performance_id), None)
+
+    def annual_deadline(self, year: int) -> Deadlines:
+        """Annual rosters (多元表現) close with the school year's last semester."""
+        for term in (2, 1):
+            if self.records.get_semester(self.school, year, term):
+                return self.deadlines(year, term)
+        raise ServiceUnavailable("註冊組尚未設定本學年行事曆", f"the school calendar has no semester in {year}")
+
     def homeroom_classes(self, teacher_id: str) -> set[str]:
         return set(self.records.homeroom_classes(self.school, teacher_id))
 

@@ -11,7 +11,15 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.certification import domain, events
 from services.certification.domain import Action, State
-from services.certification.errors import CapReached, NotCourseTeacher, NotSelectable, OutcomeNotFound, SelectionLocked, StudentNotLinked
+from services.certification.errors import (
+    CapReached,
+    NotCourseTeacher,
+    NotSelectable,
+    OutcomeNotFound,
+    PerformanceNotFound,
+    SelectionLocked,
+    StudentNotLinked,
+)
 from services.certification.peers import Peers
 from services.certification.schemas import (
     BulkCertify,
@@ -37,6 +45,7 @@ from shared.validation import parse
 
 OUTCOMES = "outcomes"  # the school's own cap on 課程學習成果 per semester
 SELECTED = "selected:outcomes"  # the national cap on what is ticked (勾選) for upload
+PERFORMANCES = "selected:performances"  # 多元表現 ticked for upload: per academic year (term 0)
 
 
 def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
@@ -384,6 +393,43 @@ class CertificationService(HealthMixin):
         if self.store.free_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, outcome_id):
             self.store.audit.record(school, caller, "selection.remove", outcome_id)
         return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED)}
+
+    @rpc
+    def select_performance(self, performance_id: str) -> dict:
+        """Tick one of the student's 多元表現 for the national database (at most 10 per academic year)."""
+        caller = self._student(Permission.SELF_SELECTION_WRITE)
+        school = caller.require_school()
+        item = self.peers.own_performance(caller.student_id, performance_id) if isinstance(performance_id, str) else None
+        if item is None:
+            raise PerformanceNotFound("找不到此多元表現", "performance not found")
+        year = int(item["year"])
+        self._annual_selection_open(school, year)
+        cap = rules_for(year).performances_per_year
+        result = self.store.take_slot(school, caller.student_id, year, 0, PERFORMANCES, cap, performance_id)
+        if result == "full":
+            raise CapReached(f"每學年最多勾選 {cap} 件多元表現", f"at most {cap} performances per academic year")
+        if result == "added":
+            self.store.audit.record(school, caller, "selection.performance.add", performance_id)
+        return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES), "cap": cap}
+
+    @rpc
+    def unselect_performance(self, performance_id: str) -> dict:
+        caller = self._student(Permission.SELF_SELECTION_WRITE)
+        school = caller.require_school()
+        item = self.peers.own_performance(caller.student_id, performance_id) if isinstance(performance_id, str) else None
+        if item is None:
+            raise PerformanceNotFound("找不到此多元表現", "performance not found")
+        year = int(item["year"])
+        self._annual_selection_open(school, year)
+        if self.store.free_slot(school, caller.student_id, year, 0, PERFORMANCES, performance_id):
+            self.store.audit.record(school, caller, "selection.performance.remove", performance_id)
+        return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES)}
+
+    def _annual_selection_open(self, school: str, year: int) -> None:
+        if self.store.is_locked(school, year, 0):
+            raise SelectionLocked("本學年多元表現勾選已由註冊組鎖定", "the registrar has locked this year's selection")
+        deadline = self.peers.annual_deadline(year).selection
+        domain.check_deadline(deadline, utcnow(), "勾選截止時間（校內截止）", "selection deadline (school's internal deadline)")
 
     @rpc
     def set_school_cap(self, payload: dict) -> dict:

@@ -8,7 +8,7 @@ import sys
 from services.identity.bootstrap import ensure_district_admin
 from services.identity.store import IdentityStore
 from shared.mongo import make_client
-from tests.bench import bench_evidence, bench_gateway
+from tests.bench import bench_certification, bench_evidence, bench_gateway
 from tests.bench.harness import write_result
 from tests.support.system import TestSystem
 
@@ -26,6 +26,7 @@ def main(selected: list[str]) -> int:
             "rpc": lambda: bench_gateway.bench_rpc(system),
             "gateway-read": lambda: bench_gateway.bench_read_path(system, password),
             "evidence-upload": lambda: bench_evidence.bench_upload(system, password),
+            "certification-bulk": bench_certification.bench_bulk_certify,
         }
         for name, bench in benches.items():
             if selected and name not in selected:

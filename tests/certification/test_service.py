@@ -18,6 +18,7 @@ from services.certification.errors import (
     InvalidTransition,
     NotSelectable,
     OutcomeNotFound,
+    PerformanceNotFound,
     SelectionLocked,
 )
 from services.certification.service import CertificationService
@@ -72,6 +73,9 @@ class FakeRecords:
 
     def get_student(self, school_id, student_id):
         return {"student_id": student_id, "class_code": "101"}
+
+    def performances_of_student(self, school_id, student_id, year=None):
+        return [{"id": f"{student_id}-p{i}", "year": 114, "category": "2"} for i in range(12)]
 
     def homeroom_classes(self, school_id, teacher_id):
         return ["101"] if teacher_id == "h1" else []
@@ -322,3 +326,17 @@ def test_bulk_certify_checks_each_and_supervision_views(store, peers):
         svc(store, peers, Caller("h2", "other", SCHOOL, frozenset({Role.HOMEROOM}))).class_progress("101")
     completion = svc(store, peers, Caller("r1", "r", SCHOOL, frozenset({Role.REGISTRAR}))).completion(114, 1)
     assert completion["per_teacher"]["t1"]["certified"] >= 2 and completion["turnaround"]["t1"]["count"] >= 2
+
+
+def test_performances_ticked_at_most_ten_per_year_only_ones_own(store, peers):
+    sid, _ = new_student(peers)
+    me = svc(store, peers, student(sid))
+    for i in range(10):
+        me.select_performance(f"{sid}-p{i}")
+    assert len(me.select_performance(f"{sid}-p0")["selected"]) == 10  # a repeat changes nothing
+    with pytest.raises(CapReached):
+        me.select_performance(f"{sid}-p10")
+    me.unselect_performance(f"{sid}-p3")
+    assert len(me.select_performance(f"{sid}-p10")["selected"]) == 10
+    with pytest.raises(PerformanceNotFound):
+        me.select_performance("someone-elses-p1")
