@@ -13,6 +13,7 @@ SERVICES: dict[str, str] = {
     # certification (issue 5)
     "certification": "services.certification.service:CertificationService",
     # national_upload (issue 6)
+    "national_upload": "services.national_upload.service:NationalUploadService",
 }
 
 

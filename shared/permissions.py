@@ -88,6 +88,7 @@ class Permission(StrEnum):
     SCHOOL_SELECTION_LOCK = "school:selection:lock"
     SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
     # national_upload (issue 6)
+    SCHOOL_NATIONAL_UPLOAD = "school:national_upload:manage"
 
 
 _EVERYONE = frozenset(Role)
@@ -183,6 +184,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_SELECTION_LOCK: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
     # national_upload (issue 6)
+    Permission.SCHOOL_NATIONAL_UPLOAD: frozenset({Role.REGISTRAR}),  # 註冊組 uploads to the national database
 }
 
 

@@ -7,6 +7,7 @@ from gateway.blueprints import (
     certification,
     evidence,
     health,
+    national_upload,
     pages,
     records_calendar,
     records_special,
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     # certification (issue 5)
     certification.bp,
     # national_upload (issue 6)
+    national_upload.bp,
 ]
