@@ -11,10 +11,23 @@ import io
 import zipfile
 
 from openpyxl import load_workbook
+from pydantic import BaseModel
 
 from shared.errors import PayloadTooLarge, ValidationFailed, field_error
 
 MAX_ROWS = 5000
+
+
+class ImportRowError(BaseModel):
+    """One problem of one row of an import file (row 2 is the first data row), as every import reports it."""
+
+    row: int
+    field: str
+    code: str
+    message: str
+    message_en: str
+
+
 MAX_BYTES = 5 * 1024 * 1024
 
 

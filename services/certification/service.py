@@ -397,13 +397,7 @@ class CertificationService(HealthMixin):
     @rpc
     def select_performance(self, performance_id: str) -> dict:
         """Tick one of the student's 多元表現 for the national database (at most 10 per academic year)."""
-        caller = self._student(Permission.SELF_SELECTION_WRITE)
-        school = caller.require_school()
-        item = self.peers.own_performance(caller.student_id, performance_id) if isinstance(performance_id, str) else None
-        if item is None:
-            raise PerformanceNotFound("找不到此多元表現", "performance not found")
-        year = int(item["year"])
-        self._annual_selection_open(school, year)
+        caller, school, year = self._open_performance(performance_id)
         cap = rules_for(year).performances_per_year
         result = self.store.take_slot(school, caller.student_id, year, 0, PERFORMANCES, cap, performance_id)
         if result == "full":
@@ -414,6 +408,13 @@ class CertificationService(HealthMixin):
 
     @rpc
     def unselect_performance(self, performance_id: str) -> dict:
+        caller, school, year = self._open_performance(performance_id)
+        if self.store.free_slot(school, caller.student_id, year, 0, PERFORMANCES, performance_id):
+            self.store.audit.record(school, caller, "selection.performance.remove", performance_id)
+        return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES)}
+
+    def _open_performance(self, performance_id: str) -> tuple[Caller, str, int]:
+        """The student, school and academic year of one of the caller's own 多元表現, its selection still open."""
         caller = self._student(Permission.SELF_SELECTION_WRITE)
         school = caller.require_school()
         item = self.peers.own_performance(caller.student_id, performance_id) if isinstance(performance_id, str) else None
@@ -421,9 +422,7 @@ class CertificationService(HealthMixin):
             raise PerformanceNotFound("找不到此多元表現", "performance not found")
         year = int(item["year"])
         self._annual_selection_open(school, year)
-        if self.store.free_slot(school, caller.student_id, year, 0, PERFORMANCES, performance_id):
-            self.store.audit.record(school, caller, "selection.performance.remove", performance_id)
-        return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES)}
+        return caller, school, year
 
     def _annual_selection_open(self, school: str, year: int) -> None:
         if self.store.is_locked(school, year, 0):

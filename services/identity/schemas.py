@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator
 
 from shared.roles import Role
+from shared.tabular import ImportRowError
 from shared.validation import StrictModel, Text
 
 SchoolCode = Annotated[str, Field(pattern=r"^[0-9A-Z]{6}$", description="6-character 學校代碼")]
@@ -102,14 +103,6 @@ class ChangePassword(StrictModel):
 class PasswordReset(BaseModel):
     account_id: str
     temporary_password: str
-
-
-class ImportRowError(BaseModel):
-    row: int
-    field: str
-    code: str
-    message: str
-    message_en: str
 
 
 class ImportReport(BaseModel):

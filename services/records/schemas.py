@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_va
 from services.records import rules
 from shared import national_id
 from shared.clock import utcnow
+from shared.tabular import ImportRowError
 from shared.validation import StrictModel, Text
 
 # --- value types -------------------------------------------------------------------------------
@@ -453,14 +454,6 @@ class RecordList(BaseModel):
     total: int
     page: int
     per_page: int
-
-
-class ImportRowError(BaseModel):
-    row: int
-    field: str
-    code: str
-    message: str
-    message_en: str
 
 
 class ImportReport(BaseModel):

@@ -24,10 +24,9 @@ from services.certification.errors import (
 from services.certification.service import CertificationService
 from services.certification.store import CertificationStore
 from shared.caller import Caller
-from shared.config import Settings
 from shared.errors import Forbidden, ValidationFailed
-from shared.mongo import make_client
 from shared.roles import Role
+from tests.support.stores import temporary_store
 
 SCHOOL = "A00001"
 FUTURE = datetime.now(UTC) + timedelta(days=30)
@@ -99,13 +98,8 @@ class FakeEvidence:
 
 @pytest.fixture(scope="module")
 def store():
-    client = make_client(Settings())
-    name = f"t{secrets.token_hex(4)}_certification_svc"
-    store = CertificationStore(client[name])
-    store.ensure_indexes()
-    yield store
-    client.drop_database(name)
-    client.close()
+    with temporary_store(CertificationStore, "certification_svc") as store:
+        yield store
 
 
 @pytest.fixture

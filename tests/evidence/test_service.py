@@ -31,9 +31,9 @@ from shared.caller import Caller
 from shared.clock import utcnow
 from shared.config import Settings
 from shared.errors import Forbidden
-from shared.mongo import make_client
 from shared.roles import Role
 from tests.evidence import files
+from tests.support.stores import temporary_store
 
 SCHOOL = "E00001"
 OTHER = "E00002"
@@ -50,13 +50,8 @@ def staff(role: Role, user: str = "", school: str = SCHOOL) -> Caller:
 
 @pytest.fixture(scope="module")
 def store():
-    client = make_client(Settings())
-    name = f"t{secrets.token_hex(4)}_evidence_svc"
-    store = EvidenceStore(client[name])
-    store.ensure_indexes()
-    yield store
-    client.drop_database(name)
-    client.close()
+    with temporary_store(EvidenceStore, "evidence_svc") as store:
+        yield store
 
 
 @pytest.fixture(scope="module")

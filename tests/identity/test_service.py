@@ -13,9 +13,9 @@ from services.identity.store import IdentityStore
 from shared.caller import Caller
 from shared.config import Settings
 from shared.errors import Forbidden, Unauthenticated, ValidationFailed
-from shared.mongo import make_client
 from shared.roles import Role
 from shared.tokens import verify_token
+from tests.support.stores import temporary_store
 
 SETTINGS = Settings(jwt_secret="j" * 48, field_key="k", login_max_failures=3, login_lock_seconds=600)
 DISTRICT = Caller("d1", "district", None, frozenset({Role.DISTRICT_ADMIN}))
@@ -27,15 +27,8 @@ def registrar(school: str) -> Caller:
 
 @pytest.fixture(scope="module")
 def store():
-    settings = Settings()
-    client = make_client(settings)
-    name = f"t{secrets.token_hex(4)}_identity_svc"
-    db = client[name]
-    store = IdentityStore(db)
-    store.ensure_indexes()
-    yield store
-    client.drop_database(name)
-    client.close()
+    with temporary_store(IdentityStore, "identity_svc") as store:
+        yield store
 
 
 def service(store: IdentityStore, caller: Caller | None) -> IdentityService:

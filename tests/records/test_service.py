@@ -13,8 +13,8 @@ from services.records.store import RecordsStore
 from shared.caller import Caller
 from shared.config import Settings
 from shared.errors import Forbidden, Unauthenticated
-from shared.mongo import make_client
 from shared.roles import Role
+from tests.support.stores import temporary_store
 
 SETTINGS = Settings(jwt_secret="j" * 48, field_key="field-key-for-tests")
 SCHOOL = "S" + secrets.token_hex(3)[:5].upper()
@@ -26,13 +26,8 @@ def caller(*roles: Role, school: str = SCHOOL, user: str = "u1", student_id: str
 
 @pytest.fixture(scope="module")
 def store():
-    client = make_client(Settings())
-    name = f"t{secrets.token_hex(4)}_records_svc"
-    store = RecordsStore(client[name])
-    store.ensure_indexes()
-    yield store
-    client.drop_database(name)
-    client.close()
+    with temporary_store(RecordsStore, "records_svc") as store:
+        yield store
 
 
 def service(store: RecordsStore, who: Caller | None) -> RecordsService:
