@@ -10,13 +10,10 @@ Both the Fernet key and the HMAC key are derived from the one secret `LICHENG_FI
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from enum import StrEnum
 
-from cryptography.fernet import Fernet, InvalidToken
+from shared.crypto import FieldCipher
 
 # Letter -> two-digit area code (the official table; I, O, W, X, Y, Z are out of order).
 _LETTER_CODES: dict[str, int] = {
@@ -97,27 +94,11 @@ def with_check_digit(first9: str) -> str:
     raise ValueError(first9)  # pragma: no cover - one digit always fits
 
 
-def _derive(secret: str, label: bytes) -> bytes:
-    if not secret:
-        raise RuntimeError("LICHENG_FIELD_KEY is not set")
-    return hmac.new(secret.encode(), label, hashlib.sha256).digest()
-
-
-class FieldCipher:
-    """Encrypts a field at rest and computes its keyed lookup hash."""
-
-    def __init__(self, secret: str) -> None:
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"licheng/field-encryption/v1")))
-        self._hash_key = _derive(secret, b"licheng/national-id-lookup/v1")
+class NationalIdCipher(FieldCipher):
+    """The field cipher for ID numbers: the value is normalised first, so A123… and a123… are one ID."""
 
     def encrypt(self, value: str) -> str:
-        return self._fernet.encrypt(normalise(value).encode()).decode()
-
-    def decrypt(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise RuntimeError("a stored national ID cannot be decrypted with the configured key") from None
+        return super().encrypt(normalise(value))
 
     def lookup_hash(self, value: str) -> str:
-        return hmac.new(self._hash_key, normalise(value).encode(), hashlib.sha256).hexdigest()
+        return super().lookup_hash(normalise(value))

@@ -14,7 +14,7 @@ from services.records.errors import WindowClosed
 from services.records.schemas import SemesterIn
 from shared.clock import TAIPEI, to_taipei
 from shared.errors import ValidationFailed, field_error
-from shared.national_id import FieldCipher, classify, mask
+from shared.national_id import NationalIdCipher, classify, mask
 from shared.validation import errors_from
 
 # Fields a store adds; never part of a record's compared content.
@@ -182,7 +182,7 @@ def content_of(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in META_FIELDS}
 
 
-def student_content(request: dict[str, Any], cipher: FieldCipher) -> dict[str, Any]:
+def student_content(request: dict[str, Any], cipher: NationalIdCipher) -> dict[str, Any]:
     """Student basic data as stored: the ID encrypted, its keyed hash for look-ups, its masked form."""
     content = dict(request)
     clear = content.pop("national_id")

@@ -44,7 +44,7 @@ from shared.caller import Caller
 from shared.clock import utcnow
 from shared.errors import Forbidden, Unauthenticated, ValidationFailed, field_error
 from shared.mongo import StoreProvider
-from shared.national_id import FieldCipher
+from shared.national_id import NationalIdCipher
 from shared.permissions import Permission, is_allowed, require
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
@@ -90,8 +90,8 @@ class RecordsService(HealthMixin):
 
     # ------------------------------------------------------------------ helpers: who and where
 
-    def _cipher(self) -> FieldCipher:
-        return FieldCipher(self.settings.field_key)
+    def _cipher(self) -> NationalIdCipher:
+        return NationalIdCipher(self.settings.field_key)
 
     def _type(self, key: str) -> RecordType:
         type_ = record_type(key)
@@ -503,7 +503,7 @@ class RecordsService(HealthMixin):
             owners.setdefault(cipher.lookup_hash(c["national_id"]), c["student_id"])
         return owners
 
-    def _finish(self, type_: RecordType, caller: Caller, content: dict[str, Any], cipher: FieldCipher | None) -> dict[str, Any]:
+    def _finish(self, type_: RecordType, caller: Caller, content: dict[str, Any], cipher: NationalIdCipher | None) -> dict[str, Any]:
         if type_.key == "students":
             assert cipher is not None
             content = domain.student_content(content, cipher)

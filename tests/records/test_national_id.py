@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.national_id import FieldCipher, IdKind, InvalidNationalId, classify, is_valid, mask, with_check_digit
+from shared.national_id import IdKind, InvalidNationalId, NationalIdCipher, classify, is_valid, mask, with_check_digit
 
 
 @pytest.mark.parametrize(
@@ -55,12 +55,12 @@ def test_mask_keeps_three_and_three():
 
 
 def test_encryption_round_trip_and_keyed_hash():
-    cipher = FieldCipher("secret-one")
+    cipher = NationalIdCipher("secret-one")
     token = cipher.encrypt("a123456789")
     assert "A123456789" not in token and cipher.decrypt(token) == "A123456789"
     assert cipher.encrypt("A123456789") != token  # randomised
     assert cipher.lookup_hash("A123456789") == cipher.lookup_hash(" a123456789 ")
-    other = FieldCipher("secret-two")
+    other = NationalIdCipher("secret-two")
     assert other.lookup_hash("A123456789") != cipher.lookup_hash("A123456789")
     with pytest.raises(RuntimeError):
         other.decrypt(token)
@@ -68,4 +68,4 @@ def test_encryption_round_trip_and_keyed_hash():
 
 def test_missing_key_is_refused():
     with pytest.raises(RuntimeError):
-        FieldCipher("")
+        NationalIdCipher("")
