@@ -11,10 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import platform
 import secrets
-import statistics
-import sys
 import threading
 import time
 import uuid
@@ -27,6 +24,7 @@ import requests
 
 from services.evidence.storage import Storage
 from shared.clock import utcnow
+from tests.bench.harness import percentiles
 from tests.support.api import Client, login
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "var" / "bench"
@@ -34,11 +32,6 @@ MB = 1024 * 1024
 CONCURRENCY = int(os.environ.get("BENCH_EVIDENCE_CONCURRENCY", "8"))
 PLAN = [(1 * MB, int(os.environ.get("BENCH_EVIDENCE_N_1MB", "48"))), (4 * MB, int(os.environ.get("BENCH_EVIDENCE_N_4MB", "24")))]
 ROUNDS = 2
-
-
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
 
 def _payload(size: int) -> bytes:
@@ -139,11 +132,9 @@ def bench_upload(system, district_password: str) -> dict[str, Any]:
             "flow_uploads_per_s": round(flow_rate, 2),
             "flow_mb_per_s": round(flow_rate * size / MB, 2),
             "ratio": round(flow_rate / direct_rate, 3),
-            "complete_p50_ms": _pct(completes, 0.50),
-            "complete_p99_ms": _pct(completes, 0.99),
-            "complete_mean_ms": round(statistics.fmean(completes) * 1000, 1),
-            "flow_request_form_p50_ms": _pct(phases["request"], 0.50),
-            "flow_post_to_store_p50_ms": _pct(phases["post"], 0.50),
+            **{f"complete_{k}": v for k, v in percentiles(completes).items()},
+            "flow_request_form_p50_ms": percentiles(phases["request"])["p50_ms"],
+            "flow_post_to_store_p50_ms": percentiles(phases["post"])["p50_ms"],
         }
         print(json.dumps({f"{size // MB}MB": results["sizes"][f"{size // MB}MB"]}), flush=True)
     results["goal_ratio"] = 0.7
@@ -151,38 +142,12 @@ def bench_upload(system, district_password: str) -> dict[str, Any]:
     return results
 
 
-def write(result: dict[str, Any]) -> Path:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path = BENCH_DIR / "evidence-upload.json"
-    payload = {
-        "bench": "evidence-upload",
-        "at": utcnow().isoformat(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-    }
-    path.write_text(json.dumps({**payload, **result}, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
-
-
 def main() -> int:
-    from services.identity.bootstrap import ensure_district_admin
-    from services.identity.store import IdentityStore
-    from shared.mongo import make_client
-    from tests.support.system import TestSystem
+    """`python -m tests.bench.bench_evidence`: this benchmark alone, through the same runner as make bench."""
+    from tests.bench.run import main as run
 
-    system = TestSystem()
-    system.start()
-    try:
-        settings = system.settings()
-        client = make_client(settings)
-        password = secrets.token_urlsafe(12)
-        ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
-        client.close()
-        path = write(bench_upload(system, password))
-        print(path.read_text(encoding="utf-8"))
-    finally:
-        system.stop()
-    return 0
+    return run(["evidence-upload"])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
