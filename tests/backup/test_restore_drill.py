@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from services.backup import engine
 from services.backup.manifest import keep
 from shared.mongo import make_client
 from shared.s3 import make_s3_client
+from tests.evidence import files
 from tests.support.api import login
+from tests.support.system import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +177,43 @@ def test_registrar_sees_backup_status_and_readiness_reports_the_alarm(system, sc
     assert status.status_code == 200 and "stale" in status.json()
     ready = anonymous.get("/readyz").json()
     assert ready["services"]["backup"]["backup"]["interval_hours"] == 24
+
+
+def test_a_backup_taken_while_uploads_run_holds_everything_acknowledged_before_it_started(system, school_a, stores, tmp_path):
+    settings, client, s3 = stores
+    school_a.registrar.post(
+        "/api/v1/accounts",
+        json={"username": "bk-student", "display_name": "備份生", "roles": ["student"], "student_id": "BK001", "password": "Backup-pass-1"},
+    )
+    student = login(system.base_url, school_a.code, "bk-student", "Backup-pass-1")
+    acknowledged: list[dict] = []
+    stop = threading.Event()
+
+    def upload_until_stopped() -> None:
+        n = 0
+        while not stop.is_set() and n < 40:
+            data = files.pdf(2000 + n)
+            response = student.post(
+                "/api/v1/evidence/proxy-upload",
+                data=data,
+                headers={"Content-Type": "application/pdf"},
+                params={"kind": "document", "purpose": "outcome", "filename": f"作品{n}.pdf"},
+            )
+            assert response.status_code == 201, response.text
+            acknowledged.append(response.json())
+            n += 1
+
+    uploader = threading.Thread(target=upload_until_stopped)
+    uploader.start()
+    try:
+        wait_until(lambda: len(acknowledged) >= 5, 60, "the first uploads")
+        before = list(acknowledged)  # acknowledged before the backup started
+        manifest = engine.backup(client, s3, db_prefix=settings.db_prefix, bucket_prefix=settings.bucket_prefix, root=tmp_path / "b")
+    finally:
+        stop.set()
+        uploader.join(timeout=120)
+    assert engine.verify(tmp_path / "b", manifest.backup_id).ok
+    backed_up = {o.sha256 for o in manifest.objects}
+    assert all(e["sha256"] in backed_up for e in before)
+    evidence_db = next(db for db in manifest.databases if db.endswith("_evidence"))
+    assert manifest.databases[evidence_db]["evidence"].count >= len(before)
