@@ -69,7 +69,10 @@
     const summary = form.querySelector("#summary");
     summary.addEventListener("input", () => { document.getElementById("summary-count").textContent = [...summary.value].length; });
     loadCourses(form.querySelector("#course_id")).catch(() => {});
-    refresh().catch(() => {});
+    refresh().catch((problem) => {
+      const box = document.getElementById("outcomes-summary");
+      box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       form.querySelectorAll(".field-error").forEach((n) => n.remove());
