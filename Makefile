@@ -15,7 +15,6 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed ## Install what is missing (Python env, Debian packages, Go-built servers)
 	@deploy/native/infra.sh install
-	@deploy/native/browser.sh
 
 up: install ## Start everything, seed a demo district, print the URL and logins (Ctrl-C stops)
 	@deploy/native/secrets.sh
@@ -31,6 +30,7 @@ status: ## Show what is running
 	@deploy/native/app.sh status
 
 test: install ## Install, start the servers (or reuse running ones), lint, run the whole suite
+	@deploy/native/browser.sh
 	@tests/run.sh
 
 lint: $(VENV)/.installed ## ruff
