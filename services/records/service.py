@@ -334,13 +334,18 @@ class RecordsService(HealthMixin):
             query["status"] = {"$in": sorted(rules.ACTIVE_STATUSES)}
         return query
 
+    def _scoped_record(self, school: str, caller: Caller, type_: RecordType, record_id: str, grants: dict[Role, Scope]) -> dict[str, Any]:
+        """The record if it is within the caller's scope for these readers/writers; otherwise 404, never 403."""
+        doc = self.store.get(type_.key, school, record_id, self._scope_filter(school, caller, type_, grants))
+        if doc is None:
+            raise RecordNotFound(f"找不到此筆{type_.label}", "record not found")
+        return doc
+
     @rpc
     def get_record(self, type_key: str, record_id: str) -> dict:
         type_ = self._type(type_key)
         caller, school = self._school_caller(type_.read)
-        doc = self.store.get(type_.key, school, record_id, self._scope_filter(school, caller, type_, type_.readers))
-        if doc is None:
-            raise RecordNotFound(f"找不到此筆{type_.label}", "record not found")
+        doc = self._scoped_record(school, caller, type_, record_id, type_.readers)
         return _json(domain.view(type_, doc))
 
     # ------------------------------------------------------------------ generic records: write
@@ -610,9 +615,7 @@ class RecordsService(HealthMixin):
     def replace_record(self, type_key: str, record_id: str, payload: dict) -> dict:
         type_ = self._type(type_key)
         caller, school = self._school_caller(type_.write)
-        existing = self.store.get(type_.key, school, record_id, self._scope_filter(school, caller, type_, type_.writers))
-        if existing is None:
-            raise RecordNotFound(f"找不到此筆{type_.label}", "record not found")
+        existing = self._scoped_record(school, caller, type_, record_id, type_.writers)
         content = self._parse_one(caller, type_, payload)
         self._check_old_window(school, caller, type_, existing)
         ready, errors = self._prepare(school, caller, type_, [(1, content)])
@@ -639,9 +642,7 @@ class RecordsService(HealthMixin):
     def delete_record(self, type_key: str, record_id: str) -> None:
         type_ = self._type(type_key)
         caller, school = self._school_caller(type_.write)
-        existing = self.store.get(type_.key, school, record_id, self._scope_filter(school, caller, type_, type_.writers))
-        if existing is None:
-            raise RecordNotFound(f"找不到此筆{type_.label}", "record not found")
+        existing = self._scoped_record(school, caller, type_, record_id, type_.writers)
         if type_.key == "competitions" and existing.get("status") == "published":
             raise AlreadyPublished("競賽結果已公告，不可刪除", "published results cannot be deleted")
         self._check_old_window(school, caller, type_, existing)

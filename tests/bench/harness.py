@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import platform
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from services.identity.bootstrap import ensure_district_admin
+from services.identity.store import IdentityStore
 from shared.clock import utcnow
+from shared.mongo import make_client
+from tests.support.system import TestSystem
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "var" / "bench"
 
@@ -66,3 +73,19 @@ def wrk(url: str, *, seconds: int = 8, connections: int = 16, threads: int = 2, 
         "non_2xx": int(errors.group(1)) if errors else 0,
         "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else None,
     }
+
+
+@contextmanager
+def bench_system() -> Iterator[tuple[TestSystem, str]]:
+    """An isolated running system with a district admin; yields it and that admin's password."""
+    system = TestSystem()
+    system.start()
+    try:
+        settings = system.settings()
+        client = make_client(settings)
+        password = secrets.token_urlsafe(12)
+        ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
+        client.close()
+        yield system, password
+    finally:
+        system.stop()

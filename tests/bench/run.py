@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 
-from services.identity.bootstrap import ensure_district_admin
-from services.identity.store import IdentityStore
-from shared.mongo import make_client
 from tests.bench import bench_certification, bench_evidence, bench_gateway
-from tests.bench.harness import write_result
-from tests.support.system import TestSystem
+from tests.bench.harness import bench_system, write_result
 
 
 def main(selected: list[str]) -> int:
-    system = TestSystem()
-    system.start()
-    try:
-        settings = system.settings()
-        client = make_client(settings)
-        password = secrets.token_urlsafe(12)
-        ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
-        client.close()
+    with bench_system() as (system, password):
         benches = {
             "rpc": lambda: bench_gateway.bench_rpc(system),
             "gateway-read": lambda: bench_gateway.bench_read_path(system, password),
@@ -34,8 +22,6 @@ def main(selected: list[str]) -> int:
             print(f"== {name}", flush=True)
             path = write_result(name, bench())
             print(path.read_text(encoding="utf-8"), flush=True)
-    finally:
-        system.stop()
     return 0
 
 

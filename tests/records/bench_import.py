@@ -17,14 +17,10 @@ import json
 import secrets
 import threading
 import time
-from pathlib import Path
 
-from services.identity.bootstrap import ensure_district_admin
-from services.identity.store import IdentityStore
-from shared.mongo import make_client
 from shared.national_id import with_check_digit
+from tests.bench.harness import bench_system, write_result
 from tests.support.api import login
-from tests.support.system import ROOT, TestSystem
 
 STUDENTS = 2000
 HEADER = "學號,身分證號,姓名,出生日期,性別,班級,座號,學籍狀態"
@@ -51,14 +47,7 @@ def post_file(client, data: bytes, form: dict | None = None):
 
 
 def main() -> int:
-    system = TestSystem()
-    system.start()
-    try:
-        settings = system.settings()
-        client = make_client(settings)
-        password = secrets.token_urlsafe(12)
-        ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
-        client.close()
+    with bench_system() as (system, password):
         district = login(system.base_url, "", "district", password)
         assert district.post("/api/v1/schools", json={"code": "BENCH1", "name": "效能高中"}).status_code == 201
         registrar_password = "Bench-" + secrets.token_urlsafe(8)
@@ -111,13 +100,9 @@ def main() -> int:
             "counts": {k: first.json()[k] for k in ("inserted", "updated", "unchanged")},
             "progress_samples": progress[:50],
         }
-        out = ROOT / "var" / "bench" / "records-import.json"
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+        write_result("records-import", result)
         print(json.dumps({k: v for k, v in result.items() if k != "progress_samples"}, ensure_ascii=False, indent=2))
         return 0
-    finally:
-        system.stop()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from services.records.schemas import (
     StudentIn,
 )
 from shared.errors import ValidationFailed
+from shared.national.rules import rules_for
 
 CODE = "1130000001000000000000A"
 STUDENT = {
@@ -168,19 +169,9 @@ def test_performance_fields_are_normalised_per_category():
     assert service.fields["時數"] == 3.5
 
 
-def test_ten_categories_are_declared_as_data():
-    assert [c.sheet for c in rules.CATEGORIES.values()] == [
-        "幹部經歷暨事蹟紀錄",
-        "競賽參與紀錄",
-        "檢定證照紀錄",
-        "服務學習紀錄",
-        "彈性學習時間紀錄",
-        "團體活動時間紀錄",
-        "職場學習紀錄",
-        "作品成果紀錄",
-        "大學及技專校院先修課程紀錄",
-        "其他多元表現紀錄",
-    ]
+def test_ten_categories_are_the_national_performance_sheets():
+    national = [sheet.name for sheet in rules_for(114).roster(25).sheets]  # 學生自填多元表現, shared/national data
+    assert [c.sheet for c in rules.CATEGORIES.values()] == national and len(national) == 10
 
 
 def test_competition_needs_known_level_and_team_codes():
