@@ -462,6 +462,15 @@ class CertificationService(HealthMixin):
                 out.append(_view(doc, {slot["holder"]}))
         return out
 
+    @rpc
+    def selected_performances(self, year: int) -> dict[str, list[str]]:
+        """For the national upload: each student's 多元表現 ticked for the academic year (student -> ids)."""
+        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
+        out: dict[str, list[str]] = {}
+        for slot in self.store.holders_of_term(caller.require_school(), int(year), 0, PERFORMANCES):
+            out.setdefault(slot["student_id"], []).append(slot["holder"])
+        return out
+
     # --- helpers ---
 
     def _student(self, permission: Permission) -> Caller:

@@ -20,3 +20,22 @@ class Progress(BaseModel):
     total: int
     counts: dict[str, int]
     done: bool
+    state: str = "sending"
+    published: int = 0
+    report: dict | None = None
+
+
+class StartUpload(StrictModel):
+    year: Annotated[int, Field(ge=100, le=200, description="學年度 (ROC)")]
+    term: Annotated[int, Field(ge=1, le=2, description="學期")]
+    draft_id: Annotated[str | None, Field(max_length=80, description="a checked draft to send (default: check again now)")] = None
+    student_ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=20)]] | None,
+        Field(max_length=5000, description="resubmit these students only (after receipt error reports)"),
+    ] = None
+
+
+class PrepareRosters(StrictModel):
+    year: Annotated[int, Field(ge=100, le=200, description="學年度 (ROC)")]
+    term: Annotated[int, Field(ge=1, le=2, description="學期")]
+    student_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=20)]] | None, Field(max_length=5000)] = None

@@ -6,21 +6,35 @@ work queue; this service only reads and writes the upload records and republishe
 
 from __future__ import annotations
 
+import base64
+import logging
+import uuid
+from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy
-from services.national_upload.errors import ItemNotDead, UploadNotFound
+from services.national_upload.errors import DraftNotUsable, ItemNotDead, NoCredentials, RosterFileNotFound, UploadNotFound
+from services.national_upload.preparation import Preparation, evidence_item, prepare, roster_item
 from services.national_upload.publisher import Publisher
-from services.national_upload.schemas import Credentials, Progress
+from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
+from services.national_upload.schemas import Credentials, PrepareRosters, Progress, StartUpload
 from services.national_upload.store import UploadStore
 from shared.caller import Caller
+from shared.clock import utcnow
 from shared.crypto import FieldCipher
+from shared.logs import log_event
 from shared.mongo import StoreProvider
+from shared.national.rules import rules_for
 from shared.permissions import Permission, require
-from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
+from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
+
+log = logging.getLogger("licheng.national_upload")
+PUBLISH_BATCH = 500
+STALE_PUBLISH = timedelta(minutes=2)  # a publishing upload without a heartbeat this long is resumed
 
 
 class NationalUploadService(HealthMixin):
@@ -29,6 +43,10 @@ class NationalUploadService(HealthMixin):
     store: UploadStore = StoreProvider("national_upload", UploadStore)
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
+    background = BackgroundProvider()
+    records = RpcProxy("records")
+    certification = RpcProxy("certification")
+    evidence = RpcProxy("evidence")
 
     def _registrar(self) -> tuple[Caller, str]:
         caller = require(self.caller, Permission.SCHOOL_NATIONAL_UPLOAD)
@@ -49,12 +67,9 @@ class NationalUploadService(HealthMixin):
         return [self._progress(school, u) for u in self.store.list_uploads(school)]
 
     @rpc
-    def upload_progress(self, upload_id: str) -> dict:
+    def upload_progress(self, upload_id: str, with_report: bool = False) -> dict:
         _, school = self._registrar()
-        upload = self.store.get_upload(school, upload_id) if isinstance(upload_id, str) else None
-        if upload is None:
-            raise UploadNotFound("找不到此上傳批次", "upload not found")
-        return self._progress(school, upload)
+        return self._progress(school, self._upload_or_404(school, upload_id), with_report=bool(with_report))
 
     @rpc
     def items(self, upload_id: str, state: str | None = None) -> list[dict]:
@@ -77,13 +92,204 @@ class NationalUploadService(HealthMixin):
         self.store.audit.record(school, caller, "national.retry", item_id)
         return _item_view({**item, "state": ItemState.QUEUED.value})
 
-    def _progress(self, school: str, upload: dict[str, Any]) -> dict:
+    # ------------------------------------------------------------------ rosters and starting an upload
+
+    @rpc
+    def prepare_rosters(self, payload: dict) -> dict:
+        """Build and check every roster of the term without sending anything: a draft the registrar
+        can preview, download and hand on (its per-student report) before starting the upload."""
+        caller, school = self._registrar()
+        request = parse(PrepareRosters, payload)
+        upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+        return self._progress(school, upload, with_report=True)
+
+    @rpc
+    def start_upload(self, payload: dict) -> dict:
+        """Items on the work queue: evidence files first, rosters that refer to them after them."""
+        caller, school = self._registrar()
+        request = parse(StartUpload, payload)
+        if self.store.credentials(school) is None:
+            raise NoCredentials("尚未設定國教署上傳憑證", "set the national database credential first")
+        if request.draft_id:
+            upload = self.store.get_upload(school, request.draft_id)
+            if upload is None or upload.get("state") != "draft" or (upload["year"], upload["term"]) != (request.year, request.term):
+                raise DraftNotUsable("此名冊檢查結果已送出或不屬於此學期，請重新產生", "this draft was sent or is for another term")
+        else:
+            upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+        items = self._items_of_draft(school, upload)
+        fresh_keys = set(items) - self.store.existing_keys(school, list(items))
+        new_items = [item for key, item in items.items() if key in fresh_keys]
+        if new_items:
+            self.store.insert_items(school, [{**i, "state": ItemState.QUEUED.value, "attempts": 0} for i in new_items])
+        fields = {"state": "publishing", "started_by": caller.user_id, "started_at": utcnow(), "published": 0, "cursor": ""}
+        fields["reused"] = len(items) - len(new_items)
+        self.store.update_upload(school, upload["_id"], fields)
+        self.store.audit.record(school, caller, "national.upload.start", upload["_id"], note=f"{len(new_items)} items")
+        self.background(lambda: self._publish(school, upload["_id"]))
+        return self._progress(school, {**upload, **fields})
+
+    @rpc
+    def roster_files(self, upload_id: str) -> list[dict]:
+        """The workbooks of a draft or upload (name, rows, SHA-256), for preview and download."""
+        _, school = self._registrar()
+        self._upload_or_404(school, upload_id)
+        return [_file_view(f) for f in self.store.files_of(school, upload_id)]
+
+    @rpc
+    def roster_file(self, upload_id: str, code: int) -> dict:
+        """One workbook's bytes (base64) with its name: the registrar downloads exactly what is sent."""
+        _, school = self._registrar()
+        self._upload_or_404(school, upload_id)
+        doc = self.store.get_file(school, f"{upload_id}-r{int(code)}") if str(code).isdigit() else None
+        if doc is None:
+            raise RosterFileNotFound("找不到此名冊檔案", "roster file not found")
+        return {**_file_view(doc), "data": base64.b64encode(bytes(doc["data"])).decode()}
+
+    @rpc
+    def term_outcome(self, school_id: str, year: int, term: int) -> dict:
+        """What the national side holds of a term (for the working group's review): items by result."""
+        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        if caller.user_id != "system" and caller.school_id != school_id:
+            raise UploadNotFound("找不到此上傳批次", "upload not found")
+        counts = self.store.term_counts(school_id, int(year), int(term))
+        return {"total": sum(counts.values()), "accepted": counts["accepted"], "rejected": counts["rejected"], "dead": counts["dead"]}
+
+    @timer(interval=60)
+    def resume_interrupted_publishing(self) -> None:
+        """A service that died while publishing leaves its upload 'publishing' without a heartbeat:
+        publish the rest again (a message twice is harmless: the item is claimed once, the key is one)."""
+        stale_before = utcnow() - STALE_PUBLISH
+        for upload in self.store.uploads_in_state("publishing"):
+            if (upload.get("heartbeat") or upload.get("started_at") or stale_before) < stale_before:
+                self._publish(upload["school_id"], upload["_id"])
+
+    def _prepare(self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None) -> dict[str, Any]:
+        rules = rules_for(year)
+        data = self.records.roster_data(school, year, term)
+        outcomes = self.certification.selected_outcomes(year, term)
+        performance_ids = self.certification.selected_performances(year)
+        ids = evidence_ids_of(outcomes, data.get("performances", []), performance_ids)
+        described: dict[str, dict] = {}
+        for start in range(0, len(ids), 500):
+            described.update({d["id"]: d for d in self.evidence.describe(ids[start : start + 500], school)})
+        only = frozenset(student_ids) if student_ids else None
+        builder = RosterBuilder(rules, TermInput(year, term, data, outcomes, performance_ids, described, only))
+        built = builder.build()
+        students = {s["student_id"]: s for s in data.get("students", [])}
+        now = utcnow()
+        prepared: Preparation = prepare(rules, school, built, list(builder.evidence_refs.values()), students, now, builder.unknown_students)
+        upload_id = f"{year}-{term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        for file in prepared.files:
+            self.store.put_file(
+                school,
+                {
+                    "_id": f"{upload_id}-r{file.code}",
+                    "upload_id": upload_id,
+                    "code": file.code,
+                    "semester": file.semester,
+                    "filename": file.filename,
+                    "sha256": file.sha256,
+                    "rows": file.rows,
+                    "held_back": file.held_back,
+                    "students": file.students,
+                    "data": file.data,
+                },
+            )
+        doc = {
+            "_id": upload_id,
+            "year": year,
+            "term": term,
+            "state": "draft",
+            "created_at": now,
+            "created_by": caller.user_id,
+            "uploader": caller.display_name or caller.username,
+            "only_students": sorted(only) if only else None,
+            "report": prepared.report,
+            "evidence": [vars(ref) for ref in prepared.evidence],
+        }
+        self.store.insert_upload(school, doc)
+        self.store.audit.record(school, caller, "national.rosters.prepare", upload_id)
+        return {**doc, "school_id": school}
+
+    def _items_of_draft(self, school: str, upload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Idempotency key -> item; evidence first (their _id sorts before rosters': 'e' < 'r')."""
+        year, term, upload_id = upload["year"], upload["term"], upload["_id"]
+        items: dict[str, dict[str, Any]] = {}
+        for ref in upload.get("evidence", []):
+            item = evidence_item(school, year, term, upload_id, EvidenceRef(**ref))
+            items[item["idempotency_key"]] = item
+        for file in self.store.files_of(school, upload_id):
+            item = roster_item(school, year, term, upload_id, file)
+            item["uploader"] = upload.get("uploader", "")
+            items[item["idempotency_key"]] = item
+        return items
+
+    def _publish(self, school: str, upload_id: str) -> None:
+        """Publish the upload's items in _id order, in confirmed batches, keeping a cursor and a heartbeat."""
+        upload = self.store.get_upload(school, upload_id)
+        if upload is None:
+            return
+        cursor, published = upload.get("cursor", ""), upload.get("published", 0)
+        policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
+        try:
+            with Publisher(self.settings.amqp_uri, policy) as publisher:
+                while True:
+                    batch = self.store.items_after(school, upload_id, cursor, PUBLISH_BATCH)
+                    if not batch:
+                        break
+                    for item in batch:
+                        if item["state"] == ItemState.QUEUED.value:
+                            publisher.enqueue({**item, "school_id": school, "upload_id": upload_id})
+                    cursor, published = batch[-1]["_id"], published + len(batch)
+                    self.store.update_upload(school, upload_id, {"cursor": cursor, "published": published, "heartbeat": utcnow()})
+        except Exception as exc:  # the broker went away: the timer resumes from the cursor
+            log_event(log, "publishing interrupted", upload=upload_id, error=type(exc).__name__)
+            return
+        self.store.update_upload(school, upload_id, {"state": "sending", "published_at": utcnow()})
+
+    def _upload_or_404(self, school: str, upload_id: Any) -> dict[str, Any]:
+        upload = self.store.get_upload(school, upload_id) if isinstance(upload_id, str) else None
+        if upload is None:
+            raise UploadNotFound("找不到此上傳批次", "upload not found")
+        return upload
+
+    def _progress(self, school: str, upload: dict[str, Any], with_report: bool = False) -> dict:
         counts = self.store.progress(school, upload["_id"])
         total = sum(counts.values())
         done = total > 0 and sum(counts[s.value] for s in (*FINAL_STATES, ItemState.DEAD)) == total
+        state = upload.get("state", "sending")
+        if state == "sending" and upload.get("reused") and total == 0:
+            done = True  # everything had been accepted before
         return Progress(
-            upload_id=upload["_id"], year=upload["year"], term=upload["term"], total=total, counts=counts, done=done
+            upload_id=upload["_id"],
+            year=upload["year"],
+            term=upload["term"],
+            total=total,
+            counts=counts,
+            done=done,
+            state=state,
+            published=upload.get("published", 0),
+            report=upload.get("report") if with_report else _report_summary(upload.get("report")),
         ).model_dump(mode="json")
+
+
+def _file_view(doc: dict[str, Any]) -> dict:
+    return {
+        "code": doc["code"],
+        "semester": doc["semester"],
+        "filename": doc["filename"],
+        "sha256": doc["sha256"],
+        "rows": doc.get("rows", 0),
+        "held_back": doc.get("held_back", 0),
+    }
+
+
+def _report_summary(report: dict[str, Any] | None) -> dict | None:
+    if not report:
+        return None
+    return {k: report[k] for k in ("ok", "rosters", "evidence_files", "held_back_rows") if k in report} | {
+        "students_with_problems": len(report.get("students", []))
+    }
 
 
 def _item_view(item: dict[str, Any]) -> dict:

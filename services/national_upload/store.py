@@ -29,6 +29,9 @@ class UploadStore:
         self.items.create_index([("idempotency_key", 1)], unique=True)
         self.items.create_index([("upload_id", 1), ("state", 1)])
         self.items.create_index([("student_id", 1)])
+        self.items.create_index([("upload_id", 1), ("kind", 1), ("state", 1)])
+        self.items.create_index([("year", 1), ("term", 1), ("state", 1)])
+        self.files.create_index([("upload_id", 1)])
         self.secrets.create_index([], unique=True)
         self.audit.ensure_indexes()
 
@@ -41,6 +44,13 @@ class UploadStore:
 
     def get_upload(self, school_id: str, upload_id: str) -> dict[str, Any] | None:
         return self.uploads.find_one(school_id, {"_id": upload_id})
+
+    def update_upload(self, school_id: str, upload_id: str, fields: dict[str, Any]) -> None:
+        self.uploads.update_one(school_id, {"_id": upload_id}, {"$set": fields})
+
+    def uploads_in_state(self, state: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Across schools (the service's own housekeeping: resuming an interrupted publish)."""
+        return list(self.uploads.raw.find({"state": state}, limit=limit))
 
     def list_uploads(self, school_id: str, limit: int = 20) -> list[dict[str, Any]]:
         return self.uploads.find(school_id, sort=[("created_at", -1)], limit=limit)
@@ -58,6 +68,41 @@ class UploadStore:
     # items
     def insert_items(self, school_id: str, docs: list[dict[str, Any]]) -> None:
         self.items.insert_many(school_id, docs)
+
+    def existing_keys(self, school_id: str, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            found |= {
+                d["idempotency_key"]
+                for d in self.items.find(school_id, {"idempotency_key": {"$in": batch}}, projection={"idempotency_key": 1})
+            }
+        return found
+
+    def items_after(self, school_id: str, upload_id: str, after_id: str, limit: int) -> list[dict[str, Any]]:
+        """Items of an upload in _id order after a cursor (publishing resumes from the last batch)."""
+        return self.items.find(
+            school_id,
+            {"upload_id": upload_id, "_id": {"$gt": after_id}},
+            sort=[("_id", 1)],
+            limit=limit,
+            projection={"_id": 1, "idempotency_key": 1, "state": 1, "after_evidence": 1},
+        )
+
+    def evidence_pending(self, school_id: str, upload_id: str) -> int:
+        """Evidence items of an upload still on their way (rosters that refer to them wait)."""
+        done = [ItemState.ACCEPTED.value, ItemState.REJECTED.value, ItemState.DEAD.value]
+        return self.items.count(school_id, {"upload_id": upload_id, "kind": "evidence", "state": {"$nin": done}})
+
+    def term_counts(self, school_id: str, year: int, term: int) -> dict[str, int]:
+        counts = {state.value: 0 for state in ItemState}
+        pipeline = [
+            {"$match": {"school_id": school_id, "year": year, "term": term}},
+            {"$group": {"_id": "$state", "n": {"$sum": 1}}},
+        ]
+        for row in self.items.raw.aggregate(pipeline):
+            counts[row["_id"]] = row["n"]
+        return counts
 
     def get_item(self, school_id: str, item_id: str) -> dict[str, Any] | None:
         return self.items.find_one(school_id, {"_id": item_id})
@@ -102,3 +147,7 @@ class UploadStore:
 
     def get_file(self, school_id: str, file_id: str) -> dict[str, Any] | None:
         return self.files.find_one(school_id, {"_id": file_id})
+
+    def files_of(self, school_id: str, upload_id: str) -> list[dict[str, Any]]:
+        """The roster files of an upload, without their bytes."""
+        return self.files.find(school_id, {"upload_id": upload_id}, sort=[("code", 1)], projection={"data": 0})

@@ -1,0 +1,160 @@
+"""From records to the national side: the registrar checks the term's rosters, downloads them, starts
+the upload, and a real worker delivers evidence first and rosters after, to the simulator."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from shared.national.roster_io import read_roster
+from shared.roles import Role
+from tests.conftest import make_school
+from tests.evidence import files
+from tests.evidence.test_flow import direct_upload
+from tests.national.simulator import SimClient, SimProcess
+from tests.records.conftest import COURSE_A, build_school
+from tests.support.api import assert_problem
+from tests.support.system import ROOT, wait_until
+
+CODE = "U00006"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    process = SimProcess(tmp_path_factory.mktemp("sim") / "data").start()
+    yield SimClient(process)
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def school(system, district):
+    return build_school(system, make_school(system, district, CODE, "丙高中"), "u")
+
+
+@pytest.fixture(scope="module")
+def worker(system, sim):
+    env = {**system.env, "LICHENG_NATIONAL_URL": sim.sim.url, "LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.national_upload.worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    yield process
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def _course_id(school) -> str:
+    items = school.clients[Role.CURRICULUM].get("/api/v1/records/courses", params={"per_page": 200}).json()["items"]
+    return next(c["id"] for c in items if c["code"] == COURSE_A)
+
+
+def _seed_term(school) -> str:
+    """Grades, absences, a cadre, and one certified, selected outcome with a PDF for S001."""
+    year, term = school.year, school.term
+    registrar = school.registrar
+    for sid in ("S001", "S002"):
+        grade = {
+            "year": year,
+            "term": term,
+            "student_id": sid,
+            "course_code": COURSE_A,
+            "course_class": "101",
+            "score": 88,
+            "credits_counted": 4,
+        }
+        assert registrar.post("/api/v1/records/grades", json=grade).status_code in (200, 201)
+    absence = {"year": year, "term": term, "student_id": "S001", "absence_type": "病假", "periods": 3}
+    assert school.clients[Role.DISCIPLINE].post("/api/v1/records/attendance", json=absence).status_code in (200, 201)
+    cadre = {
+        "year": year,
+        "term": term,
+        "student_id": "S002",
+        "level": "2",
+        "unit": "101 班",
+        "position": "班長",
+        "start_date": "2026-09-01",
+    }
+    assert school.clients[Role.ACTIVITIES].post("/api/v1/records/cadres", json=cadre).status_code in (200, 201)
+    student, teacher = school.students["S001"], school.clients[Role.TEACHER]
+    data = files.pdf(4000)
+    form = direct_upload(student, data, sha256=files.sha256(data))
+    evidence_id = student.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={}).json()["id"]
+    outcome = student.post("/api/v1/outcomes", json={"course_id": _course_id(school), "summary": "閱讀報告", "evidence_ids": [evidence_id]})
+    assert outcome.status_code == 201, outcome.text
+    outcome_id = outcome.json()["id"]
+    assert student.post(f"/api/v1/outcomes/{outcome_id}/submit").status_code == 200
+    assert teacher.post(f"/api/v1/outcomes/{outcome_id}/certify").status_code == 200
+    assert student.post(f"/api/v1/outcomes/{outcome_id}/selection").status_code == 200
+    return files.sha256(data)
+
+
+def test_rosters_are_checked_downloaded_and_delivered_evidence_first(school, sim, worker):
+    registrar = school.registrar
+    pdf_sha = _seed_term(school)
+    term = {"year": school.year, "term": school.term}
+    assert_problem(registrar.post("/api/v1/national/uploads", json=term), 409, "national_credentials_missing")
+
+    first = registrar.post("/api/v1/national/rosters", json=term)
+    assert first.status_code == 201, first.text
+    report = first.json()["report"]  # a cadre still in office has no end date: the national side needs one
+    assert not report["ok"] and report["held_back_rows"] == 1
+    [entry] = report["students"]
+    [problem] = entry["problems"]
+    assert entry["student_id"] == "S002" and entry["national_id"].count("*") == 4
+    assert (problem["unit"], problem["sheet"], problem["column"], problem["message"]) == (
+        "訓育組",
+        "幹部經歷紀錄",
+        "結束日期",
+        "「結束日期」為必填",
+    )
+    activities = school.clients[Role.ACTIVITIES]
+    [cadre] = activities.get("/api/v1/records/cadres").json()["items"]
+    fixed = {k: cadre[k] for k in ("year", "term", "student_id", "level", "unit", "position", "start_date")} | {"end_date": "2027-01-20"}
+    assert activities.put(f"/api/v1/records/cadres/{cadre['id']}", json=fixed).status_code == 200
+
+    draft = registrar.post("/api/v1/national/rosters", json=term).json()
+    assert draft["state"] == "draft" and draft["total"] == 0
+    report = draft["report"]
+    assert report["ok"], report["students"]
+    by_code = {r["code"]: r for r in report["rosters"]}
+    assert by_code[1]["rows"] == 3 and by_code[2]["rows"] == 2 and by_code[3]["rows"] == 1 and by_code[24]["rows"] == 1
+    assert by_code[26]["rows"] == 1 and by_code[26]["semester"] == 0 and report["evidence_files"] == 1
+
+    listed = {f["code"]: f for f in registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters").json()}
+    download = registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters/26.xlsx")
+    assert download.status_code == 200 and listed[26]["filename"] in download.headers["Content-Disposition"]
+    roster = read_roster(download.content)
+    rows = roster.sheets["學期課程學習成果"]
+    assert roster.roster_code == 26 and len(rows) == 1 and rows[0]["成果檔案"] == pdf_sha and rows[0]["課程代碼"] == COURSE_A
+    assert_problem(registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters/7.xlsx"), 404)
+    other = school.clients[Role.TEACHER]
+    assert_problem(other.post("/api/v1/national/rosters", json=term), 403)
+
+    assert registrar.put("/api/v1/national/credentials", json={"token": sim.token(CODE)}).status_code == 200
+    started = registrar.post("/api/v1/national/uploads", json={**term, "draft_id": draft["upload_id"]})
+    assert started.status_code == 201, started.text
+    upload_id = started.json()["upload_id"]
+    assert_problem(registrar.post("/api/v1/national/uploads", json={**term, "draft_id": upload_id}), 409, "draft_not_usable")
+
+    def finished() -> dict | None:
+        progress = registrar.get(f"/api/v1/national/uploads/{upload_id}").json()
+        return progress if progress["done"] else None
+
+    progress = wait_until(finished, 90, "the upload to finish")
+    assert progress["counts"]["accepted"] == progress["total"] == 7, progress  # 1 file + rosters 1, 2, 3, 4, 24, 26
+    held = sim.state(CODE)
+    assert {r["roster_code"] for r in held["rosters"]} == {1, 2, 3, 4, 24, 26}
+    outcome_roster = next(r for r in held["rosters"] if r["roster_code"] == 26)
+    assert outcome_roster["accepted_students"] == 1 and outcome_roster["errors"] in ("[]", [])  # the file was there first
+
+    again = registrar.post("/api/v1/national/uploads", json=term).json()  # the same file is not sent twice
+    progress = wait_until(lambda: (p := registrar.get(f"/api/v1/national/uploads/{again['upload_id']}").json())["done"] and p, 90, "again")
+    assert progress["total"] == 6 and progress["counts"]["accepted"] == 6
+    assert sum(1 for i in sim.state(CODE)["items"] if i["kind"] == "evidence") == 1
