@@ -89,6 +89,7 @@ class Permission(StrEnum):
     SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
     # national_upload (issue 6)
     SCHOOL_NATIONAL_UPLOAD = "school:national_upload:manage"
+    SELF_RECEIPT_CONFIRM = "self:receipt:confirm"
 
 
 _EVERYONE = frozenset(Role)
@@ -185,6 +186,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
     # national_upload (issue 6)
     Permission.SCHOOL_NATIONAL_UPLOAD: frozenset({Role.REGISTRAR}),  # 註冊組 uploads to the national database
+    Permission.SELF_RECEIPT_CONFIRM: frozenset({Role.STUDENT}),  # 學生檢核收訖明細
 }
 
 

@@ -32,4 +32,5 @@ BLUEPRINTS = [
     certification.bp,
     # national_upload (issue 6)
     national_upload.bp,
+    national_upload.me,
 ]

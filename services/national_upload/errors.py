@@ -1,6 +1,6 @@
 """National upload's errors; each maps to HTTP through its base class (shared/errors.py)."""
 
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ValidationFailed
 
 
 class UploadNotFound(NotFound):
@@ -31,3 +31,21 @@ class RosterFileNotFound(NotFound):
     code = "roster_file_not_found"
     title = "找不到此名冊檔案"
     title_en = "Roster file not found"
+
+
+class ReceiptUnreadable(ValidationFailed):
+    code = "receipt_unreadable"
+    title = "收訖明細檔案無法開啟"
+    title_en = "The receipt cannot be opened"
+
+
+class ReceiptEntryNotFound(NotFound):
+    code = "receipt_not_found"
+    title = "找不到此收訖明細"
+    title_en = "Receipt not found"
+
+
+class ConfirmationClosed(Conflict):
+    code = "confirmation_closed"
+    title = "收訖明細確認期限已過"
+    title_en = "The confirmation window has closed"

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shared.validation import StrictModel
 
 
 class Credentials(StrictModel):
     token: Annotated[str, Field(min_length=8, max_length=300, description="the school's national database credential")]
+    receipt_password: Annotated[str | None, Field(min_length=4, max_length=100, description="收訖明細 ZIP password")] = None
+
+
+class ReceiptAnswer(StrictModel):
+    answer: Annotated[str, Field(pattern="^(confirm|report)$", description="confirm: 確認無誤; report: 回報錯誤")]
+    message: Annotated[str, Field(max_length=500, description="what is wrong (required when reporting)")] = ""
+
+    @model_validator(mode="after")
+    def _message_when_reporting(self) -> ReceiptAnswer:
+        if self.answer == "report" and not self.message.strip():
+            raise ValueError("回報錯誤時請說明哪裡有誤|say what is wrong when reporting an error")
+        return self
 
 
 class Progress(BaseModel):

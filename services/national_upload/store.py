@@ -22,6 +22,8 @@ class UploadStore:
         self.items = SchoolCollection(db["items"])
         self.files = SchoolCollection(db["roster_files"])
         self.secrets = SchoolCollection(db["national_credentials"])
+        self.receipts = SchoolCollection(db["receipts"])
+        self.entries = SchoolCollection(db["receipt_entries"])  # one per student and roster: confirm or report
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -33,6 +35,9 @@ class UploadStore:
         self.items.create_index([("year", 1), ("term", 1), ("state", 1)])
         self.files.create_index([("upload_id", 1)])
         self.secrets.create_index([], unique=True)
+        self.receipts.create_index([("upload_id", 1)])
+        self.entries.create_index([("upload_id", 1), ("state", 1)])
+        self.entries.create_index([("student_id", 1)])
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -135,8 +140,11 @@ class UploadStore:
         )
 
     # the school's national credentials (token encrypted with the field key)
-    def set_credentials(self, school_id: str, token_enc: str, by: str) -> None:
-        self.secrets.update_one(school_id, {}, {"$set": {"token_enc": token_enc, "set_by": by, "set_at": utcnow()}}, upsert=True)
+    def set_credentials(self, school_id: str, token_enc: str, by: str, receipt_password_enc: str | None = None) -> None:
+        fields = {"token_enc": token_enc, "set_by": by, "set_at": utcnow()}
+        if receipt_password_enc:
+            fields["receipt_password_enc"] = receipt_password_enc
+        self.secrets.update_one(school_id, {}, {"$set": fields}, upsert=True)
 
     def credentials(self, school_id: str) -> dict[str, Any] | None:
         return self.secrets.find_one(school_id)
@@ -151,3 +159,32 @@ class UploadStore:
     def files_of(self, school_id: str, upload_id: str) -> list[dict[str, Any]]:
         """The roster files of an upload, without their bytes."""
         return self.files.find(school_id, {"upload_id": upload_id}, sort=[("code", 1)], projection={"data": 0})
+
+    # receipts (收訖明細) and the students' answers
+    def put_receipt(self, school_id: str, doc: dict[str, Any]) -> None:
+        self.receipts.update_one(school_id, {"_id": doc["_id"]}, {"$set": doc}, upsert=True)
+
+    def receipts_of(self, school_id: str, upload_id: str) -> list[dict[str, Any]]:
+        return self.receipts.find(school_id, {"upload_id": upload_id}, sort=[("_id", 1)])
+
+    def put_entry(self, school_id: str, doc: dict[str, Any]) -> None:
+        """A re-imported receipt refreshes what is shown, never a student's answer already given."""
+        fresh = {k: v for k, v in doc.items() if k != "_id"}
+        self.entries.update_one(
+            school_id, {"_id": doc["_id"]}, {"$set": fresh, "$setOnInsert": {"state": "pending", "message": ""}}, upsert=True
+        )
+
+    def entries_of_student(self, school_id: str, student_id: str) -> list[dict[str, Any]]:
+        return self.entries.find(school_id, {"student_id": student_id}, sort=[("_id", -1)], limit=200)
+
+    def entries_of_upload(self, school_id: str, upload_id: str, state: str | None = None) -> list[dict[str, Any]]:
+        filter_: dict[str, Any] = {"upload_id": upload_id}
+        if state:
+            filter_["state"] = state
+        return self.entries.find(school_id, filter_, sort=[("_id", 1)], limit=5000)
+
+    def get_entry(self, school_id: str, entry_id: str) -> dict[str, Any] | None:
+        return self.entries.find_one(school_id, {"_id": entry_id})
+
+    def answer_entry(self, school_id: str, entry_id: str, state: str, message: str) -> None:
+        self.entries.update_one(school_id, {"_id": entry_id}, {"$set": {"state": state, "message": message, "answered_at": utcnow()}})

@@ -3,18 +3,20 @@ the upload, and a real worker delivers evidence first and rosters after, to the 
 
 from __future__ import annotations
 
+import io
 import signal
 import subprocess
 import sys
 
 import pytest
+import pyzipper
 
+from shared.national.receipt import open_receipt
 from shared.national.roster_io import read_roster
 from shared.roles import Role
 from tests.conftest import make_school
 from tests.evidence import files
 from tests.evidence.test_flow import direct_upload
-from tests.national.simulator import SimClient, SimProcess
 from tests.records.conftest import COURSE_A, build_school
 from tests.support.api import assert_problem
 from tests.support.system import ROOT, wait_until
@@ -23,10 +25,8 @@ CODE = "U00006"
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    process = SimProcess(tmp_path_factory.mktemp("sim") / "data").start()
-    yield SimClient(process)
-    process.stop()
+def sim(national_sim):
+    return national_sim
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def school(system, district):
 
 @pytest.fixture(scope="module")
 def worker(system, sim):
-    env = {**system.env, "LICHENG_NATIONAL_URL": sim.sim.url, "LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"}
+    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"}
     process = subprocess.Popen(
         [sys.executable, "-m", "services.national_upload.worker"],
         cwd=ROOT,
@@ -128,12 +128,12 @@ def test_rosters_are_checked_downloaded_and_delivered_evidence_first(school, sim
     assert by_code[26]["rows"] == 1 and by_code[26]["semester"] == 0 and report["evidence_files"] == 1
 
     listed = {f["code"]: f for f in registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters").json()}
-    download = registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters/26.xlsx")
+    download = registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters/26/download")
     assert download.status_code == 200 and listed[26]["filename"] in download.headers["Content-Disposition"]
     roster = read_roster(download.content)
     rows = roster.sheets["學期課程學習成果"]
     assert roster.roster_code == 26 and len(rows) == 1 and rows[0]["成果檔案"] == pdf_sha and rows[0]["課程代碼"] == COURSE_A
-    assert_problem(registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters/7.xlsx"), 404)
+    assert_problem(registrar.get(f"/api/v1/national/uploads/{draft['upload_id']}/rosters/7/download"), 404)
     other = school.clients[Role.TEACHER]
     assert_problem(other.post("/api/v1/national/rosters", json=term), 403)
 
@@ -158,3 +158,66 @@ def test_rosters_are_checked_downloaded_and_delivered_evidence_first(school, sim
     progress = wait_until(lambda: (p := registrar.get(f"/api/v1/national/uploads/{again['upload_id']}").json())["done"] and p, 90, "again")
     assert progress["total"] == 6 and progress["counts"]["accepted"] == 6
     assert sum(1 for i in sim.state(CODE)["items"] if i["kind"] == "evidence") == 1
+
+
+def _tampered(data: bytes, password: str) -> bytes:
+    """The same receipt with one hex digit of one listed hash changed."""
+    receipt = open_receipt(data, password)
+    name, sha = next((n, h) for n, h in receipt.hashes.items() if n.endswith(".xlsx"))
+    hashes = {**receipt.hashes, name: ("0" if sha[0] != "0" else "1") + sha[1:]}
+    out = io.BytesIO()
+    with pyzipper.AESZipFile(out, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
+        archive.setpassword(password.encode())
+        for file_name, content in receipt.files.items():
+            archive.writestr(file_name, content)
+        archive.writestr("SHA.txt", "".join(f"{n},{h}\n" for n, h in hashes.items()).encode())
+    return out.getvalue()
+
+
+def test_receipts_are_checked_students_answer_and_only_reported_students_go_again(school, sim, worker):
+    registrar, student = school.registrar, school.students["S001"]
+    uploads = registrar.get("/api/v1/national/uploads").json()
+    upload_id = next(u["upload_id"] for u in reversed(uploads) if u["done"] and u["total"] == 7)
+    assert_problem(registrar.post(f"/api/v1/national/uploads/{upload_id}/receipts/fetch"), 409, "national_credentials_missing")
+    password = sim.receipt_password(CODE)
+    assert registrar.put("/api/v1/national/credentials", json={"token": sim.token(CODE), "receipt_password": password}).status_code == 200
+
+    fetched = registrar.post(f"/api/v1/national/uploads/{upload_id}/receipts/fetch").json()
+    assert fetched["fetched"] == 6 and not fetched["failed"]
+    assert all(r["verified"] and not r["problems"] for r in fetched["receipts"]), fetched["receipts"]
+
+    mine = student.get("/api/v1/me/receipts").json()
+    assert {e["roster"] for e in mine} == {1, 2, 3, 26} and all(e["state"] == "pending" for e in mine)
+    outcome_entry = next(e for e in mine if e["roster"] == 26)
+    assert outcome_entry["records"][0]["學期課程學習成果"][0]["成果簡述"] == "閱讀報告"
+    grades_entry = next(e for e in mine if e["roster"] == 2)
+    assert student.post(f"/api/v1/me/receipts/{outcome_entry['id']}", json={"answer": "confirm"}).json()["state"] == "confirmed"
+    assert_problem(student.post(f"/api/v1/me/receipts/{grades_entry['id']}", json={"answer": "report"}), 422)
+    reported = student.post(f"/api/v1/me/receipts/{grades_entry['id']}", json={"answer": "report", "message": "成績應為 90 分"})
+    assert reported.json()["state"] == "reported"
+    assert_problem(school.students["S002"].post(f"/api/v1/me/receipts/{grades_entry['id']}", json={"answer": "confirm"}), 404)
+    assert_problem(registrar.get("/api/v1/me/receipts"), 403)
+
+    answers = registrar.get(f"/api/v1/national/uploads/{upload_id}/receipts").json()
+    assert answers["answers"]["reported"] == 1 and answers["answers"]["confirmed"] == 1
+    assert answers["reports"][0]["student_id"] == "S001" and answers["reports"][0]["message"] == "成績應為 90 分"
+
+    # one changed hex digit in the receipt's SHA.txt is found and shown
+    roster_id = next(r["id"] for r in sim.state(CODE)["rosters"] if r["roster_code"] == 2)
+    original = sim.get(CODE, f"/api/v1/rosters/{roster_id}/receipt").content
+    imported = registrar.post(f"/api/v1/national/uploads/{upload_id}/receipts", data=_tampered(original, password))
+    assert imported.status_code == 201 and not imported.json()["verified"]
+    assert any("不同" in p for p in imported.json()["problems"]), imported.json()
+    assert_problem(registrar.post(f"/api/v1/national/uploads/{upload_id}/receipts", data=b"not a zip"), 422, "receipt_unreadable")
+
+    # the registrar fixes the grade and resubmits the reporting student only
+    grade = next(g for g in registrar.get("/api/v1/records/grades").json()["items"] if g["student_id"] == "S001")
+    fixed = {k: grade[k] for k in ("year", "term", "student_id", "course_code", "course_class", "credits_counted")} | {"score": 90}
+    assert registrar.put(f"/api/v1/records/grades/{grade['id']}", json=fixed).status_code == 200
+    again = registrar.post("/api/v1/national/uploads", json={"year": school.year, "term": school.term, "student_ids": ["S001"]}).json()
+    progress = wait_until(
+        lambda: (p := registrar.get(f"/api/v1/national/uploads/{again['upload_id']}").json())["done"] and p, 90, "resubmit"
+    )
+    files = {f["code"]: f for f in registrar.get(f"/api/v1/national/uploads/{again['upload_id']}/rosters").json()}
+    assert set(files) == {1, 2, 3, 26} and all(f["rows"] == 1 for f in files.values())
+    assert progress["counts"]["accepted"] == 4 and progress["total"] == 4  # the file was accepted before: not sent again
