@@ -13,6 +13,7 @@ from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, se
 from gateway.services import rpc
 from services.identity.schemas import Login
 from shared.caller import Caller
+from shared.clock import to_taipei, utcnow
 from shared.errors import LichengError
 from shared.permissions import Permission, is_allowed
 from shared.roles import ROLE_NAMES_ZH, Role
@@ -35,6 +36,9 @@ PAGES: list[Page] = [
     Page("/registrar/accounts", "帳號管理", "開設、匯入、重設與停用帳號", Permission.SCHOOL_ACCOUNTS_READ, "accounts.html"),
     Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
+    # national upload (issue 6)
+    Page("/registrar/national", "國教署上傳", "檢查名冊、上傳、進度、收訖明細", Permission.SCHOOL_NATIONAL_UPLOAD, "national.html"),
+    Page("/student/receipts", "收訖明細確認", "確認國教署收到的資料，或回報錯誤", Permission.SELF_RECEIPT_CONFIRM, "student_receipts.html"),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
 ]
 _BY_PATH = {page.path: page for page in PAGES}
@@ -114,4 +118,10 @@ def page(path: str):
         return redirect(f"/login?next=/{path}")
     if not is_allowed(caller.roles, target.permission):
         abort(404)
-    return _render(target.template, caller, page=target)
+    return _render(target.template, caller, page=target, default_year=_academic_year())
+
+
+def _academic_year() -> int:
+    """The ROC academic year of today (a year starts in August)."""
+    today = to_taipei(utcnow()).date()
+    return today.year - 1911 - (0 if today.month >= 8 else 1)

@@ -233,6 +233,8 @@ class NationalUploadService(HealthMixin):
             item = evidence_item(school, year, term, upload_id, EvidenceRef(**ref))
             items[item["idempotency_key"]] = item
         for file in self.store.files_of(school, upload_id):
+            if not file.get("rows"):
+                continue  # nothing left to send (all held back): an empty roster would only blank the national copy
             item = roster_item(school, year, term, upload_id, file)
             item["uploader"] = upload.get("uploader", "")
             items[item["idempotency_key"]] = item
