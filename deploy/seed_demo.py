@@ -81,6 +81,16 @@ def seed_schools(base: str, district: requests.Session, password: str) -> None:
                 body["student_id"] = username  # links the account to its 學籍 record (records service)
             _ok(registrar.post(f"{base}/api/v1/accounts", json=body), 409)
         seed_records(base, code, password, registrar)
+        seed_national_credentials(base, code, registrar)
+
+
+def seed_national_credentials(base: str, school: str, registrar: requests.Session) -> None:
+    """The simulator's credential and receipt password for this school, so the demo upload works."""
+    from deploy.national_sim.config import SimSettings
+
+    sim = SimSettings()
+    body = {"token": sim.bearer_token(school), "receipt_password": sim.receipt_password(school)}
+    _ok(registrar.put(f"{base}/api/v1/national/credentials", json=body))
 
 
 def current_semester(today: date) -> tuple[int, int, date, date]:
