@@ -49,3 +49,9 @@ class ConfirmationClosed(Conflict):
     code = "confirmation_closed"
     title = "收訖明細確認期限已過"
     title_en = "The confirmation window has closed"
+
+
+class RulesMissing(ValidationFailed):
+    code = "national_rules_missing"
+    title = "尚無此學年度的國教署規則"
+    title_en = "No national rules for this academic year"

@@ -24,6 +24,7 @@ from services.national_upload.errors import (
     ReceiptEntryNotFound,
     ReceiptUnreadable,
     RosterFileNotFound,
+    RulesMissing,
     UploadNotFound,
 )
 from services.national_upload.national_client import NationalClient
@@ -39,7 +40,7 @@ from shared.crypto import FieldCipher
 from shared.logs import log_event
 from shared.mongo import StoreProvider
 from shared.national.receipt import ReceiptError, open_receipt
-from shared.national.rules import rules_for
+from shared.national.rules import UnknownYear, rules_for
 from shared.permissions import Permission, require
 from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
@@ -178,7 +179,12 @@ class NationalUploadService(HealthMixin):
                 self._publish(upload["school_id"], upload["_id"])
 
     def _prepare(self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None) -> dict[str, Any]:
-        rules = rules_for(year)
+        try:
+            rules = rules_for(year)
+        except UnknownYear:
+            raise RulesMissing(
+                f"本系統尚無 {year} 學年度的國教署規則，請洽系統管理者", f"no national rules for academic year {year}"
+            ) from None
         data = self.records.roster_data(school, year, term)
         outcomes = self.certification.selected_outcomes(year, term)
         performance_ids = self.certification.selected_performances(year)

@@ -100,6 +100,8 @@ def test_rosters_are_checked_downloaded_and_delivered_evidence_first(school, sim
     pdf_sha = _seed_term(school)
     term = {"year": school.year, "term": school.term}
     assert_problem(registrar.post("/api/v1/national/uploads", json=term), 409, "national_credentials_missing")
+    assert_problem(registrar.post("/api/v1/national/rosters", json={"year": 150, "term": 1}), 422, "national_rules_missing")
+    assert_problem(registrar.post("/api/v1/national/rosters", json={"year": school.year, "term": 3}), 422)
 
     first = registrar.post("/api/v1/national/rosters", json=term)
     assert first.status_code == 201, first.text
