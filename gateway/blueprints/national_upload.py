@@ -86,6 +86,12 @@ def start_upload():
         return jsonify(services.national_upload.start_upload(g.body.model_dump())), 201
 
 
+@endpoint(bp, "/uploads/<upload_id>/resume", "POST", summary="繼續送出中斷的上傳 / queue the rest of an interrupted upload", permission=P)
+def resume_upload(upload_id: str):
+    with rpc() as services:
+        return jsonify(services.national_upload.resume_upload(upload_id))
+
+
 @endpoint(bp, "/uploads/<upload_id>/report", "GET", summary="名冊檢查報告（逐生逐列）/ the per-student check report", permission=P)
 def upload_report(upload_id: str):
     with rpc() as services:

@@ -55,3 +55,9 @@ class RulesMissing(ValidationFailed):
     code = "national_rules_missing"
     title = "尚無此學年度的國教署規則"
     title_en = "No national rules for this academic year"
+
+
+class NotPublishing(Conflict):
+    code = "upload_not_publishing"
+    title = "此上傳批次已全部送入佇列"
+    title_en = "This upload is fully queued already"

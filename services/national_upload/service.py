@@ -21,6 +21,7 @@ from services.national_upload.errors import (
     DraftNotUsable,
     ItemNotDead,
     NoCredentials,
+    NotPublishing,
     ReceiptEntryNotFound,
     ReceiptUnreadable,
     RosterFileNotFound,
@@ -168,6 +169,18 @@ class NationalUploadService(HealthMixin):
             raise UploadNotFound("找不到此上傳批次", "upload not found")
         counts = self.store.term_counts(school_id, int(year), int(term))
         return {"total": sum(counts.values()), "accepted": counts["accepted"], "rejected": counts["rejected"], "dead": counts["dead"]}
+
+    @rpc
+    def resume_upload(self, upload_id: str) -> dict:
+        """Queue the rest of an upload whose publishing was interrupted (the broker or this service went
+        away); the timer below does the same by itself after two minutes without a heartbeat."""
+        caller, school = self._registrar()
+        upload = self._upload_or_404(school, upload_id)
+        if upload.get("state") != "publishing":
+            raise NotPublishing("此上傳批次已全部送入佇列", "this upload is fully queued already")
+        self.store.audit.record(school, caller, "national.upload.resume", upload_id)
+        self.background(lambda: self._publish(school, upload_id))
+        return self._progress(school, upload)
 
     @timer(interval=60)
     def resume_interrupted_publishing(self) -> None:

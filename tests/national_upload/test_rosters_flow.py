@@ -11,6 +11,10 @@ import sys
 import pytest
 import pyzipper
 
+from services.national_upload.preparation import roster_item
+from services.national_upload.store import UploadStore
+from shared.clock import utcnow
+from shared.mongo import make_client
 from shared.national.receipt import open_receipt
 from shared.national.roster_io import read_roster
 from shared.roles import Role
@@ -223,3 +227,26 @@ def test_receipts_are_checked_students_answer_and_only_reported_students_go_agai
     files = {f["code"]: f for f in registrar.get(f"/api/v1/national/uploads/{again['upload_id']}/rosters").json()}
     assert set(files) == {1, 2, 3, 26} and all(f["rows"] == 1 for f in files.values())
     assert progress["counts"]["accepted"] == 4 and progress["total"] == 4  # the file was accepted before: not sent again
+
+
+def test_an_upload_whose_publishing_was_interrupted_is_resumed(system, school, sim, worker):
+    """Items recorded but never put on the queue (the service died while publishing) go out on resume."""
+    registrar = school.registrar
+    draft = registrar.post("/api/v1/national/rosters", json={"year": school.year, "term": school.term}).json()
+    settings = system.settings()
+    client = make_client(settings)
+    store = UploadStore(client[settings.database_name("national_upload")])
+    upload = store.get_upload(CODE, draft["upload_id"])
+    file = store.files_of(CODE, upload["_id"])[0]
+    item = roster_item(CODE, upload["year"], upload["term"], upload["_id"], file) | {
+        "state": "queued",
+        "attempts": 0,
+        "uploader": "註冊組長",
+    }
+    store.insert_items(CODE, [item])
+    store.update_upload(CODE, upload["_id"], {"state": "publishing", "cursor": "", "published": 0, "started_at": utcnow()})
+    client.close()
+    assert not registrar.get(f"/api/v1/national/uploads/{upload['_id']}").json()["done"]
+    assert registrar.post(f"/api/v1/national/uploads/{upload['_id']}/resume").status_code == 200
+    wait_until(lambda: registrar.get(f"/api/v1/national/uploads/{upload['_id']}").json()["done"], 60, "the resumed upload")
+    assert_problem(registrar.post(f"/api/v1/national/uploads/{upload['_id']}/resume"), 409, "upload_not_publishing")
