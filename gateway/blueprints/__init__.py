@@ -13,6 +13,7 @@ from gateway.blueprints import (
     records_special,
     records_units,
     schools,
+    working_group,
 )
 
 BLUEPRINTS = [
@@ -32,4 +33,6 @@ BLUEPRINTS = [
     certification.bp,
     # national_upload (issue 6)
     national_upload.bp,
+    # working group (issue 8)
+    working_group.bp,
 ]

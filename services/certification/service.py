@@ -557,3 +557,12 @@ class CertificationService(HealthMixin):
         ]
         if docs:
             self.store.notify(school, docs)
+
+    # working group figures (issue 8)
+
+    @rpc
+    def students_with_outcomes(self, year: int, term: int) -> list[str]:
+        """Students who uploaded at least one outcome this semester (withdrawn ones do not count)."""
+        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        docs = self.store.of_term(caller.require_school(), int(year), int(term))
+        return sorted({d["student_id"] for d in docs if d["state"] != State.WITHDRAWN.value})
