@@ -25,11 +25,21 @@ def _text(x: float, y: float, value: str, anchor: str = "start", extra: str = ""
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{escape(value)}</text>'
 
 
-def timeline(title: str, series: dict[str, list[tuple[date, int]]], starts: date, ends: date, deadline: date | None) -> str:
-    """Cumulative entries per day for each series, with the internal deadline marked."""
+def timeline(
+    title: str,
+    series: dict[str, list[tuple[date, int]]],
+    starts: date,
+    ends: date,
+    deadline: date | None,
+    today: date | None = None,
+    *,
+    peak: int | None = None,
+) -> str:
+    """Cumulative entries per day for each series (a step line from 0 at the start, carried on to today),
+    with the internal deadline and today marked."""
     width, height, left, right, top, bottom = 640, 280, 48, 130, 24, 36
     span = max(1, (ends - starts).days)
-    peak = max([1] + [v for points in series.values() for _, v in points])
+    peak = peak or max([1] + [v for points in series.values() for _, v in points])
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(day: date) -> float:
@@ -50,11 +60,22 @@ def timeline(title: str, series: dict[str, list[tuple[date, int]]], starts: date
         dx = x(deadline)
         body.append(f'<line x1="{dx:.1f}" y1="{top}" x2="{dx:.1f}" y2="{top + plot_h}" stroke="{LATE}" stroke-dasharray="4 3"/>')
         body.append(_text(dx, top - 8, f"校內期限 {deadline.isoformat()}", "middle", f' fill="{LATE}"'))
+    if today is not None:
+        tx = x(today)
+        body.append(f'<line x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{top + plot_h}" stroke="#9ca3af" stroke-dasharray="2 2"/>')
+        body.append(_text(tx, top + plot_h + 14, "今天", "middle", ' fill="#4b5563"'))
     for index, (name, points) in enumerate(sorted(series.items())):
         colour = COLOURS[index % len(COLOURS)]
         if points:
-            path = " ".join(f"{x(day):.1f},{y(value):.1f}" for day, value in points)
+            steps, previous = [(starts, 0)], 0
+            for day, value in points:
+                steps += [(day, previous), (day, value)]
+                previous = value
+            if today is not None and today > points[-1][0]:
+                steps.append((today, previous))
+            path = " ".join(f"{x(day):.1f},{y(value):.1f}" for day, value in steps)
             body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            body += [f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}"/>' for day, value in points]
         legend_y = top + 16 * index + 8
         body.append(f'<rect x="{width - right + 10}" y="{legend_y - 8}" width="10" height="10" fill="{colour}"/>')
         body.append(_text(width - right + 24, legend_y + 1, f"{name} {points[-1][1] if points else 0}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
@@ -70,6 +70,15 @@ def _member_view(doc: dict[str, Any]) -> dict[str, Any]:
 def _training_view(doc: dict[str, Any]) -> dict[str, Any]:
     kind = TrainingKind(doc["kind"])
     return {**_plain(doc), "kind_name": TRAINING_NAMES_ZH[kind], "organiser": TRAINING_ORGANISERS_ZH[kind]}
+
+
+def _cumulative(days: dict[str, int], whole: int | None = None) -> list[tuple[date, int]]:
+    """Running totals by day; as a percentage of `whole` when given."""
+    running, points = 0, []
+    for day in sorted(days):
+        running += days[day]
+        points.append((date.fromisoformat(day), round(100 * running / whole) if whole else running))
+    return points
 
 
 def _today() -> date:
@@ -410,6 +419,7 @@ class WorkingGroupService(HealthMixin):
         figures = self._figures(caller, year, term)
         figures["charts"] = self._charts(figures)
         figures.pop("_timeline")
+        figures.pop("_class_timeline")
         return figures
 
     def _figures(self, caller: Caller, year: int | None, term: int | None) -> dict[str, Any]:
@@ -443,9 +453,10 @@ class WorkingGroupService(HealthMixin):
             {"account_id": t, "name": names.get(t, t), **figures}
             for t, figures in sorted(completion.get("turnaround", {}).items(), key=lambda kv: names.get(kv[0], kv[0]))
         ]
-        uploaders = set(self.certification.students_with_outcomes(year, term))
+        first_uploads = self.certification.first_uploads(year, term)
         students = self.records.active_students(school, year, term)
         classes: dict[str, dict[str, Any]] = {}
+        class_days: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for s in students:
             row = classes.setdefault(
                 s["class_code"] or "?",
@@ -453,8 +464,10 @@ class WorkingGroupService(HealthMixin):
             )
             row["students"] += 1
             row["rechecked"] += int(s["rechecked"])
-            if s["student_id"] in uploaders:
+            if s["student_id"] in first_uploads:
                 row["uploaded"] += 1
+                day = to_taipei(datetime.fromisoformat(first_uploads[s["student_id"]])).date().isoformat()
+                class_days[row["class_code"]][day] += 1
             else:
                 row["not_uploaded"].append({"student_id": s["student_id"], "name": s["name"], "seat_no": s["seat_no"]})
         return {
@@ -471,6 +484,7 @@ class WorkingGroupService(HealthMixin):
             "recheck": {"students": len(students), "rechecked": sum(1 for s in students if s["rechecked"])},
             "national": self._national(school, year, term),
             "_timeline": {k: dict(v) for k, v in timeline.items()},
+            "_class_timeline": {k: dict(v) for k, v in class_days.items()},
         }
 
     def _national(self, school: str, year: int, term: int) -> dict[str, Any] | None:
@@ -486,17 +500,14 @@ class WorkingGroupService(HealthMixin):
     def _charts(self, figures: dict[str, Any]) -> dict[str, str]:
         starts = date.fromisoformat(figures["starts_on"])
         deadline = date.fromisoformat(figures["internal_deadline"]) if figures["internal_deadline"] else None
-        series = {}
-        last = max([_today(), deadline or _today()])
-        for name, days in figures["_timeline"].items():
-            running, points = 0, []
-            for day in sorted(days):
-                running += days[day]
-                points.append((date.fromisoformat(day), running))
-                last = max(last, date.fromisoformat(day))
-            series[name] = points
+        days_seen = [date.fromisoformat(d) for days in (*figures["_timeline"].values(), *figures["_class_timeline"].values()) for d in days]
+        ends = max([_today(), *([deadline] if deadline else []), *days_seen])
+        sizes = {c["class_code"]: c["students"] for c in figures["classes"]}
+        units = {name: _cumulative(days) for name, days in figures["_timeline"].items()}
+        classes = {f"{code} 班 %": _cumulative(figures["_class_timeline"].get(code, {}), size) for code, size in sizes.items()}
         return {
-            "timeline": charts.timeline("各單位登錄累計（至校內期限）", series, starts, last, deadline),
+            "timeline": charts.timeline("各單位登錄累計（至校內期限）", units, starts, ends, deadline, _today()),
+            "class_timeline": charts.timeline("各班已上傳學生比例 %（至校內期限）", classes, starts, ends, deadline, _today(), peak=100),
             "classes": charts.share_bars(
                 "各班已上傳課程學習成果的學生",
                 [(c["class_code"], c["uploaded"], c["students"]) for c in figures["classes"]],

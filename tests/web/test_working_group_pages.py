@@ -19,7 +19,7 @@ def test_secretary_sees_the_charts_and_a_meeting_outside_the_semester_is_refused
     expect(page.get_by_role("link", name="成效評核").first).to_be_visible()
     page.goto("/working-group/dashboard")
     expect(page.locator("#dashboard")).to_contain_text("尚無上傳")
-    expect(page.locator("#dashboard svg")).to_have_count(3)
+    expect(page.locator("#dashboard svg")).to_have_count(4)
     expect(page.locator("#dashboard")).to_contain_text("訓育組")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "working-group-dashboard.png"), full_page=True)

@@ -39,8 +39,17 @@ def add_member(client: Client, **body) -> dict:
     return response.json()
 
 
+_BUILT: dict[str, GroupSchool] = {}  # per test system: tests/web imports this fixture too, and it is built once
+
+
 @pytest.fixture(scope="session")
 def wg(system, district) -> GroupSchool:
+    if system.run_id not in _BUILT:
+        _BUILT[system.run_id] = build_group_school(system, district)
+    return _BUILT[system.run_id]
+
+
+def build_group_school(system, district) -> GroupSchool:
     """School W: the records seed, the group's members, and a known set of entries and uploads.
 
     Known answers: 生輔組 enters 1 attendance on time; 訓育組 enters 2 cadres on time and 1 after the cadres

@@ -133,9 +133,9 @@ def test_dashboard_figures_on_the_seeded_school(wg):
     assert (classes["102"]["uploaded"], classes["102"]["rechecked"]) == (0, 1)
     assert data["recheck"] == {"students": 3, "rechecked": 2}
     assert data["national"] is None  # no upload yet: the page shows 尚無上傳
-    for name in ("timeline", "classes", "units"):
+    for name in ("timeline", "class_timeline", "classes", "units"):
         assert data["charts"][name].startswith("<svg") and "</svg>" in data["charts"][name]
-    assert "訓育組" in data["charts"]["units"]
+    assert "訓育組" in data["charts"]["units"] and "101 班 % 50" in data["charts"]["class_timeline"]
 
 
 def test_who_may_see_the_dashboard(wg):
