@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 
 from shared.roles import Role
+from tests.evidence import files
+from tests.evidence.test_flow import direct_upload
 from tests.support.api import assert_problem
 from tests.working_group.conftest import add_member, today
 
@@ -74,10 +76,15 @@ def test_the_home_page_warns_until_the_semester_has_a_meeting(wg):
 
     assert term in no_meeting()
     assert "尚未召開工作小組會議" in secretary.get("/home").text
-    created = secretary.post(f"{API}/meetings", json=_meeting(wg))
+    minutes = files.pdf(2000)
+    form = direct_upload(secretary, minutes, purpose="working_group", filename="會議紀錄.pdf", sha256=files.sha256(minutes))
+    attachment = secretary.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={}).json()["id"]
+    created = secretary.post(f"{API}/meetings", json=_meeting(wg, attachment_ids=[attachment]))
     assert created.status_code == 201, created.text
     assert term not in no_meeting()
-    assert secretary.get(f"{API}/meetings/{created.json()['id']}").json()["decisions"]["people"] == "註冊組統籌"
+    stored = secretary.get(f"{API}/meetings/{created.json()['id']}").json()
+    assert stored["decisions"]["people"] == "註冊組統籌" and stored["attachment_ids"] == [attachment]
+    assert "尚未召開工作小組會議" not in secretary.get("/home").text
 
 
 def test_trainings_take_attendance_by_tick_list_and_sign_in_sheet_and_show_who_is_missing(wg):
