@@ -186,6 +186,12 @@ def import_attendance(training_id: str):
         return jsonify(services.working_group.import_attendance(training_id, rows))
 
 
+@endpoint(bp, "/trainings/<training_id>/trainees", "GET", summary="點名單（應出席者與出席狀態）/ the tick list", permission=T_READ)
+def trainees(training_id: str):
+    with rpc() as services:
+        return jsonify(services.working_group.trainees(training_id))
+
+
 @endpoint(
     bp,
     "/trainings/gaps",

@@ -332,20 +332,9 @@ class WorkingGroupService(HealthMixin):
             raise ValidationFailed(
                 "未知的場次類別", "unknown kind", [field_error("kind", "不在允許的選項中", "unknown kind", "enum")]
             ) from None
-        trainings = self.store.list_trainings(school, int(year), kind_.value)
-        held = [t for t in trainings if t.get("held_on")]
-        if kind_ is TrainingKind.STUDENT_TRAINING:
-            people = [
-                {"id": s["student_id"], "name": s["name"], "class_code": s["class_code"]}
-                for s in self.records.active_students(school, int(year), 1)
-            ]
-        elif kind_ is TrainingKind.TEACHER_WORKSHOP:
-            people = [
-                {"id": a["id"], "name": a["display_name"] or a["username"], "class_code": None}
-                for a in self.identity.staff_directory()
-                if STAFF_TRAINEES & set(a["roles"])
-            ]
-        else:
+        held = [t for t in self.store.list_trainings(school, int(year), kind_.value) if t.get("held_on")]
+        people = self._people(school, kind_, int(year))
+        if people is None:
             attended = sum(len(t.get("attendee_ids", [])) for t in held)
             return {"year": int(year), "kind": kind_.value, "sessions_held": len(held), "attended": attended, "not_attended": None}
         missing = domain.not_attended(people, "id", held)
@@ -357,6 +346,33 @@ class WorkingGroupService(HealthMixin):
             "attended": len(people) - len(missing),
             "not_attended": missing,
         }
+
+    @rpc
+    def trainees(self, training_id: str) -> list[dict]:
+        """The tick list of one session: everyone who should attend, ticked when present (parents: the names recorded)."""
+        caller = require(self.caller, Permission.SCHOOL_TRAININGS_READ)
+        school = caller.require_school()
+        doc = self._training(school, training_id)
+        present = set(doc.get("attendee_ids", []))
+        people = self._people(school, TrainingKind(doc["kind"]), doc["year"])
+        if people is None:
+            return [{"id": name, "name": name, "class_code": None, "present": True} for name in doc.get("attendee_ids", [])]
+        return [{**p, "present": p["id"] in present} for p in people]
+
+    def _people(self, school: str, kind: TrainingKind, year: int) -> list[dict[str, Any]] | None:
+        """Who a kind of session is for: enrolled students, or teaching staff (None: parents, who have no accounts)."""
+        if kind is TrainingKind.STUDENT_TRAINING:
+            return [
+                {"id": s["student_id"], "name": s["name"], "class_code": s["class_code"], "username": s["student_id"]}
+                for s in self.records.active_students(school, int(year), 1)
+            ]
+        if kind is TrainingKind.TEACHER_WORKSHOP:
+            return [
+                {"id": a["id"], "name": a["display_name"] or a["username"], "class_code": None, "username": a["username"]}
+                for a in self.identity.staff_directory()
+                if STAFF_TRAINEES & set(a["roles"])
+            ]
+        return None
 
     def _training(self, school: str, training_id: str) -> dict[str, Any]:
         doc = self.store.get_training(school, training_id)
@@ -382,21 +398,15 @@ class WorkingGroupService(HealthMixin):
             raise BadTraining("場次日期有誤", "the session's dates are not valid", errors)
 
     def _trainees(self, school: str, doc: dict[str, Any]) -> set[str] | None:
-        """Who may be ticked for this session (None: parents, who have no accounts, any name)."""
-        kind = TrainingKind(doc["kind"])
-        if kind is TrainingKind.STUDENT_TRAINING:
-            return {s["student_id"] for s in self.records.active_students(school, doc["year"], 1)}
-        if kind is TrainingKind.TEACHER_WORKSHOP:
-            return {a["id"] for a in self.identity.staff_directory()}
-        return None
+        """Who may be ticked for this session (None: parents, any name)."""
+        people = self._people(school, TrainingKind(doc["kind"]), doc["year"])
+        return None if people is None else {p["id"] for p in people}
 
     def _sheet_column(self, school: str, doc: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
-        kind = TrainingKind(doc["kind"])
-        if kind is TrainingKind.STUDENT_TRAINING:
-            return "學號", {s["student_id"]: s["student_id"] for s in self.records.active_students(school, doc["year"], 1)}
-        if kind is TrainingKind.TEACHER_WORKSHOP:
-            return "帳號", {a["username"]: a["id"] for a in self.identity.staff_directory()}
-        return "姓名", None
+        """The sign-in sheet's column for this kind of session, and how its values map to attendee ids."""
+        column = {TrainingKind.STUDENT_TRAINING: "學號", TrainingKind.TEACHER_WORKSHOP: "帳號"}.get(TrainingKind(doc["kind"]), "姓名")
+        people = self._people(school, TrainingKind(doc["kind"]), doc["year"])
+        return column, None if people is None else {p["username"]: p["id"] for p in people}
 
     def _save_attendance(self, school: str, caller: Caller, doc: dict[str, Any], ids: list[str]) -> dict:
         after = self.store.update_training(school, doc["_id"], {"attendee_ids": ids})

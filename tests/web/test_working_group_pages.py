@@ -43,3 +43,22 @@ def test_a_student_cannot_open_the_dashboard_page(page, wg):  # noqa: F811
     expect(page.get_by_role("link", name="成效評核")).to_have_count(0)
     response = page.goto("/working-group/dashboard")
     assert response.status == 404
+
+
+def test_a_session_is_held_and_ticked_on_the_trainings_page(page, wg):  # noqa: F811
+    today = date.fromisoformat(wg.semester["starts_on"]) + timedelta(days=1)
+    body = {"kind": "student_training", "year": wg.rec.year, "title": "瀏覽器點名場次", "planned_on": today.isoformat()}
+    session = wg.secretary.post("/api/v1/working-group/trainings", json=body).json()
+    log_in(page, wg.rec.code, "w-working-group", PASSWORD)
+    page.goto("/working-group/trainings")
+    form = page.locator("#held-form")
+    form.get_by_label("場次").select_option(session["id"])
+    expect(form.get_by_label("101 學生2")).to_be_visible()
+    form.get_by_label("101 學生2").check()
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".field-error").first).to_contain_text("尚未辦理")  # not held yet: nobody can be ticked
+    form.get_by_label("實際辦理日期").fill(today.isoformat())
+    form.get_by_label("101 學生2").check()
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_have_text("已儲存")
+    assert wg.secretary.get(f"/api/v1/working-group/trainings/{session['id']}").json()["attendee_ids"] == ["S002"]

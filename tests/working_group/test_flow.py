@@ -107,6 +107,8 @@ def test_trainings_take_attendance_by_tick_list_and_sign_in_sheet_and_show_who_i
     assert imported.json()["attendee_ids"] == ["S001", "S002"]
     bad = guidance.post(f"{path}/attendance/import", files={"file": ("簽到.csv", "學號\nS404\n".encode(), "text/csv")})
     assert assert_problem(bad, 422, "bad_attendance")["errors"][0]["row"] in (2, "2")
+    ticks = {p["id"]: p["present"] for p in guidance.get(f"{path}/trainees").json()}
+    assert ticks == {"S001": True, "S002": True, "S003": False}
     gaps = guidance.get(f"{API}/trainings/gaps", params={"year": year, "kind": "student_training"}).json()
     assert [p["id"] for p in gaps["not_attended"]] == ["S003"] and gaps["attended"] == 2
 
