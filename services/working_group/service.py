@@ -129,6 +129,7 @@ class WorkingGroupService(HealthMixin):
             "created_at": utcnow(),
             "created_by": caller.user_id,
         }
+        self._known_account(doc.get("account_id"))
         self._free_seat(school, doc)
         self.store.add_member(school, doc)
         self.store.audit.record(school, caller, "member.add", doc["_id"], after=doc)
@@ -147,6 +148,7 @@ class WorkingGroupService(HealthMixin):
                 "the term cannot end before it starts",
                 [field_error("term_ends", "任期結束不可早於開始", "before the start")],
             )
+        self._known_account(changes.get("account_id"))
         self._free_seat(school, {**before, **changes})
         after = self.store.update_member(school, member_id, changes) if changes else before
         self.store.audit.record(school, caller, "member.update", member_id, before=before, after=after)
@@ -157,6 +159,15 @@ class WorkingGroupService(HealthMixin):
         if doc is None:
             raise MemberNotFound("找不到此工作小組成員", "member not found")
         return doc
+
+    def _known_account(self, account_id: str | None) -> None:
+        """A member's linked account is a staff account of this school (the secretary's is how they are recognised)."""
+        if account_id and account_id not in {a["id"] for a in self.identity.staff_directory()}:
+            raise ValidationFailed(
+                "找不到此教職員帳號",
+                "no such staff account in this school",
+                [field_error("account_id", "找不到此教職員帳號", "no such staff account", "unknown_account")],
+            )
 
     def _free_seat(self, school: str, candidate: dict[str, Any]) -> None:
         holder = domain.seat_conflict(candidate, self.store.list_members(school))

@@ -42,6 +42,8 @@ def test_members_keep_one_person_per_seat_and_subject_chairs_name_their_subject(
     body = assert_problem(registrar.post(f"{API}/members", json={"position": "principal", "name": "另一位", "term_starts": start}), 409)
     assert body["code"] == "seat_taken" and "王校長" in body["detail"]
     assert_problem(registrar.post(f"{API}/members", json={"position": "subject_chair", "name": "某老師", "term_starts": start}), 422)
+    unknown = {"position": "equipment_head", "name": "某組長", "account_id": "not-an-account", "term_starts": start}
+    assert _codes(assert_problem(registrar.post(f"{API}/members", json=unknown), 422))["account_id"] == "unknown_account"
     english = add_member(registrar, position="subject_chair", subject="英文", name="黃老師", term_starts=start)
     assert english["position_name"] == "教研會召集人"
     serving = {m["id"] for m in registrar.get(f"{API}/members", params={"on": start}).json()}
