@@ -9,13 +9,12 @@ decision. Figures come from their owners by RPC: records (timeliness, students, 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
 
-from services.working_group import charts, domain
+from services.working_group import domain, figures
 from services.working_group.domain import POSITION_NAMES_ZH, TRAINING_NAMES_ZH, TRAINING_ORGANISERS_ZH, Position, TrainingKind
 from services.working_group.errors import (
     AlreadyDecided,
@@ -45,7 +44,7 @@ from shared.clock import to_taipei, utcnow
 from shared.errors import Forbidden, ServiceUnavailable, ValidationFailed, field_error
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
-from shared.roles import ROLE_NAMES_ZH, Role
+from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin
 from shared.validation import parse
 
@@ -70,15 +69,6 @@ def _member_view(doc: dict[str, Any]) -> dict[str, Any]:
 def _training_view(doc: dict[str, Any]) -> dict[str, Any]:
     kind = TrainingKind(doc["kind"])
     return {**_plain(doc), "kind_name": TRAINING_NAMES_ZH[kind], "organiser": TRAINING_ORGANISERS_ZH[kind]}
-
-
-def _cumulative(days: dict[str, int], whole: int | None = None) -> list[tuple[date, int]]:
-    """Running totals by day; as a percentage of `whole` when given."""
-    running, points = 0, []
-    for day in sorted(days):
-        running += days[day]
-        points.append((date.fromisoformat(day), round(100 * running / whole) if whole else running))
-    return points
 
 
 def _today() -> date:
@@ -437,13 +427,12 @@ class WorkingGroupService(HealthMixin):
     def dashboard(self, year: int | None = None, term: int | None = None) -> dict:
         """The semester's figures per unit, person, teacher and class, with the charts as SVG."""
         caller = require(self.caller, Permission.SCHOOL_EFFECTIVENESS_READ)
-        figures = self._figures(caller, year, term)
-        figures["charts"] = self._charts(figures)
-        figures.pop("_timeline")
-        figures.pop("_class_timeline")
-        return figures
+        found = self._figures(caller, year, term)
+        unit_days, class_days = found.pop("_unit_days"), found.pop("_class_days")
+        return {**found, "charts": figures.dashboard_charts(found, unit_days, class_days, _today())}
 
     def _figures(self, caller: Caller, year: int | None, term: int | None) -> dict[str, Any]:
+        """The semester's figures from their owners; `_unit_days`/`_class_days` feed the charts only."""
         school = caller.require_school()
         if year is None or term is None:
             current = self.records.current_semester(school)
@@ -455,57 +444,22 @@ class WorkingGroupService(HealthMixin):
         if timeliness is None:
             raise SemesterUnknown(f"找不到 {year}-{term} 學期", f"no semester {year}-{term}")
         names = {a["id"]: a["display_name"] or a["username"] for a in self.identity.staff_directory()}
-        units: dict[str, dict[str, Any]] = {}
-        people: dict[str, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0})
-        timeline: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for counts in timeliness["types"].values():
-            for role in counts["writers"]:
-                unit = units.setdefault(role, {"unit": role, "name": ROLE_NAMES_ZH[Role(role)], "on_time": 0, "late": 0, "types": []})
-                unit["on_time"] += counts["on_time"]
-                unit["late"] += counts["late"]
-                unit["types"].append(counts["label"])
-                for day, n in counts["days"].items():
-                    timeline[unit["name"]][day] += n
-            for account, c in counts["people"].items():
-                people[account]["on_time"] += c["on_time"]
-                people[account]["late"] += c["late"]
-        completion = self.certification.completion(year, term)
-        teachers = [
-            {"account_id": t, "name": names.get(t, t), **figures}
-            for t, figures in sorted(completion.get("turnaround", {}).items(), key=lambda kv: names.get(kv[0], kv[0]))
-        ]
-        first_uploads = self.certification.first_uploads(year, term)
+        units, people, unit_days = figures.units_and_people(timeliness, names)
         students = self.records.active_students(school, year, term)
-        classes: dict[str, dict[str, Any]] = {}
-        class_days: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for s in students:
-            row = classes.setdefault(
-                s["class_code"] or "?",
-                {"class_code": s["class_code"] or "?", "students": 0, "uploaded": 0, "rechecked": 0, "not_uploaded": []},
-            )
-            row["students"] += 1
-            row["rechecked"] += int(s["rechecked"])
-            if s["student_id"] in first_uploads:
-                row["uploaded"] += 1
-                day = to_taipei(datetime.fromisoformat(first_uploads[s["student_id"]])).date().isoformat()
-                class_days[row["class_code"]][day] += 1
-            else:
-                row["not_uploaded"].append({"student_id": s["student_id"], "name": s["name"], "seat_no": s["seat_no"]})
+        classes, class_days = figures.classes(students, self.certification.first_uploads(year, term))
         return {
             "year": year,
             "term": term,
             "internal_deadline": timeliness["internal_deadline"],
             "starts_on": timeliness["starts_on"],
-            "units": [{**u, "on_time_share": domain.share(u["on_time"], u["on_time"] + u["late"])} for u in units.values()],
-            "people": [
-                {"account_id": a, "name": names.get(a, a), **c} for a, c in sorted(people.items(), key=lambda kv: names.get(kv[0], kv[0]))
-            ],
-            "teachers": teachers,
-            "classes": [classes[k] for k in sorted(classes)],
+            "units": units,
+            "people": people,
+            "teachers": figures.teachers(self.certification.completion(year, term).get("turnaround", {}), names),
+            "classes": classes,
             "recheck": {"students": len(students), "rechecked": sum(1 for s in students if s["rechecked"])},
             "national": self._national(school, year, term),
-            "_timeline": {k: dict(v) for k, v in timeline.items()},
-            "_class_timeline": {k: dict(v) for k, v in class_days.items()},
+            "_unit_days": unit_days,
+            "_class_days": class_days,
         }
 
     def _national(self, school: str, year: int, term: int) -> dict[str, Any] | None:
@@ -517,28 +471,6 @@ class WorkingGroupService(HealthMixin):
         if not outcome or not outcome.get("total"):
             return None
         return {k: int(outcome.get(k, 0)) for k in ("total", "accepted", "rejected", "dead")}
-
-    def _charts(self, figures: dict[str, Any]) -> dict[str, str]:
-        starts = date.fromisoformat(figures["starts_on"])
-        deadline = date.fromisoformat(figures["internal_deadline"]) if figures["internal_deadline"] else None
-        days_seen = [date.fromisoformat(d) for days in (*figures["_timeline"].values(), *figures["_class_timeline"].values()) for d in days]
-        ends = max([_today(), *([deadline] if deadline else []), *days_seen])
-        sizes = {c["class_code"]: c["students"] for c in figures["classes"]}
-        units = {name: _cumulative(days) for name, days in figures["_timeline"].items()}
-        classes = {f"{code} 班 %": _cumulative(figures["_class_timeline"].get(code, {}), size) for code, size in sizes.items()}
-        return {
-            "timeline": charts.timeline("各單位登錄累計（至校內期限）", units, starts, ends, deadline, _today()),
-            "class_timeline": charts.timeline("各班已上傳學生比例 %（至校內期限）", classes, starts, ends, deadline, _today(), peak=100),
-            "classes": charts.share_bars(
-                "各班已上傳課程學習成果的學生",
-                [(c["class_code"], c["uploaded"], c["students"]) for c in figures["classes"]],
-                "已上傳",
-                "尚未上傳",
-            ),
-            "units": charts.on_time_bars(
-                "各單位登錄是否於校內期限前完成", [(u["name"], u["on_time"], u["late"]) for u in figures["units"]]
-            ),
-        }
 
     # --- commendations (§6) ---
 
@@ -556,15 +488,15 @@ class WorkingGroupService(HealthMixin):
         ]
         if not secretary:
             raise Forbidden("敘獎由執行秘書（教務主任）提出", "the executive secretary proposes commendations")
-        figures = self._figures(caller, request.year, request.term)
-        candidates = domain.propose(figures["units"], figures["people"], figures["teachers"])
+        found = self._figures(caller, request.year, request.term)
+        candidates = domain.propose(found["units"], found["people"], found["teachers"])
         doc = {
             "_id": uuid.uuid4().hex,
             "year": request.year,
             "term": request.term,
             "status": "proposed",
             "candidates": candidates,
-            "figures": {k: figures[k] for k in ("units", "people", "teachers")},
+            "figures": {k: found[k] for k in ("units", "people", "teachers")},
             "proposed_by": caller.user_id,
             "proposed_by_name": secretary[0]["name"],
             "created_at": utcnow(),
