@@ -13,6 +13,7 @@ from gateway.blueprints import (
     records_special,
     records_units,
     schools,
+    working_group,
 )
 
 BLUEPRINTS = [
@@ -33,4 +34,6 @@ BLUEPRINTS = [
     # national_upload (issue 6)
     national_upload.bp,
     national_upload.me,
+    # working group (issue 8)
+    working_group.bp,
 ]

@@ -39,6 +39,22 @@ PAGES: list[Page] = [
     # national upload (issue 6)
     Page("/registrar/national", "國教署上傳", "檢查名冊、上傳、進度、收訖明細", Permission.SCHOOL_NATIONAL_UPLOAD, "national.html"),
     Page("/student/receipts", "收訖明細確認", "確認國教署收到的資料，或回報錯誤", Permission.SELF_RECEIPT_CONFIRM, "student_receipts.html"),
+    # working group (issue 8)
+    Page("/working-group", "工作小組", "成員、任期與會議紀錄", Permission.SCHOOL_WORKING_GROUP_READ, "working_group.html"),
+    Page(
+        "/working-group/trainings",
+        "訓練與研習",
+        "學生訓練、教師研習、親師說明與點名",
+        Permission.SCHOOL_TRAININGS_READ,
+        "wg_trainings.html",
+    ),
+    Page(
+        "/working-group/dashboard",
+        "成效評核",
+        "各單位與各班完成情形圖表、敘獎提案",
+        Permission.SCHOOL_EFFECTIVENESS_READ,
+        "wg_dashboard.html",
+    ),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
 ]
 _BY_PATH = {page.path: page for page in PAGES}
@@ -105,7 +121,20 @@ def home():
     caller = _caller_or_none()
     if caller is None:
         return redirect("/login")
-    return _render("home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"])
+    return _render(
+        "home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"], warnings=_working_group_warnings(caller)
+    )
+
+
+def _working_group_warnings(caller: Caller) -> list[dict]:
+    """working group (issue 8): the secretary's home page warns about a semester without a meeting."""
+    if not is_allowed(caller.roles, Permission.SCHOOL_WORKING_GROUP_READ):
+        return []
+    try:
+        with rpc() as services:
+            return services.working_group.warnings()
+    except LichengError:
+        return []
 
 
 @bp.get("/<path:path>")

@@ -566,3 +566,15 @@ class CertificationService(HealthMixin):
         ]
         if docs:
             self.store.notify(school, docs)
+
+    # working group figures (issue 8)
+
+    @rpc
+    def first_uploads(self, year: int, term: int) -> dict[str, str]:
+        """student_id -> when the student first created an outcome this semester (withdrawn ones do not count)."""
+        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        first: dict[str, Any] = {}
+        for doc in self.store.created_in_term(caller.require_school(), int(year), int(term)):
+            if doc["state"] != State.WITHDRAWN.value and (doc["student_id"] not in first or doc["created_at"] < first[doc["student_id"]]):
+                first[doc["student_id"]] = doc["created_at"]
+        return {k: v.isoformat() for k, v in sorted(first.items())}
