@@ -89,6 +89,10 @@ class Permission(StrEnum):
     SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
     # national_upload (issue 6)
     SCHOOL_NATIONAL_UPLOAD = "school:national_upload:manage"
+    # archive (issue 9)
+    SCHOOL_ARCHIVE_WRITE = "school:archive:write"
+    SCHOOL_ARCHIVE_READ = "school:archive:read"
+    SCHOOL_ARCHIVE_PURGE = "school:archive:purge"
 
 
 _EVERYONE = frozenset(Role)
@@ -185,6 +189,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
     # national_upload (issue 6)
     Permission.SCHOOL_NATIONAL_UPLOAD: frozenset({Role.REGISTRAR}),  # 註冊組 uploads to the national database
+    # archive (issue 9): 註冊組 資料定期備份與封存 — archive leavers, download archived portfolios, purge after retention
+    Permission.SCHOOL_ARCHIVE_WRITE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ARCHIVE_READ: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ARCHIVE_PURGE: frozenset({Role.REGISTRAR}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from gateway.blueprints import (
     accounts,
+    archive,
     auth,
     backups,
     certification,
@@ -32,4 +33,6 @@ BLUEPRINTS = [
     certification.bp,
     # national_upload (issue 6)
     national_upload.bp,
+    # archive (issue 9)
+    archive.bp,
 ]

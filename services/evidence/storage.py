@@ -224,6 +224,32 @@ class Storage:
                 for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True, include_version=True)
             ]
 
+    def purge_prefix(self, prefix: str, dry_run: bool) -> dict[str, int]:
+        """Every version and delete marker under a prefix, legal holds released first (the retention purge).
+
+        Returns what was (or, in a dry run, would be) removed: versions, delete markers, bytes, held versions.
+        """
+        counts = {"object_versions": 0, "delete_markers": 0, "bytes": 0, "held": 0}
+        for info in self.versions(prefix):
+            if info.is_delete_marker:
+                counts["delete_markers"] += 1
+            else:
+                counts["object_versions"] += 1
+                counts["bytes"] += info.size
+            if dry_run:
+                continue
+            with _store_errors("purge files"):
+                if not info.is_delete_marker:
+                    try:
+                        if self.client.is_object_legal_hold_enabled(self.bucket, info.key, version_id=info.version_id):
+                            self.client.disable_object_legal_hold(self.bucket, info.key, version_id=info.version_id)
+                            counts["held"] += 1
+                    except S3Error as exc:
+                        if exc.code not in _MISSING | {"InvalidRequest", "NoSuchObjectLegalHold", "NoSuchObjectLockConfiguration"}:
+                            raise
+                self.client.remove_object(self.bucket, info.key, version_id=info.version_id)
+        return counts
+
     # --- downloads ---
 
     def download_url(

@@ -6,6 +6,14 @@ Imports emit one event per chunk. Handlers must be idempotent (re-read by RPC wh
 """
 
 CHANGED = "changed"
+# Archiving (issue 9): {"school_id", "student_ids", "status", "left_on"}; certification and evidence keep a
+# projection of archived students and refuse writes for them. Unarchived: {"school_id", "student_ids"}.
+STUDENT_ARCHIVED = "student_archived"
+STUDENT_UNARCHIVED = "student_unarchived"
+
+
+def archived(school_id: str, student_ids: list[str], status: str | None = None, left_on: str | None = None) -> dict:
+    return {"school_id": school_id, "student_ids": sorted(set(student_ids)), "status": status, "left_on": left_on}
 
 
 def changed(type_: str, school_id: str, action: str, ids: list[str], student_ids: list[str]) -> dict:
