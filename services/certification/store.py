@@ -141,7 +141,7 @@ class CertificationStore:
         """Every outcome, slot and notification of these students, and the audit entries about their outcomes."""
         by_student = {"student_id": {"$in": student_ids}}
         outcome_ids = [d["_id"] for d in self.outcomes.find(school_id, by_student, projection={"_id": 1})]
-        audit = {"$or": [{"target": {"$in": outcome_ids}}, {"before.student_id": {"$in": student_ids}}]}
+        audit = {"target": {"$in": outcome_ids}}
         parts = [
             ("outcomes", self.outcomes, by_student),
             ("slots", self.slots, by_student),

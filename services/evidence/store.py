@@ -57,6 +57,9 @@ class EvidenceStore:
     def is_archived(self, school_id: str, student_id: str | None) -> bool:
         return bool(student_id) and self.archived.find_one(school_id, {"student_id": student_id}) is not None
 
+    def archived_ids(self, school_id: str, student_ids: list[str]) -> set[str]:
+        return {d["student_id"] for d in self.archived.find(school_id, {"student_id": {"$in": student_ids}}, projection={"student_id": 1})}
+
     def of_students(self, school_id: str, student_ids: list[str]) -> list[dict[str, Any]]:
         return self.evidence.find(school_id, {"student_id": {"$in": student_ids}}, sort=[("created_at", 1)])
 

@@ -93,6 +93,8 @@ class ArchiveMixin:
         if archived:
             self._emit("students", school, "archive", [d["_id"] for d in docs if d["student_id"] in archived], archived)  # type: ignore[attr-defined]
             self._announce_archived(school, archived, request.status, stamp["left_on"])
+        if already:  # announced again: a listener that missed the event (or started later) catches up
+            self._announce_archived(school, already, None, None)
         return {"archived": sorted(archived), "already_archived": sorted(already), "status": request.status, "left_on": stamp["left_on"]}
 
     @rpc
@@ -196,7 +198,7 @@ class ArchiveMixin:
         counts["competition_results"] = len(competitions)
         reopenings = self.store.reopenings.count(school_id, by_student)
         counts["reopenings"] = reopenings
-        audit_filter = {"$or": [{"target": {"$in": ids}}, {"before.student_id": {"$in": wanted}}, {"after.student_id": {"$in": wanted}}]}
+        audit_filter = {"target": {"$in": ids}}  # every change of a record is audited under the record's id (indexed)
         counts["audit"] = self.store.audit.collection.count(school_id, audit_filter) if wanted else 0
         if not dry_run and wanted:
             self.store.statements.delete_many(school_id, by_student)

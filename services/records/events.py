@@ -1,7 +1,8 @@
 """Events records emits. Nameko event type `changed` from service `records` = `records.changed`.
 
 Payload (plain JSON): {"type": record type, "school_id", "student_id": one student or None,
-"student_ids": every student touched, "ids": record ids, "action": "create|update|delete|import|publish|claim|check|recheck"}.
+"student_ids": every student touched, "ids": record ids,
+"action": "create|update|delete|import|publish|claim|check|recheck|archive|unarchive"}.
 Imports emit one event per chunk. Handlers must be idempotent (re-read by RPC when in doubt).
 """
 

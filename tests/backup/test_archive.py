@@ -311,6 +311,10 @@ def test_retention_purge_dry_run_then_real_run(system, arch, rec_b):  # noqa: F8
 def test_unarchive_by_mistake_reopens_the_portfolio(arch):
     registrar = arch.rec.registrar
     assert_problem(registrar.post(f"/api/v1/archive/students/{ACTIVE}/unarchive", json={"reason": "誤設"}), 409, "not_archived")
+    again = registrar.post("/api/v1/archive/students", json={"student_ids": [ARCHIVED]}).json()
+    assert again["archived"] == [] and again["already_archived"] == [ARCHIVED]  # re-announced, changed nothing
+    assert_problem(registrar.post("/api/v1/archive/students", json={}), 422)
+    assert_problem(registrar.post("/api/v1/archive/students", json={"student_ids": ["NOPE1"]}), 404)
     archived = registrar.post("/api/v1/archive/students", json={"student_ids": [ACTIVE], "status": "轉出"})
     assert archived.json()["archived"] == [ACTIVE]
     back = registrar.post(f"/api/v1/archive/students/{ACTIVE}/unarchive", json={"reason": "誤設轉出"})

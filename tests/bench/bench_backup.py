@@ -27,6 +27,7 @@ from tests.conftest import make_school
 from tests.records.conftest import build_school, national_id
 from tests.support.api import login
 from tests.support.s3 import remove_buckets
+from tests.support.system import wait_until
 
 STUDENTS = int(os.environ.get("BENCH_BACKUP_STUDENTS", "300"))
 FILE_BYTES = 100 * 1024
@@ -41,7 +42,7 @@ def _import(client, key: str, data: bytes) -> None:
     assert response.status_code == 200 and response.json()["status"] == "done", response.text[:500]
 
 
-def _seed(system, district_password: str) -> dict[str, int]:
+def _seed(system, district_password: str):
     district = login(system.base_url, "", "district", district_password)
     rec = build_school(system, make_school(system, district, "BK0001", "備份效能高中"), "bk")
     ids = [f"K{n:04d}" for n in range(STUDENTS)]
@@ -75,7 +76,31 @@ def _seed(system, district_password: str) -> dict[str, int]:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(upload, ids))
-    return {"students": STUDENTS, "files": STUDENTS, "file_bytes": FILE_BYTES}
+    return rec, {"students": STUDENTS, "files": STUDENTS, "file_bytes": FILE_BYTES}
+
+
+def _archive_and_purge(rec) -> dict[str, Any]:
+    """The whole seeded year leaves (archived with an old leaving date), then the retention purge through the gateway."""
+    registrar = rec.registrar
+    started = time.perf_counter()
+    archived = registrar.post("/api/v1/archive/students", json={"class_codes": [f"10{n}" for n in range(1, 7)], "left_on": "2020-06-30"})
+    assert archived.status_code == 200, archived.text
+    archive_seconds = time.perf_counter() - started
+    wait_until(lambda: registrar.post("/api/v1/archive/purges", json={}).status_code == 200, 60, "the archive projections")
+    started = time.perf_counter()
+    dry = registrar.post("/api/v1/archive/purges", json={}).json()
+    dry_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    real = registrar.post("/api/v1/archive/purges", json={"dry_run": False})
+    purge_seconds = time.perf_counter() - started
+    assert real.status_code == 201, real.text[:300]
+    return {
+        "archived_students": len(archived.json()["archived"]),
+        "archive_seconds": round(archive_seconds, 2),
+        "purge_dry_run_seconds": round(dry_seconds, 2),
+        "purge_seconds": round(purge_seconds, 2),
+        "purged": real.json()["totals"] | {"students": len(dry["students"])},
+    }
 
 
 def _plain_read(client, s3, settings) -> float:
@@ -101,7 +126,7 @@ def _size(folder: Path) -> int:
 
 
 def bench_backup(system, district_password: str) -> dict[str, Any]:
-    seeded = _seed(system, district_password)
+    rec, seeded = _seed(system, district_password)
     settings = system.settings()
     client, s3 = make_client(settings), make_s3_client(settings)
     root = Path(tempfile.mkdtemp(prefix="licheng-bench-backup-"))
@@ -124,6 +149,7 @@ def bench_backup(system, district_password: str) -> dict[str, Any]:
         restored = engine.restore(client, s3, root=root, backup_id=manifest.backup_id, db_prefix=target_prefix, bucket_prefix=target_prefix)
         restore_seconds = time.perf_counter() - started
         assert restored["documents"] == manifest.totals()["documents"]
+        purge = _archive_and_purge(rec)
         totals = manifest.totals()
         return {
             "seeded": seeded,
@@ -138,6 +164,7 @@ def bench_backup(system, district_password: str) -> dict[str, Any]:
             "baseline_plain_read_seconds": round(plain, 2),
             "backup_vs_plain_read": round(backup_seconds / plain, 2) if plain else None,
             "restore_vs_plain_read": round(restore_seconds / plain, 2) if plain else None,
+            **purge,
         }
     finally:
         for name in client.list_database_names():
