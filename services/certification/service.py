@@ -505,7 +505,7 @@ class CertificationService(HealthMixin):
         """Retention purge of archived students' outcomes (the backup service checks retention first)."""
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
         wanted = sorted({s for s in student_ids if isinstance(s, str)})
-        not_archived = [s for s in wanted if not self.store.is_archived(school, s)]
+        not_archived = sorted(set(wanted) - self.store.archived_ids(school))
         if not_archived and self.store.outcomes.count(school, {"student_id": {"$in": not_archived}}):
             raise Forbidden("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
         counts = self.store.purge(school, wanted, bool(dry_run))

@@ -13,20 +13,25 @@ import pytest
 from shared.mongo import make_client
 from shared.roles import Role
 from shared.s3 import make_s3_client
-from tests.certification.test_flow import _course_id, _stored_evidence
+from tests.certification.test_flow import _stored_evidence
 from tests.evidence import files
 from tests.evidence.test_flow import direct_upload
-from tests.records.conftest import PASSWORD, RecordsSchool, national_id, rec_a, rec_b  # noqa: F401
+from tests.records.conftest import PASSWORD, RecordsSchool, _account, national_id, rec_a, rec_b  # noqa: F401
 from tests.support.api import Client, assert_problem, login
 from tests.support.system import wait_until
 
 ARCHIVED, PURGED, ACTIVE = "AR01", "AR02", "AR03"
+# A class and course of their own, with their own homeroom and course teacher, so the shared school's
+# fixtures (who sees which students) stay as other tests expect them.
+CLASS, COURSE = "103", "11300000010000000000009"
 
 
 @dataclass
 class Archive:
     rec: RecordsSchool
     students: dict[str, Client]
+    staff: dict[str, Client]  # "teacher", "homeroom" of CLASS
+    course_id: str
     ids: dict[str, str] = field(default_factory=dict)  # names -> ids of AR01's things
 
 
@@ -37,7 +42,7 @@ def _student(rec: RecordsSchool, system, sid: str, n: int) -> Client:
         "name": f"封存生{n}",
         "birth_date": "2008-05-0" + str(n),
         "gender": "1",
-        "class_code": "101",
+        "class_code": CLASS,
         "seat_no": 60 + n,
     }
     assert rec.registrar.post("/api/v1/records/students", json=body).status_code in (200, 201)
@@ -46,10 +51,8 @@ def _student(rec: RecordsSchool, system, sid: str, n: int) -> Client:
     return login(system.base_url, rec.code, f"arch-{sid.lower()}", PASSWORD)
 
 
-def _outcome(rec: RecordsSchool, student: Client, evidence_id: str, submit: bool = True) -> str:
-    created = student.post(
-        "/api/v1/outcomes", json={"course_id": _course_id(rec), "summary": "封存測試成果", "evidence_ids": [evidence_id]}
-    )
+def _outcome(course_id: str, student: Client, evidence_id: str, submit: bool = True) -> str:
+    created = student.post("/api/v1/outcomes", json={"course_id": course_id, "summary": "封存測試成果", "evidence_ids": [evidence_id]})
     assert created.status_code == 201, created.text
     outcome_id = created.json()["id"]
     if submit:
@@ -60,12 +63,27 @@ def _outcome(rec: RecordsSchool, student: Client, evidence_id: str, submit: bool
 @pytest.fixture(scope="module")
 def arch(system, rec_a) -> Archive:  # noqa: F811
     rec = rec_a
+    teacher, teacher_id = _account(rec.registrar, system.base_url, rec.code, "arch-teacher", ["teacher"])
+    homeroom, homeroom_id = _account(rec.registrar, system.base_url, rec.code, "arch-homeroom", ["homeroom"])
+    body = {"year": rec.year, "code": CLASS, "name": "封存班", "homeroom_teacher_id": homeroom_id}
+    assert rec.registrar.post("/api/v1/records/classes", json=body).status_code in (200, 201)
+    course = {
+        "year": rec.year,
+        "term": rec.term,
+        "code": COURSE,
+        "name": "封存課",
+        "credits": 2,
+        "class_code": CLASS,
+        "teacher_ids": [teacher_id],
+    }
+    saved = rec.clients[Role.CURRICULUM].post("/api/v1/records/courses", json=course)
+    assert saved.status_code in (200, 201), saved.text
     students = {sid: _student(rec, system, sid, n) for n, sid in enumerate((ARCHIVED, PURGED, ACTIVE), start=1)}
-    a = Archive(rec, students)
+    a = Archive(rec, students, {"teacher": teacher, "homeroom": homeroom}, saved.json()["record"]["id"])
     me = students[ARCHIVED]
     sem = {"year": rec.year, "term": rec.term}
     a.ids["evidence"] = _stored_evidence(me)
-    a.ids["outcome"] = _outcome(rec, me, a.ids["evidence"])
+    a.ids["outcome"] = _outcome(a.course_id, me, a.ids["evidence"])
     a.ids["loose_evidence"] = _stored_evidence(me)
     a.ids["upload"] = direct_upload(me, files.pdf(1200))["upload_id"]  # a form handed out before the archive
     club = rec.clients[Role.ACTIVITIES].post("/api/v1/records/clubs", json={**sem, "student_id": ARCHIVED, "club": "攝影社"})
@@ -78,12 +96,14 @@ def arch(system, rec_a) -> Archive:  # noqa: F811
     # AR02 left long ago: a certified outcome (its file under legal hold) and a deleted file (a delete marker)
     old = students[PURGED]
     held = _stored_evidence(old)
-    old_outcome = _outcome(rec, old, held)
-    assert rec.clients[Role.TEACHER].post(f"/api/v1/outcomes/{old_outcome}/certify").status_code == 200
+    old_outcome = _outcome(a.course_id, old, held)
+    assert teacher.post(f"/api/v1/outcomes/{old_outcome}/certify").status_code == 200
     dropped = _stored_evidence(old)
     assert old.delete(f"/api/v1/evidence/{dropped}").status_code == 204
     a.ids["old_outcome"] = old_outcome
 
+    queue = teacher.get("/api/v1/teacher/queue").json()
+    assert a.ids["outcome"] in {i["id"] for c in queue["courses"] for i in c["items"]}  # until the student leaves
     archived = rec.registrar.post("/api/v1/archive/students", json={"student_ids": [ARCHIVED]})
     assert archived.status_code == 200, archived.text
     assert archived.json()["archived"] == [ARCHIVED]
@@ -109,7 +129,7 @@ def _routes(a: Archive) -> list[tuple[str, Role | str, str, str, dict | None]]:
         "name": "改名",
         "birth_date": "2008-05-01",
         "gender": "1",
-        "class_code": "101",
+        "class_code": CLASS,
         "seat_no": 61,
         "status": "畢業",
     }
@@ -170,13 +190,13 @@ def _routes(a: Archive) -> list[tuple[str, Role | str, str, str, dict | None]]:
             "student",
             "POST",
             "/api/v1/outcomes",
-            {"course_id": _course_id(rec), "summary": "新", "evidence_ids": [ids["evidence"]]},
+            {"course_id": a.course_id, "summary": "新", "evidence_ids": [ids["evidence"]]},
         ),
         ("edit outcome", "student", "PATCH", f"/api/v1/outcomes/{ids['outcome']}", {"summary": "改"}),
         ("submit outcome", "student", "POST", f"/api/v1/outcomes/{ids['outcome']}/submit", None),
         ("withdraw outcome", "student", "POST", f"/api/v1/outcomes/{ids['outcome']}/withdraw", None),
-        ("certify outcome", Role.TEACHER, "POST", f"/api/v1/outcomes/{ids['outcome']}/certify", None),
-        ("return outcome", Role.TEACHER, "POST", f"/api/v1/outcomes/{ids['outcome']}/return", {"reason": "unreadable_file"}),
+        ("certify outcome", "teacher", "POST", f"/api/v1/outcomes/{ids['outcome']}/certify", None),
+        ("return outcome", "teacher", "POST", f"/api/v1/outcomes/{ids['outcome']}/return", {"reason": "unreadable_file"}),
         ("select outcome", "student", "POST", f"/api/v1/outcomes/{ids['outcome']}/selection", None),
         ("unselect outcome", "student", "DELETE", f"/api/v1/outcomes/{ids['outcome']}/selection", None),
         ("select performance", "student", "POST", f"/api/v1/performances/{ids['performance']}/selection", None),
@@ -196,7 +216,7 @@ def _routes(a: Archive) -> list[tuple[str, Role | str, str, str, dict | None]]:
 def test_every_write_route_refuses_an_archived_student(arch):
     failures = []
     for name, who, method, path, body in _routes(arch):
-        client = arch.students[ARCHIVED] if who == "student" else arch.rec.clients[who]
+        client = arch.students[ARCHIVED] if who == "student" else arch.staff[who] if who == "teacher" else arch.rec.clients[who]
         response = client.request(method, path, json=body) if body is not None else client.request(method, path)
         ok = response.status_code == 409 and response.headers["Content-Type"].startswith("application/problem+json")
         problem = response.json() if ok else {}
@@ -209,7 +229,7 @@ def test_imports_and_bulk_certification_refuse_the_archived_row(arch):
     csv = f"學年度,學期,學號,社團名稱,社團職務\n{arch.rec.year},{arch.rec.term},{ARCHIVED},籃球社,社員\n".encode()
     response = arch.rec.clients[Role.ACTIVITIES].post("/api/v1/records/clubs/import", files={"file": ("clubs.csv", csv, "text/csv")})
     assert response.status_code == 422 and response.json()["errors"][0]["code"] == "archived", response.text
-    bulk = arch.rec.clients[Role.TEACHER].post("/api/v1/outcomes/bulk-certify", json={"outcome_ids": [arch.ids["outcome"]]})
+    bulk = arch.staff["teacher"].post("/api/v1/outcomes/bulk-certify", json={"outcome_ids": [arch.ids["outcome"]]})
     assert bulk.json()["failed"][arch.ids["outcome"]]["code"] == "archived"
     proxied = arch.students[ARCHIVED].post(
         "/api/v1/evidence/proxy-upload",
@@ -224,17 +244,18 @@ def test_archived_students_leave_the_active_lists(arch):
     rec = arch.rec
     listed = {
         s["student_id"]
-        for s in rec.registrar.get("/api/v1/records/students", params={"class_code": "101", "per_page": 500}).json()["items"]
+        for s in rec.registrar.get("/api/v1/records/students", params={"class_code": CLASS, "per_page": 500}).json()["items"]
     }
     assert ACTIVE in listed and ARCHIVED not in listed
     archived = rec.registrar.get("/api/v1/records/students", params={"archived": "only", "per_page": 500}).json()["items"]
     assert {ARCHIVED, PURGED} <= {s["student_id"] for s in archived}
-    progress = rec.clients[Role.HOMEROOM].get("/api/v1/classes/101/progress").json()
+    progress = arch.staff["homeroom"].get(f"/api/v1/classes/{CLASS}/progress").json()
+    assert ACTIVE in {s["student_id"] for s in progress["students"]}
     assert ARCHIVED not in {s["student_id"] for s in progress["students"]}
-    queue = rec.clients[Role.TEACHER].get("/api/v1/teacher/queue").json()
+    queue = arch.staff["teacher"].get("/api/v1/teacher/queue").json()
     assert arch.ids["outcome"] not in {i["id"] for c in queue["courses"] for i in c["items"]}
-    homeroom_clubs = rec.clients[Role.HOMEROOM].get("/api/v1/records/clubs", params={"student_id": ARCHIVED}).json()
-    assert homeroom_clubs["total"] == 0  # the homeroom teacher of 101 no longer sees a student who left
+    homeroom_clubs = arch.staff["homeroom"].get("/api/v1/records/clubs", params={"student_id": ARCHIVED}).json()
+    assert homeroom_clubs["total"] == 0  # the homeroom teacher of the class no longer sees a student who left
     assert rec.registrar.get("/api/v1/records/clubs", params={"student_id": ARCHIVED}).json()["total"] == 1  # the registrar does
 
 
