@@ -77,7 +77,7 @@ def set_archive_settings():
 def purge():
     with rpc() as services:
         report = services.backup.purge(g.body.model_dump(mode="json", exclude_none=True))
-    return jsonify(report), (200 if report["dry_run"] else 201)
+    return jsonify(report), (200 if report["dry_run"] else 202)  # a real purge is queued: follow GET /purges/<id>
 
 
 @endpoint(bp, "/purges", "GET", summary="清除紀錄 / purge reports", permission=P.SCHOOL_ARCHIVE_READ)

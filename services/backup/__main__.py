@@ -161,11 +161,14 @@ def _purge(settings, school: str, run: bool, students: list[str] | None) -> int:
     with ClusterRpcProxy(settings.nameko_config(), context_data=Caller.system().to_context(), timeout=3600) as proxy:
         try:
             report = proxy.backup.purge(payload, school)
+            while report["status"] in ("queued", "running"):  # a real purge runs in the service: follow it
+                time.sleep(1)
+                report = proxy.backup.get_purge(report["purge_id"], school)
         except LichengError as exc:
             print(f"purge: {exc.detail or exc.title} ({exc.detail_en or exc.title_en})", file=sys.stderr)
             return 1
     print(json.dumps(report, ensure_ascii=False, indent=1))
-    return 0
+    return 0 if report["status"] == "done" else 1
 
 
 def _epoch(iso: str) -> float:

@@ -2,7 +2,8 @@
 and the archive of students who left: retention setting, portfolio download, retention purge (issue 9).
 
 The purge orchestrates; each service removes its own data (evidence objects first, records last, so a
-purge stopped halfway is finished by running it again: every step is idempotent).
+purge stopped halfway is finished by running it again: every step is idempotent). A real purge is
+queued and run by this service's own event handler, so no RPC reply timeout limits its size.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
 
 from services.backup import engine, retention
@@ -24,6 +26,7 @@ from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
 
 PURGE_CHUNK = 200
+PURGE_REQUESTED = "purge_requested"  # {"school_id", "purge_id"}: the backup service runs it itself
 
 
 def _json(run: dict) -> dict:
@@ -40,6 +43,7 @@ class BackupService(HealthMixin):
     records = RpcProxy("records")
     certification = RpcProxy("certification")
     evidence = RpcProxy("evidence")
+    dispatch = EventDispatcher()
 
     @rpc
     def health(self) -> dict:
@@ -128,38 +132,48 @@ class BackupService(HealthMixin):
                     f"not archived: {', '.join(unknown[:20]) or '-'}",
                 )
             due = [d for d in due if d["student_id"] in named]
-        purge_id = uuid.uuid4().hex
-        started = utcnow()
         report = {
-            "purge_id": purge_id,
+            "purge_id": uuid.uuid4().hex,
             "dry_run": request.dry_run,
-            "status": "running",
-            "started_at": started,
+            "status": "running" if request.dry_run else "queued",
+            "started_at": utcnow(),
             "by": caller.user_id,
             "by_name": caller.username,
             "retention_years": years,
             "students": [{k: d[k] for k in ("student_id", "status", "left_on", "purge_after")} for d in due],
             "student_count": len(due),
         }
-        if not request.dry_run:
-            self.archive.start_purge(school, report)
-        counts: dict[str, dict[str, int]] = {"evidence": {}, "certification": {}, "records": {}}
-        ids = [d["student_id"] for d in due]
+        if request.dry_run:
+            return _report({**report, **self._run_purge(school, [d["student_id"] for d in due], True)})
+        # A real purge runs in an event handler (no RPC reply timeout however large the year that left);
+        # the report is written first, so the registrar follows it with GET .../purges/<id>.
+        self.archive.start_purge(school, report)
+        self.dispatch(PURGE_REQUESTED, {"school_id": school, "purge_id": report["purge_id"]})
+        return _report(report)
+
+    @event_handler("backup", PURGE_REQUESTED)
+    def run_purge(self, payload: dict) -> None:
+        school, purge_id = payload["school_id"], payload["purge_id"]
+        report = self.archive.purge(school, purge_id)
+        if report is None or report.get("status") == "done":
+            return  # a redelivery of a finished purge changes nothing
+        self.archive.finish_purge(school, purge_id, {"status": "running", "running_since": utcnow()})
         try:
-            for start in range(0, len(ids), PURGE_CHUNK):
-                chunk = ids[start : start + PURGE_CHUNK]
-                # objects and files first, records (who is archived) last: a second run finishes a broken one
-                for name, proxy in (("evidence", self.evidence), ("certification", self.certification), ("records", self.records)):
-                    for key, value in proxy.purge_students(school, chunk, request.dry_run)["counts"].items():
-                        counts[name][key] = counts[name].get(key, 0) + value
-        except Exception as exc:
-            if not request.dry_run:
-                self.archive.finish_purge(school, purge_id, {"status": "failed", "error": type(exc).__name__, "counts": counts})
-            raise
-        finished = {"status": "done", "finished_at": utcnow(), "counts": counts, "totals": retention.totals(counts)}
-        if not request.dry_run:
-            self.archive.finish_purge(school, purge_id, finished)
-        return _report({**report, **finished})
+            finished = self._run_purge(school, [s["student_id"] for s in report["students"]], False)
+        except Exception as exc:  # recorded, never lost silently; running it again finishes it (idempotent steps)
+            self.archive.finish_purge(school, purge_id, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500]})
+            return
+        self.archive.finish_purge(school, purge_id, finished)
+
+    def _run_purge(self, school: str, ids: list[str], dry_run: bool) -> dict:
+        counts: dict[str, dict[str, int]] = {"evidence": {}, "certification": {}, "records": {}}
+        for start in range(0, len(ids), PURGE_CHUNK):
+            chunk = ids[start : start + PURGE_CHUNK]
+            # objects and files first, records (who is archived) last: a second run finishes a broken one
+            for name, proxy in (("evidence", self.evidence), ("certification", self.certification), ("records", self.records)):
+                for key, value in proxy.purge_students(school, chunk, dry_run)["counts"].items():
+                    counts[name][key] = counts[name].get(key, 0) + value
+        return {"status": "done", "finished_at": utcnow(), "counts": counts, "totals": retention.totals(counts)}
 
     @rpc
     def list_purges(self) -> list[dict]:
@@ -167,8 +181,8 @@ class BackupService(HealthMixin):
         return [_report(d) for d in self.archive.list_purges(school)]
 
     @rpc
-    def get_purge(self, purge_id: str) -> dict:
-        _, school = self._school(Permission.SCHOOL_ARCHIVE_READ)
+    def get_purge(self, purge_id: str, school_id: str | None = None) -> dict:
+        _, school = self._school(Permission.SCHOOL_ARCHIVE_READ, school_id)
         doc = self.archive.purge(school, purge_id) if isinstance(purge_id, str) else None
         if doc is None:
             raise PurgeNotFound("找不到此清除紀錄", "purge report not found")

@@ -92,8 +92,11 @@ def _archive_and_purge(rec) -> dict[str, Any]:
     dry_seconds = time.perf_counter() - started
     started = time.perf_counter()
     real = registrar.post("/api/v1/archive/purges", json={"dry_run": False})
+    assert real.status_code == 202, real.text[:300]
+    path = f"/api/v1/archive/purges/{real.json()['purge_id']}"
+    real = wait_until(lambda: (r := registrar.get(path)).json()["status"] in ("done", "failed") and r, 600, "the purge")
     purge_seconds = time.perf_counter() - started
-    assert real.status_code == 201, real.text[:300]
+    assert real.json()["status"] == "done", real.text[:300]
     return {
         "archived_students": len(archived.json()["archived"]),
         "archive_seconds": round(archive_seconds, 2),
