@@ -36,7 +36,7 @@ from services.certification.schemas import (
 from services.certification.store import CertificationStore
 from shared.caller import Caller
 from shared.clock import utcnow
-from shared.errors import Forbidden, LichengError
+from shared.errors import Conflict, Forbidden, LichengError
 from shared.mongo import StoreProvider
 from shared.national.rules import rules_for
 from shared.permissions import Permission, require
@@ -507,7 +507,7 @@ class CertificationService(HealthMixin):
         wanted = sorted({s for s in student_ids if isinstance(s, str)})
         not_archived = sorted(set(wanted) - self.store.archived_ids(school))
         if not_archived and self.store.outcomes.count(school, {"student_id": {"$in": not_archived}}):
-            raise Forbidden("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
+            raise Conflict("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
         counts = self.store.purge(school, wanted, bool(dry_run))
         return {"service": "certification", "counts": counts, "dry_run": bool(dry_run)}
 
