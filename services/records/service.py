@@ -342,8 +342,8 @@ class RecordsService(ArchiveMixin, HealthMixin):
             elif type_.student_field == "student_id":
                 students = self.store.find("students", school, {"class_code": class_code, **ACTIVE}, projection={"student_id": 1})
                 query["student_id"] = {"$in": [d["student_id"] for d in students]}
-        if type_.key == "students" and "status" not in query:
-            archived = filters.get("archived")  # default: only students still here (class lists)
+        if type_.key == "students" and "status" not in query and "student_id" not in query:
+            archived = filters.get("archived")  # lists: only students still here, unless asked (one student_id is a look-up)
             if archived == "only":
                 query["status"] = {"$in": sorted(rules.ARCHIVED_STATUSES)}
             elif archived != "include":

@@ -247,6 +247,7 @@ def test_archived_students_leave_the_active_lists(arch):
         for s in rec.registrar.get("/api/v1/records/students", params={"class_code": CLASS, "per_page": 500}).json()["items"]
     }
     assert ACTIVE in listed and ARCHIVED not in listed
+    assert rec.registrar.get("/api/v1/records/students", params={"student_id": ARCHIVED}).json()["total"] == 1  # a look-up finds them
     archived = rec.registrar.get("/api/v1/records/students", params={"archived": "only", "per_page": 500}).json()["items"]
     assert {ARCHIVED, PURGED} <= {s["student_id"] for s in archived}
     progress = arch.staff["homeroom"].get(f"/api/v1/classes/{CLASS}/progress").json()
