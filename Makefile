@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit bench backup restore compose-check clean-var
+.PHONY: help install up down status test lint unit bench backup restore purge compose-check clean-var
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ backup: install ## Back up every database and object version to var/backups (ver
 restore: install ## Restore a backup into an empty system: make restore BACKUP=<id> [FORCE=1]
 	@deploy/native/infra.sh up >/dev/null
 	@. var/secrets.env && eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m services.backup restore $(BACKUP) $(if $(FORCE),--force)
+
+purge: install ## Archive retention purge, a dry run unless RUN=1: make purge SCHOOL=<code> [RUN=1] (services must run)
+	@. var/secrets.env && eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m services.backup purge $(SCHOOL) $(if $(RUN),--run)
 
 compose-check: ## Validate docker-compose.yml (docker compose config, or a YAML check)
 	@deploy/compose-check.sh

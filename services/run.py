@@ -19,7 +19,7 @@ import sys  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from prometheus_client import start_http_server  # noqa: E402
 
-from services.registry import SERVICES  # noqa: E402
+from services.registry import SERVICES, import_error_modules  # noqa: E402
 from shared.config import load_settings  # noqa: E402
 from shared.logs import configure_logging, log_event  # noqa: E402
 
@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
         print(f"usage: python -m services.run {{{'|'.join(SERVICES)}}}", file=sys.stderr)
         return 2
     configure_logging()
+    import_error_modules()  # errors raised by a called service arrive as their own 4xx classes, not a 500
     settings = load_settings()
     settings.require_secrets()
     runner = ServiceRunner(settings.nameko_config())

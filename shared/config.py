@@ -48,6 +48,14 @@ class Settings:
     backup_interval_hours: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_INTERVAL_HOURS", 24))
     backup_keep_count: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_KEEP_COUNT", 7))
     backup_keep_days: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_KEEP_DAYS", 30))
+    # A second copy of every backup in an S3 bucket, on this store or another (empty bucket: off).
+    backup_s3_bucket: str = field(default_factory=lambda: _env("LICHENG_BACKUP_S3_BUCKET", ""))
+    backup_s3_endpoint: str = field(default_factory=lambda: _env("LICHENG_BACKUP_S3_ENDPOINT", ""))  # default: the S3 above
+    backup_s3_access_key: str = field(default_factory=lambda: _env("LICHENG_BACKUP_S3_ACCESS_KEY", ""))
+    backup_s3_secret_key: str = field(default_factory=lambda: _env("LICHENG_BACKUP_S3_SECRET_KEY", ""))
+    backup_s3_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_BACKUP_S3_SECURE", False))
+    # Archived portfolios (畢業/轉出) are kept this many years after leaving unless the registrar sets another.
+    archive_retention_years: int = field(default_factory=lambda: _env_int("LICHENG_ARCHIVE_RETENTION_YEARS", 1))
     upload_retry_delays: str = field(default_factory=lambda: _env("LICHENG_UPLOAD_RETRY_DELAYS", "5,30,120"))
     upload_max_attempts: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_MAX_ATTEMPTS", 5))
     upload_prefetch: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_PREFETCH", 4))

@@ -98,6 +98,10 @@ class Permission(StrEnum):
     SCHOOL_EFFECTIVENESS_READ = "school:effectiveness:read"
     SCHOOL_COMMENDATIONS_WRITE = "school:commendations:write"
     SCHOOL_STAFF_DIRECTORY_READ = "school:staff_directory:read"
+    # archive (issue 9)
+    SCHOOL_ARCHIVE_WRITE = "school:archive:write"
+    SCHOOL_ARCHIVE_READ = "school:archive:read"
+    SCHOOL_ARCHIVE_PURGE = "school:archive:purge"
 
 
 _EVERYONE = frozenset(Role)
@@ -205,6 +209,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_EFFECTIVENESS_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
     Permission.SCHOOL_COMMENDATIONS_WRITE: frozenset({Role.WORKING_GROUP}),  # the secretary proposes, the group decides
     Permission.SCHOOL_STAFF_DIRECTORY_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
+    # archive (issue 9): 註冊組 資料定期備份與封存 — archive leavers, download archived portfolios, purge after retention
+    Permission.SCHOOL_ARCHIVE_WRITE: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ARCHIVE_READ: frozenset({Role.REGISTRAR}),
+    Permission.SCHOOL_ARCHIVE_PURGE: frozenset({Role.REGISTRAR}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from gateway.blueprints import (
     accounts,
+    archive,
     auth,
     backups,
     certification,
@@ -36,4 +37,6 @@ BLUEPRINTS = [
     national_upload.me,
     # working group (issue 8)
     working_group.bp,
+    # archive (issue 9)
+    archive.bp,
 ]

@@ -31,6 +31,7 @@ FILTERS = {
     "category": "多元表現類別",
     "status": "狀態",
     "unchecked": "students only: 115-1 lists students not yet re-checked that semester",
+    "archived": "students only: include | only (default: students still at school; 畢業/轉出 are archived)",
     "page": "page",
     "per_page": "page size (at most 10000)",
 }

@@ -44,8 +44,8 @@ def _db_names(client: MongoClient, prefix: str) -> list[str]:
     return sorted(n for n in client.list_database_names() if n.startswith(prefix + "_") and n != own)
 
 
-def _buckets(s3: Minio, prefix: str) -> list[str]:
-    return sorted(b.name for b in s3.list_buckets() if b.name.startswith(prefix))
+def _buckets(s3: Minio, prefix: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+    return sorted(b.name for b in s3.list_buckets() if b.name.startswith(prefix) and b.name not in exclude)
 
 
 def _sha256_file(path: Path) -> str:
@@ -115,11 +115,11 @@ def _legal_hold(s3: Minio, bucket: str, key: str, version_id: str | None, enable
         return False
 
 
-def copy_objects(s3: Minio, prefix: str, root: Path, manifest: Manifest) -> None:
+def copy_objects(s3: Minio, prefix: str, root: Path, manifest: Manifest, exclude: frozenset[str] = frozenset()) -> None:
     known = _known_versions(root)
     store = root / "objects"
     store.mkdir(parents=True, exist_ok=True)
-    for bucket in _buckets(s3, prefix):
+    for bucket in _buckets(s3, prefix, exclude):
         manifest.buckets[bucket] = _bucket_entry(s3, bucket)
         for item in s3.list_objects(bucket, recursive=True, include_version=True):
             if item.is_delete_marker:
@@ -165,14 +165,17 @@ def _fetch(s3: Minio, bucket: str, key: str, version_id: str | None, store: Path
     return sha
 
 
-def backup(client: MongoClient, s3: Minio, *, db_prefix: str, bucket_prefix: str, root: Path) -> Manifest:
+def backup(
+    client: MongoClient, s3: Minio, *, db_prefix: str, bucket_prefix: str, root: Path, exclude: frozenset[str] = frozenset()
+) -> Manifest:
+    """`exclude`: buckets never backed up (the backup bucket itself, when it shares the prefix)."""
     now = utcnow()
     backup_id = now.strftime("%Y%m%dT%H%M%S%fZ")
     out = root / backup_id
     out.mkdir(parents=True)
     manifest = Manifest(backup_id=backup_id, created_at=now.isoformat(), db_prefix=db_prefix, bucket_prefix=bucket_prefix)
     manifest.databases = dump_databases(client, db_prefix, out)
-    copy_objects(s3, bucket_prefix, root, manifest)
+    copy_objects(s3, bucket_prefix, root, manifest, exclude)
     text = json.dumps(manifest.to_json(), ensure_ascii=False, indent=1)
     (out / "manifest.json").write_text(text, encoding="utf-8")
     (out / "manifest.sha256").write_text(hashlib.sha256(text.encode()).hexdigest(), encoding="utf-8")
@@ -363,3 +366,76 @@ def remove_backup(root: Path, backup_id: str) -> None:
     for path in (root / "objects").glob("*"):
         if path.name not in referenced:
             path.unlink()
+
+
+# --- a second copy in an S3 bucket (another store, or another bucket of the same store) ---
+
+
+def _ensure_bucket(s3: Minio, bucket: str) -> None:
+    if not s3.bucket_exists(bucket):
+        try:
+            s3.make_bucket(bucket)
+        except S3Error as exc:
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
+
+
+def upload_to_s3(target: Minio, bucket: str, root: Path, backup_id: str) -> dict[str, int]:
+    """Copies one backup (same layout: objects/<sha256> shared, <backup_id>/...) into a bucket.
+
+    Object files already there are skipped (content-addressed, so incremental); the manifest goes
+    last, so a backup is listed in the bucket only once all its files are in it.
+    """
+    _ensure_bucket(target, bucket)
+    manifest = load_manifest(root, backup_id)
+    present = {o.object_name for o in target.list_objects(bucket, prefix="objects/", recursive=True)}
+    uploaded = uploaded_bytes = skipped = 0
+    for sha in sorted({o.sha256 for o in manifest.objects}):
+        if f"objects/{sha}" in present:
+            skipped += 1
+            continue
+        path = root / "objects" / sha
+        target.fput_object(bucket, f"objects/{sha}", str(path))
+        uploaded += 1
+        uploaded_bytes += path.stat().st_size
+    folder = root / backup_id
+    last = ("manifest.json", "manifest.sha256")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in last):
+        target.fput_object(bucket, f"{backup_id}/{path.relative_to(folder).as_posix()}", str(path))
+        uploaded_bytes += path.stat().st_size
+    for name in last:
+        target.fput_object(bucket, f"{backup_id}/{name}", str(folder / name))
+    return {"objects_uploaded": uploaded, "objects_already_there": skipped, "bytes_uploaded": uploaded_bytes}
+
+
+def list_s3_backups(target: Minio, bucket: str) -> list[str]:
+    """Backup ids in the bucket that have their manifest (complete copies), newest first."""
+    if not target.bucket_exists(bucket):
+        return []
+    ids = [o.object_name.rstrip("/") for o in target.list_objects(bucket) if o.is_dir and o.object_name != "objects/"]
+    return sorted((i for i in ids if _s3_exists(target, bucket, f"{i}/manifest.json")), reverse=True)
+
+
+def _s3_exists(target: Minio, bucket: str, key: str) -> bool:
+    try:
+        target.stat_object(bucket, key)
+        return True
+    except S3Error:
+        return False
+
+
+def fetch_from_s3(target: Minio, bucket: str, backup_id: str, root: Path) -> None:
+    """Brings one backup back from the bucket into a local root (then verify and restore as usual)."""
+    if not _s3_exists(target, bucket, f"{backup_id}/manifest.json"):
+        raise BackupError(f"backup {backup_id} is not in bucket {bucket}")
+    folder = root / backup_id
+    for item in target.list_objects(bucket, prefix=f"{backup_id}/", recursive=True):
+        path = folder / item.object_name[len(backup_id) + 1 :]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target.fget_object(bucket, item.object_name, str(path))
+    manifest = load_manifest(root, backup_id)
+    (root / "objects").mkdir(parents=True, exist_ok=True)
+    for sha in sorted({o.sha256 for o in manifest.objects}):
+        path = root / "objects" / sha
+        if not path.exists():
+            target.fget_object(bucket, f"objects/{sha}", str(path))

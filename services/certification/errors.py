@@ -61,6 +61,12 @@ class StudentNotLinked(NotFound):
     title_en = "No student record is linked to this account"
 
 
+class StudentArchived(Conflict):
+    code = "archived"
+    title = "學生已畢業或轉出，學習歷程已封存唯讀"
+    title_en = "The student has left (graduated or transferred out); the portfolio is archived and read-only"
+
+
 class PerformanceNotFound(NotFound):
     code = "performance_not_found"
     title = "找不到此多元表現"

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
-from nameko.events import EventDispatcher
+from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
 
 from services.certification import domain, events
@@ -18,6 +18,7 @@ from services.certification.errors import (
     OutcomeNotFound,
     PerformanceNotFound,
     SelectionLocked,
+    StudentArchived,
     StudentNotLinked,
 )
 from services.certification.peers import Peers
@@ -35,7 +36,7 @@ from services.certification.schemas import (
 from services.certification.store import CertificationStore
 from shared.caller import Caller
 from shared.clock import utcnow
-from shared.errors import Forbidden, LichengError
+from shared.errors import Conflict, Forbidden, LichengError
 from shared.mongo import StoreProvider
 from shared.national.rules import rules_for
 from shared.permissions import Permission, require
@@ -46,6 +47,10 @@ from shared.validation import parse
 OUTCOMES = "outcomes"  # the school's own cap on 課程學習成果 per semester
 SELECTED = "selected:outcomes"  # the national cap on what is ticked (勾選) for upload
 PERFORMANCES = "selected:performances"  # 多元表現 ticked for upload: per academic year (term 0)
+
+
+def _plain_history(doc: dict[str, Any]) -> list[dict]:
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in entry.items()} for entry in doc.get("history", [])]
 
 
 def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
@@ -75,6 +80,7 @@ class CertificationService(HealthMixin):
         caller = self._student(Permission.SELF_OUTCOMES_WRITE)
         school = caller.require_school()
         request = parse(CreateOutcome, payload)
+        self._refuse_archived(school, caller.student_id)
         course = self.peers.course(request.course_id)
         if not self.peers.student_takes(caller.student_id, course):
             raise Forbidden("你沒有修這門課", "you do not take this course")
@@ -243,7 +249,8 @@ class CertificationService(HealthMixin):
         standing_for = [
             p["teacher_id"] for p in self.store.proxies_of(school, proxy_id=caller.user_id) if p["starts_at"] <= now <= p["ends_at"]
         ]
-        waiting = self.store.waiting_for(school, [caller.user_id, *standing_for])
+        archived = self.store.archived_ids(school)
+        waiting = [d for d in self.store.waiting_for(school, [caller.user_id, *standing_for]) if d["student_id"] not in archived]
         courses: dict[str, dict] = {}
         for doc in waiting:
             entry = courses.setdefault(
@@ -373,6 +380,7 @@ class CertificationService(HealthMixin):
         caller = self._student(Permission.SELF_SELECTION_WRITE)
         school = caller.require_school()
         doc = self._own(caller, outcome_id)
+        self._refuse_archived(school, doc["student_id"])
         self._selection_open(school, doc["year"], doc["term"])
         if doc["state"] != State.CERTIFIED.value:
             raise NotSelectable("只能勾選已認證的學習成果", "only certified outcomes can be selected")
@@ -389,6 +397,7 @@ class CertificationService(HealthMixin):
         caller = self._student(Permission.SELF_SELECTION_WRITE)
         school = caller.require_school()
         doc = self._own(caller, outcome_id)
+        self._refuse_archived(school, doc["student_id"])
         self._selection_open(school, doc["year"], doc["term"])
         if self.store.free_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, outcome_id):
             self.store.audit.record(school, caller, "selection.remove", outcome_id)
@@ -417,6 +426,7 @@ class CertificationService(HealthMixin):
         """The student, school and academic year of one of the caller's own 多元表現, its selection still open."""
         caller = self._student(Permission.SELF_SELECTION_WRITE)
         school = caller.require_school()
+        self._refuse_archived(school, caller.student_id)
         item = self.peers.own_performance(caller.student_id, performance_id) if isinstance(performance_id, str) else None
         if item is None:
             raise PerformanceNotFound("找不到此多元表現", "performance not found")
@@ -470,6 +480,45 @@ class CertificationService(HealthMixin):
         for slot in self.store.holders_of_term(caller.require_school(), int(year), 0, PERFORMANCES):
             out.setdefault(slot["student_id"], []).append(slot["holder"])
         return out
+
+    # --- archive (issue 9): records announces who left; their outcomes are read-only, then purged ---
+
+    @event_handler("records", "student_archived")
+    def on_student_archived(self, payload: dict) -> None:
+        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], True)
+
+    @event_handler("records", "student_unarchived")
+    def on_student_unarchived(self, payload: dict) -> None:
+        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], False)
+
+    def _refuse_archived(self, school: str, student_id: str | None) -> None:
+        if student_id and self.store.is_archived(school, student_id):
+            raise StudentArchived(f"學號 {student_id} 已離校，學習成果已封存唯讀", f"student {student_id} is archived (read-only)")
+
+    def _archive_school(self, permission: Permission, school_id: str) -> str:
+        caller = require(self.caller, permission)
+        if caller.user_id == "system" and isinstance(school_id, str) and school_id:
+            return school_id
+        if caller.require_school() != school_id:
+            raise Forbidden("您的角色不能執行此操作", "not allowed")
+        return school_id
+
+    @rpc
+    def outcomes_of_student(self, school_id: str, student_id: str) -> list[dict]:
+        """Every outcome of one student with its history (the registrar's archived-portfolio download)."""
+        school = self._archive_school(Permission.SCHOOL_ARCHIVE_READ, school_id)
+        return [_view(d) | {"history": _plain_history(d)} for d in self.store.of_student(school, student_id)]
+
+    @rpc
+    def purge_students(self, school_id: str, student_ids: list[str], dry_run: bool = True) -> dict:
+        """Retention purge of archived students' outcomes (the backup service checks retention first)."""
+        school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
+        wanted = sorted({s for s in student_ids if isinstance(s, str)})
+        not_archived = sorted(set(wanted) - self.store.archived_ids(school))
+        if not_archived and self.store.outcomes.count(school, {"student_id": {"$in": not_archived}}):
+            raise Conflict("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
+        counts = self.store.purge(school, wanted, bool(dry_run))
+        return {"service": "certification", "counts": counts, "dry_run": bool(dry_run)}
 
     # --- helpers ---
 
@@ -533,6 +582,7 @@ class CertificationService(HealthMixin):
     ) -> dict:
         """Apply one transition atomically; repeats are harmless; deadlines and audit on every change."""
         school = caller.require_school()
+        self._refuse_archived(school, doc["student_id"])
         current = State(doc["state"])
         if domain.is_repeat(current, action):
             return _view(doc)

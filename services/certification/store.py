@@ -22,6 +22,7 @@ class CertificationStore:
         self.proxies = SchoolCollection(db["proxies"])
         self.notifications = SchoolCollection(db["notifications"])
         self.settings = SchoolCollection(db["school_settings"])
+        self.archived = SchoolCollection(db["archived_students"])  # projection of records.student_archived
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -34,6 +35,7 @@ class CertificationStore:
         self.proxies.create_index([("proxy_id", 1)])
         self.proxies.create_index([("teacher_id", 1)])
         self.notifications.create_index([("recipient", 1), ("at", -1)])
+        self.archived.create_index([("student_id", 1)], unique=True)
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -120,6 +122,38 @@ class CertificationStore:
     def proxies_of(self, school_id: str, *, proxy_id: str | None = None, teacher_id: str | None = None) -> list[dict]:
         filter_ = {"proxy_id": proxy_id} if proxy_id else {"teacher_id": teacher_id}
         return self.proxies.find(school_id, filter_)
+
+    # archived students (issue 9): a projection fed by records' events
+    def mark_archived(self, school_id: str, student_ids: list[str], archived: bool) -> None:
+        for student_id in student_ids:
+            if archived:
+                self.archived.update_one(school_id, {"student_id": student_id}, {"$set": {"student_id": student_id}}, upsert=True)
+            else:
+                self.archived.delete_one(school_id, {"student_id": student_id})
+
+    def is_archived(self, school_id: str, student_id: str) -> bool:
+        return self.archived.find_one(school_id, {"student_id": student_id}) is not None
+
+    def archived_ids(self, school_id: str) -> set[str]:
+        return {d["student_id"] for d in self.archived.find(school_id, projection={"student_id": 1})}
+
+    def purge(self, school_id: str, student_ids: list[str], dry_run: bool) -> dict[str, int]:
+        """Every outcome, slot and notification of these students, and the audit entries about their outcomes."""
+        by_student = {"student_id": {"$in": student_ids}}
+        outcome_ids = [d["_id"] for d in self.outcomes.find(school_id, by_student, projection={"_id": 1})]
+        audit = {"target": {"$in": outcome_ids}}
+        parts = [
+            ("outcomes", self.outcomes, by_student),
+            ("slots", self.slots, by_student),
+            ("notifications", self.notifications, {"recipient": {"$in": student_ids}}),
+            ("audit", self.audit.collection, audit),
+            ("archived_students", self.archived, by_student),
+        ]
+        counts = {name: collection.count(school_id, filter_) for name, collection, filter_ in parts}
+        if not dry_run:
+            for _, collection, filter_ in parts:
+                collection.delete_many(school_id, filter_)
+        return counts
 
     # notifications
     def notify(self, school_id: str, docs: list[dict[str, Any]]) -> None:

@@ -74,6 +74,11 @@ def object_key(school_id: str, student_id: str | None, upload_id: str) -> str:
     return f"{school_id}/{_key_part(owner)}/{upload_id}"
 
 
+def student_prefix(school_id: str, student_id: str) -> str:
+    """Every object of one student's files, all versions, lies under this prefix (the retention purge's unit)."""
+    return f"{school_id}/{_key_part(student_id)}/"
+
+
 def _key_part(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", value)[:64] or "_"
 

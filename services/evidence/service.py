@@ -6,12 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from nameko.events import EventDispatcher
+from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
 from services.evidence import domain, events, maintenance
 from services.evidence.config import EvidenceConfig
-from services.evidence.errors import EvidenceLocked, EvidenceNotFound, StoreUnavailable, UploadMissing, UploadNotFound, UploadRejected
+from services.evidence.errors import (
+    EvidenceLocked,
+    EvidenceNotFound,
+    StoreUnavailable,
+    StudentArchived,
+    UploadMissing,
+    UploadNotFound,
+    UploadRejected,
+)
 from services.evidence.schemas import (
     CompleteUpload,
     Described,
@@ -27,7 +35,7 @@ from services.evidence.storage import Storage, StorageProvider
 from services.evidence.store import EvidenceStore
 from shared.caller import Caller
 from shared.clock import utcnow
-from shared.errors import ValidationFailed
+from shared.errors import Conflict, ValidationFailed
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
@@ -102,6 +110,7 @@ class EvidenceService(HealthMixin):
                 raise ValidationFailed("替換檔案的用途與類別須與原檔相同", "a replacement keeps the purpose and kind")
         purpose = domain.check_purpose(caller, request.purpose, request.kind)
         student_id = base["student_id"] if base else domain.upload_student(caller, purpose, request.student_id)
+        self._refuse_archived(school_id, student_id)
         file_type = domain.check_file(request.kind, request.content_type, request.filename, request.size)
         if student_id and base is None:
             domain.check_quota(self.config.quota, *self.store.usage(school_id, student_id), request.size)
@@ -143,6 +152,7 @@ class EvidenceService(HealthMixin):
             if done is not None and done["uploaded_by"] == caller.user_id:
                 return _view(done)  # completing twice returns the same record
             raise UploadNotFound("找不到此上傳作業，請重新上傳", "upload not found")
+        self._refuse_archived(school_id, upload.get("student_id"))
         storage = self._storage()
         seen = storage.inspect(upload["key"])  # one GET: size, version, leading bytes, SHA-256
         if seen is None or (upload.get("base_version") and seen.info.version_id == upload["base_version"]):
@@ -258,6 +268,7 @@ class EvidenceService(HealthMixin):
         doc = self._find(school_id, evidence_id)
         if not domain.can_change(caller, doc) or doc["state"] == State.DELETED.value:
             raise EvidenceNotFound("找不到此檔案", "evidence not found")
+        self._refuse_archived(school_id, doc.get("student_id"))
         domain.ensure_mutable(doc)
         if self.store.mark_deleted(school_id, doc["_id"], utcnow()) is None:
             domain.ensure_mutable(self._find(school_id, evidence_id))
@@ -341,6 +352,62 @@ class EvidenceService(HealthMixin):
             self.store.audit.record(school, caller, "evidence.grant", evidence_id, note=",".join(request.account_ids))
             granted.append(evidence_id)
         return {"granted": granted, "not_found": missing}
+
+    # --- archive (issue 9): records announces who left; their files are read-only, then purged ---
+
+    @event_handler("records", "student_archived")
+    def on_student_archived(self, payload: dict) -> None:
+        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], True)
+
+    @event_handler("records", "student_unarchived")
+    def on_student_unarchived(self, payload: dict) -> None:
+        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], False)
+
+    def _refuse_archived(self, school_id: str, student_id: str | None) -> None:
+        if self.store.is_archived(school_id, student_id):
+            raise StudentArchived(f"學號 {student_id} 已離校，檔案已封存唯讀", f"student {student_id} is archived (read-only)")
+
+    def _archive_school(self, permission: Permission, school_id: str) -> str:
+        caller = require(self.caller, permission)
+        school = self._school(caller, school_id)
+        if school != school_id:
+            raise EvidenceNotFound("找不到此學校的檔案", "not your school")
+        return school
+
+    @rpc
+    def files_of_student(self, school_id: str, student_id: str) -> list[dict]:
+        """Every live file of one student with a short download link (the registrar's portfolio download)."""
+        school = self._archive_school(Permission.SCHOOL_ARCHIVE_READ, school_id)
+        docs = [d for d in self.store.of_students(school, [student_id]) if d.get("state") != State.DELETED.value]
+        seconds = self.config.download_seconds
+        out = []
+        for doc in docs:
+            url = self._storage().download_url(doc["key"], doc["version_id"], doc["filename"], doc["content_type"], seconds=seconds)
+            out.append({**_view(doc), "url": url})
+        if docs:
+            self.store.audit.record(school, self.caller, "evidence.portfolio_download", student_id, note=f"{len(docs)} files")
+        return out
+
+    @rpc
+    def purge_students(self, school_id: str, student_ids: list[str], dry_run: bool = True) -> dict:
+        """Retention purge: every object version of the students' files, then their records (objects first,
+        so a purge stopped halfway leaves records that a second run finds and finishes)."""
+        school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
+        wanted = sorted({s for s in student_ids if isinstance(s, str) and s})
+        docs = self.store.of_students(school, wanted)
+        archived = self.store.archived_ids(school, wanted)
+        live = sorted({d["student_id"] for d in docs} - archived)
+        if live:
+            raise Conflict("未封存的學生不能清除：" + "、".join(live[:20]), "not archived, cannot purge: " + ", ".join(live[:20]))
+        storage = self._storage()
+        prefixes = tuple(domain.student_prefix(school, s) for s in wanted)
+        # a whole year leaving: one listing of the school beats one listing per student
+        listed = storage.versions(f"{school}/") if len(wanted) > 20 else [v for p in prefixes for v in storage.versions(p)]
+        found = [v for v in listed if v.key.startswith(prefixes)]
+        held = {(d["key"], d.get("version_id")) for d in docs if d.get("store_hold")}
+        objects = storage.purge(found, held, bool(dry_run))
+        counts = self.store.purge(school, wanted, bool(dry_run))
+        return {"service": "evidence", "counts": {**counts, **objects}, "dry_run": bool(dry_run)}
 
     # --- the registrar's tools ---
 

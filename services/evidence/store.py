@@ -26,6 +26,7 @@ class EvidenceStore:
         self.db = db
         self.evidence = SchoolCollection(db["evidence"])
         self.uploads = SchoolCollection(db["uploads"])
+        self.archived = SchoolCollection(db["archived_students"])  # projection of records.student_archived
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -34,6 +35,7 @@ class EvidenceStore:
         self.evidence.create_index([("key", 1)])
         self.uploads.create_index([("expires_at", 1)])
         self.uploads.create_index([("student_id", 1)])
+        self.archived.create_index([("student_id", 1)], unique=True)
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -42,6 +44,41 @@ class EvidenceStore:
     def schools(self) -> list[str]:
         """Schools holding evidence or uploads (for the district-wide reconcile command)."""
         return sorted(set(self.evidence.raw.distinct("school_id")) | set(self.uploads.raw.distinct("school_id")))
+
+    # --- archived students (issue 9): a projection fed by records' events ---
+
+    def mark_archived(self, school_id: str, student_ids: list[str], archived: bool) -> None:
+        for student_id in student_ids:
+            if archived:
+                self.archived.update_one(school_id, {"student_id": student_id}, {"$set": {"student_id": student_id}}, upsert=True)
+            else:
+                self.archived.delete_one(school_id, {"student_id": student_id})
+
+    def is_archived(self, school_id: str, student_id: str | None) -> bool:
+        return bool(student_id) and self.archived.find_one(school_id, {"student_id": student_id}) is not None
+
+    def archived_ids(self, school_id: str, student_ids: list[str]) -> set[str]:
+        return {d["student_id"] for d in self.archived.find(school_id, {"student_id": {"$in": student_ids}}, projection={"student_id": 1})}
+
+    def of_students(self, school_id: str, student_ids: list[str]) -> list[dict[str, Any]]:
+        return self.evidence.find(school_id, {"student_id": {"$in": student_ids}}, sort=[("created_at", 1)])
+
+    def purge(self, school_id: str, student_ids: list[str], dry_run: bool) -> dict[str, int]:
+        """Evidence records, open uploads and audit entries of these students (objects go separately)."""
+        by_student = {"student_id": {"$in": student_ids}}
+        evidence_ids = [d["_id"] for d in self.evidence.find(school_id, by_student, projection={"_id": 1})]
+        upload_ids = [d["_id"] for d in self.uploads.find(school_id, by_student, projection={"_id": 1})]
+        parts = [
+            ("evidence", self.evidence, by_student),
+            ("uploads", self.uploads, by_student),
+            ("audit", self.audit.collection, {"target": {"$in": evidence_ids + upload_ids}}),
+            ("archived_students", self.archived, by_student),
+        ]
+        counts = {name: collection.count(school_id, filter_) for name, collection, filter_ in parts}
+        if not dry_run:
+            for _, collection, filter_ in parts:
+                collection.delete_many(school_id, filter_)
+        return counts
 
     # --- upload intents ---
 

@@ -182,6 +182,22 @@ def content_of(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in META_FIELDS}
 
 
+def is_archived(student: dict[str, Any]) -> bool:
+    """A student who left (畢業, 轉出) is archived: the portfolio is read-only and out of active lists."""
+    return student.get("status") in rules.ARCHIVED_STATUSES
+
+
+def same_student(before: dict[str, Any], finished: dict[str, Any]) -> bool:
+    """Would saving `finished` (a prepared students row) leave the stored student as it is?"""
+    content = {k: v for k, v in finished.items() if k != "national_id_clear"}
+    return {**content_of(before), **content} == content_of(before)
+
+
+def leaving_stamp(user_id: str, now: datetime, left_on: date | None) -> dict[str, Any]:
+    """Fields stamped on a student when they leave; `left_on` starts the retention period."""
+    return {"left_on": (left_on or to_taipei(now).date()).isoformat(), "archived_at": now, "archived_by": user_id}
+
+
 def student_content(request: dict[str, Any], cipher: NationalIdCipher) -> dict[str, Any]:
     """Student basic data as stored: the ID encrypted, its keyed hash for look-ups, its masked form."""
     content = dict(request)

@@ -49,8 +49,14 @@ class WindowClosed(Conflict):
 
 class Archived(Conflict):
     code = "archived"
-    title = "學生已畢業，資料封存唯讀"
-    title_en = "The student has graduated; the portfolio is read-only"
+    title = "學生已畢業或轉出，學習歷程已封存唯讀"
+    title_en = "The student has left (graduated or transferred out); the portfolio is archived and read-only"
+
+
+class NotArchived(Conflict):
+    code = "not_archived"
+    title = "學生尚未封存"
+    title_en = "The student is not archived"
 
 
 class AlreadyPublished(Conflict):

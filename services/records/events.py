@@ -1,11 +1,20 @@
 """Events records emits. Nameko event type `changed` from service `records` = `records.changed`.
 
 Payload (plain JSON): {"type": record type, "school_id", "student_id": one student or None,
-"student_ids": every student touched, "ids": record ids, "action": "create|update|delete|import|publish|claim|check|recheck"}.
+"student_ids": every student touched, "ids": record ids,
+"action": "create|update|delete|import|publish|claim|check|recheck|archive|unarchive"}.
 Imports emit one event per chunk. Handlers must be idempotent (re-read by RPC when in doubt).
 """
 
 CHANGED = "changed"
+# Archiving (issue 9): {"school_id", "student_ids", "status", "left_on"}; certification and evidence keep a
+# projection of archived students and refuse writes for them. Unarchived: {"school_id", "student_ids"}.
+STUDENT_ARCHIVED = "student_archived"
+STUDENT_UNARCHIVED = "student_unarchived"
+
+
+def archived(school_id: str, student_ids: list[str], status: str | None = None, left_on: str | None = None) -> dict:
+    return {"school_id": school_id, "student_ids": sorted(set(student_ids)), "status": status, "left_on": left_on}
 
 
 def changed(type_: str, school_id: str, action: str, ids: list[str], student_ids: list[str]) -> dict:

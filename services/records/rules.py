@@ -46,7 +46,9 @@ STUDENT_STATUSES = {
     "死亡": "deceased",
 }
 ACTIVE_STATUSES = frozenset({"在學"})
-ARCHIVED_STATUSES = frozenset({"畢業"})  # read-only portfolio after graduation
+# Leaving the school archives the portfolio (DESIGN.md section 2): read-only, out of active lists,
+# kept `retention years` after leaving, then purged (seed regulation: 以學生就學期間之資料為限).
+ARCHIVED_STATUSES = frozenset({"畢業", "轉出"})
 ABSENCE_TYPES = ("事假", "病假", "公假", "喪假", "產假", "曠課", "遲到", "早退")
 CADRE_LEVELS = {"1": "校級", "2": "班級", "3": "社團", "4": "實習", "5": "其他"}
 CLUB_ROLES = ("社長", "副社長", "幹部", "社員")

@@ -449,6 +449,25 @@ class RecheckIn(SemesterKey):
 # --- responses -----------------------------------------------------------------------------------
 
 
+class ArchiveIn(StrictModel):
+    """Archive (封存) students who left: named students, or whole classes (a graduating year's classes)."""
+
+    student_ids: list[StudentId] | None = Field(default=None, max_length=5000)
+    class_codes: list[ClassCode] | None = Field(default=None, max_length=100)
+    status: Literal["畢業", "轉出"] = "畢業"
+    left_on: SchoolDate | None = Field(default=None, description="離校日期 (default: today)")
+
+    @model_validator(mode="after")
+    def _some(self) -> ArchiveIn:
+        if not self.student_ids and not self.class_codes:
+            raise ValueError("請指定學號或班級|name students or classes")
+        return self
+
+
+class UnarchiveIn(StrictModel):
+    reason: Annotated[Text, Field(min_length=2, max_length=200, description="解除封存原因（例如誤設畢業）")]
+
+
 class RecordList(BaseModel):
     items: list[dict[str, Any]]
     total: int

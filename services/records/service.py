@@ -16,6 +16,7 @@ from nameko.rpc import rpc
 from pydantic import BaseModel
 
 from services.records import domain, events, rules
+from services.records.archiving import ArchiveMixin
 from services.records.division import STATEMENTS_CHECKERS, STATEMENTS_READERS, TYPES, WINDOW_TYPES, RecordType, Scope, record_type
 from services.records.errors import (
     AlreadyClaimed,
@@ -51,6 +52,7 @@ from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
 
 CHUNK = 500
+ACTIVE: dict[str, Any] = {"status": {"$nin": sorted(rules.ARCHIVED_STATUSES)}}  # students still here
 MAX_PAGE = 10000
 _IMPORT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -70,6 +72,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _archived_row(row: int, labels: dict[str, str], student: str) -> dict[str, Any]:
+    return domain.row_error(
+        row,
+        labels.get("student_id", "學號"),
+        f"學號 {student} 已離校（畢業或轉出），學習歷程已封存唯讀",
+        f"student {student} is archived",
+        "archived",
+    )
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _json(v) for k, v in value.items()}
@@ -80,7 +92,7 @@ def _json(value: Any) -> Any:
     return value
 
 
-class RecordsService(HealthMixin):
+class RecordsService(ArchiveMixin, HealthMixin):
     name = "records"
 
     store: RecordsStore = StoreProvider("records", RecordsStore)
@@ -115,7 +127,8 @@ class RecordsService(HealthMixin):
             latest = max(c["year"] for c in classes)
             codes = [c["code"] for c in classes if c["year"] == latest]
             return {
-                d["student_id"] for d in self.store.find("students", school, {"class_code": {"$in": codes}}, projection={"student_id": 1})
+                d["student_id"]
+                for d in self.store.find("students", school, {"class_code": {"$in": codes}, **ACTIVE}, projection={"student_id": 1})
             }
         if scope is Scope.COURSE:
             courses = self.store.find(
@@ -124,7 +137,7 @@ class RecordsService(HealthMixin):
             class_codes = sorted({c["class_code"] for c in courses if not c.get("elective")})
             found = {
                 d["student_id"]
-                for d in self.store.find("students", school, {"class_code": {"$in": class_codes}}, projection={"student_id": 1})
+                for d in self.store.find("students", school, {"class_code": {"$in": class_codes}, **ACTIVE}, projection={"student_id": 1})
             }
             course_ids = [c["_id"] for c in courses]
             found |= {
@@ -257,6 +270,7 @@ class RecordsService(HealthMixin):
             )
         if self.store.find_one("students", school, {"student_id": request.student_id}) is None:
             raise StudentNotFound(f"找不到學號 {request.student_id}", "student not found")
+        self._refuse_archived(school, [request.student_id])
         doc = {
             "_id": domain.new_id(),
             "semester_id": semester_id,
@@ -324,8 +338,14 @@ class RecordsService(HealthMixin):
             elif type_.key == "classes":
                 query["code"] = class_code
             elif type_.student_field == "student_id":
-                students = self.store.find("students", school, {"class_code": class_code}, projection={"student_id": 1})
+                students = self.store.find("students", school, {"class_code": class_code, **ACTIVE}, projection={"student_id": 1})
                 query["student_id"] = {"$in": [d["student_id"] for d in students]}
+        if type_.key == "students" and "status" not in query and "student_id" not in query:
+            archived = filters.get("archived")  # lists: only students still here, unless asked (one student_id is a look-up)
+            if archived == "only":
+                query["status"] = {"$in": sorted(rules.ARCHIVED_STATUSES)}
+            elif archived != "include":
+                query.update(ACTIVE)
         unchecked = filters.get("unchecked")
         if type_.key == "students" and isinstance(unchecked, str) and re.fullmatch(r"\d{3}-[12]", unchecked):
             query[f"rechecks.{unchecked.replace('-', '_')}"] = {"$exists": False}
@@ -379,13 +399,13 @@ class RecordsService(HealthMixin):
                 allowed_students |= set(alt.get("student_id", {}).get("$in", []))
         students_needed = sorted({c["student_id"] for _, c in items if c.get("student_id")} | self._result_students(items))
         known_students: set[str] = set()
-        archived: set[str] = set()
-        if type_.key != "students" and students_needed:
-            found = self.store.find("students", school, {"student_id": {"$in": students_needed}}, projection={"student_id": 1, "status": 1})
+        archived: dict[str, dict[str, Any]] = {}
+        if students_needed:
+            projection = None if type_.key == "students" else {"student_id": 1, "status": 1}
+            found = self.store.find("students", school, {"student_id": {"$in": students_needed}}, projection=projection)
             known_students = {d["student_id"] for d in found}
-            # After graduation a portfolio is archived, read-only (DESIGN.md section 2); the registrar may still correct it.
-            if not caller.has(Role.REGISTRAR):
-                archived = {d["student_id"] for d in found if d.get("status") in rules.ARCHIVED_STATUSES}
+            # A student who left is archived, read-only for every role (DESIGN.md section 2, issue 9).
+            archived = {d["student_id"]: d for d in found if domain.is_archived(d)}
         courses = self._courses_for(school, type_, items)
         semesters: dict[str, dict[str, Any] | None] = {}
         reopenings: dict[str, list[dict[str, Any]]] = {}
@@ -403,11 +423,7 @@ class RecordsService(HealthMixin):
                         )
                     )
                 elif student in archived:
-                    problems.append(
-                        domain.row_error(
-                            row, labels.get("student_id", "學號"), f"學號 {student} 已畢業，資料已封存唯讀", "archived", "archived"
-                        )
-                    )
+                    problems.append(_archived_row(row, labels, student))
                 elif allowed_students is not None and student not in allowed_students:
                     problems.append(
                         domain.row_error(
@@ -419,6 +435,8 @@ class RecordsService(HealthMixin):
                     problems.append(
                         domain.row_error(row, "results", f"找不到學號 {result['student_id']}", "unknown student", "student_not_found")
                     )
+                elif result["student_id"] in archived:
+                    problems.append(_archived_row(row, {"student_id": "results"}, result["student_id"]))
             if type_.key in ("selections", "grades"):
                 course = courses.get((content["year"], content["term"], content["course_code"], content["course_class"]))
                 if course is None:
@@ -469,7 +487,12 @@ class RecordsService(HealthMixin):
             if problems:
                 errors.extend(problems)
                 continue
-            ready.append((row, self._finish(type_, caller, content, cipher)))
+            finished = self._finish(type_, caller, content, cipher)
+            before = archived.get(student) if type_.key == "students" else None
+            if before is not None and not domain.same_student(before, finished):
+                errors.append(_archived_row(row, labels, student))
+                continue
+            ready.append((row, finished))
         return ready, errors
 
     @staticmethod
@@ -559,6 +582,7 @@ class RecordsService(HealthMixin):
         return {"record": self._insert(school, caller, type_, content), "created": True}
 
     def _insert(self, school: str, caller: Caller, type_: RecordType, content: dict[str, Any]) -> dict[str, Any]:
+        leaving = self._leaving(type_, None, content, caller)
         now = utcnow()
         doc = {
             **content,
@@ -576,6 +600,8 @@ class RecordsService(HealthMixin):
         self.store.insert(type_.key, school, doc)
         self.store.audit_many([self._audit_doc(school, caller, f"{type_.key}.create", doc["_id"], None, doc)])
         self._emit(type_.key, school, "create", [doc["_id"]], self._students_of(type_, doc))
+        if leaving:
+            self._announce_archived(school, [doc["student_id"]], doc["status"], doc["left_on"])
         return _json(domain.view(type_, doc))
 
     def _apply_update(
@@ -588,6 +614,7 @@ class RecordsService(HealthMixin):
             raise RecordNotFound(f"找不到此筆{type_.label}", "record not found")
         if type_.key == "performances":
             content["source_key"] = existing.get("source_key")
+        leaving = self._leaving(type_, existing, content, caller)
         clear = content.pop("national_id_clear", None)
         if domain.content_of(existing) == {**domain.content_of(existing), **content} and not self._id_changed(type_, existing, content):
             return _json(domain.view(type_, existing))
@@ -597,6 +624,8 @@ class RecordsService(HealthMixin):
         after = self.store.update(type_.key, school, existing["_id"], changes)
         self.store.audit_many([self._audit_doc(school, caller, f"{type_.key}.update", existing["_id"], existing, after)])
         self._emit(type_.key, school, "update", [existing["_id"]], self._students_of(type_, after))
+        if leaving:
+            self._announce_archived(school, [after["student_id"]], after["status"], after["left_on"])
         return _json(domain.view(type_, after))
 
     @staticmethod
@@ -614,6 +643,8 @@ class RecordsService(HealthMixin):
         type_ = self._type(type_key)
         caller, school = self._school_caller(type_.write)
         existing = self._scoped_record(school, caller, type_, record_id, type_.writers)
+        if type_.key != "students":
+            self._refuse_archived(school, self._students_of(type_, existing))
         content = self._parse_one(caller, type_, payload)
         self._check_old_window(school, caller, type_, existing)
         ready, errors = self._prepare(school, caller, type_, [(1, content)])
@@ -643,6 +674,7 @@ class RecordsService(HealthMixin):
         existing = self._scoped_record(school, caller, type_, record_id, type_.writers)
         if type_.key == "competitions" and existing.get("status") == "published":
             raise AlreadyPublished("競賽結果已公告，不可刪除", "published results cannot be deleted")
+        self._refuse_archived(school, self._students_of(type_, existing))
         self._check_old_window(school, caller, type_, existing)
         self.store.delete(type_.key, school, record_id)
         self.store.audit_many([self._audit_doc(school, caller, f"{type_.key}.delete", record_id, existing, None)])
@@ -708,9 +740,12 @@ class RecordsService(HealthMixin):
         now = utcnow()
         for chunk in domain.chunks(ready, CHUNK):
             inserts, updates, audits, ids, students = [], [], [], [], []
+            leavers: dict[str, list[str]] = {}
             for _, content in chunk:
                 clear = content.pop("national_id_clear", None)
                 before = existing.get(domain.natural_tuple(type_, content))
+                if self._leaving(type_, before, content, caller):
+                    leavers.setdefault(content["status"], []).append(content["student_id"])
                 if before is not None:
                     same = {**domain.content_of(before), **content} == domain.content_of(before)
                     if same:
@@ -751,6 +786,8 @@ class RecordsService(HealthMixin):
             self.store.update_import(school, import_id, dict(counts))
             if ids:
                 self._emit(type_.key, school, "import", ids, students)
+            for status, leaving in leavers.items():
+                self._announce_archived(school, leaving, status, None)
         final = {**counts, "status": "done", "errors": [], "finished_at": utcnow()}
         self.store.update_import(school, import_id, final)
         self.store.audit.record(
@@ -801,6 +838,7 @@ class RecordsService(HealthMixin):
         missing = sorted(set(request.student_ids) - {d["student_id"] for d in found})
         if missing:
             raise StudentNotFound("找不到學號：" + "、".join(missing[:20]), "unknown students: " + ", ".join(missing[:20]))
+        self._refuse_archived(school, request.student_ids)
         key = f"rechecks.{sid.replace('-', '_')}"
         audits = []
         for doc in found:
@@ -891,6 +929,7 @@ class RecordsService(HealthMixin):
         if not caller.student_id:
             raise Forbidden("此學生帳號尚未連結學號，請洽註冊組", "this student account has no student_id")
         request = parse(StatementIn, payload)
+        self._refuse_archived(school, [caller.student_id])
         allowed = rules.STATEMENT_FIELDS[kind]
         unknown = [k for k in request.fields if k not in allowed]
         if unknown or not any(v.strip() for v in request.fields.values()):
@@ -961,6 +1000,7 @@ class RecordsService(HealthMixin):
         allowed = self._statement_students(school, caller, STATEMENTS_CHECKERS)
         if allowed is not None and request.student_id not in allowed:
             raise StudentNotFound("找不到此學生", "student not found")
+        self._refuse_archived(school, [request.student_id])
         versions = self.store.statement_versions(school, [request.student_id], kind)
         target = next((d for d in versions if d["version"] == request.version), None)
         if target is None:
@@ -1049,7 +1089,7 @@ class RecordsService(HealthMixin):
     def students_of_class(self, school_id: str, class_code: str) -> list[dict]:
         """Students now in a class (masked IDs), by seat number."""
         self._internal(school_id)
-        docs = self.store.find("students", school_id, {"class_code": class_code}, sort=[("seat_no", 1)])
+        docs = self.store.find("students", school_id, {"class_code": class_code, **ACTIVE}, sort=[("seat_no", 1)])
         return [_json(domain.view(TYPES["students"], d)) for d in docs]
 
     @rpc
@@ -1059,11 +1099,14 @@ class RecordsService(HealthMixin):
         return _json(domain.view(TYPES["students"], doc)) if doc else None
 
     @rpc
-    def roster_students(self, school_id: str, status: str | None = None) -> list[dict]:
-        """Students' basic data for the national roster, WITH the clear national ID (registrar or system only)."""
+    def roster_students(self, school_id: str, status: str | None = None, include_archived: bool = False) -> list[dict]:
+        """Students' basic data for the national roster, WITH the clear national ID (registrar or system only).
+
+        Active students only unless a status is named or include_archived is set (archived students left).
+        """
         self._internal(school_id, Permission.SCHOOL_NATIONAL_ROSTER_READ)
         cipher = self._cipher()
-        filter_ = {"status": status} if status else {}
+        filter_ = {"status": status} if status else ({} if include_archived else dict(ACTIVE))
         docs = self.store.find("students", school_id, filter_, sort=[("class_code", 1), ("seat_no", 1)])
         out = []
         for d in docs:
@@ -1105,9 +1148,17 @@ class RecordsService(HealthMixin):
             return [_json(domain.view(TYPES[key], d)) for d in self.store.find(key, school_id, filter_, sort=[("_id", 1)])]
 
         term_filter = {"year": year, "term": term}
+        view = self._semester_view(semester) if semester else None
+        starts = str(view["starts_on"])[:10] if view else ""
+        # who was enrolled during the term: active students, and those who left (畢業/轉出) since it began
+        students = [
+            s
+            for s in self.roster_students(school_id, include_archived=True)
+            if s.get("status") in rules.ACTIVE_STATUSES or not s.get("left_on") or str(s["left_on"])[:10] >= starts
+        ]
         return {
-            "semester": self._semester_view(semester) if semester else None,
-            "students": self.roster_students(school_id),
+            "semester": view,
+            "students": students,
             "classes": of("classes", {"year": year}),
             "courses": of("courses", term_filter),
             "grades": of("grades", term_filter),

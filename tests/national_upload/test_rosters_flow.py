@@ -250,3 +250,19 @@ def test_an_upload_whose_publishing_was_interrupted_is_resumed(system, school, s
     assert registrar.post(f"/api/v1/national/uploads/{upload['_id']}/resume").status_code == 200
     wait_until(lambda: registrar.get(f"/api/v1/national/uploads/{upload['_id']}").json()["done"], 60, "the resumed upload")
     assert_problem(registrar.post(f"/api/v1/national/uploads/{upload['_id']}/resume"), 409, "upload_not_publishing")
+
+
+def test_a_student_who_left_during_the_term_is_still_in_its_rosters(system, district):
+    """Graduates' last upload: archived students stay in the rosters of terms they attended."""
+    school = build_school(system, make_school(system, district, "U00008", "戊高中"), "v")
+    registrar, term = school.registrar, {"year": school.year, "term": school.term}
+    left = registrar.post(
+        "/api/v1/archive/students", json={"student_ids": ["S003"], "status": "轉出", "left_on": utcnow().date().isoformat()}
+    )
+    assert left.status_code == 200, left.text
+    draft = registrar.post("/api/v1/national/rosters", json=term).json()
+    assert next(r for r in draft["report"]["rosters"] if r["code"] == 1)["rows"] == 3
+    earlier = {"student_ids": ["S002"], "status": "轉出", "left_on": "2020-01-31"}  # left before this term began
+    assert registrar.post("/api/v1/archive/students", json=earlier).status_code == 200
+    draft = registrar.post("/api/v1/national/rosters", json=term).json()
+    assert next(r for r in draft["report"]["rosters"] if r["code"] == 1)["rows"] == 2

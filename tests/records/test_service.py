@@ -96,7 +96,7 @@ def test_duplicate_semester_is_a_conflict(store, seeded):
         )
 
 
-def test_a_graduate_is_read_only_except_for_the_registrar(store, seeded):
+def test_a_graduate_is_read_only_for_every_role(store, seeded):
     seeded.save_record(
         "students",
         {
@@ -116,3 +116,40 @@ def test_a_graduate_is_read_only_except_for_the_registrar(store, seeded):
     attendance = {"year": 113, "term": 2, "student_id": "G1", "absence_type": "病假", "periods": 1}
     with pytest.raises(Archived):
         service(store, caller(Role.DISCIPLINE)).save_record("attendance", attendance)
+    with pytest.raises(Archived):  # the registrar too: undo by unarchive (with a reason), never by a quiet edit
+        seeded.save_record(
+            "students",
+            {
+                "student_id": "G1",
+                "national_id": "A800000014",
+                "name": "改",
+                "birth_date": "2006-01-01",
+                "gender": "2",
+                "class_code": "301",
+                "seat_no": 1,
+                "status": "畢業",
+            },
+        )
+
+
+def test_saving_a_leaving_status_archives_and_announces_it(store, seeded):
+    body = {
+        "student_id": "G2",
+        "national_id": "A800000023",
+        "name": "轉",
+        "birth_date": "2006-01-01",
+        "gender": "2",
+        "class_code": "301",
+        "seat_no": 2,
+    }
+    seeded.save_record("students", body)
+    svc = service(store, caller(Role.REGISTRAR, user="reg"))
+    record = svc.save_record("students", {**body, "status": "轉出"})["record"]
+    assert record["left_on"] and record["archived_by"] == "reg"
+    names = [c[0][0] for c in svc.dispatch.call_args_list]
+    assert "student_archived" in names
+    again = service(store, caller(Role.REGISTRAR, user="reg"))
+    assert again.save_record("students", {**body, "status": "轉出"})["created"] is False  # unchanged: no refusal
+    with pytest.raises(Archived):
+        again.save_record("students", {**body, "status": "轉出", "name": "改名"})
+    assert [s["student_id"] for s in again.students_of_class(SCHOOL, "301")] == []
