@@ -35,6 +35,8 @@ PAGES: list[Page] = [
     Page("/district/schools", "學校管理", "新增學校並開設各校註冊組帳號", Permission.DISTRICT_SCHOOLS_READ, "district_schools.html"),
     Page("/registrar/accounts", "帳號管理", "開設、匯入、重設與停用帳號", Permission.SCHOOL_ACCOUNTS_READ, "accounts.html"),
     Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
+    # archive (issue 9)
+    Page("/registrar/archive", "封存與保存期限", "封存離校學生、下載歷程、清除逾期資料", Permission.SCHOOL_ARCHIVE_READ, "archive.html"),
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
     # national upload (issue 6)
     Page("/registrar/national", "國教署上傳", "檢查名冊、上傳、進度、收訖明細", Permission.SCHOOL_NATIONAL_UPLOAD, "national.html"),
