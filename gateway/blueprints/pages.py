@@ -4,14 +4,18 @@ the browser (static/app.js), so the API stays the one way to do a thing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
+from gateway.record_forms import page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
+from services.records.division import TYPES, RecordType
 from shared.caller import Caller
 from shared.errors import LichengError
 from shared.permissions import Permission, is_allowed
@@ -28,6 +32,17 @@ class Page:
     description: str
     permission: Permission
     template: str
+    nav: Permission | None = None  # listed in the nav only to roles holding this too (default: everyone allowed)
+    context: Callable[[Caller], dict[str, Any]] | None = None  # extra template data for the caller
+
+
+def _record_page(t: RecordType) -> Page:
+    """One generic page per record type of the division table: readers see the list, writers the form and import."""
+
+    def context(caller: Caller) -> dict[str, Any]:
+        return {"record": page_data(t), "can_write": is_allowed(caller.roles, t.write)}
+
+    return Page(f"/records/{t.key}", t.label, f"{t.label}的查詢、登錄、匯入與匯出", t.read, "records.html", nav=t.write, context=context)
 
 
 PAGES: list[Page] = [
@@ -36,12 +51,22 @@ PAGES: list[Page] = [
     Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
+    # web client (issue 7)
+    Page("/student/portfolio", "我的學習歷程", "基本資料、修課與成績、成果、多元表現、自傳與學習計畫", Permission.SELF_OUTCOMES_READ, "student_portfolio.html"),
+    Page("/teacher/certification", "成果認證", "預覽並認證或退回學生送出的課程學習成果；設定代理人", Permission.COURSE_QUEUE_READ, "teacher_certification.html"),
+    Page("/homeroom/class", "班級進度", "全班上傳與認證進度、提醒學生、檢核自傳與學習計畫", Permission.CLASS_PROGRESS_READ, "homeroom.html"),
+    Page("/registrar/calendar", "學期與登錄時段", "學期日期、截止日、各項登錄時段、重新開放與學期檢核", Permission.SCHOOL_CALENDAR_WRITE, "calendar.html"),
+    *(_record_page(t) for t in TYPES.values()),
 ]
 _BY_PATH = {page.path: page for page in PAGES}
 
 
 def pages_for(caller: Caller) -> list[Page]:
     return [page for page in PAGES if is_allowed(caller.roles, page.permission)]
+
+
+def nav_for(caller: Caller) -> list[Page]:
+    return [page for page in pages_for(caller) if page.nav is None or is_allowed(caller.roles, page.nav)]
 
 
 def _caller_or_none() -> Caller | None:
@@ -57,7 +82,7 @@ def _render(template: str, caller: Caller, **context: object) -> str:
         template,
         caller=caller,
         role_names=[ROLE_NAMES_ZH[r] for r in roles],
-        nav=pages_for(caller),
+        nav=nav_for(caller),
         csrf=request.cookies.get(CSRF_COOKIE, ""),
         labels={str(role): name for role, name in ROLE_NAMES_ZH.items()},
         **context,
@@ -114,4 +139,4 @@ def page(path: str):
         return redirect(f"/login?next=/{path}")
     if not is_allowed(caller.roles, target.permission):
         abort(404)
-    return _render(target.template, caller, page=target)
+    return _render(target.template, caller, page=target, **(target.context(caller) if target.context else {}))

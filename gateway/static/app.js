@@ -119,14 +119,16 @@ const Licheng = (() => {
       try {
         const result = await api("POST", form.dataset.upload, data, true);
         status.className = "status ok";
-        status.textContent = `已匯入 ${result.imported} / ${result.rows} 筆`;
+        const imported = result.imported ?? (result.inserted + result.updated + result.unchanged);
+        status.textContent = `已匯入 ${imported} / ${result.rows} 筆` + (result.inserted !== undefined ? `（新增 ${result.inserted}、更新 ${result.updated}、未變更 ${result.unchanged}）` : "");
         const passwords = Object.entries(result.initial_passwords || {});
         if (passwords.length) report.append(table(passwords.map(([u, p]) => ({ username: u, password: p })), [["username", "帳號"], ["password", "初始密碼"]]));
         refresh(form.dataset.refresh);
       } catch (problem) {
-        const rows = problem.body?.errors || [];
+        const names = form.dataset.fieldLabels ? JSON.parse(form.dataset.fieldLabels) : {};
+        const rows = (problem.body?.errors || []).map((e) => ({ ...e, field: names[e.field] || e.field }));
         showProblem(form, { ...problem, body: { ...problem.body, errors: [] } });
-        if (problem.body && problem.body.imported === 0) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
+        if (problem.body && (problem.body.imported === 0 || problem.body.status === "rejected")) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
         if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
       }
     });
@@ -149,7 +151,7 @@ const Licheng = (() => {
     const render = () => {
       const sorted = sortKey ? [...rows].sort((a, b) => String(cell(a[sortKey])).localeCompare(String(cell(b[sortKey])), "zh-Hant") * (ascending ? 1 : -1)) : rows;
       tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key]) => el("td", { "data-label": "" }, String(cell(row[key])))),
-        actions.length ? el("td", {}, actions.map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => act(row, call, mode) }, label))) : [])));
+        actions.length ? el("td", {}, actions.map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
     };
     const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col" },
       el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
@@ -199,7 +201,8 @@ const Licheng = (() => {
 
   function refresh(id) {
     const target = id && document.getElementById(id);
-    if (target) loadList(target);
+    if (target && target.dataset.list) loadList(target);
+    else if (target) target.dispatchEvent(new CustomEvent("licheng:refresh"));
   }
 
   async function loadNotifications(list) {
@@ -229,6 +232,6 @@ const Licheng = (() => {
     document.querySelectorAll("[data-status]").forEach(loadStatus);
   });
 
-  return { api, el, table, loadList, loadNotifications, showProblem };
+  return { api, el, table, cell, clearErrors, loadList, loadNotifications, showProblem };
 })();
 window.Licheng = Licheng;

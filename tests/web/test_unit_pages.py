@@ -1,0 +1,69 @@
+"""Each unit's pages in Chromium: records from the division table, certification, the homeroom's class, the student's portfolio."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from openpyxl import Workbook
+from playwright.sync_api import expect
+
+from tests.records.conftest import PASSWORD, rec_a  # noqa: F401  (school A with a semester, courses, students)
+from tests.web.conftest import log_in
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _xlsx(path: Path, rows: list[list[object]]) -> Path:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    path.write_bytes(data.getvalue())
+    return path
+
+
+def test_discipline_adds_and_imports_attendance_and_sees_the_bad_row(page, rec_a, tmp_path):  # noqa: F811
+    log_in(page, rec_a.code, "a-discipline", PASSWORD)
+    expect(page.get_by_role("navigation").get_by_role("link", name="出缺勤")).to_be_visible()
+    page.goto("/records/attendance")
+    form = page.locator("#record-form")
+    form.get_by_label("學年度").fill(str(rec_a.year))
+    form.get_by_label("學期").fill(str(rec_a.term))
+    form.get_by_label("學號").fill("S003")
+    form.get_by_label("假別").select_option("病假")
+    form.get_by_label("節數").fill("-1")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".field-error").first).to_be_visible()
+    expect(form.get_by_label("節數")).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("節數").fill("4")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已新增")
+    expect(page.locator("#record-list")).to_contain_text("S003")
+    shot(page, "records-attendance-form")
+
+    header = ["學年度", "學期", "學號", "假別", "節數"]
+    good = [rec_a.year, rec_a.term, "S001", "事假", 2]
+    bad = [rec_a.year, rec_a.term, "S002", "魔法假", 3]
+    upload = page.locator("#record-import")
+    upload.get_by_label("選擇檔案").set_input_files(str(_xlsx(tmp_path / "bad.xlsx", [header, good, bad])))
+    upload.get_by_role("button", name="匯入").click()
+    expect(upload.locator(".status")).to_contain_text("未匯入任何資料")
+    bad_row = upload.locator(".report tbody tr").first
+    expect(bad_row).to_contain_text("3")
+    expect(bad_row).to_contain_text("假別")
+    shot(page, "records-attendance-import-errors")
+
+    upload.get_by_label("選擇檔案").set_input_files(str(_xlsx(tmp_path / "good.xlsx", [header, good])))
+    upload.get_by_role("button", name="匯入").click()
+    expect(upload.locator(".status")).to_contain_text("已匯入 1 / 1 筆")
+    expect(page.locator("#record-list")).to_contain_text("S001")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="匯出 XLSX").click()
+    assert download.value.suggested_filename == "attendance.xlsx"
