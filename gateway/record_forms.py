@@ -94,7 +94,7 @@ def form_fields(t: RecordType) -> list[FormField]:
         elif kind_of == "array":
             kind, hint = "rows", "每行一筆：學號,獎項,團體參與(1 個人／2 團體)"
         elif kind_of == "object":
-            kind, hint = "json", "依類別填寫欄位，例如 {\"名稱\": \"…\"}"
+            kind, hint = "json", '依類別填寫欄位，例如 {"名稱": "…"}'
         elif (prop.get("maxLength") or 0) > 200:
             kind = "textarea"
         if name == "national_id":

@@ -9,6 +9,7 @@ from gateway.blueprints import (
     health,
     national_upload,
     pages,
+    previews,
     records_calendar,
     records_special,
     records_units,
@@ -32,4 +33,6 @@ BLUEPRINTS = [
     certification.bp,
     # national_upload (issue 6)
     national_upload.bp,
+    # web client (issue 7)
+    previews.bp,
 ]

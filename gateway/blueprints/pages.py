@@ -52,10 +52,34 @@ PAGES: list[Page] = [
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
     # web client (issue 7)
-    Page("/student/portfolio", "我的學習歷程", "基本資料、修課與成績、成果、多元表現、自傳與學習計畫", Permission.SELF_OUTCOMES_READ, "student_portfolio.html"),
-    Page("/teacher/certification", "成果認證", "預覽並認證或退回學生送出的課程學習成果；設定代理人", Permission.COURSE_QUEUE_READ, "teacher_certification.html"),
-    Page("/homeroom/class", "班級進度", "全班上傳與認證進度、提醒學生、檢核自傳與學習計畫", Permission.CLASS_PROGRESS_READ, "homeroom.html"),
-    Page("/registrar/calendar", "學期與登錄時段", "學期日期、截止日、各項登錄時段、重新開放與學期檢核", Permission.SCHOOL_CALENDAR_WRITE, "calendar.html"),
+    Page(
+        "/student/portfolio",
+        "我的學習歷程",
+        "基本資料、修課成績、成果、多元表現、自傳與學習計畫",
+        Permission.SELF_OUTCOMES_READ,
+        "student_portfolio.html",
+    ),
+    Page(
+        "/teacher/certification",
+        "成果認證",
+        "預覽並認證或退回課程學習成果；代理人",
+        Permission.COURSE_QUEUE_READ,
+        "teacher_certification.html",
+    ),
+    Page(
+        "/homeroom/class",
+        "班級進度",
+        "全班進度、提醒學生、檢核自傳與學習計畫",
+        Permission.CLASS_PROGRESS_READ,
+        "homeroom.html",
+    ),
+    Page(
+        "/registrar/calendar",
+        "學期與登錄時段",
+        "截止日、登錄時段、重新開放、學期檢核",
+        Permission.SCHOOL_CALENDAR_WRITE,
+        "calendar.html",
+    ),
     *(_record_page(t) for t in TYPES.values()),
 ]
 _BY_PATH = {page.path: page for page in PAGES}

@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
+from tests.certification.test_flow import _course_id, _stored_evidence
 from tests.records.conftest import PASSWORD, rec_a  # noqa: F401  (school A with a semester, courses, students)
 from tests.web.conftest import log_in
 
@@ -67,3 +68,49 @@ def test_discipline_adds_and_imports_attendance_and_sees_the_bad_row(page, rec_a
     with page.expect_download() as download:
         page.get_by_role("link", name="匯出 XLSX").click()
     assert download.value.suggested_filename == "attendance.xlsx"
+
+
+def _submitted_outcome(rec, student_id: str, summary: str) -> str:
+    student = rec.students[student_id]
+    body = {"course_id": _course_id(rec), "summary": summary, "evidence_ids": [_stored_evidence(student)]}
+    created = student.post("/api/v1/outcomes", json=body)
+    assert created.status_code == 201, created.text
+    outcome_id = created.json()["id"]
+    assert student.post(f"/api/v1/outcomes/{outcome_id}/submit").status_code == 200
+    return outcome_id
+
+
+def test_teacher_previews_a_pdf_and_certifies_the_outcome(page, rec_a):  # noqa: F811
+    outcome_id = _submitted_outcome(rec_a, "S001", "網頁預覽的報告")
+    log_in(page, rec_a.code, "a-teacher", PASSWORD)
+    page.goto("/teacher/certification")
+    card = page.locator(f"[data-outcome='{outcome_id}']")
+    expect(card).to_contain_text("網頁預覽的報告")
+    with page.expect_response(lambda r: "/view" in r.url) as viewed:
+        card.get_by_role("button", name="預覽").click()
+    assert viewed.value.status == 200
+    assert viewed.value.headers["content-type"] == "application/pdf"
+    assert viewed.value.headers["content-disposition"].startswith("inline")
+    expect(card.locator("iframe.preview")).to_be_visible()
+    shot(page, "teacher-preview")
+    card.get_by_role("button", name="認證", exact=True).click()
+    expect(page.locator("#queue-summary")).to_contain_text("已認證")
+    expect(page.locator(f"[data-outcome='{outcome_id}']")).to_have_count(0)
+    shot(page, "teacher-certified")
+
+
+def test_homeroom_sees_the_class_progress_and_reminds(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-homeroom", PASSWORD)
+    page.goto("/homeroom/class")
+    progress = page.locator("#progress")
+    expect(progress).to_contain_text("101 班")
+    expect(progress.locator("tbody tr")).to_have_count(2)  # S001, S002: not S003 of class 102
+    expect(progress).not_to_contain_text("S003")
+    progress.get_by_role("button", name="學號").click()  # sortable
+    progress.get_by_label("篩選學號或姓名").fill("S002")
+    expect(progress.locator("tbody tr")).to_have_count(1)
+    shot(page, "homeroom-progress")
+    form = page.locator("#reminder-form")
+    form.get_by_label("全班").check()
+    form.get_by_role("button", name="送出提醒").click()
+    expect(form.locator(".status")).to_contain_text("已提醒 2 位學生")
