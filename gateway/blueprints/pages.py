@@ -12,10 +12,11 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
-from gateway.record_forms import page_data
+from gateway.record_forms import list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
 from services.records.division import TYPES, RecordType
+from services.records.rules import STATEMENT_FIELDS, STATEMENT_KINDS
 from shared.caller import Caller
 from shared.errors import LichengError
 from shared.permissions import Permission, is_allowed
@@ -34,6 +35,19 @@ class Page:
     template: str
     nav: Permission | None = None  # listed in the nav only to roles holding this too (default: everyone allowed)
     context: Callable[[Caller], dict[str, Any]] | None = None  # extra template data for the caller
+
+
+_PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grades", "performances", "counsellor_assignments")
+
+
+def _portfolio(caller: Caller) -> dict[str, Any]:
+    """The record types a student reads about themself, beyond those the portfolio shows in its own sections."""
+    others = [
+        {"key": t.key, "label": t.label, "columns": list_columns(t)}
+        for t in TYPES.values()
+        if Role.STUDENT in t.readers and t.key not in _PORTFOLIO_OWN_SECTIONS and is_allowed(caller.roles, t.read)
+    ]
+    return {"sections": others, "statement_fields": STATEMENT_FIELDS, "statement_kinds": STATEMENT_KINDS}
 
 
 def _record_page(t: RecordType) -> Page:
@@ -58,6 +72,7 @@ PAGES: list[Page] = [
         "基本資料、修課成績、成果、多元表現、自傳與學習計畫",
         Permission.SELF_OUTCOMES_READ,
         "student_portfolio.html",
+        context=_portfolio,
     ),
     Page(
         "/teacher/certification",

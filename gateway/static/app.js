@@ -34,7 +34,7 @@ const Licheng = (() => {
     for (const [k, v] of Object.entries(attrs)) {
       if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
     }
-    for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+    for (const child of children.flat(Infinity)) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
     return node;
   }
 

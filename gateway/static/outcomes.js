@@ -1,5 +1,8 @@
 // The student's 課程學習成果 page: files are checked before sending, uploaded with a progress bar each
 // (through the gateway's streamed upload route), then the outcome is created with their evidence ids.
+// A store upload cannot resume mid-file (one presigned POST per file), so after a network error the
+// file is sent again automatically with backoff; files already stored are kept, and pressing the
+// button again (or coming back online) carries on from the first file not yet stored.
 "use strict";
 
 (() => {
@@ -28,11 +31,34 @@
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100); };
       xhr.onload = () => {
         const body = xhr.responseText ? JSON.parse(xhr.responseText) : {};
-        if (xhr.status >= 200 && xhr.status < 300) { bar.value = 100; resolve(body); } else reject({ body });
+        if (xhr.status >= 200 && xhr.status < 300) { bar.value = 100; resolve(body); } else reject({ retry: xhr.status >= 500, body });
       };
-      xhr.onerror = () => reject({ body: { title: "網路中斷，請再試一次" } });
+      xhr.onerror = () => reject({ retry: true, body: { title: "網路中斷，請再試一次" } });
+      xhr.ontimeout = xhr.onerror;
       xhr.send(file);
     });
+  }
+
+  const RETRIES = 4;
+  const BACKOFF_MS = 1000;
+  const stored = new Map();  // file identity -> evidence id, kept across attempts until the outcome exists
+  const identity = (file) => `${file.name}|${file.size}|${file.lastModified}`;
+  const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  async function uploadWithRetry(file, bar, note) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await upload(file, bar);
+        note.textContent = "";
+        return result;
+      } catch (problem) {
+        if (!problem.retry || attempt >= RETRIES) throw problem;
+        const wait = BACKOFF_MS * 2 ** attempt;
+        note.textContent = `網路中斷，${Math.round(wait / 1000)} 秒後自動重試（第 ${attempt + 1} 次）`;
+        bar.value = 0;
+        await pause(wait);
+      }
+    }
   }
 
   async function refresh() {
@@ -73,6 +99,7 @@
       const box = document.getElementById("outcomes-summary");
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
     });
+    let pending = false;  // a network error stopped the last attempt: resume when the browser is back online
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       form.querySelectorAll(".field-error").forEach((n) => n.remove());
@@ -82,21 +109,39 @@
       if (problems.length) { status.className = "status error"; status.textContent = problems.join("；"); return; }
       const progress = document.getElementById("file-progress");
       progress.replaceChildren();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      status.className = "status";
+      status.textContent = "上傳中…";
       try {
         const ids = [];
         for (const file of files) {
           const bar = el("progress", { max: "100", value: "0", "aria-label": `${file.name} 上傳進度` });
-          progress.append(el("li", {}, `${file.name} `, bar));
-          ids.push((await upload(file, bar)).id);
+          const note = el("small", { class: "muted" });
+          progress.append(el("li", {}, `${file.name} `, bar, " ", note));
+          const key = identity(file);
+          if (stored.has(key)) {
+            bar.value = 100;
+            note.textContent = "已上傳";
+          } else stored.set(key, (await uploadWithRetry(file, bar, note)).id);
+          ids.push(stored.get(key));
         }
         await api("POST", "/api/v1/outcomes", { course_id: form.course_id.value, summary: summary.value.trim(), evidence_ids: ids });
+        stored.clear();
+        pending = false;
         status.className = "status ok";
         status.textContent = "已建立成果，請記得送出認證";
         form.reset();
+        document.getElementById("summary-count").textContent = "0";
         await refresh();
       } catch (problem) {
+        pending = Boolean(problem.retry) || problem instanceof TypeError;
         showProblem(form, problem);
+        if (pending) status.textContent = "網路中斷：已上傳的檔案會保留，恢復連線後會自動繼續，或再按一次「上傳並建立」";
+      } finally {
+        button.disabled = false;
       }
     });
+    window.addEventListener("online", () => { if (pending) form.requestSubmit(); });
   });
 })();
