@@ -15,7 +15,7 @@ from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, se
 from gateway.record_forms import list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
-from services.records.division import TYPES, RecordType
+from services.records.division import TYPES, WINDOW_TYPES, RecordType
 from services.records.rules import STATEMENT_FIELDS, STATEMENT_KINDS
 from shared.caller import Caller
 from shared.errors import LichengError
@@ -48,6 +48,10 @@ def _portfolio(caller: Caller) -> dict[str, Any]:
         if Role.STUDENT in t.readers and t.key not in _PORTFOLIO_OWN_SECTIONS and is_allowed(caller.roles, t.read)
     ]
     return {"sections": others, "statement_fields": STATEMENT_FIELDS, "statement_kinds": STATEMENT_KINDS}
+
+
+def _calendar(caller: Caller) -> dict[str, Any]:
+    return {"window_types": {k: TYPES[k].label if k in TYPES else k for k in WINDOW_TYPES}}
 
 
 def _record_page(t: RecordType) -> Page:
@@ -94,6 +98,7 @@ PAGES: list[Page] = [
         "截止日、登錄時段、重新開放、學期檢核",
         Permission.SCHOOL_CALENDAR_WRITE,
         "calendar.html",
+        context=_calendar,
     ),
     *(_record_page(t) for t in TYPES.values()),
 ]
@@ -165,7 +170,9 @@ def home():
     caller = _caller_or_none()
     if caller is None:
         return redirect("/login")
-    return _render("home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"])
+    writable = [{"key": t.key, "label": t.label, "semester": t.semester} for t in TYPES.values() if is_allowed(caller.roles, t.write)]
+    todo = {"roles": sorted(caller.roles), "writable": writable}
+    return _render("home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"], todo=todo)
 
 
 @bp.get("/<path:path>")

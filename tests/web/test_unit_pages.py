@@ -114,3 +114,43 @@ def test_homeroom_sees_the_class_progress_and_reminds(page, rec_a):  # noqa: F81
     form.get_by_label("全班").check()
     form.get_by_role("button", name="送出提醒").click()
     expect(form.locator(".status")).to_contain_text("已提醒 2 位學生")
+
+
+def test_each_role_reaches_only_its_own_pages_and_controls(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-discipline", PASSWORD)
+    for path in ("/teacher/certification", "/homeroom/class", "/registrar/calendar", "/records/grades", "/student/portfolio"):
+        assert page.goto(path).status == 404, path
+    page.goto("/home")
+    page.get_by_role("button", name="登出").click()
+
+    log_in(page, rec_a.code, "a-stu-s003", PASSWORD)
+    expect(page.locator("#todo-list")).to_contain_text("課程學習成果")
+    shot(page, "student-home-todo")
+    for path in ("/records/counsellor_assignments", "/registrar/accounts", "/teacher/certification"):
+        assert page.goto(path).status == 404, path
+    page.goto("/records/attendance")  # students read their own attendance, never write it
+    expect(page.locator("#record-list")).to_contain_text("共")
+    expect(page.locator("#record-form")).to_have_count(0)
+    expect(page.locator("#record-import")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="主選單").get_by_role("link", name="出缺勤")).to_have_count(0)
+
+
+def test_registrar_sets_a_window_and_rechecks_basic_data(page, rec_a, school_a):  # noqa: F811
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/registrar/calendar")
+    expect(page.locator("#semester-detail")).to_contain_text("教師認證截止")
+    form = page.locator("#window-form")
+    form.get_by_label("資料類別").select_option(label="社團")
+    form.get_by_label("開放時間").fill("2020-01-01T08:00")
+    form.get_by_label("關閉時間").fill("2019-01-01T08:00")
+    form.get_by_role("button", name="儲存時段").click()
+    expect(form.locator(".status")).to_contain_text("關閉時間須晚於開放時間")
+    form.get_by_label("關閉時間").fill("2099-01-01T08:00")
+    form.get_by_role("button", name="儲存時段").click()
+    expect(form.locator(".status")).to_contain_text("已儲存登錄時段")
+    recheck = page.locator("#recheck")
+    expect(recheck).to_contain_text("S001")
+    expect(recheck).to_contain_text("A10****010")  # the ID is masked
+    shot(page, "registrar-calendar")
+    recheck.get_by_role("button", name="確認勾選的學生資料無誤").click()
+    expect(recheck).to_contain_text("都已檢核")
