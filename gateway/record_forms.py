@@ -12,6 +12,8 @@ from typing import Any
 
 from services.records import rules
 from services.records.division import RecordType
+from shared.permissions import Permission, is_allowed
+from shared.roles import Role
 
 # (record type or "*", field) -> the allowed values, as value -> zh-TW label
 _OPTIONS: dict[tuple[str, str], dict[str, str]] = {
@@ -30,8 +32,28 @@ _LABELS = {
     "results": "得獎名單",
     "fields": "類別欄位",
 }
-# Fields the generic form leaves out: files are attached on the pages that upload them.
-_SKIPPED = {"evidence_ids", "proof_evidence_id"}
+# Evidence fields: the form uploads the file (checked before sending) and puts the stored id in the body.
+_FILE_PURPOSES = {"performances": "performance", "competitions": "competition_proof"}
+_FILE_LABELS = {"evidence_ids": "佐證檔案", "proof_evidence_id": "簽呈或證明文件"}
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A button on each listed record beyond edit/delete, shown to roles holding `permission`."""
+
+    label: str
+    path: str  # appended to /api/v1/records/<type>/<id>
+    permission: Permission
+    when: dict[str, str] = field(default_factory=dict)  # shown only on rows with these values
+    done: str = "完成"
+
+
+_ROW_ACTIONS: dict[str, tuple[RowAction, ...]] = {
+    "competitions": (
+        RowAction("公告結果", "/publish", Permission.SCHOOL_COMPETITIONS_WRITE, {"status": "draft"}, "已公告，得獎學生可匯入多元表現"),
+        RowAction("匯入我的多元表現", "/claim", Permission.SCHOOL_COMPETITIONS_CLAIM, {"status": "published"}, "已匯入多元表現"),
+    ),
+}
 _FILTERS = {
     "year": "學年度",
     "term": "學期",
@@ -71,9 +93,14 @@ def form_fields(t: RecordType) -> list[FormField]:
     headers = dict(t.columns)
     out: list[FormField] = []
     for name, raw in schema["properties"].items():
-        if name in _SKIPPED:
-            continue
         prop, _nullable = _plain(raw)
+        if name in _FILE_LABELS:
+            if t.key in _FILE_PURPOSES:
+                multiple = prop.get("type") == "array"
+                hint = "PDF、JPG、PNG ≤ 4 MB" + ("，可多選" if multiple else "")
+                kind = "files" if multiple else "file"
+                out.append(FormField(name, _FILE_LABELS[name], kind, False, hint, {"purpose": _FILE_PURPOSES[t.key]}))
+            continue
         label = headers.get(name) or _LABELS.get(name) or prop.get("description") or name
         options = _OPTIONS.get((t.key, name)) or _OPTIONS.get(("*", name)) or {}
         kind = "text"
@@ -138,8 +165,9 @@ def list_columns(t: RecordType) -> list[tuple[str, str]]:
     return columns[:8]
 
 
-def page_data(t: RecordType) -> dict[str, Any]:
+def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, Any]:
     return {
+        "actions": [asdict(a) for a in _ROW_ACTIONS.get(t.key, ()) if is_allowed(roles, a.permission)],
         "key": t.key,
         "label": t.label,
         "fields": [asdict(f) for f in form_fields(t)],

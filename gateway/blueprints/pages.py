@@ -58,9 +58,10 @@ def _record_page(t: RecordType) -> Page:
     """One generic page per record type of the division table: readers see the list, writers the form and import."""
 
     def context(caller: Caller) -> dict[str, Any]:
-        return {"record": page_data(t), "can_write": is_allowed(caller.roles, t.write)}
+        return {"record": page_data(t, caller.roles), "can_write": is_allowed(caller.roles, t.write)}
 
-    return Page(f"/records/{t.key}", t.label, f"{t.label}的查詢、登錄、匯入與匯出", t.read, "records.html", nav=t.write, context=context)
+    description = f"查閱{t.label}；負責單位登錄、匯入與匯出"
+    return Page(f"/records/{t.key}", t.label, description, t.read, "records.html", nav=t.write, context=context)
 
 
 PAGES: list[Page] = [

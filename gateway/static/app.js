@@ -151,7 +151,7 @@ const Licheng = (() => {
     const render = () => {
       const sorted = sortKey ? [...rows].sort((a, b) => String(cell(a[sortKey])).localeCompare(String(cell(b[sortKey])), "zh-Hant") * (ascending ? 1 : -1)) : rows;
       tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key]) => el("td", { "data-label": "" }, String(cell(row[key])))),
-        actions.length ? el("td", {}, actions.map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
+        actions.length ? el("td", {}, actions.filter((a) => !a[3] || a[3](row)).map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
     };
     const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col" },
       el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
@@ -225,6 +225,60 @@ const Licheng = (() => {
     }
   }
 
+  // Evidence files: checked before sending (type by extension, size by kind), sent through the
+  // gateway's streamed upload with a progress bar; a network error or 5xx retries the file with backoff
+  // (a presigned store POST cannot resume mid-file).
+  const FILE_LIMITS = { pdf: ["document", 4], jpg: ["document", 4], jpeg: ["document", 4], png: ["document", 4], mp3: ["media", 10], mp4: ["media", 10] };
+  const FILE_TYPES = { pdf: "application/pdf", jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", mp3: "audio/mpeg", mp4: "video/mp4" };
+  const RETRIES = 4;
+  const BACKOFF_MS = 1000;
+  const extension = (file) => file.name.split(".").pop().toLowerCase();
+
+  function checkFile(file, allowed = Object.keys(FILE_LIMITS)) {
+    const limit = allowed.includes(extension(file)) && FILE_LIMITS[extension(file)];
+    const names = [...new Set(allowed.map((e) => (e === "jpeg" ? "jpg" : e).toUpperCase()))].join("、");
+    if (!limit) return `${file.name}：只接受 ${names}`;
+    if (file.size > limit[1] * 1024 * 1024) return `${file.name}：超過 ${limit[1]} MB`;
+    if (file.size === 0) return `${file.name}：檔案是空的`;
+    return null;
+  }
+
+  function sendFile(file, purpose, bar, extra = {}) {
+    const ext = extension(file);
+    const query = new URLSearchParams({ ...extra, kind: FILE_LIMITS[ext][0], purpose, filename: file.name });
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `/api/v1/evidence/proxy-upload?${query}`);
+      xhr.setRequestHeader("Content-Type", FILE_TYPES[ext]);
+      xhr.setRequestHeader("X-CSRF-Token", csrf());
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable && bar) bar.value = Math.round((e.loaded / e.total) * 100); };
+      xhr.onload = () => {
+        let body = {};
+        try { body = xhr.responseText ? JSON.parse(xhr.responseText) : {}; } catch { body = { title: `HTTP ${xhr.status}` }; }
+        if (xhr.status >= 200 && xhr.status < 300) { if (bar) bar.value = 100; resolve(body); } else reject({ retry: xhr.status >= 500, body });
+      };
+      xhr.onerror = () => reject({ retry: true, body: { title: "網路中斷，請再試一次" } });
+      xhr.ontimeout = xhr.onerror;
+      xhr.send(file);
+    });
+  }
+
+  async function uploadEvidence(file, purpose, bar, note, extra = {}) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await sendFile(file, purpose, bar, extra);
+        if (note) note.textContent = "";
+        return result;
+      } catch (problem) {
+        if (!problem.retry || attempt >= RETRIES) throw problem;
+        const wait = BACKOFF_MS * 2 ** attempt;
+        if (note) note.textContent = `網路中斷，${Math.round(wait / 1000)} 秒後自動重試（第 ${attempt + 1} 次）`;
+        if (bar) bar.value = 0;
+        await new Promise((resolve) => { setTimeout(resolve, wait); });
+      }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-api]").forEach(bindForm);
     document.querySelectorAll("form[data-upload]").forEach(bindUpload);
@@ -232,6 +286,6 @@ const Licheng = (() => {
     document.querySelectorAll("[data-status]").forEach(loadStatus);
   });
 
-  return { api, el, table, cell, clearErrors, loadList, loadNotifications, showProblem };
+  return { api, el, table, cell, clearErrors, loadList, loadNotifications, showProblem, checkFile, uploadEvidence };
 })();
 window.Licheng = Licheng;

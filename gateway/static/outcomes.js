@@ -6,60 +6,10 @@
 "use strict";
 
 (() => {
-  const { api, el, showProblem } = window.Licheng;
-  const LIMITS = { pdf: ["document", 4], jpg: ["document", 4], jpeg: ["document", 4], png: ["document", 4], mp3: ["media", 10], mp4: ["media", 10] };
-  const TYPES = { pdf: "application/pdf", jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", mp3: "audio/mpeg", mp4: "video/mp4" };
+  const { api, el, showProblem, checkFile, uploadEvidence } = window.Licheng;
   const STATES = { draft: "草稿", submitted: "待認證", certified: "已認證", returned: "已退回", withdrawn: "已撤回" };
-
-  function checkFile(file) {
-    const ext = file.name.split(".").pop().toLowerCase();
-    const limit = LIMITS[ext];
-    if (!limit) return `${file.name}：只接受 PDF、JPG、PNG、MP3、MP4`;
-    if (file.size > limit[1] * 1024 * 1024) return `${file.name}：超過 ${limit[1]} MB`;
-    if (file.size === 0) return `${file.name}：檔案是空的`;
-    return null;
-  }
-
-  function upload(file, bar) {
-    const ext = file.name.split(".").pop().toLowerCase();
-    const query = new URLSearchParams({ kind: LIMITS[ext][0], purpose: "outcome", filename: file.name });
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", `/api/v1/evidence/proxy-upload?${query}`);
-      xhr.setRequestHeader("Content-Type", TYPES[ext]);
-      xhr.setRequestHeader("X-CSRF-Token", document.querySelector('meta[name="csrf-token"]').content);
-      xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100); };
-      xhr.onload = () => {
-        const body = xhr.responseText ? JSON.parse(xhr.responseText) : {};
-        if (xhr.status >= 200 && xhr.status < 300) { bar.value = 100; resolve(body); } else reject({ retry: xhr.status >= 500, body });
-      };
-      xhr.onerror = () => reject({ retry: true, body: { title: "網路中斷，請再試一次" } });
-      xhr.ontimeout = xhr.onerror;
-      xhr.send(file);
-    });
-  }
-
-  const RETRIES = 4;
-  const BACKOFF_MS = 1000;
   const stored = new Map();  // file identity -> evidence id, kept across attempts until the outcome exists
   const identity = (file) => `${file.name}|${file.size}|${file.lastModified}`;
-  const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
-
-  async function uploadWithRetry(file, bar, note) {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const result = await upload(file, bar);
-        note.textContent = "";
-        return result;
-      } catch (problem) {
-        if (!problem.retry || attempt >= RETRIES) throw problem;
-        const wait = BACKOFF_MS * 2 ** attempt;
-        note.textContent = `網路中斷，${Math.round(wait / 1000)} 秒後自動重試（第 ${attempt + 1} 次）`;
-        bar.value = 0;
-        await pause(wait);
-      }
-    }
-  }
 
   async function refresh() {
     const mine = await api("GET", "/api/v1/outcomes/mine");
@@ -104,7 +54,7 @@
       event.preventDefault();
       form.querySelectorAll(".field-error").forEach((n) => n.remove());
       const files = [...form.querySelector("#files").files];
-      const problems = files.map(checkFile).filter(Boolean);
+      const problems = files.map((file) => checkFile(file)).filter(Boolean);
       if (!files.length) problems.push("請選擇至少一個檔案");
       if (problems.length) { status.className = "status error"; status.textContent = problems.join("；"); return; }
       const progress = document.getElementById("file-progress");
@@ -123,7 +73,7 @@
           if (stored.has(key)) {
             bar.value = 100;
             note.textContent = "已上傳";
-          } else stored.set(key, (await uploadWithRetry(file, bar, note)).id);
+          } else stored.set(key, (await uploadEvidence(file, "outcome", bar, note)).id);
           ids.push(stored.get(key));
         }
         await api("POST", "/api/v1/outcomes", { course_id: form.course_id.value, summary: summary.value.trim(), evidence_ids: ids });

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from tests.certification.test_flow import _course_id, _stored_evidence
+from tests.evidence import files
 from tests.records.conftest import PASSWORD, rec_a  # noqa: F401  (school A with a semester, courses, students)
 from tests.web.conftest import log_in
 
@@ -154,3 +155,36 @@ def test_registrar_sets_a_window_and_rechecks_basic_data(page, rec_a, school_a):
     shot(page, "registrar-calendar")
     recheck.get_by_role("button", name="確認勾選的學生資料無誤").click()
     expect(recheck).to_contain_text("都已檢核")
+
+
+def test_contest_organiser_publishes_with_a_proof_and_the_winner_claims_it(page, rec_a, tmp_path):  # noqa: F811
+    proof = tmp_path / "簽呈.pdf"
+    proof.write_bytes(files.pdf(8000))
+    log_in(page, rec_a.code, "a-contest-organizer", PASSWORD)
+    page.goto("/records/competitions")
+    form = page.locator("#record-form")
+    form.get_by_label("競賽名稱").fill("校內英文演講比賽")
+    form.get_by_label("結果公布日期").fill(f"{rec_a.year + 1911}-10-01")
+    form.get_by_label("內容簡述").fill("高一組英文演講")
+    form.get_by_label("得獎名單").fill("S001,第一名")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已新增")
+    page.get_by_role("button", name="公告結果").click()
+    expect(page.locator("#record-list-status")).to_contain_text("請附證明文件")
+
+    page.get_by_role("button", name="編輯").click()
+    form.get_by_label("簽呈或證明文件").set_input_files(str(proof))
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已修改")
+    page.get_by_role("button", name="公告結果").click()
+    expect(page.locator("#record-list-status")).to_contain_text("已公告")
+    shot(page, "competitions-published")
+    page.goto("/home")
+    page.get_by_role("button", name="登出").click()
+
+    log_in(page, rec_a.code, "a-stu-s001", PASSWORD)
+    page.goto("/records/competitions")
+    page.get_by_role("button", name="匯入我的多元表現").click()
+    expect(page.locator("#record-list-status")).to_contain_text("已匯入多元表現")
+    page.goto("/records/performances")
+    expect(page.locator("#record-list")).to_contain_text("高一組英文演講")
