@@ -173,7 +173,9 @@ def home():
         return redirect("/login")
     writable = [{"key": t.key, "label": t.label, "semester": t.semester} for t in TYPES.values() if is_allowed(caller.roles, t.write)]
     todo = {"roles": sorted(caller.roles), "writable": writable}
-    return _render("home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"], todo=todo)
+    mine = [p for p in pages_for(caller) if p.path != "/me/password"]
+    records = [p for p in mine if p.path.startswith("/records/")]
+    return _render("home.html", caller, pages=[p for p in mine if p not in records], record_pages=records, todo=todo)
 
 
 @bp.get("/<path:path>")

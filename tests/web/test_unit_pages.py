@@ -8,9 +8,10 @@ from pathlib import Path
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
+from shared.roles import Role
 from tests.certification.test_flow import _course_id, _stored_evidence
 from tests.evidence import files
-from tests.records.conftest import PASSWORD, rec_a  # noqa: F401  (school A with a semester, courses, students)
+from tests.records.conftest import PASSWORD, rec_a, rec_b  # noqa: F401  (school A with a semester, courses, students)
 from tests.web.conftest import log_in
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -188,3 +189,14 @@ def test_contest_organiser_publishes_with_a_proof_and_the_winner_claims_it(page,
     expect(page.locator("#record-list-status")).to_contain_text("已匯入多元表現")
     page.goto("/records/performances")
     expect(page.locator("#record-list")).to_contain_text("高一組英文演講")
+
+
+def test_the_inline_view_is_scoped_like_the_download(rec_a, rec_b):  # noqa: F811
+    owner = rec_a.students["S002"]
+    evidence_id = _stored_evidence(owner)
+    viewed = owner.get(f"/api/v1/evidence/{evidence_id}/view", headers={"Range": "bytes=0-3"})
+    assert viewed.status_code == 206 and viewed.content == b"%PDF"
+    assert viewed.headers["Content-Disposition"].startswith("inline")
+    assert viewed.headers["X-Frame-Options"] == "SAMEORIGIN"
+    for stranger in (rec_a.students["S001"], rec_b.clients[Role.TEACHER], rec_b.students["S002"]):
+        assert stranger.get(f"/api/v1/evidence/{evidence_id}/view").status_code == 404
