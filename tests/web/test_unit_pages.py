@@ -200,3 +200,24 @@ def test_the_inline_view_is_scoped_like_the_download(rec_a, rec_b):  # noqa: F81
     assert viewed.headers["X-Frame-Options"] == "SAMEORIGIN"
     for stranger in (rec_a.students["S001"], rec_b.clients[Role.TEACHER], rec_b.students["S002"]):
         assert stranger.get(f"/api/v1/evidence/{evidence_id}/view").status_code == 404
+
+
+def test_staff_pages_fit_a_360px_phone(browser, system, rec_a, school_a):  # noqa: F811
+    context = browser.new_context(base_url=system.base_url, viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    try:
+        for username, password, path, ready in (
+            ("a-discipline", PASSWORD, "/records/attendance", "#record-list p"),
+            ("a-teacher", PASSWORD, "/teacher/certification", "#queue-summary p"),
+            ("a-homeroom", PASSWORD, "/homeroom/class", "#progress p"),
+            ("registrar", school_a.registrar_password, "/registrar/calendar", "#semester-detail dl"),
+        ):
+            log_in(page, rec_a.code, username, password)
+            page.goto(path)
+            page.locator(ready).first.wait_for()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+            shot(page, f"{path.strip('/').replace('/', '-')}-360")
+            page.get_by_role("button", name="登出").click()
+    finally:
+        context.close()
