@@ -94,6 +94,14 @@ PAGES: list[Page] = [
         "homeroom.html",
     ),
     Page(
+        "/statements/check",
+        "自傳與學習計畫檢核",
+        "閱讀學生的自傳與學習計畫並留言檢核",
+        Permission.SCHOOL_STATEMENTS_CHECK,
+        "statements_check.html",
+        nav=Permission.SCHOOL_COURSE_EVALUATIONS_WRITE,  # 輔導室; homeroom teachers check on their class page
+    ),
+    Page(
         "/registrar/calendar",
         "學期與登錄時段",
         "截止日、登錄時段、重新開放、學期檢核",

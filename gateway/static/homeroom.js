@@ -1,10 +1,9 @@
-// The homeroom teacher's class: outcome progress per student (sortable, filterable), reminders to the
-// students who have not uploaded (or everyone), and checking each student's 自傳/學習計畫.
+// The homeroom teacher's class: outcome progress per student (sortable, filterable) and reminders to
+// the students who have not uploaded (or everyone). Statement checks are statements.js.
 "use strict";
 
 (() => {
-  const { api, el, table, cell, showProblem, clearErrors } = window.Licheng;
-  const KINDS = { autobiography: "自傳", study_plan: "學習計畫" };
+  const { api, el, table, showProblem, clearErrors } = window.Licheng;
   let progress = null;
 
   function rows() {
@@ -40,30 +39,6 @@
       render();
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
-    }
-  }
-
-  async function loadStatements() {
-    const box = document.getElementById("statements");
-    try {
-      const items = await api("GET", "/api/v1/records/statements");
-      if (!items.length) { box.replaceChildren(el("p", { class: "muted" }, "班上學生尚未填寫自傳或學習計畫")); return; }
-      box.replaceChildren(...items.map((s) => {
-        const comment = el("input", { "aria-label": `${s.student_id} ${KINDS[s.kind]}的檢核留言`, maxlength: "500", placeholder: "留言（選填）" });
-        const status = el("span", { class: "status", role: "status" });
-        const check = el("button", { type: "button", class: "small", onclick: async () => {
-          try {
-            await api("POST", `/api/v1/records/statements/${s.kind}/check`, { student_id: s.student_id, version: s.version, comment: comment.value.trim() });
-            status.className = "status ok"; status.textContent = "已檢核";
-          } catch (problem) { status.className = "status error"; status.textContent = problem.body?.title || problem.message; }
-        } }, "檢核完成");
-        return el("details", { class: "outcome" },
-          el("summary", {}, `${s.student_id} ${KINDS[s.kind] || s.kind} 第 ${s.version} 版 `, el("span", { class: s.checked ? "badge ok" : "badge warn" }, s.checked ? "已檢核" : "待檢核")),
-          el("dl", {}, Object.entries(s.fields).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v || "（未填）")])),
-          el("p", { class: "muted" }, `更新於 ${cell(s.created_at)}`), comment, " ", check, " ", status);
-      }));
-    } catch (problem) {
-      box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
     }
   }
 
@@ -105,6 +80,5 @@
     document.getElementById("only-missing").addEventListener("change", () => progress && render());
     bindReminder(document.getElementById("reminder-form"));
     loadClasses().catch((problem) => document.getElementById("progress").replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message)));
-    loadStatements();
   });
 })();

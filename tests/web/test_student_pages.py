@@ -94,5 +94,9 @@ def test_portfolio_and_student_pages_fit_a_360px_phone(browser, system, rec_a): 
         expect(page.locator("#basic-data")).not_to_contain_text("S002")
         expect(page.locator("#outcome-caps")).to_contain_text("勾選上傳")
         expect(page.locator("#performance-caps")).to_contain_text("/ 10 件")
+        autobiography = page.locator("form.statement[data-kind='autobiography']")
+        autobiography.get_by_label("自傳").fill("我喜歡閱讀與寫作。")
+        autobiography.get_by_role("button", name="儲存新版本").click()
+        expect(autobiography.locator(".status")).to_contain_text("已儲存第 1 版")
     finally:
         context.close()

@@ -101,7 +101,9 @@ def test_teacher_previews_a_pdf_and_certifies_the_outcome(page, rec_a):  # noqa:
     shot(page, "teacher-certified")
 
 
-def test_homeroom_sees_the_class_progress_and_reminds(page, rec_a):  # noqa: F811
+def test_homeroom_sees_the_class_progress_reminds_and_checks_a_study_plan(page, rec_a):  # noqa: F811
+    saved = rec_a.students["S002"].put("/api/v1/records/statements/study_plan", json={"fields": {"讀書計畫": "每週讀兩本書"}})
+    assert saved.status_code == 200, saved.text
     log_in(page, rec_a.code, "a-homeroom", PASSWORD)
     page.goto("/homeroom/class")
     progress = page.locator("#progress")
@@ -116,6 +118,12 @@ def test_homeroom_sees_the_class_progress_and_reminds(page, rec_a):  # noqa: F81
     form.get_by_label("全班").check()
     form.get_by_role("button", name="送出提醒").click()
     expect(form.locator(".status")).to_contain_text("已提醒 2 位學生")
+    plan = page.locator("[data-statement='S002-study_plan']")
+    plan.locator("summary").click()
+    expect(plan).to_contain_text("每週讀兩本書")
+    plan.get_by_label("S002 學習計畫的檢核留言").fill("很具體")
+    plan.get_by_role("button", name="檢核完成").click()
+    expect(plan.locator("summary")).to_contain_text("已檢核")
 
 
 def test_each_role_reaches_only_its_own_pages_and_controls(page, rec_a):  # noqa: F811
