@@ -116,6 +116,7 @@ const Licheng = (() => {
       const report = form.querySelector(".report");
       report.replaceChildren();
       const data = new FormData(form);
+      const stopWatching = watchImport(form, data);
       try {
         const result = await api("POST", form.dataset.upload, data, true);
         status.className = "status ok";
@@ -130,8 +131,38 @@ const Licheng = (() => {
         showProblem(form, { ...problem, body: { ...problem.body, errors: [] } });
         if (problem.body && (problem.body.imported === 0 || problem.body.status === "rejected")) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
         if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
+      } finally {
+        stopWatching();
       }
     });
+  }
+
+  // A long import reports its progress: the form names the job (import_id) and polls it while the upload runs.
+  function watchImport(form, data) {
+    if (!form.dataset.poll) return () => {};
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+    data.append("import_id", id);
+    const bar = el("progress", { max: "100", value: "0", "aria-label": "匯入進度" });
+    const note = el("small", { class: "muted" }, " 檢查中…");
+    form.querySelector(".report").replaceChildren(el("p", {}, bar, note));
+    let stopped = false;
+    const poll = async () => {
+      if (stopped) return;
+      try {
+        const job = await api("GET", fill(form.dataset.poll, { id }));
+        if (stopped) return;
+        if (job.rows) {
+          bar.value = Math.round(((job.status === "running" ? job.processed : job.rows) / job.rows) * 100);
+          note.textContent = ` 已處理 ${job.processed} / ${job.rows} 列`;
+        }
+      } catch { /* not started yet, or not visible to this role: keep the bar */ }
+      if (!stopped) setTimeout(poll, 700);
+    };
+    setTimeout(poll, 400);
+    return () => {
+      stopped = true;
+      if (bar.isConnected) bar.closest("p").remove();
+    };
   }
 
   const labels = window.LICHENG_LABELS || {};

@@ -36,6 +36,7 @@ def test_discipline_adds_and_imports_attendance_and_sees_the_bad_row(page, rec_a
     log_in(page, rec_a.code, "a-discipline", PASSWORD)
     expect(page.get_by_role("navigation").get_by_role("link", name="出缺勤")).to_be_visible()
     page.goto("/records/attendance")
+    expect(page.locator("#record-list")).to_contain_text("共")  # the list above the form has loaded: no layout shift
     form = page.locator("#record-form")
     form.get_by_label("學年度").fill(str(rec_a.year))
     form.get_by_label("學期").fill(str(rec_a.term))
@@ -171,6 +172,7 @@ def test_contest_organiser_publishes_with_a_proof_and_the_winner_claims_it(page,
     proof.write_bytes(files.pdf(8000))
     log_in(page, rec_a.code, "a-contest-organizer", PASSWORD)
     page.goto("/records/competitions")
+    expect(page.locator("#record-list")).to_contain_text("共")
     form = page.locator("#record-form")
     form.get_by_label("競賽名稱").fill("校內英文演講比賽")
     form.get_by_label("結果公布日期").fill(f"{rec_a.year + 1911}-10-01")
@@ -229,3 +231,24 @@ def test_staff_pages_fit_a_360px_phone(browser, system, rec_a, school_a):  # noq
             page.get_by_role("button", name="登出").click()
     finally:
         context.close()
+
+
+def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, rec_a):  # noqa: F811
+    keep = _submitted_outcome(rec_a, "S001", "批次認證的作品")
+    send_back = _submitted_outcome(rec_a, "S002", "需要退回的作品")
+    log_in(page, rec_a.code, "a-teacher", PASSWORD)
+    page.goto("/teacher/certification")
+    card = page.locator(f"[data-outcome='{send_back}']")
+    card.get_by_label("退回原因").select_option(label="其他")
+    card.get_by_role("button", name="退回").click()
+    expect(card.locator(".field-error, .status.error").first).to_contain_text("須說明")
+    card.get_by_label("退回原因").select_option(label="缺少檔案")
+    card.get_by_role("button", name="退回").click()
+    expect(page.locator(f"[data-outcome='{send_back}']")).to_have_count(0)
+    expect(page.locator("#queue-summary")).to_contain_text("已退回")
+    page.get_by_label("全選").first.check()
+    expect(page.locator(f"[data-outcome='{keep}'] input.pick")).to_be_checked()
+    page.get_by_role("button", name="認證勾選的成果").first.click()
+    expect(page.locator("#queue-summary")).to_contain_text("已認證")
+    expect(page.locator(f"[data-outcome='{keep}']")).to_have_count(0)
+    assert any("退回" in n["message"] for n in rec_a.students["S002"].get("/api/v1/notifications").json())
