@@ -195,5 +195,6 @@ def page(path: str):
     if caller is None:
         return redirect(f"/login?next=/{path}")
     if not is_allowed(caller.roles, target.permission):
-        abort(404)
+        # The same answer as for a page that does not exist: a role never learns what others may open.
+        return _render("not_found.html", caller), 404
     return _render(target.template, caller, page=target, **(target.context(caller) if target.context else {}))

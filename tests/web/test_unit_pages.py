@@ -131,6 +131,7 @@ def test_each_role_reaches_only_its_own_pages_and_controls(page, rec_a):  # noqa
     log_in(page, rec_a.code, "a-discipline", PASSWORD)
     for path in ("/teacher/certification", "/homeroom/class", "/registrar/calendar", "/records/grades", "/student/portfolio"):
         assert page.goto(path).status == 404, path
+    expect(page.get_by_role("heading", name="找不到此頁")).to_be_visible()
     page.goto("/home")
     page.get_by_role("button", name="登出").click()
 
