@@ -100,3 +100,29 @@ def test_portfolio_and_student_pages_fit_a_360px_phone(browser, system, rec_a): 
         expect(autobiography.locator(".status")).to_contain_text("已儲存第 1 版")
     finally:
         context.close()
+
+
+def test_student_adds_a_performance_with_its_category_fields_and_ticks_it(page, rec_a, tmp_path):  # noqa: F811
+    photo = tmp_path / "作品.png"
+    photo.write_bytes(files.png(5000))
+    log_in(page, rec_a.code, "a-stu-s003", PASSWORD)
+    page.goto("/records/performances")
+    expect(page.locator("#record-list")).to_contain_text("共")
+    form = page.locator("#record-form")
+    form.get_by_label("類別代碼").select_option("8")
+    expect(form.locator("#category-fields")).to_contain_text("作品成果紀錄")
+    form.get_by_label("內容簡述").fill("校刊封面設計")
+    form.get_by_label("佐證檔案").set_input_files(str(photo))
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".field-error").first).to_contain_text("名稱為必填")
+    form.get_by_label("名稱 *").fill("校刊封面")
+    form.get_by_label("日期 *").fill(f"{rec_a.year + 1911}-10-05")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已新增")
+    expect(page.locator("#record-list")).to_contain_text("校刊封面設計")
+
+    page.goto("/student/portfolio")
+    performances = page.locator("#performance-items")
+    expect(performances).to_contain_text("校刊封面設計")
+    performances.get_by_role("button", name="勾選上傳").click()
+    expect(page.locator("#performance-caps")).to_contain_text("1 / 10 件")

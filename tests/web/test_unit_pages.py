@@ -253,3 +253,13 @@ def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, 
     expect(page.locator("#queue-summary")).to_contain_text("已認證")
     expect(page.locator(f"[data-outcome='{keep}']")).to_have_count(0)
     assert any("退回" in n["message"] for n in rec_a.students["S002"].get("/api/v1/notifications").json())
+
+    proxy = page.locator("#proxy-form")
+    proxy.get_by_label("代理人帳號編號").fill(rec_a.ids[Role.COUNSELOR])
+    proxy.get_by_label("開始時間").fill("2030-03-01T08:00")
+    proxy.get_by_label("結束時間").fill("2030-02-01T08:00")
+    proxy.get_by_role("button", name="指定").click()
+    expect(proxy.locator(".status")).to_contain_text("結束須晚於開始")
+    proxy.get_by_label("開始時間").fill("2030-01-01T08:00")
+    proxy.get_by_role("button", name="指定").click()
+    expect(proxy.locator(".status")).to_contain_text("已指定代理人")
