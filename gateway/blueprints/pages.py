@@ -99,7 +99,6 @@ PAGES: list[Page] = [
         "閱讀學生的自傳與學習計畫並留言檢核",
         Permission.SCHOOL_STATEMENTS_CHECK,
         "statements_check.html",
-        nav=Permission.SCHOOL_COURSE_EVALUATIONS_WRITE,  # 輔導室; homeroom teachers check on their class page
     ),
     Page(
         "/registrar/calendar",

@@ -222,6 +222,8 @@ def test_staff_pages_fit_a_360px_phone(browser, system, rec_a, school_a):  # noq
             ("a-discipline", PASSWORD, "/records/attendance", "#record-list p"),
             ("a-teacher", PASSWORD, "/teacher/certification", "#queue-summary p"),
             ("a-homeroom", PASSWORD, "/homeroom/class", "#progress p"),
+            ("a-guidance", PASSWORD, "/statements/check", "#statements p"),
+            ("a-counselor", PASSWORD, "/records/counselling", "#record-list p"),
             ("registrar", school_a.registrar_password, "/registrar/calendar", "#semester-detail dl"),
         ):
             log_in(page, rec_a.code, username, password)
