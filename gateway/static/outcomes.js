@@ -10,6 +10,38 @@
   const STATES = { draft: "草稿", submitted: "待認證", certified: "已認證", returned: "已退回", withdrawn: "已撤回" };
   const stored = new Map();  // file identity -> evidence id, kept across attempts until the outcome exists
   const identity = (file) => `${file.name}|${file.size}|${file.lastModified}`;
+  const REASONS = { wrong_course: "非本課程之成果", missing_file: "缺少檔案", unreadable_file: "檔案無法開啟或閱讀", not_own_work: "非學生本人之作品", other: "其他" };
+  let editing = null;  // the draft or returned outcome being changed (PATCH), or null for a new one
+
+  function returnNote(o) {
+    if (o.state !== "returned") return "";
+    const entry = [...o.history].reverse().find((h) => h.state === "returned");
+    if (!entry) return "";
+    return el("span", { class: "field-error" }, `退回原因：${REASONS[entry.reason] || entry.reason || ""}${entry.comment ? "（" + entry.comment + "）" : ""}`);
+  }
+
+  function startEdit(o) {
+    const form = document.getElementById("new-outcome");
+    editing = o;
+    form.course_id.value = o.course_id;
+    form.course_id.disabled = true;
+    form.summary.value = o.summary;
+    document.getElementById("summary-count").textContent = [...o.summary].length;
+    document.getElementById("outcome-form-title").textContent = `修改成果：${o.course_name}`;
+    document.getElementById("files-note").textContent = `目前 ${o.evidence_ids.length} 個檔案；不選擇檔案則保留原檔案，選擇則全部取代`;
+    form.querySelector("button[type=submit]").textContent = "儲存修改";
+    document.getElementById("cancel-edit").hidden = false;
+    form.summary.focus();
+  }
+
+  function stopEdit(form) {
+    editing = null;
+    form.course_id.disabled = false;
+    document.getElementById("outcome-form-title").textContent = "新增成果";
+    document.getElementById("files-note").textContent = "";
+    form.querySelector("button[type=submit]").textContent = "上傳並建立";
+    document.getElementById("cancel-edit").hidden = true;
+  }
 
   async function refresh() {
     const mine = await api("GET", "/api/v1/outcomes/mine");
@@ -19,7 +51,7 @@
     if (!mine.items.length) { list.replaceChildren(el("p", { class: "muted" }, "尚未登錄任何成果")); return; }
     list.replaceChildren(el("ul", { class: "tasks" }, mine.items.map((o) => el("li", {},
       el("strong", {}, o.course_name), `：${o.summary}（${STATES[o.state] || o.state}${o.selected ? "，已勾選" : ""}）`,
-      ...actions(o)))));
+      returnNote(o), ...actions(o)))));
   }
 
   function actions(o) {
@@ -27,7 +59,10 @@
     const act = (label, method, path) => el("button", { type: "button", class: "small", onclick: async () => {
       try { await api(method, path); await refresh(); } catch (problem) { alert(problem.body?.detail || problem.body?.title || problem.message); }
     } }, label);
-    if (o.state === "draft" || o.state === "returned") buttons.push(act("送出認證", "POST", `/api/v1/outcomes/${o.id}/submit`));
+    if (o.state === "draft" || o.state === "returned") {
+      buttons.push(el("button", { type: "button", class: "small secondary", onclick: () => startEdit(o) }, "修改"));
+      buttons.push(act("送出認證", "POST", `/api/v1/outcomes/${o.id}/submit`));
+    }
     if (["draft", "submitted", "returned"].includes(o.state)) buttons.push(act("撤回", "POST", `/api/v1/outcomes/${o.id}/withdraw`));
     if (o.state === "certified") buttons.push(o.selected ? act("取消勾選", "DELETE", `/api/v1/outcomes/${o.id}/selection`) : act("勾選上傳", "POST", `/api/v1/outcomes/${o.id}/selection`));
     return buttons;
@@ -55,7 +90,7 @@
       form.querySelectorAll(".field-error").forEach((n) => n.remove());
       const files = [...form.querySelector("#files").files];
       const problems = files.map((file) => checkFile(file)).filter(Boolean);
-      if (!files.length) problems.push("請選擇至少一個檔案");
+      if (!files.length && !editing) problems.push("請選擇至少一個檔案");
       if (problems.length) { status.className = "status error"; status.textContent = problems.join("；"); return; }
       const progress = document.getElementById("file-progress");
       progress.replaceChildren();
@@ -76,11 +111,15 @@
           } else stored.set(key, (await uploadEvidence(file, "outcome", bar, note)).id);
           ids.push(stored.get(key));
         }
-        await api("POST", "/api/v1/outcomes", { course_id: form.course_id.value, summary: summary.value.trim(), evidence_ids: ids });
+        if (editing) {
+          await api("PATCH", `/api/v1/outcomes/${editing.id}`, { summary: summary.value.trim(), ...(ids.length ? { evidence_ids: ids } : {}) });
+        } else {
+          await api("POST", "/api/v1/outcomes", { course_id: form.course_id.value, summary: summary.value.trim(), evidence_ids: ids });
+        }
         stored.clear();
         pending = false;
         status.className = "status ok";
-        status.textContent = "已建立成果，請記得送出認證";
+        status.textContent = editing ? "已修改，請記得再次送出認證" : "已建立成果，請記得送出認證";
         form.reset();
         document.getElementById("summary-count").textContent = "0";
         await refresh();
@@ -93,5 +132,7 @@
       }
     });
     window.addEventListener("online", () => { if (pending) form.requestSubmit(); });
+    form.addEventListener("reset", () => stopEdit(form));
+    document.getElementById("cancel-edit").addEventListener("click", () => form.reset());
   });
 })();

@@ -236,7 +236,13 @@ def test_staff_pages_fit_a_360px_phone(browser, system, rec_a, school_a):  # noq
         context.close()
 
 
-def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, rec_a):  # noqa: F811
+def _pdf(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(files.pdf(6000))
+    return path
+
+
+def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, rec_a, tmp_path):  # noqa: F811
     keep = _submitted_outcome(rec_a, "S001", "批次認證的作品")
     send_back = _submitted_outcome(rec_a, "S002", "需要退回的作品")
     log_in(page, rec_a.code, "a-teacher", PASSWORD)
@@ -265,3 +271,18 @@ def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, 
     proxy.get_by_label("開始時間").fill("2030-01-01T08:00")
     proxy.get_by_role("button", name="指定").click()
     expect(proxy.locator(".status")).to_contain_text("已指定代理人")
+    page.goto("/home")
+    page.get_by_role("button", name="登出").click()
+
+    log_in(page, rec_a.code, "a-stu-s002", PASSWORD)  # the student sees why, adds the missing file and sends it again
+    page.goto("/student/outcomes")
+    item = page.locator("#outcome-list li", has_text="需要退回的作品")
+    expect(item).to_contain_text("退回原因：缺少檔案")
+    item.get_by_role("button", name="修改").click()
+    form = page.locator("#new-outcome")
+    expect(form.get_by_label("課程")).to_be_disabled()
+    form.get_by_label("檔案").set_input_files([str(_pdf(tmp_path, "補件.pdf")), str(_pdf(tmp_path, "原件.pdf"))])
+    form.get_by_role("button", name="儲存修改").click()
+    expect(form.locator(".status")).to_contain_text("已修改")
+    page.locator("#outcome-list li", has_text="需要退回的作品").get_by_role("button", name="送出認證").click()
+    expect(page.locator("#outcome-list li", has_text="需要退回的作品")).to_contain_text("待認證")
