@@ -175,16 +175,26 @@ const Licheng = (() => {
     return value ?? "";
   }
 
+  // Numbers (scores, seat numbers, counts) sort as numbers, everything else as zh-Hant text.
+  function compare(a, b) {
+    const numeric = (v) => (typeof v === "number" || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim())));
+    if (numeric(a) && numeric(b)) return Number(a) - Number(b);
+    return String(cell(a)).localeCompare(String(cell(b)), "zh-Hant");
+  }
+
   function table(rows, columns, actions = []) {
     let sortKey = null;
     let ascending = true;
     const tbody = el("tbody");
     const render = () => {
-      const sorted = sortKey ? [...rows].sort((a, b) => String(cell(a[sortKey])).localeCompare(String(cell(b[sortKey])), "zh-Hant") * (ascending ? 1 : -1)) : rows;
+      const sorted = sortKey ? [...rows].sort((a, b) => compare(a[sortKey], b[sortKey]) * (ascending ? 1 : -1)) : rows;
+      head.querySelectorAll("th[data-key]").forEach((th) => {
+        if (th.dataset.key === sortKey) th.setAttribute("aria-sort", ascending ? "ascending" : "descending"); else th.removeAttribute("aria-sort");
+      });
       tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key]) => el("td", { "data-label": "" }, String(cell(row[key])))),
         actions.length ? el("td", {}, actions.filter((a) => !a[3] || a[3](row)).map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
     };
-    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col" },
+    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key },
       el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
       actions.length ? el("th", { scope: "col" }, "操作") : []);
     render();

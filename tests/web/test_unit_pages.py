@@ -111,7 +111,10 @@ def test_homeroom_sees_the_class_progress_reminds_and_checks_a_study_plan(page, 
     expect(progress).to_contain_text("101 班")
     expect(progress.locator("tbody tr")).to_have_count(2)  # S001, S002: not S003 of class 102
     expect(progress).not_to_contain_text("S003")
-    progress.get_by_role("button", name="學號").click()  # sortable
+    progress.get_by_role("button", name="座號").click()  # sortable, numbers as numbers
+    progress.get_by_role("button", name="座號").click()
+    expect(progress.locator("th[aria-sort]")).to_have_attribute("aria-sort", "descending")
+    expect(progress.locator("tbody tr").first).to_contain_text("S002")
     progress.get_by_label("篩選學號或姓名").fill("S002")
     expect(progress.locator("tbody tr")).to_have_count(1)
     shot(page, "homeroom-progress")
