@@ -81,6 +81,17 @@ def seed_schools(base: str, district: requests.Session, password: str) -> None:
                 body["student_id"] = username  # links the account to its 學籍 record (records service)
             _ok(registrar.post(f"{base}/api/v1/accounts", json=body), 409)
         seed_records(base, code, password, registrar)
+        seed_national_credentials(base, code, registrar)
+        seed_working_group(base, registrar)
+
+
+def seed_national_credentials(base: str, school: str, registrar: requests.Session) -> None:
+    """The simulator's credential and receipt password for this school, so the demo upload works."""
+    from deploy.national_sim.config import SimSettings
+
+    sim = SimSettings()
+    body = {"token": sim.bearer_token(school), "receipt_password": sim.receipt_password(school)}
+    _ok(registrar.put(f"{base}/api/v1/national/credentials", json=body))
 
 
 def current_semester(today: date) -> tuple[int, int, date, date]:
@@ -152,6 +163,31 @@ def seed_records(base: str, school: str, password: str, registrar: requests.Sess
         if "counselor" in ids:
             assignment = {"counselor_id": ids["counselor"], "student_id": username}
             _ok(registrar.post(f"{base}/api/v1/records/counsellor_assignments", json=assignment))
+
+
+def seed_working_group(base: str, registrar: requests.Session) -> None:
+    """The 工作小組 by position (issue 8); the 'workgroup' account is the executive secretary. Reruns: seats are taken (409)."""
+    accounts = _ok(registrar.get(f"{base}/api/v1/accounts", params={"per_page": 200})).json()["items"]
+    ids = {a["username"]: a["id"] for a in accounts}
+    year_starts = date(current_semester(to_taipei(utcnow()).date())[0] + 1911, 8, 1)  # the academic year's first day
+    members = (
+        ("principal", "校長", None, ""),
+        ("academic_director", "教務主任", "workgroup", ""),
+        ("guidance_director", "輔導主任", None, ""),
+        ("student_affairs_director", "學務主任", None, ""),
+        ("registration_head", "註冊組長", "registrar", ""),
+        ("instruction_head", "教學組長", "curriculum", ""),
+        ("activities_head", "訓育組長", "activities", ""),
+        ("counselor_representative", "課諮老師", "counselor", ""),
+        ("subject_chair", "國文老師", "teacher", "國文"),
+        ("parent_representative", "家長代表", None, ""),
+        ("student_representative", "學生代表", None, ""),
+    )
+    for position, name, username, subject in members:
+        body = {"position": position, "name": name, "subject": subject, "term_starts": year_starts.isoformat()}
+        if username and username in ids:
+            body["account_id"] = ids[username]
+        _ok(registrar.post(f"{base}/api/v1/working-group/members", json=body), 409)
 
 
 def print_logins(base: str, password: str) -> None:

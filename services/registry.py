@@ -14,6 +14,8 @@ SERVICES: dict[str, str] = {
     "certification": "services.certification.service:CertificationService",
     # national_upload (issue 6)
     "national_upload": "services.national_upload.service:NationalUploadService",
+    # working group (issue 8)
+    "working_group": "services.working_group.service:WorkingGroupService",
 }
 
 

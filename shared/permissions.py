@@ -89,6 +89,15 @@ class Permission(StrEnum):
     SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
     # national_upload (issue 6)
     SCHOOL_NATIONAL_UPLOAD = "school:national_upload:manage"
+    SELF_RECEIPT_CONFIRM = "self:receipt:confirm"
+    # working group (issue 8)
+    SCHOOL_WORKING_GROUP_READ = "school:working_group:read"
+    SCHOOL_WORKING_GROUP_WRITE = "school:working_group:write"
+    SCHOOL_TRAININGS_READ = "school:trainings:read"
+    SCHOOL_TRAININGS_WRITE = "school:trainings:write"
+    SCHOOL_EFFECTIVENESS_READ = "school:effectiveness:read"
+    SCHOOL_COMMENDATIONS_WRITE = "school:commendations:write"
+    SCHOOL_STAFF_DIRECTORY_READ = "school:staff_directory:read"
 
 
 _EVERYONE = frozenset(Role)
@@ -185,6 +194,17 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
     # national_upload (issue 6)
     Permission.SCHOOL_NATIONAL_UPLOAD: frozenset({Role.REGISTRAR}),  # 註冊組 uploads to the national database
+    Permission.SELF_RECEIPT_CONFIRM: frozenset({Role.STUDENT}),  # 學生檢核收訖明細
+    # working group (issue 8): the registrar or the executive secretary keeps members and meetings; 輔導室
+    # runs student training with 教務處; the completion dashboards are for the group and the registrar only
+    # (teachers and students see their own progress elsewhere, never the school's per-person figures).
+    Permission.SCHOOL_WORKING_GROUP_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
+    Permission.SCHOOL_WORKING_GROUP_WRITE: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
+    Permission.SCHOOL_TRAININGS_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
+    Permission.SCHOOL_TRAININGS_WRITE: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
+    Permission.SCHOOL_EFFECTIVENESS_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
+    Permission.SCHOOL_COMMENDATIONS_WRITE: frozenset({Role.WORKING_GROUP}),  # the secretary proposes, the group decides
+    Permission.SCHOOL_STAFF_DIRECTORY_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
 }
 
 

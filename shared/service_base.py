@@ -92,3 +92,11 @@ class SettingsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings
+
+
+class BackgroundProvider(DependencyProvider):
+    """Work an entrypoint starts that outlives its reply (e.g. publishing thousands of upload jobs);
+    the container owns the thread, so it stops with the service."""
+
+    def get_dependency(self, worker_ctx):
+        return self.container.spawn_managed_thread

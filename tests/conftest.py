@@ -66,6 +66,16 @@ def school_b(system, district) -> SchoolFixture:
     return make_school(system, district, "B00002", "乙高中")
 
 
+@pytest.fixture(scope="session")
+def national_sim(system, tmp_path_factory):
+    """The national database simulator at the address the running system's services were given."""
+    from tests.national.simulator import SimClient, SimProcess
+
+    process = SimProcess(tmp_path_factory.mktemp("national") / "data", port=system.national_port).start()
+    yield SimClient(process)
+    process.stop()
+
+
 @pytest.fixture
 def anonymous(system) -> Client:
     return Client(system.base_url)

@@ -14,6 +14,7 @@ from gateway.blueprints import (
     records_special,
     records_units,
     schools,
+    working_group,
 )
 
 BLUEPRINTS = [
@@ -33,6 +34,9 @@ BLUEPRINTS = [
     certification.bp,
     # national_upload (issue 6)
     national_upload.bp,
+    national_upload.me,
+    # working group (issue 8)
+    working_group.bp,
     # web client (issue 7)
     previews.bp,
 ]

@@ -18,6 +18,7 @@ from services.identity.schemas import Login
 from services.records.division import TYPES, WINDOW_TYPES, RecordType
 from services.records.rules import STATEMENT_FIELDS, STATEMENT_KINDS
 from shared.caller import Caller
+from shared.clock import to_taipei, utcnow
 from shared.errors import LichengError
 from shared.permissions import Permission, is_allowed
 from shared.roles import ROLE_NAMES_ZH, Role
@@ -69,6 +70,25 @@ PAGES: list[Page] = [
     Page("/registrar/accounts", "帳號管理", "開設、匯入、重設與停用帳號", Permission.SCHOOL_ACCOUNTS_READ, "accounts.html"),
     Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
+    # national upload (issue 6)
+    Page("/registrar/national", "國教署上傳", "檢查名冊、上傳、進度、收訖明細", Permission.SCHOOL_NATIONAL_UPLOAD, "national.html"),
+    Page("/student/receipts", "收訖明細確認", "確認國教署收到的資料，或回報錯誤", Permission.SELF_RECEIPT_CONFIRM, "student_receipts.html"),
+    # working group (issue 8)
+    Page("/working-group", "工作小組", "成員、任期與會議紀錄", Permission.SCHOOL_WORKING_GROUP_READ, "working_group.html"),
+    Page(
+        "/working-group/trainings",
+        "訓練與研習",
+        "學生訓練、教師研習、親師說明與點名",
+        Permission.SCHOOL_TRAININGS_READ,
+        "wg_trainings.html",
+    ),
+    Page(
+        "/working-group/dashboard",
+        "成效評核",
+        "各單位與各班完成情形圖表、敘獎提案",
+        Permission.SCHOOL_EFFECTIVENESS_READ,
+        "wg_dashboard.html",
+    ),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
     # web client (issue 7)
     Page(
@@ -182,7 +202,25 @@ def home():
     todo = {"roles": sorted(caller.roles), "writable": writable}
     mine = [p for p in pages_for(caller) if p.path != "/me/password"]
     records = [p for p in mine if p.path.startswith("/records/")]
-    return _render("home.html", caller, pages=[p for p in mine if p not in records], record_pages=records, todo=todo)
+    return _render(
+        "home.html",
+        caller,
+        pages=[p for p in mine if p not in records],
+        record_pages=records,
+        todo=todo,
+        warnings=_working_group_warnings(caller),
+    )
+
+
+def _working_group_warnings(caller: Caller) -> list[dict]:
+    """working group (issue 8): the secretary's home page warns about a semester without a meeting."""
+    if not is_allowed(caller.roles, Permission.SCHOOL_WORKING_GROUP_READ):
+        return []
+    try:
+        with rpc() as services:
+            return services.working_group.warnings()
+    except LichengError:
+        return []
 
 
 @bp.get("/<path:path>")
@@ -196,4 +234,11 @@ def page(path: str):
     if not is_allowed(caller.roles, target.permission):
         # The same answer as for a page that does not exist: a role never learns what others may open.
         return _render("not_found.html", caller), 404
-    return _render(target.template, caller, page=target, **(target.context(caller) if target.context else {}))
+    extra = target.context(caller) if target.context else {}
+    return _render(target.template, caller, page=target, default_year=_academic_year(), **extra)
+
+
+def _academic_year() -> int:
+    """The ROC academic year of today (a year starts in August)."""
+    today = to_taipei(utcnow()).date()
+    return today.year - 1911 - (0 if today.month >= 8 else 1)

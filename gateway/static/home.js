@@ -34,6 +34,10 @@
     }
     const statements = await api("GET", "/api/v1/records/statements").catch(() => []);
     if (!statements.length) tasks.push(task("填寫自傳與學習計畫", "/student/portfolio#statements", null));
+    const receipts = await api("GET", "/api/v1/me/receipts").catch(() => []);
+    for (const entry of receipts.filter((e) => e.state === "pending" && new Date(e.deadline) > Date.now())) {
+      tasks.push(task(`確認國教署收到的${entry.roster_name || "資料"}`, "/student/receipts", entry.deadline));
+    }
   }
 
   async function teacherTasks(semester, tasks) {
@@ -58,7 +62,7 @@
     const unchecked = await api("GET", `/api/v1/records/students?unchecked=${semester.year}-${semester.term}&per_page=1`);
     if (unchecked.total) tasks.push(task(`${unchecked.total} 位學生的基本資料尚未完成本學期檢核`, "/registrar/calendar#recheck-title", endOfDay(semester.internal_deadline)));
     for (const [roster, day] of Object.entries(semester.national_deadlines || {})) {
-      if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`名冊 ${roster} 上傳國教署`, "/registrar/calendar", endOfDay(day)));
+      if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`名冊 ${roster} 上傳國教署`, "/registrar/national", endOfDay(day)));
     }
   }
 

@@ -475,6 +475,15 @@ class CertificationService(HealthMixin):
                 out.append(_view(doc, {slot["holder"]}))
         return out
 
+    @rpc
+    def selected_performances(self, year: int) -> dict[str, list[str]]:
+        """For the national upload: each student's 多元表現 ticked for the academic year (student -> ids)."""
+        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
+        out: dict[str, list[str]] = {}
+        for slot in self.store.holders_of_term(caller.require_school(), int(year), 0, PERFORMANCES):
+            out.setdefault(slot["student_id"], []).append(slot["holder"])
+        return out
+
     # --- helpers ---
 
     def _student(self, permission: Permission) -> Caller:
@@ -570,3 +579,15 @@ class CertificationService(HealthMixin):
         ]
         if docs:
             self.store.notify(school, docs)
+
+    # working group figures (issue 8)
+
+    @rpc
+    def first_uploads(self, year: int, term: int) -> dict[str, str]:
+        """student_id -> when the student first created an outcome this semester (withdrawn ones do not count)."""
+        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        first: dict[str, Any] = {}
+        for doc in self.store.created_in_term(caller.require_school(), int(year), int(term)):
+            if doc["state"] != State.WITHDRAWN.value and (doc["student_id"] not in first or doc["created_at"] < first[doc["student_id"]]):
+                first[doc["student_id"]] = doc["created_at"]
+        return {k: v.isoformat() for k, v in sorted(first.items())}

@@ -127,3 +127,7 @@ class CertificationStore:
 
     def notifications_of(self, school_id: str, recipient: str, limit: int = 50) -> list[dict]:
         return self.notifications.find(school_id, {"recipient": recipient}, sort=[("at", -1)], limit=limit)
+
+    # working group figures (issue 8)
+    def created_in_term(self, school_id: str, year: int, term: int) -> list[dict]:
+        return self.outcomes.find(school_id, {"year": year, "term": term}, projection={"student_id": 1, "state": 1, "created_at": 1})

@@ -88,6 +88,7 @@ class Described(BaseModel):
     student_id: str | None
     uploaded_by: str
     purpose: str
+    filename: str
     kind: Kind
     content_type: str
     size: int

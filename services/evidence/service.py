@@ -282,6 +282,15 @@ class EvidenceService(HealthMixin):
         ]
 
     @rpc
+    def fetch_url(self, school_id: str, evidence_id: str) -> dict:
+        """A short presigned GET of the stored bytes, for the national upload workers (system caller)."""
+        caller = require(self.caller, Permission.SCHOOL_NATIONAL_UPLOAD)
+        school = self._school(caller, school_id)
+        doc = self._find(school, evidence_id)
+        url = self._storage().download_url(doc["key"], doc["version_id"], doc["filename"], doc["content_type"], seconds=300)
+        return {"url": url, "sha256": doc["sha256"], "size": doc["size"]}
+
+    @rpc
     def lock(self, ids: list[str], reason: str, school_id: str | None = None) -> dict:
         """Certified or submitted: immutable here at once, and under the store's legal hold.
 

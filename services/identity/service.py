@@ -251,3 +251,17 @@ class IdentityService(HealthMixin):
         new_hash = tpool.execute(hash_password, request.new_password)
         self.store.update_account(school_id, caller.user_id, {"password_hash": new_hash, "must_change_password": False})
         self.store.audit.record(school_id, caller, "auth.password_changed", caller.user_id)
+
+    # working group figures (issue 8)
+
+    @rpc
+    def staff_directory(self, role: str | None = None) -> list[dict]:
+        """Enabled staff accounts (id, username, name, roles), optionally of one role: who should attend a
+        teacher workshop, whose name goes beside a figure. No student accounts, nothing else of an account."""
+        caller = require(self.caller, Permission.SCHOOL_STAFF_DIRECTORY_READ)
+        docs = self.store.list_accounts(caller.require_school(), role=role or None, class_code=None, skip=0, limit=0)
+        return [
+            {"id": d["_id"], "username": d["username"], "display_name": d.get("display_name", ""), "roles": sorted(d.get("roles", []))}
+            for d in docs
+            if not d.get("disabled") and set(d.get("roles", [])) - {Role.STUDENT.value}
+        ]

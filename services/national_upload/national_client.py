@@ -60,6 +60,16 @@ class NationalClient:
             return SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}")
         return self._result(response)
 
+    def fetch_receipt(self, school_id: str, roster_id: str) -> bytes:
+        """The 收訖明細 ZIP of one accepted roster (raises requests' errors; the caller reports them)."""
+        response = self.session.get(
+            f"{self.base}/api/v1/rosters/{roster_id}/receipt",
+            headers={"Authorization": f"Bearer {self._token(school_id)}"},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return response.content
+
     def _stream(self, url: str) -> Iterator[bytes]:
         with self.session.get(url, stream=True, timeout=self.timeout) as source:
             source.raise_for_status()

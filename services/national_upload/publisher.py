@@ -11,6 +11,14 @@ from services.national_upload import topology
 from services.national_upload.domain import RetryPolicy
 
 
+def message_body(item: dict) -> dict:
+    """What a job message carries: the item's address, and whether it waits for its upload's evidence."""
+    body = {"item_id": item["_id"], "school_id": item["school_id"]}
+    if item.get("after_evidence"):
+        body |= {"after_evidence": True, "upload_id": item["upload_id"]}
+    return body
+
+
 class Publisher:
     """`with Publisher(uri, policy) as p: p.publish(...)`; every publish returns only once the broker confirmed it."""
 
@@ -46,12 +54,10 @@ class Publisher:
         )
 
     def enqueue(self, item: dict) -> None:
-        self.publish(topology.ITEMS_KEY, {"item_id": item["_id"], "school_id": item["school_id"]}, message_id=item["idempotency_key"])
+        self.publish(topology.ITEMS_KEY, message_body(item), message_id=item["idempotency_key"])
 
     def retry_later(self, item: dict, delay: int) -> None:
-        self.publish(
-            topology.retry_key(delay), {"item_id": item["_id"], "school_id": item["school_id"]}, message_id=item["idempotency_key"]
-        )
+        self.publish(topology.retry_key(delay), message_body(item), message_id=item["idempotency_key"])
 
     def dead_letter(self, item: dict, reason: str) -> None:
         self.publish(

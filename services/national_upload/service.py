@@ -6,21 +6,49 @@ work queue; this service only reads and writes the upload records and republishe
 
 from __future__ import annotations
 
+import base64
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy
-from services.national_upload.errors import ItemNotDead, UploadNotFound
+from services.national_upload.errors import (
+    ConfirmationClosed,
+    DraftNotUsable,
+    ItemNotDead,
+    NoCredentials,
+    NotPublishing,
+    ReceiptEntryNotFound,
+    ReceiptUnreadable,
+    RosterFileNotFound,
+    RulesMissing,
+    UploadNotFound,
+)
+from services.national_upload.national_client import NationalClient
+from services.national_upload.preparation import Preparation, evidence_item, prepare, roster_item
 from services.national_upload.publisher import Publisher
-from services.national_upload.schemas import Credentials, Progress
+from services.national_upload.receipts import check_receipt, confirm_deadline
+from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
+from services.national_upload.schemas import Credentials, PrepareRosters, Progress, ReceiptAnswer, StartUpload
 from services.national_upload.store import UploadStore
 from shared.caller import Caller
+from shared.clock import utcnow
 from shared.crypto import FieldCipher
+from shared.logs import log_event
 from shared.mongo import StoreProvider
+from shared.national.receipt import ReceiptError, open_receipt
+from shared.national.rules import UnknownYear, rules_for
 from shared.permissions import Permission, require
-from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
+from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
+
+log = logging.getLogger("licheng.national_upload")
+PUBLISH_BATCH = 500
+STALE_PUBLISH = timedelta(minutes=2)  # a publishing upload without a heartbeat this long is resumed
 
 
 class NationalUploadService(HealthMixin):
@@ -29,6 +57,10 @@ class NationalUploadService(HealthMixin):
     store: UploadStore = StoreProvider("national_upload", UploadStore)
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
+    background = BackgroundProvider()
+    records = RpcProxy("records")
+    certification = RpcProxy("certification")
+    evidence = RpcProxy("evidence")
 
     def _registrar(self) -> tuple[Caller, str]:
         caller = require(self.caller, Permission.SCHOOL_NATIONAL_UPLOAD)
@@ -38,8 +70,10 @@ class NationalUploadService(HealthMixin):
     def set_credentials(self, payload: dict) -> dict:
         """The school's credential for the national database, kept encrypted with the field key."""
         caller, school = self._registrar()
-        token = parse(Credentials, payload).token
-        self.store.set_credentials(school, FieldCipher(self.settings.field_key).encrypt(token), caller.user_id)
+        request = parse(Credentials, payload)
+        cipher = FieldCipher(self.settings.field_key)
+        password = cipher.encrypt(request.receipt_password) if request.receipt_password else None
+        self.store.set_credentials(school, cipher.encrypt(request.token), caller.user_id, password)
         self.store.audit.record(school, caller, "national.credentials", school)
         return {"configured": True}
 
@@ -49,12 +83,9 @@ class NationalUploadService(HealthMixin):
         return [self._progress(school, u) for u in self.store.list_uploads(school)]
 
     @rpc
-    def upload_progress(self, upload_id: str) -> dict:
+    def upload_progress(self, upload_id: str, with_report: bool = False) -> dict:
         _, school = self._registrar()
-        upload = self.store.get_upload(school, upload_id) if isinstance(upload_id, str) else None
-        if upload is None:
-            raise UploadNotFound("找不到此上傳批次", "upload not found")
-        return self._progress(school, upload)
+        return self._progress(school, self._upload_or_404(school, upload_id), with_report=bool(with_report))
 
     @rpc
     def items(self, upload_id: str, state: str | None = None) -> list[dict]:
@@ -77,13 +108,393 @@ class NationalUploadService(HealthMixin):
         self.store.audit.record(school, caller, "national.retry", item_id)
         return _item_view({**item, "state": ItemState.QUEUED.value})
 
-    def _progress(self, school: str, upload: dict[str, Any]) -> dict:
+    # ------------------------------------------------------------------ rosters and starting an upload
+
+    @rpc
+    def prepare_rosters(self, payload: dict) -> dict:
+        """Build and check every roster of the term without sending anything: a draft the registrar
+        can preview, download and hand on (its per-student report) before starting the upload."""
+        caller, school = self._registrar()
+        request = parse(PrepareRosters, payload)
+        upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+        return self._progress(school, upload, with_report=True)
+
+    @rpc
+    def start_upload(self, payload: dict) -> dict:
+        """Items on the work queue: evidence files first, rosters that refer to them after them."""
+        caller, school = self._registrar()
+        request = parse(StartUpload, payload)
+        if self.store.credentials(school) is None:
+            raise NoCredentials("尚未設定國教署上傳憑證", "set the national database credential first")
+        if request.draft_id:
+            upload = self.store.get_upload(school, request.draft_id)
+            if upload is None or upload.get("state") != "draft" or (upload["year"], upload["term"]) != (request.year, request.term):
+                raise DraftNotUsable("此名冊檢查結果已送出或不屬於此學期，請重新產生", "this draft was sent or is for another term")
+        else:
+            upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+        items = self._items_of_draft(school, upload)
+        fresh_keys = set(items) - self.store.existing_keys(school, list(items))
+        new_items = [item for key, item in items.items() if key in fresh_keys]
+        if new_items:
+            self.store.insert_items(school, [{**i, "state": ItemState.QUEUED.value, "attempts": 0} for i in new_items])
+        fields = {"state": "publishing", "started_by": caller.user_id, "started_at": utcnow(), "published": 0, "cursor": ""}
+        fields["reused"] = len(items) - len(new_items)
+        self.store.update_upload(school, upload["_id"], fields)
+        self.store.audit.record(school, caller, "national.upload.start", upload["_id"], note=f"{len(new_items)} items")
+        self.background(lambda: self._publish(school, upload["_id"]))
+        return self._progress(school, {**upload, **fields})
+
+    @rpc
+    def roster_files(self, upload_id: str) -> list[dict]:
+        """The workbooks of a draft or upload (name, rows, SHA-256), for preview and download."""
+        _, school = self._registrar()
+        self._upload_or_404(school, upload_id)
+        return [_file_view(f) for f in self.store.files_of(school, upload_id)]
+
+    @rpc
+    def roster_file(self, upload_id: str, code: int) -> dict:
+        """One workbook's bytes (base64) with its name: the registrar downloads exactly what is sent."""
+        _, school = self._registrar()
+        self._upload_or_404(school, upload_id)
+        doc = self.store.get_file(school, f"{upload_id}-r{int(code)}") if str(code).isdigit() else None
+        if doc is None:
+            raise RosterFileNotFound("找不到此名冊檔案", "roster file not found")
+        return {**_file_view(doc), "data": base64.b64encode(bytes(doc["data"])).decode()}
+
+    @rpc
+    def term_outcome(self, school_id: str, year: int, term: int) -> dict:
+        """What the national side holds of a term (for the working group's review): items by result."""
+        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
+        if caller.user_id != "system" and caller.school_id != school_id:
+            raise UploadNotFound("找不到此上傳批次", "upload not found")
+        counts = self.store.term_counts(school_id, int(year), int(term))
+        return {"total": sum(counts.values()), "accepted": counts["accepted"], "rejected": counts["rejected"], "dead": counts["dead"]}
+
+    @rpc
+    def resume_upload(self, upload_id: str) -> dict:
+        """Queue the rest of an upload whose publishing was interrupted (the broker or this service went
+        away); the timer below does the same by itself after two minutes without a heartbeat."""
+        caller, school = self._registrar()
+        upload = self._upload_or_404(school, upload_id)
+        if upload.get("state") != "publishing":
+            raise NotPublishing("此上傳批次已全部送入佇列", "this upload is fully queued already")
+        self.store.audit.record(school, caller, "national.upload.resume", upload_id)
+        self.background(lambda: self._publish(school, upload_id))
+        return self._progress(school, upload)
+
+    @timer(interval=60)
+    def resume_interrupted_publishing(self) -> None:
+        """A service that died while publishing leaves its upload 'publishing' without a heartbeat:
+        publish the rest again (a message twice is harmless: the item is claimed once, the key is one)."""
+        stale_before = utcnow() - STALE_PUBLISH
+        for upload in self.store.uploads_in_state("publishing"):
+            if (upload.get("heartbeat") or upload.get("started_at") or stale_before) < stale_before:
+                self._publish(upload["school_id"], upload["_id"])
+
+    def _prepare(self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None) -> dict[str, Any]:
+        try:
+            rules = rules_for(year)
+        except UnknownYear:
+            raise RulesMissing(
+                f"本系統尚無 {year} 學年度的國教署規則，請洽系統管理者", f"no national rules for academic year {year}"
+            ) from None
+        data = self.records.roster_data(school, year, term)
+        outcomes = self.certification.selected_outcomes(year, term)
+        performance_ids = self.certification.selected_performances(year)
+        ids = evidence_ids_of(outcomes, data.get("performances", []), performance_ids)
+        described: dict[str, dict] = {}
+        for start in range(0, len(ids), 500):
+            described.update({d["id"]: d for d in self.evidence.describe(ids[start : start + 500], school)})
+        only = frozenset(student_ids) if student_ids else None
+        builder = RosterBuilder(rules, TermInput(year, term, data, outcomes, performance_ids, described, only))
+        built = builder.build()
+        students = {s["student_id"]: s for s in data.get("students", [])}
+        now = utcnow()
+        prepared: Preparation = prepare(rules, school, built, list(builder.evidence_refs.values()), students, now, builder.unknown_students)
+        upload_id = f"{year}-{term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        for file in prepared.files:
+            self.store.put_file(
+                school,
+                {
+                    "_id": f"{upload_id}-r{file.code}",
+                    "upload_id": upload_id,
+                    "code": file.code,
+                    "semester": file.semester,
+                    "filename": file.filename,
+                    "sha256": file.sha256,
+                    "rows": file.rows,
+                    "held_back": file.held_back,
+                    "students": file.students,
+                    "data": file.data,
+                },
+            )
+        doc = {
+            "_id": upload_id,
+            "year": year,
+            "term": term,
+            "state": "draft",
+            "created_at": now,
+            "created_by": caller.user_id,
+            "uploader": caller.display_name or caller.username,
+            "only_students": sorted(only) if only else None,
+            "report": prepared.report,
+            "evidence": [vars(ref) for ref in prepared.evidence],
+        }
+        self.store.insert_upload(school, doc)
+        self.store.audit.record(school, caller, "national.rosters.prepare", upload_id)
+        return {**doc, "school_id": school}
+
+    def _items_of_draft(self, school: str, upload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Idempotency key -> item; evidence first (their _id sorts before rosters': 'e' < 'r')."""
+        year, term, upload_id = upload["year"], upload["term"], upload["_id"]
+        items: dict[str, dict[str, Any]] = {}
+        for ref in upload.get("evidence", []):
+            item = evidence_item(school, year, term, upload_id, EvidenceRef(**ref))
+            items[item["idempotency_key"]] = item
+        for file in self.store.files_of(school, upload_id):
+            if not file.get("rows"):
+                continue  # nothing left to send (all held back): an empty roster would only blank the national copy
+            item = roster_item(school, year, term, upload_id, file)
+            item["uploader"] = upload.get("uploader", "")
+            items[item["idempotency_key"]] = item
+        return items
+
+    def _publish(self, school: str, upload_id: str) -> None:
+        """Publish the upload's items in _id order, in confirmed batches, keeping a cursor and a heartbeat."""
+        upload = self.store.get_upload(school, upload_id)
+        if upload is None:
+            return
+        cursor, published = upload.get("cursor", ""), upload.get("published", 0)
+        policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
+        try:
+            with Publisher(self.settings.amqp_uri, policy) as publisher:
+                while True:
+                    batch = self.store.items_after(school, upload_id, cursor, PUBLISH_BATCH)
+                    if not batch:
+                        break
+                    for item in batch:
+                        if item["state"] == ItemState.QUEUED.value:
+                            publisher.enqueue({**item, "school_id": school, "upload_id": upload_id})
+                    cursor, published = batch[-1]["_id"], published + len(batch)
+                    self.store.update_upload(school, upload_id, {"cursor": cursor, "published": published, "heartbeat": utcnow()})
+        except Exception as exc:  # the broker went away: the timer resumes from the cursor
+            log_event(log, "publishing interrupted", upload=upload_id, error=type(exc).__name__)
+            return
+        self.store.update_upload(school, upload_id, {"state": "sending", "published_at": utcnow()})
+
+    # ------------------------------------------------------------------ receipts (收訖明細)
+
+    @rpc
+    def fetch_receipts(self, upload_id: str) -> dict:
+        """Fetch the receipt of every accepted roster of an upload from the national side and check it."""
+        caller, school = self._registrar()
+        upload = self._upload_or_404(school, upload_id)
+        self._receipt_password(school)
+        client = NationalClient(self.settings, self.store)
+        fetched, failed = 0, []
+        for item in self.store.items_of(school, upload_id, ItemState.ACCEPTED.value):
+            if item.get("kind") != "roster" or not item.get("receipt_id"):
+                continue
+            try:
+                data = client.fetch_receipt(school, item["receipt_id"])
+            except Exception as exc:  # the national side is down or slow: say which, keep the others
+                failed.append({"roster": item.get("roster"), "detail": type(exc).__name__})
+                continue
+            self._ingest_receipt(caller, school, upload, data)
+            fetched += 1
+        return {"fetched": fetched, "failed": failed, "receipts": self._receipts_view(school, upload_id)}
+
+    @rpc
+    def import_receipt(self, upload_id: str, data_b64: str) -> dict:
+        """The registrar uploads a receipt ZIP downloaded from the national site."""
+        caller, school = self._registrar()
+        upload = self._upload_or_404(school, upload_id)
+        try:
+            data = base64.b64decode(data_b64 or "", validate=True)
+        except ValueError:
+            raise ReceiptUnreadable("收訖明細檔案無法讀取", "the receipt file cannot be read") from None
+        return self._ingest_receipt(caller, school, upload, data)
+
+    @rpc
+    def receipts(self, upload_id: str) -> dict:
+        """The registrar's view: each receipt's check, and the students' answers (reports first)."""
+        _, school = self._registrar()
+        self._upload_or_404(school, upload_id)
+        entries = self.store.entries_of_upload(school, upload_id)
+        counts = {state: sum(1 for e in entries if e["state"] == state) for state in ("pending", "confirmed", "reported")}
+        reports = [_entry_view(e) for e in entries if e["state"] == "reported"]
+        return {"receipts": self._receipts_view(school, upload_id), "answers": counts, "reports": reports}
+
+    @rpc
+    def my_receipts(self) -> list[dict]:
+        """What the national side holds of the calling student, per roster, with the answer so far."""
+        caller = require(self.caller, Permission.SELF_RECEIPT_CONFIRM)
+        if not caller.student_id:
+            return []
+        return [_entry_view(e) for e in self.store.entries_of_student(caller.require_school(), caller.student_id)]
+
+    @rpc
+    def answer_receipt(self, entry_id: str, payload: dict) -> dict:
+        """確認無誤 or 回報錯誤, within the confirmation window; the registrar sees the reports."""
+        caller = require(self.caller, Permission.SELF_RECEIPT_CONFIRM)
+        school = caller.require_school()
+        entry = self.store.get_entry(school, entry_id) if isinstance(entry_id, str) else None
+        if entry is None or entry["student_id"] != caller.student_id:
+            raise ReceiptEntryNotFound("找不到此收訖明細", "receipt not found")
+        request = parse(ReceiptAnswer, payload)
+        if utcnow() > _aware(entry["deadline"]):
+            raise ConfirmationClosed("收訖明細確認期限已過，請洽註冊組", "the confirmation window has closed")
+        state = "confirmed" if request.answer == "confirm" else "reported"
+        self.store.answer_entry(school, entry_id, state, request.message.strip())
+        self.store.audit.record(school, caller, f"national.receipt.{state}", entry_id)
+        return _entry_view({**entry, "state": state, "message": request.message.strip()})
+
+    def _receipt_password(self, school: str) -> str:
+        credentials = self.store.credentials(school) or {}
+        if not credentials.get("receipt_password_enc"):
+            raise NoCredentials("尚未設定收訖明細密碼", "set the receipt password with the national credential first")
+        return FieldCipher(self.settings.field_key).decrypt(credentials["receipt_password_enc"])
+
+    def _ingest_receipt(self, caller: Caller, school: str, upload: dict[str, Any], data: bytes) -> dict:
+        password = self._receipt_password(school)
+        try:
+            receipt = open_receipt(data, password)
+        except ReceiptError:
+            raise ReceiptUnreadable(
+                "收訖明細檔案無法開啟（密碼或檔案損毀）", "the receipt cannot be opened (password or damaged file)"
+            ) from None
+        files = {f["filename"]: f for f in self.store.files_of(school, upload["_id"])}
+        sent_roster = next(((name, f["sha256"]) for name, f in files.items() if name in receipt.hashes), None)
+        sent_evidence = {ref["sha256"]: ref["filename"] for ref in upload.get("evidence", [])}
+        held = self._held_evidence(school, [ref["evidence_id"] for ref in upload.get("evidence", [])])
+        students = {s["national_id"]: s["student_id"] for s in self.records.roster_students(school)}
+        checked = check_receipt(receipt, sent_roster, sent_evidence, held, students)
+        if sent_roster is None:
+            checked.problems.append("收訖明細不屬於此上傳批次的任何名冊 / the receipt matches no roster of this upload")
+        code = checked.roster_code or 0
+        now = utcnow()
+        deadline = confirm_deadline(checked.confirm_deadline, now, int(rules_for(upload["year"]).limit("receipt_check_min_days")))
+        receipt_id = f"{upload['_id']}:{code}"
+        doc = {
+            "_id": receipt_id,
+            "upload_id": upload["_id"],
+            "roster": code,
+            "verified": not checked.problems,
+            "problems": checked.problems,
+            "students": len(checked.students),
+            "unknown_ids": checked.unknown_ids,
+            "confirm_deadline": deadline,
+            "imported_at": now,
+            "imported_by": caller.user_id,
+        }
+        self.store.put_receipt(school, doc)
+        if not checked.problems:  # students see only what was verified
+            for student_id, records in checked.students.items():
+                self.store.put_entry(
+                    school,
+                    {
+                        "_id": f"{receipt_id}:{student_id}",
+                        "upload_id": upload["_id"],
+                        "roster": code,
+                        "roster_name": rules_for(upload["year"]).roster(code).name if code else "",
+                        "student_id": student_id,
+                        "year": upload["year"],
+                        "term": upload["term"],
+                        "records": records,
+                        "deadline": deadline,
+                    },
+                )
+        self.store.audit.record(
+            school, caller, "national.receipt.import", receipt_id, note="verified" if not checked.problems else "problems"
+        )
+        return _receipt_view(doc)
+
+    def _held_evidence(self, school: str, ids: list[str]) -> dict[str, str]:
+        held: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            for described in self.evidence.describe(ids[start : start + 500], school):
+                held[described["sha256"]] = described["sha256"]
+        return held
+
+    def _receipts_view(self, school: str, upload_id: str) -> list[dict]:
+        return [_receipt_view(r) for r in self.store.receipts_of(school, upload_id)]
+
+    def _upload_or_404(self, school: str, upload_id: Any) -> dict[str, Any]:
+        upload = self.store.get_upload(school, upload_id) if isinstance(upload_id, str) else None
+        if upload is None:
+            raise UploadNotFound("找不到此上傳批次", "upload not found")
+        return upload
+
+    def _progress(self, school: str, upload: dict[str, Any], with_report: bool = False) -> dict:
         counts = self.store.progress(school, upload["_id"])
         total = sum(counts.values())
         done = total > 0 and sum(counts[s.value] for s in (*FINAL_STATES, ItemState.DEAD)) == total
+        state = upload.get("state", "sending")
+        if state == "sending" and upload.get("reused") and total == 0:
+            done = True  # everything had been accepted before
         return Progress(
-            upload_id=upload["_id"], year=upload["year"], term=upload["term"], total=total, counts=counts, done=done
+            upload_id=upload["_id"],
+            year=upload["year"],
+            term=upload["term"],
+            total=total,
+            counts=counts,
+            done=done,
+            state=state,
+            published=upload.get("published", 0),
+            report=upload.get("report") if with_report else _report_summary(upload.get("report")),
         ).model_dump(mode="json")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _receipt_view(doc: dict[str, Any]) -> dict:
+    return {
+        "id": doc["_id"],
+        "roster": doc["roster"],
+        "verified": doc["verified"],
+        "problems": doc["problems"],
+        "students": doc["students"],
+        "confirm_deadline": _aware(doc["confirm_deadline"]).isoformat(),
+        "imported_at": _aware(doc["imported_at"]).isoformat(),
+    }
+
+
+def _entry_view(doc: dict[str, Any]) -> dict:
+    return {
+        "id": doc["_id"],
+        "upload_id": doc["upload_id"],
+        "roster": doc["roster"],
+        "roster_name": doc.get("roster_name", ""),
+        "student_id": doc["student_id"],
+        "year": doc.get("year"),
+        "term": doc.get("term"),
+        "records": doc.get("records", []),
+        "deadline": _aware(doc["deadline"]).isoformat(),
+        "state": doc["state"],
+        "state_zh": {"pending": "待確認", "confirmed": "已確認無誤", "reported": "已回報錯誤"}.get(doc["state"], doc["state"]),
+        "message": doc.get("message", ""),
+    }
+
+
+def _file_view(doc: dict[str, Any]) -> dict:
+    return {
+        "code": doc["code"],
+        "semester": doc["semester"],
+        "filename": doc["filename"],
+        "sha256": doc["sha256"],
+        "rows": doc.get("rows", 0),
+        "held_back": doc.get("held_back", 0),
+    }
+
+
+def _report_summary(report: dict[str, Any] | None) -> dict | None:
+    if not report:
+        return None
+    return {k: report[k] for k in ("ok", "rosters", "evidence_files", "held_back_rows") if k in report} | {
+        "students_with_problems": len(report.get("students", []))
+    }
 
 
 def _item_view(item: dict[str, Any]) -> dict:

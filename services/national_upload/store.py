@@ -22,6 +22,8 @@ class UploadStore:
         self.items = SchoolCollection(db["items"])
         self.files = SchoolCollection(db["roster_files"])
         self.secrets = SchoolCollection(db["national_credentials"])
+        self.receipts = SchoolCollection(db["receipts"])
+        self.entries = SchoolCollection(db["receipt_entries"])  # one per student and roster: confirm or report
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -29,7 +31,13 @@ class UploadStore:
         self.items.create_index([("idempotency_key", 1)], unique=True)
         self.items.create_index([("upload_id", 1), ("state", 1)])
         self.items.create_index([("student_id", 1)])
+        self.items.create_index([("upload_id", 1), ("kind", 1), ("state", 1)])
+        self.items.create_index([("year", 1), ("term", 1), ("state", 1)])
+        self.files.create_index([("upload_id", 1)])
         self.secrets.create_index([], unique=True)
+        self.receipts.create_index([("upload_id", 1)])
+        self.entries.create_index([("upload_id", 1), ("state", 1)])
+        self.entries.create_index([("student_id", 1)])
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -41,6 +49,13 @@ class UploadStore:
 
     def get_upload(self, school_id: str, upload_id: str) -> dict[str, Any] | None:
         return self.uploads.find_one(school_id, {"_id": upload_id})
+
+    def update_upload(self, school_id: str, upload_id: str, fields: dict[str, Any]) -> None:
+        self.uploads.update_one(school_id, {"_id": upload_id}, {"$set": fields})
+
+    def uploads_in_state(self, state: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Across schools (the service's own housekeeping: resuming an interrupted publish)."""
+        return list(self.uploads.raw.find({"state": state}, limit=limit))
 
     def list_uploads(self, school_id: str, limit: int = 20) -> list[dict[str, Any]]:
         return self.uploads.find(school_id, sort=[("created_at", -1)], limit=limit)
@@ -58,6 +73,41 @@ class UploadStore:
     # items
     def insert_items(self, school_id: str, docs: list[dict[str, Any]]) -> None:
         self.items.insert_many(school_id, docs)
+
+    def existing_keys(self, school_id: str, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            found |= {
+                d["idempotency_key"]
+                for d in self.items.find(school_id, {"idempotency_key": {"$in": batch}}, projection={"idempotency_key": 1})
+            }
+        return found
+
+    def items_after(self, school_id: str, upload_id: str, after_id: str, limit: int) -> list[dict[str, Any]]:
+        """Items of an upload in _id order after a cursor (publishing resumes from the last batch)."""
+        return self.items.find(
+            school_id,
+            {"upload_id": upload_id, "_id": {"$gt": after_id}},
+            sort=[("_id", 1)],
+            limit=limit,
+            projection={"_id": 1, "idempotency_key": 1, "state": 1, "after_evidence": 1},
+        )
+
+    def evidence_pending(self, school_id: str, upload_id: str) -> int:
+        """Evidence items of an upload still on their way (rosters that refer to them wait)."""
+        done = [ItemState.ACCEPTED.value, ItemState.REJECTED.value, ItemState.DEAD.value]
+        return self.items.count(school_id, {"upload_id": upload_id, "kind": "evidence", "state": {"$nin": done}})
+
+    def term_counts(self, school_id: str, year: int, term: int) -> dict[str, int]:
+        counts = {state.value: 0 for state in ItemState}
+        pipeline = [
+            {"$match": {"school_id": school_id, "year": year, "term": term}},
+            {"$group": {"_id": "$state", "n": {"$sum": 1}}},
+        ]
+        for row in self.items.raw.aggregate(pipeline):
+            counts[row["_id"]] = row["n"]
+        return counts
 
     def get_item(self, school_id: str, item_id: str) -> dict[str, Any] | None:
         return self.items.find_one(school_id, {"_id": item_id})
@@ -90,8 +140,11 @@ class UploadStore:
         )
 
     # the school's national credentials (token encrypted with the field key)
-    def set_credentials(self, school_id: str, token_enc: str, by: str) -> None:
-        self.secrets.update_one(school_id, {}, {"$set": {"token_enc": token_enc, "set_by": by, "set_at": utcnow()}}, upsert=True)
+    def set_credentials(self, school_id: str, token_enc: str, by: str, receipt_password_enc: str | None = None) -> None:
+        fields = {"token_enc": token_enc, "set_by": by, "set_at": utcnow()}
+        if receipt_password_enc:
+            fields["receipt_password_enc"] = receipt_password_enc
+        self.secrets.update_one(school_id, {}, {"$set": fields}, upsert=True)
 
     def credentials(self, school_id: str) -> dict[str, Any] | None:
         return self.secrets.find_one(school_id)
@@ -102,3 +155,36 @@ class UploadStore:
 
     def get_file(self, school_id: str, file_id: str) -> dict[str, Any] | None:
         return self.files.find_one(school_id, {"_id": file_id})
+
+    def files_of(self, school_id: str, upload_id: str) -> list[dict[str, Any]]:
+        """The roster files of an upload, without their bytes."""
+        return self.files.find(school_id, {"upload_id": upload_id}, sort=[("code", 1)], projection={"data": 0})
+
+    # receipts (收訖明細) and the students' answers
+    def put_receipt(self, school_id: str, doc: dict[str, Any]) -> None:
+        self.receipts.update_one(school_id, {"_id": doc["_id"]}, {"$set": doc}, upsert=True)
+
+    def receipts_of(self, school_id: str, upload_id: str) -> list[dict[str, Any]]:
+        return self.receipts.find(school_id, {"upload_id": upload_id}, sort=[("_id", 1)])
+
+    def put_entry(self, school_id: str, doc: dict[str, Any]) -> None:
+        """A re-imported receipt refreshes what is shown, never a student's answer already given."""
+        fresh = {k: v for k, v in doc.items() if k != "_id"}
+        self.entries.update_one(
+            school_id, {"_id": doc["_id"]}, {"$set": fresh, "$setOnInsert": {"state": "pending", "message": ""}}, upsert=True
+        )
+
+    def entries_of_student(self, school_id: str, student_id: str) -> list[dict[str, Any]]:
+        return self.entries.find(school_id, {"student_id": student_id}, sort=[("_id", -1)], limit=200)
+
+    def entries_of_upload(self, school_id: str, upload_id: str, state: str | None = None) -> list[dict[str, Any]]:
+        filter_: dict[str, Any] = {"upload_id": upload_id}
+        if state:
+            filter_["state"] = state
+        return self.entries.find(school_id, filter_, sort=[("_id", 1)], limit=5000)
+
+    def get_entry(self, school_id: str, entry_id: str) -> dict[str, Any] | None:
+        return self.entries.find_one(school_id, {"_id": entry_id})
+
+    def answer_entry(self, school_id: str, entry_id: str, state: str, message: str) -> None:
+        self.entries.update_one(school_id, {"_id": entry_id}, {"$set": {"state": state, "message": message, "answered_at": utcnow()}})

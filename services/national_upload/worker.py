@@ -17,12 +17,14 @@ import time
 from collections.abc import Callable
 
 import pika
+from nameko.standalone.rpc import ClusterRpcProxy
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, ConnectionClosedByBroker, StreamLostError
 
 from services.national_upload import topology
 from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict
 from services.national_upload.publisher import Publisher
 from services.national_upload.store import UploadStore
+from shared.caller import Caller
 from shared.config import Settings, load_settings
 from shared.logs import configure_logging, log_event
 from shared.mongo import make_client
@@ -40,7 +42,15 @@ class ItemHandler:
         self.publisher = publisher
         self.policy = policy
 
-    def handle(self, school_id: str, item_id: str) -> ItemState | None:
+    def handle(self, school_id: str, item_id: str, waits_for: str | None = None) -> ItemState | None:
+        """`waits_for`: an upload whose evidence items must all be final before this roster goes
+        (its rows refer to those files); until then the message comes back after the shortest delay."""
+        if waits_for and self.store.evidence_pending(school_id, waits_for) > 0:
+            self.publisher.retry_later(
+                {"_id": item_id, "school_id": school_id, "upload_id": waits_for, "after_evidence": True, "idempotency_key": item_id},
+                self.policy.delays[0],
+            )
+            return ItemState.QUEUED
         item = self.store.start_sending(school_id, item_id)
         if item is None:
             return None  # already accepted or rejected: a redelivery changes nothing
@@ -114,7 +124,8 @@ class Worker:
 
             def on_message(channel, method, properties, body) -> None:
                 message = json.loads(body)
-                state = handler.handle(message["school_id"], message["item_id"])
+                waits_for = message.get("upload_id") if message.get("after_evidence") else None
+                state = handler.handle(message["school_id"], message["item_id"], waits_for)
                 log_event(
                     log,
                     "item",
@@ -139,14 +150,30 @@ def main() -> int:
 
     settings = load_settings()
     client = make_client(settings)
-    sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")])).send
+    evidence_url, rpc_proxy = evidence_url_source(settings)
+    sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")]), evidence_url).send
     policy = RetryPolicy.from_settings(settings.upload_retry_delays, settings.upload_max_attempts)
     worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     log_event(log, "worker started", prefetch=settings.upload_prefetch)
-    worker.run()
+    try:
+        worker.run()
+    finally:
+        rpc_proxy.stop()
     return 0
+
+
+def evidence_url_source(settings: Settings) -> tuple[Callable[[dict], str], ClusterRpcProxy]:
+    """Evidence bytes come from the evidence service as a short presigned GET (asked as the system
+    caller); the worker never reads the object store's keys itself."""
+    proxy = ClusterRpcProxy(settings.nameko_config(), context_data=Caller.system().to_context(), timeout=settings.rpc_timeout_seconds)
+    cluster = proxy.start()
+
+    def url(item: dict) -> str:
+        return cluster.evidence.fetch_url(item["school_id"], item["ref"])["url"]
+
+    return url, proxy
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from services.records.schemas import (
 )
 from services.records.store import RecordsStore
 from shared.caller import Caller
-from shared.clock import utcnow
+from shared.clock import to_taipei, utcnow
 from shared.errors import Forbidden, Unauthenticated, ValidationFailed, field_error
 from shared.mongo import StoreProvider
 from shared.national_id import NationalIdCipher
@@ -238,8 +238,6 @@ class RecordsService(HealthMixin):
         return self._semester_view(self._semester_or_404(school, semester_id))
 
     def _today(self) -> date:
-        from shared.clock import to_taipei
-
         return to_taipei(utcnow()).date()
 
     def _semester_view(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -1093,3 +1091,87 @@ class RecordsService(HealthMixin):
     @rpc
     def performances_of_student(self, school_id: str, student_id: str, year: int | None = None) -> list[dict]:
         return self.records_of_student(school_id, "performances", student_id, year)
+
+    @rpc
+    def roster_data(self, school_id: str, year: int, term: int) -> dict:
+        """Everything the national rosters of one semester need, in one call (2,000 students: one
+        round trip, not thousands): students with clear IDs, classes, the semester's courses,
+        grades, attendance and cadres, and the year's 多元表現. Registrar or system only."""
+        self._internal(school_id, Permission.SCHOOL_NATIONAL_ROSTER_READ)
+        year, term = int(year), int(term)
+        semester = self.store.semester(school_id, domain.semester_id(year, term))
+
+        def of(key: str, filter_: dict[str, Any]) -> list[dict]:
+            return [_json(domain.view(TYPES[key], d)) for d in self.store.find(key, school_id, filter_, sort=[("_id", 1)])]
+
+        term_filter = {"year": year, "term": term}
+        return {
+            "semester": self._semester_view(semester) if semester else None,
+            "students": self.roster_students(school_id),
+            "classes": of("classes", {"year": year}),
+            "courses": of("courses", term_filter),
+            "grades": of("grades", term_filter),
+            "attendance": of("attendance", term_filter),
+            "cadres": of("cadres", term_filter),
+            "performances": of("performances", {"year": year}),
+        }
+
+    # working group figures (issue 8)
+
+    @rpc
+    def entry_timeliness(self, school_id: str, year: int, term: int) -> dict | None:
+        """Unit-entered records of a semester, counted as entered by their type's deadline or after it (the
+        window's close: the internal deadline unless the registrar set the type's own window), per record type,
+        per person (created_by) and per Taipei day. None when the semester is unknown."""
+        self._internal(school_id, Permission.SCHOOL_EFFECTIVENESS_READ)
+        semester = self.store.semester(school_id, domain.semester_id(year, term))
+        if semester is None:
+            return None
+        types = {}
+        for key, type_ in TYPES.items():
+            if not type_.semester or Role.STUDENT in type_.writers:
+                continue  # students' own entries are not a unit's work
+            _, closes = domain.window_of(semester, key)
+            counts = {"label": type_.label, "writers": sorted(type_.writers), "on_time": 0, "late": 0, "people": {}, "days": {}}
+            docs = self.store.find(key, school_id, {"year": int(year), "term": int(term)}, projection={"created_at": 1, "created_by": 1})
+            for doc in docs:
+                moment = doc.get("created_at")
+                if moment is None:
+                    continue
+                verdict = "late" if closes is not None and moment > closes else "on_time"
+                counts[verdict] += 1
+                person = counts["people"].setdefault(doc.get("created_by") or "?", {"on_time": 0, "late": 0})
+                person[verdict] += 1
+                day = to_taipei(moment).date().isoformat()
+                counts["days"][day] = counts["days"].get(day, 0) + 1
+            types[key] = counts
+        return {
+            "year": int(year),
+            "term": int(term),
+            "internal_deadline": semester.get("internal_deadline"),
+            "starts_on": semester["starts_on"],
+            "types": types,
+        }
+
+    @rpc
+    def active_students(self, school_id: str, year: int, term: int) -> list[dict]:
+        """Students now enrolled, with class, seat and whether basic data was re-checked in that semester."""
+        self._internal(school_id, Permission.SCHOOL_TRAININGS_READ)
+        key = domain.semester_id(year, term).replace("-", "_")
+        docs = self.store.find(
+            "students",
+            school_id,
+            {"status": {"$in": sorted(rules.ACTIVE_STATUSES)}},
+            sort=[("class_code", 1), ("seat_no", 1)],
+            projection={"student_id": 1, "name": 1, "class_code": 1, "seat_no": 1, "rechecks": 1},
+        )
+        return [
+            {
+                "student_id": d["student_id"],
+                "name": d.get("name", ""),
+                "class_code": d.get("class_code"),
+                "seat_no": d.get("seat_no"),
+                "rechecked": key in (d.get("rechecks") or {}),
+            }
+            for d in docs
+        ]

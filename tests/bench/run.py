@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_certification, bench_evidence, bench_gateway
+from tests.bench import bench_certification, bench_evidence, bench_gateway, bench_national
 from tests.bench.harness import bench_system, write_result
 
 
@@ -15,6 +15,7 @@ def main(selected: list[str]) -> int:
             "gateway-read": lambda: bench_gateway.bench_read_path(system, password),
             "evidence-upload": lambda: bench_evidence.bench_upload(system, password),
             "certification-bulk": bench_certification.bench_bulk_certify,
+            "national-drain": lambda: bench_national.bench_drain(system),
         }
         for name, bench in benches.items():
             if selected and name not in selected:

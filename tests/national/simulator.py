@@ -29,7 +29,7 @@ class SimProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> SimProcess:
-        self.port = free_port()
+        self.port = self.port or free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("LICHENG_NATIONAL_")},
             "PYTHONPATH": str(ROOT),

@@ -7,13 +7,16 @@ stand-in for the national database; RabbitMQ and FerretDB are the real servers.
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import subprocess
 import sys
+import urllib.parse
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+import requests
 
 from services.national_upload.domain import idempotency_key
 from services.national_upload.publisher import Publisher
@@ -23,7 +26,7 @@ from shared.national.roster_io import write_roster
 from shared.national.rules import rules_for
 from tests.national.samples import valid_sheets
 from tests.national.simulator import SimClient, SimProcess
-from tests.support.system import ROOT, wait_until
+from tests.support.system import ROOT, _mgmt_url, wait_until
 
 SCHOOL = "123456"
 RULES = rules_for(113)
@@ -157,3 +160,56 @@ def test_faults_are_retried_and_a_permanent_failure_ends_dead_lettered(isolated,
     accepted = _accepted_keys(sim)
     assert {i["idempotency_key"] for i in items} <= set(accepted) and doomed["idempotency_key"] not in accepted
     assert _accepted_rosters(sim) == len(accepted)  # one acceptance per key, never two
+
+
+def _drop_connections(vhost: str) -> int:
+    """What clients see when RabbitMQ restarts: every connection of the vhost closed by the broker."""
+    auth = ("guest", "guest")
+    listed = requests.get(f"{_mgmt_url()}/api/connections", auth=auth, timeout=10).json()
+    mine = [c["name"] for c in listed if c.get("vhost") == vhost]
+    for name in mine:
+        requests.delete(f"{_mgmt_url()}/api/connections/{urllib.parse.quote(name, safe='')}", auth=auth, timeout=10)
+    return len(mine)
+
+
+def _restart_broker() -> None:
+    for action in ("stop_app", "start_app"):
+        subprocess.run([str(ROOT / "deploy/native/infra.sh"), "rabbitmqctl", action], check=True, capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        "connections_dropped",
+        pytest.param(
+            "broker_restarted",
+            marks=pytest.mark.skipif(
+                os.environ.get("LICHENG_TEST_BROKER_RESTART") != "1",
+                reason="restarts the shared RabbitMQ: run alone with LICHENG_TEST_BROKER_RESTART=1",
+            ),
+        ),
+    ],
+)
+def test_a_broker_outage_mid_upload_loses_nothing_and_the_upload_completes(isolated, upload_store, sim, credentials, outage):
+    sim.admin("POST", "/admin/reset")
+    sim.faults({"latency_ms": 400})
+    items = _roster_items(upload_store, 40)
+    _enqueue(isolated, items)  # confirmed by the broker: from here on nothing may be lost
+    workers = [_worker(isolated, sim) for _ in range(2)]
+    accepted = lambda: sum(upload_store.get_item(SCHOOL, i["_id"])["state"] == "accepted" for i in items)  # noqa: E731
+    try:
+        wait_until(lambda: accepted() >= 3, 60, "the upload under way")
+        if outage == "broker_restarted":
+            _restart_broker()
+        else:
+            # the management API lists connections after its next statistics tick (a few seconds)
+            wait_until(lambda: _drop_connections(isolated.vhost) >= 2, 30, "the workers' connections dropped")
+        assert accepted() < len(items)  # the outage hit the upload while it ran
+        wait_until(lambda: accepted() == len(items), 120, "every item accepted after the outage")
+    finally:
+        sim.faults({})
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    assert sorted(_accepted_keys(sim)) == sorted(i["idempotency_key"] for i in items)
+    assert _accepted_rosters(sim) == len(items)  # none accepted twice

@@ -80,6 +80,7 @@ class TestSystem:
 
     def prepare(self) -> None:
         base = Settings()
+        self.national_port = free_port()
         auth = ("guest", "guest")
         quoted = urllib.parse.quote(self.vhost, safe="")
         requests.put(f"{_mgmt_url()}/api/vhosts/{quoted}", auth=auth, timeout=10).raise_for_status()
@@ -94,6 +95,8 @@ class TestSystem:
             "LICHENG_JWT_SECRET": secrets.token_urlsafe(48),
             "LICHENG_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "LICHENG_LOGIN_MAX_FAILURES": "3",
+            # the national simulator of this run listens here once a test asks for it (tests/conftest.py)
+            "LICHENG_NATIONAL_URL": f"http://127.0.0.1:{self.national_port}",
             "PYTHONPATH": str(ROOT),
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,122 @@
+// The registrar's national upload console: check rosters, start the upload, watch its progress live,
+// retry dead letters, fetch or import receipts, and resubmit the students who reported an error.
+"use strict";
+
+(() => {
+  const { api, el, table, showProblem } = window.Licheng;
+  const STATES = [["queued", "排隊中"], ["sending", "傳送中"], ["accepted", "已收件"], ["rejected", "退件"], ["retrying", "重試中"], ["dead", "無法送達"]];
+  let draft = null;
+  let current = null;
+  let timer = null;
+  const $ = (id) => document.getElementById(id);
+  const say = (id, text, error = false) => { $(id).className = error ? "status error" : "status"; $(id).textContent = text; };
+  const problemText = (p) => { const b = p.body || {}; return `${b.title || p.message}${b.detail && b.detail !== b.title ? "：" + b.detail : ""}`; };
+
+  function showReport(result) {
+    draft = result;
+    const report = result.report;
+    $("report").hidden = false;
+    $("report-summary").replaceChildren(el("p", { class: report.ok ? "ok" : "warning" },
+      report.ok ? "沒有發現問題，可以上傳。" : `有 ${report.students.length} 位學生的 ${report.held_back_rows} 列資料需要修正，這些列不會送出。`),
+      el("p", { class: "muted" }, `學生檔案 ${report.evidence_files} 個。`));
+    $("report-rosters").replaceChildren(table(report.rosters.map((r) => ({ ...r, label: `${r.code} ${r.name}` })),
+      [["label", "名冊"], ["unit", "負責單位"], ["rows", "列數"], ["held_back", "暫不送出"], ["findings", "問題數"]]));
+    api("GET", `/api/v1/national/uploads/${result.upload_id}/rosters`).then((files) => {
+      $("report-rosters").append(el("ul", {}, files.map((f) => el("li", {}, el("a", { href: `/api/v1/national/uploads/${result.upload_id}/rosters/${f.code}/download` }, f.filename), ` · ${f.rows} 列`))));
+    });
+    const rows = report.students.flatMap((s) => s.problems.map((p) => ({ student_id: s.student_id, name: s.name, class_code: s.class_code, roster: p.roster_name, sheet: p.sheet, row: p.row || "", column: p.column, message: p.message, unit: p.unit })));
+    $("report-students").replaceChildren(rows.length ? table(rows, [["student_id", "學號"], ["name", "姓名"], ["class_code", "班級"], ["roster", "名冊"], ["sheet", "工作表"], ["row", "列"], ["column", "欄位"], ["message", "問題"], ["unit", "負責單位"]]) : el("p", {}, "無"));
+  }
+
+  $("check-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      const body = { year: Number(form.year.value), term: Number(form.term.value) };
+      form.querySelector(".status").textContent = "產生中…";
+      showReport(await api("POST", "/api/v1/national/rosters", body));
+      form.querySelector(".status").textContent = "";
+    } catch (problem) { showProblem(form, problem); }
+  });
+
+  $("start-upload").addEventListener("click", async () => {
+    if (!draft) return;
+    try {
+      const started = await api("POST", "/api/v1/national/uploads", { year: draft.year, term: draft.term, draft_id: draft.upload_id });
+      say("start-status", "已開始上傳");
+      await loadUploads();
+      openUpload(started.upload_id);
+    } catch (problem) { say("start-status", problemText(problem), true); }
+  });
+
+  function progressView(u) {
+    const done = STATES.reduce((n, [k]) => n + (["accepted", "rejected", "dead"].includes(k) ? u.counts[k] || 0 : 0), 0);
+    return el("div", {}, el("progress", { max: String(u.total || 1), value: String(done), "aria-label": "上傳進度" }),
+      el("p", {}, `${u.year} 學年度第 ${u.term} 學期 · 共 ${u.total} 項 · ` + STATES.map(([k, label]) => `${label} ${u.counts[k] || 0}`).join(" · ") + (u.done ? " · 已完成" : "")));
+  }
+
+  async function loadUploads() {
+    const uploads = (await api("GET", "/api/v1/national/uploads")).filter((u) => u.state !== "draft");
+    $("uploads").replaceChildren(uploads.length ? el("ul", { class: "plain" }, uploads.map((u) => el("li", {},
+      el("button", { type: "button", class: "small", onclick: () => openUpload(u.upload_id) }, "檢視"), " ", progressView(u)))) : el("p", {}, "尚無上傳"));
+  }
+
+  async function openUpload(id) {
+    current = id;
+    $("upload-detail").hidden = false;
+    $("detail-id").textContent = id;
+    clearTimeout(timer);
+    await refreshDetail();
+  }
+
+  async function refreshDetail() {
+    if (!current) return;
+    const progress = await api("GET", `/api/v1/national/uploads/${current}`);
+    $("detail-progress").replaceChildren(progressView(progress));
+    const dead = await api("GET", `/api/v1/national/uploads/${current}/items?state=dead`);
+    $("detail-dead").replaceChildren(dead.length ? table(dead, [["kind", "種類"], ["roster", "名冊"], ["student_id", "學號"], ["detail", "原因"], ["attempts", "次數"]],
+      [["重送", "POST /api/v1/national/items/{id}/retry"]]) : el("p", {}, "無"));
+    await loadReceipts();
+    if (!progress.done) timer = setTimeout(refreshDetail, 2000); else loadUploads();
+  }
+
+  async function loadReceipts() {
+    const data = await api("GET", `/api/v1/national/uploads/${current}/receipts`);
+    $("detail-receipts").replaceChildren(data.receipts.length ? table(data.receipts.map((r) => ({ ...r, check: r.verified ? "核對無誤" : r.problems.join("；") })),
+      [["roster", "名冊別"], ["check", "SHA-256 核對"], ["students", "學生數"], ["confirm_deadline", "學生確認期限"]]) : el("p", {}, "尚未取得"));
+    $("detail-reports").replaceChildren(el("p", {}, `待確認 ${data.answers.pending} · 已確認 ${data.answers.confirmed} · 回報錯誤 ${data.answers.reported}`),
+      data.reports.length ? table(data.reports, [["student_id", "學號"], ["roster_name", "名冊"], ["message", "學生說明"]]) : "");
+    $("resubmit").hidden = !data.reports.length;
+    $("resubmit").onclick = async () => {
+      const progress = await api("GET", `/api/v1/national/uploads/${current}`);
+      const students = [...new Set(data.reports.map((r) => r.student_id))];
+      try {
+        const again = await api("POST", "/api/v1/national/uploads", { year: progress.year, term: progress.term, student_ids: students });
+        await loadUploads();
+        openUpload(again.upload_id);
+      } catch (problem) { say("receipt-status", problemText(problem), true); }
+    };
+  }
+
+  $("fetch-receipts").addEventListener("click", async () => {
+    try {
+      const result = await api("POST", `/api/v1/national/uploads/${current}/receipts/fetch`);
+      say("receipt-status", `取回 ${result.fetched} 份` + (result.failed.length ? `，${result.failed.length} 份失敗` : ""), result.failed.length > 0);
+      await loadReceipts();
+    } catch (problem) { say("receipt-status", problemText(problem), true); }
+  });
+
+  $("receipt-file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const response = await fetch(`/api/v1/national/uploads/${current}/receipts`, {
+      method: "POST", body: file, credentials: "same-origin",
+      headers: { "Content-Type": "application/zip", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content },
+    });
+    const body = await response.json();
+    say("receipt-status", response.ok ? (body.verified ? "已匯入，核對無誤" : `已匯入，發現問題：${body.problems.join("；")}`) : (body.title || "匯入失敗"), !response.ok || !body.verified);
+    await loadReceipts();
+  });
+
+  loadUploads();
+})();

@@ -1,0 +1,313 @@
+"""Building the national rosters (名冊) of one school term from our records: plain data in, rows out.
+
+No I/O: the service gathers the data by RPC (records.roster_data, certification's locked selections,
+evidence metadata) and hands it here. Rows are keyed by the national column names; keys starting
+with "_" are our metadata (never written): `_student` (學號, for the per-student report) and
+`_certified` (the validator's certification check).
+
+Which rosters a term uploads (NATIONAL-ROSTERS.md): 1 學生資料, 2 學生成績, 3 缺勤, 4 科目 and
+24 校內幹部經歷 per semester; 25 學生自填多元表現 and 26 課程學習成果 are annual (封面 學期 0) and
+carry the term's selections (26: the outcomes of this term, 實際修課學期 = term).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from shared.clock import roc_date
+from shared.national.rules import YearRules
+
+# Our 假別 -> national 缺勤種類代碼; 遲到/早退 are school-internal and not reported.
+ABSENCE_CODES = {"公假": "01", "事假": "02", "病假": "03", "產假": "05", "喪假": "11", "曠課": "12"}
+# Our 多元表現 field names where they differ from the national column (otherwise exact or name + 代碼).
+PERFORMANCE_COLUMN_ALIASES = {"註1": "檢定證照類別", "內容(開設名稱)": "內容", "彈性學習時間類別(種類)代碼": "彈性學習時間類別"}
+DAY_DIVISION = "1"  # 部別代碼 日間部: the seed school has only a day division
+
+# Which school unit fixes the data of each roster (for the registrar's report).
+RESPONSIBLE_UNITS = {
+    1: "註冊組",
+    2: "註冊組",
+    3: "生輔組",
+    4: "教學組",
+    24: "訓育組",
+    25: "學生（多元表現）",
+    26: "學生與任課教師（課程學習成果）",
+}
+TERM_ROSTERS = (1, 2, 3, 4, 24)
+ANNUAL_ROSTERS = (25, 26)
+EVIDENCE_ROSTERS = frozenset(ANNUAL_ROSTERS)  # rows refer to evidence files sent before the roster
+
+
+@dataclass
+class BuiltRoster:
+    code: int
+    semester: int  # the cover's 學期 (0 for annual rosters)
+    sheets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def rows(self) -> Iterable[tuple[str, dict[str, Any]]]:
+        for sheet, rows in self.sheets.items():
+            for row in rows:
+                yield sheet, row
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.sheets.values())
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """An evidence file a roster row refers to: sent as its own item before the roster."""
+
+    evidence_id: str
+    student_id: str
+    sha256: str
+    filename: str
+    size: int
+    kind: str  # "document" or "media"
+
+
+@dataclass
+class TermInput:
+    year: int
+    term: int
+    records: dict[str, Any]  # records.roster_data
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # certification.selected_outcomes
+    performance_ids: dict[str, list[str]] = field(default_factory=dict)  # student -> selected 多元表現 ids
+    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence id -> evidence.describe entry
+    only_students: frozenset[str] | None = None  # a resubmission of some students only
+
+
+def _roc(value: Any) -> str:
+    if not value:
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return roc_date(day)
+
+
+def _yes_no(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return "1" if value in (True, "1", 1, "是", "Y") else "0"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+class RosterBuilder:
+    def __init__(self, rules: YearRules, data: TermInput) -> None:
+        self.rules = rules
+        self.data = data
+        records = data.records
+        self.students = {
+            s["student_id"]: s for s in records.get("students", []) if data.only_students is None or s["student_id"] in data.only_students
+        }
+        self.classes = {c["code"]: c for c in records.get("classes", [])}
+        self.courses_by_id = {c["id"]: c for c in records.get("courses", [])}
+        self.courses_by_key = {(c["code"], c["class_code"]): c for c in records.get("courses", [])}
+        self.evidence_refs: dict[str, EvidenceRef] = {}
+        self.unknown_students: set[str] = set()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _person(self, student_id: str) -> dict[str, str] | None:
+        student = self.students.get(student_id)
+        if student is None:
+            if self.data.only_students is None or student_id in self.data.only_students:
+                self.unknown_students.add(student_id)
+            return None
+        return {"身分證號": student.get("national_id", ""), "出生日期": _roc(student.get("birth_date")), "_student": student_id}
+
+    def _file(self, student_id: str, evidence_ids: list[str], kind: str) -> str:
+        """The SHA-256 of the first evidence file of that kind; remembered as an item to send first."""
+        for evidence_id in evidence_ids:
+            info = self.data.evidence.get(evidence_id)
+            if info is None or info.get("kind") != kind:
+                continue
+            ref = EvidenceRef(evidence_id, student_id, info["sha256"], info.get("filename") or evidence_id, int(info["size"]), kind)
+            self.evidence_refs.setdefault(evidence_id, ref)
+            return ref.sha256
+        return ""
+
+    @staticmethod
+    def _grade_level(class_code: str) -> str:
+        return class_code[:1] if class_code else ""
+
+    # ------------------------------------------------------------------ rosters
+
+    def build(self) -> list[BuiltRoster]:
+        term = self.data.term
+        built = [
+            BuiltRoster(1, term, {"學生資料": self._students()}),
+            BuiltRoster(2, term, {"學期成績": self._grades()}),
+            BuiltRoster(3, term, {"缺勤紀錄": self._absences()}),
+            BuiltRoster(24, term, {"幹部經歷紀錄": self._cadres()}),
+            BuiltRoster(25, 0, self._performances()),
+            BuiltRoster(26, 0, {"學期課程學習成果": self._outcomes()}),
+        ]
+        if self.data.only_students is None:
+            built.insert(3, BuiltRoster(4, term, {"開設課程": self._courses()}))
+        return [r for r in built if r.row_count or r.code in TERM_ROSTERS[:1]]
+
+    def _students(self) -> list[dict]:
+        rows = []
+        for student in self.students.values():
+            klass = self.classes.get(student.get("class_code", ""), {})
+            rows.append(
+                {
+                    **(self._person(student["student_id"]) or {}),
+                    "性別代碼": _text(student.get("gender")),
+                    "部別代碼": DAY_DIVISION,
+                    "群別代碼": _text(klass.get("department_code")),
+                    "科班學程別代碼": _text(klass.get("program_code")),
+                    "年級": self._grade_level(student.get("class_code", "")),
+                    "班級名稱": _text(klass.get("name") or student.get("class_code")),
+                    "座號": _text(student.get("seat_no")),
+                    "學籍狀態": _text(student.get("status")),
+                }
+            )
+        return rows
+
+    def _grades(self) -> list[dict]:
+        rows = []
+        for grade in self.data.records.get("grades", []):
+            person = self._person(grade["student_id"])
+            if person is None:
+                continue
+            course = self.courses_by_key.get((grade["course_code"], grade["course_class"]), {})
+            rows.append(
+                {
+                    **person,
+                    "課程代碼": grade["course_code"],
+                    "科目名稱": _text(course.get("name")),
+                    "開課年級": self._grade_level(grade["course_class"]),
+                    "修課學分": _text(course.get("credits")),
+                    "學期學業成績": _text(grade.get("score")),
+                    "成績及格": _yes_no(grade.get("passed")),
+                    "補考成績": _text(grade.get("makeup_score")),
+                    "補考及格": _yes_no(grade.get("makeup_passed")),
+                    "是否採計學分": "1" if grade.get("credits_counted") else "0",
+                    "質性文字描述": _text(grade.get("description")),
+                }
+            )
+        return rows
+
+    def _absences(self) -> list[dict]:
+        semester = self.data.records.get("semester") or {}
+        starts, ends = _roc(semester.get("starts_on")), _roc(semester.get("ends_on"))
+        rows = []
+        for absence in self.data.records.get("attendance", []):
+            code = ABSENCE_CODES.get(absence.get("absence_type", ""))
+            if code is None or not absence.get("periods"):
+                continue
+            person = self._person(absence["student_id"])
+            if person is None:
+                continue
+            rows.append(
+                {**person, "缺勤種類代碼": code, "缺勤起始日期": starts, "缺勤結束日期": ends, "缺勤節數": _text(absence["periods"])}
+            )
+        return rows
+
+    def _courses(self) -> list[dict]:
+        rows, seen = [], set()
+        for course in self.data.records.get("courses", []):
+            level = self._grade_level(course["class_code"])
+            if (course["code"], level) in seen:
+                continue
+            seen.add((course["code"], level))
+            try:
+                parts = self.rules.course_code_parts(course["code"])
+            except ValueError:
+                parts = {}
+            rows.append(
+                {
+                    "課程類別": parts.get("課程類別", ""),
+                    "領域別": parts.get("領域", ""),
+                    "群別": parts.get("群別", ""),
+                    "科班學程別": parts.get("科別", ""),
+                    "開課年級": level,
+                    "學分數": _text(course.get("credits")),
+                    "科目名稱": _text(course.get("name")),
+                    "課程代碼": course["code"],
+                }
+            )
+        return rows
+
+    def _cadres(self) -> list[dict]:
+        rows = []
+        for cadre in self.data.records.get("cadres", []):
+            person = self._person(cadre["student_id"])
+            if person is None:
+                continue
+            rows.append(
+                {
+                    **person,
+                    "單位名稱": _text(cadre.get("unit")),
+                    "開始日期": _roc(cadre.get("start_date")),
+                    "結束日期": _roc(cadre.get("end_date")),
+                    "擔任職務": _text(cadre.get("position")),
+                    "幹部等級": _text(cadre.get("level")),
+                }
+            )
+        return rows
+
+    def _performances(self) -> dict[str, list[dict]]:
+        by_id = {p["id"]: p for p in self.data.records.get("performances", [])}
+        roster = self.rules.roster(25)
+        sheets: dict[str, list[dict]] = {}
+        for student_id, ids in sorted(self.data.performance_ids.items()):
+            for performance_id in ids:
+                item = by_id.get(performance_id)
+                person = self._person(student_id) if item else None
+                if item is None or person is None or item.get("student_id") != student_id:
+                    continue
+                sheet = roster.sheets[int(item["category"]) - 1]
+                fields = item.get("fields") or {}
+                row: dict[str, Any] = {**person, "_certified": True}
+                for column in sheet.columns:
+                    if column.name in row:
+                        continue
+                    source = PERFORMANCE_COLUMN_ALIASES.get(column.name, column.name)
+                    value = fields.get(source, fields.get(source.removesuffix("代碼"), ""))
+                    row[column.name] = _roc(value) if column.type == "roc_date" else _text(value)
+                row["內容簡述"] = _text(item.get("summary"))
+                row["證明文件"] = self._file(student_id, item.get("evidence_ids", []), "document")
+                row["影音檔案"] = self._file(student_id, item.get("evidence_ids", []), "media")
+                row["影音檔案外部連結"] = _text(item.get("video_url"))
+                sheets.setdefault(sheet.name, []).append(row)
+        return sheets
+
+    def _outcomes(self) -> list[dict]:
+        rows = []
+        for outcome in sorted(self.data.outcomes, key=lambda o: (o["student_id"], o["id"])):
+            person = self._person(outcome["student_id"])
+            if person is None:
+                continue
+            course = self.courses_by_id.get(outcome["course_id"], {})
+            rows.append(
+                {
+                    **person,
+                    "_certified": outcome.get("state") == "certified",
+                    "_outcome": outcome["id"],
+                    "實際修課學期": str(outcome["term"]),
+                    "課程代碼": _text(course.get("code")),
+                    "科目名稱": _text(course.get("name") or outcome.get("course_name")),
+                    "開課年級": self._grade_level(course.get("class_code", "")),
+                    "修課學分": _text(course.get("credits")),
+                    "成果簡述": _text(outcome.get("summary")),
+                    "成果檔案": self._file(outcome["student_id"], outcome.get("evidence_ids", []), "document"),
+                    "影音檔案": self._file(outcome["student_id"], outcome.get("evidence_ids", []), "media"),
+                }
+            )
+        return rows
+
+
+def evidence_ids_of(outcomes: list[dict], performances: list[dict], performance_ids: dict[str, list[str]]) -> list[str]:
+    """Every evidence id the selected items refer to (to describe them in one call per 500)."""
+    wanted = {i for ids in performance_ids.values() for i in ids}
+    ids = [e for o in outcomes for e in o.get("evidence_ids", [])]
+    ids += [e for p in performances if p["id"] in wanted for e in p.get("evidence_ids", [])]
+    return list(dict.fromkeys(ids))

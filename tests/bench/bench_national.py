@@ -1,0 +1,211 @@
+"""Drain time of a school's national upload through 1, 2 and 4 worker processes (make bench).
+
+The school: N students (default 200, `LICHENG_BENCH_STUDENTS=2000` for the issue's full school),
+each with 13 small evidence files (3 outcomes + 10 performances) and their rows in the rosters
+學生資料, 學生成績 and 課程學習成果; the simulator answers after 50 ms. Items go through the whole path:
+work queue, a worker's claim in MongoDB, a presigned GET from the evidence service (RPC), the bytes
+from the object store, the POST to the simulator, the result recorded, then the ack. Seeding writes
+the evidence records directly (this is a benchmark of the delivery, not of uploading).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from services.evidence.storage import Storage
+from services.evidence.store import EvidenceStore
+from services.national_upload.domain import idempotency_key
+from services.national_upload.publisher import Publisher
+from services.national_upload.store import UploadStore
+from services.national_upload.worker import RetryPolicy
+from shared.clock import utcnow
+from shared.crypto import FieldCipher
+from shared.mongo import make_client
+from shared.national.roster_io import write_roster
+from shared.national.rules import rules_for
+from tests.national.samples import PDF, valid_sheets
+from tests.national.simulator import SimClient, SimProcess
+from tests.support.system import ROOT, TestSystem, wait_until
+
+SCHOOL = "654321"
+RULES = rules_for(114)
+FILES_PER_STUDENT = 13
+DISTINCT_FILES = 50  # small PDFs (2-20 KB); items refer to them round-robin (each item is its own send)
+FINAL = ("accepted", "rejected", "dead")
+
+
+def _small_pdf(n: int) -> bytes:
+    if n == 0:
+        return PDF  # the file the sample roster rows refer to
+    return PDF[:-6] + b"%" + bytes(str(n), "ascii") * (2000 + 360 * (n % 50)) + b"\n%%EOF\n"
+
+
+def _seed_evidence(system: TestSystem) -> list[dict[str, Any]]:
+    settings = system.settings()
+    storage = Storage(settings)
+    storage.ensure_bucket()
+    client = make_client(settings)
+    store = EvidenceStore(client[settings.database_name("evidence")])
+    docs = []
+    for n in range(DISTINCT_FILES):
+        data = _small_pdf(n)
+        key = f"{SCHOOL}/bench/{uuid.uuid4().hex}"
+        version = storage.put(key, io.BytesIO(data), len(data), "application/pdf")
+        doc = {
+            "_id": uuid.uuid4().hex,
+            "school_id": SCHOOL,
+            "student_id": "BENCH",
+            "purpose": "outcome",
+            "kind": "document",
+            "key": key,
+            "version_id": version,
+            "filename": f"file{n}.pdf",
+            "content_type": "application/pdf",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "state": "locked",
+            "uploaded_by": "bench",
+            "upload_id": uuid.uuid4().hex,
+            "grants": [],
+            "versions": [],
+            "created_at": utcnow(),
+        }
+        store.insert_evidence(doc)
+        docs.append(doc)
+    client.close()
+    return docs
+
+
+def _items(store: UploadStore, students: int, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    upload_id = uuid.uuid4().hex[:12]
+    items: list[dict[str, Any]] = []
+    for s in range(students):
+        for k in range(FILES_PER_STUDENT):
+            f = files[(s * FILES_PER_STUDENT + k) % len(files)]
+            item_id = f"{upload_id}:e{s:05d}-{k:02d}"
+            items.append(
+                {
+                    "_id": item_id,
+                    "upload_id": upload_id,
+                    "kind": "evidence",
+                    "ref": f["_id"],
+                    "student_id": f"S{s:05d}",
+                    "year": 114,
+                    "term": 1,
+                    "filename": f["filename"],
+                    "content_sha256": f["sha256"],
+                    "idempotency_key": idempotency_key(SCHOOL, 114, 1, "evidence", f"S{s:05d}", item_id, f["sha256"]),
+                    "after_evidence": False,
+                }
+            )
+    for code in (1, 2, 26):
+        data = write_roster(RULES, SCHOOL, 0 if code == 26 else 1, code, valid_sheets(RULES, code, students=students))
+        sha = hashlib.sha256(data).hexdigest()
+        file_id = f"{upload_id}-r{code}"
+        filename = RULES.roster_filename(SCHOOL, 0 if code == 26 else 1, code, datetime.now(UTC))
+        store.put_file(SCHOOL, {"_id": file_id, "upload_id": upload_id, "code": code, "filename": filename, "sha256": sha, "data": data})
+        item_id = f"{upload_id}:r{code:02d}"
+        items.append(
+            {
+                "_id": item_id,
+                "upload_id": upload_id,
+                "kind": "roster",
+                "roster": code,
+                "ref": file_id,
+                "year": 114,
+                "term": 1,
+                "uploader": "註冊組長",
+                "content_sha256": sha,
+                "idempotency_key": idempotency_key(SCHOOL, 114, 1, f"roster-{code}", "", file_id, sha),
+                "after_evidence": code == 26,
+            }
+        )
+    store.insert_items(SCHOOL, [{**i, "state": "queued", "attempts": 0} for i in items])
+    return items
+
+
+def _done(store: UploadStore, upload_id: str) -> int:
+    counts = store.progress(SCHOOL, upload_id)
+    return sum(counts[s] for s in FINAL)
+
+
+def _run(system: TestSystem, store: UploadStore, sim: SimClient, files: list, students: int, workers: int) -> dict[str, Any]:
+    sim.admin("POST", "/admin/reset")
+    sim.faults({"latency_ms": 50})
+    items = _items(store, students, files)
+    upload_id = items[0]["upload_id"]
+    policy = RetryPolicy(delays=(1, 5), max_attempts=5)
+    started = time.perf_counter()
+    with Publisher(system.settings().amqp_uri, policy) as publisher:
+        for item in items:
+            publisher.enqueue({**item, "school_id": SCHOOL})
+    enqueue_s = time.perf_counter() - started
+    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,5", "LICHENG_UPLOAD_PREFETCH": "4"}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "services.national_upload.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        wait_until(lambda: _done(store, upload_id) == len(items), 3600, "the upload drained", interval=1.0)
+        drain_s = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+    counts = store.progress(SCHOOL, upload_id)
+    return {
+        "workers": workers,
+        "items": len(items),
+        "enqueue_s": round(enqueue_s, 2),
+        "drain_s": round(drain_s, 2),
+        "items_per_s": round(len(items) / drain_s, 1),
+        "counts": {k: v for k, v in counts.items() if v},
+    }
+
+
+def bench_drain(system: TestSystem) -> dict[str, Any]:
+    students = int(os.environ.get("LICHENG_BENCH_STUDENTS", "200"))
+    worker_counts = [int(w) for w in os.environ.get("LICHENG_BENCH_WORKERS", "1,2,4").split(",")]
+    settings = system.settings()
+    client = make_client(settings)
+    store = UploadStore(client[settings.database_name("national_upload")])
+    store.ensure_indexes()
+    process = SimProcess(ROOT / "var" / "bench" / f"sim-{uuid.uuid4().hex[:6]}", port=system.national_port)
+    process.data_dir.mkdir(parents=True, exist_ok=True)
+    process.start()
+    sim = SimClient(process)
+    try:
+        store.set_credentials(SCHOOL, FieldCipher(system.env["LICHENG_FIELD_KEY"]).encrypt(sim.token(SCHOOL)), "bench")
+        files = _seed_evidence(system)
+        runs = [_run(system, store, sim, files, students, w) for w in worker_counts]
+    finally:
+        process.stop()
+        client.close()
+    base = runs[0]["drain_s"]
+    for run in runs:
+        run["speedup_vs_first"] = round(base / run["drain_s"], 2)
+    return {
+        "students": students,
+        "files_per_student": FILES_PER_STUDENT,
+        "national_latency_ms": 50,
+        "runs": runs,
+        "goal": "speed-up from 1 to 4 workers >= 3",
+        "note": "2 cores shared by RabbitMQ, FerretDB+PostgreSQL, SeaweedFS, the evidence service, the simulator and the workers",
+    }

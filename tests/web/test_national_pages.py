@@ -1,0 +1,83 @@
+"""The registrar checks the rosters, starts the national upload and watches it finish; the student
+confirms the receipt — in a real Chromium, against the running system, a worker and the simulator."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import make_school
+from tests.national_upload.test_rosters_flow import _seed_term
+from tests.records.conftest import PASSWORD, build_school
+from tests.support.system import ROOT
+from tests.web.conftest import log_in
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+CODE = "W00007"
+
+
+@pytest.fixture(scope="module")
+def school(system, district):
+    fixture = make_school(system, district, CODE, "丁高中")
+    school = build_school(system, fixture, "w")
+    school.registrar_password = fixture.registrar_password
+    return school
+
+
+@pytest.fixture(scope="module")
+def worker(system, national_sim):
+    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.national_upload.worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    yield process
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def test_registrar_uploads_and_the_student_confirms_the_receipt(page, school, national_sim, worker):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    _seed_term(school)
+    token = {"token": national_sim.token(CODE), "receipt_password": national_sim.receipt_password(CODE)}
+    assert school.registrar.put("/api/v1/national/credentials", json=token).status_code == 200
+    log_in(page, CODE, "registrar", school.registrar_password)
+    page.goto("/registrar/national")
+    page.get_by_label("學年度").fill(str(school.year))
+    page.get_by_label("學期").select_option(str(school.term))
+    page.get_by_role("button", name="產生並檢查").click()
+    expect(page.locator("#report-students")).to_contain_text("結束日期")  # the cadre still in office
+    expect(page.locator("#report-students")).to_contain_text("訓育組")
+    page.screenshot(path=str(SHOTS / "national-1-check.png"), full_page=True)
+    page.get_by_role("button", name="2. 開始上傳這批名冊").click()
+    expect(page.locator("#detail-progress")).to_contain_text("已完成", timeout=90_000)
+    page.screenshot(path=str(SHOTS / "national-2-done.png"), full_page=True)
+    page.get_by_role("button", name="向國教署取回收訖明細並核對").click()
+    expect(page.locator("#detail-receipts")).to_contain_text("核對無誤")
+    page.screenshot(path=str(SHOTS / "national-3-receipts.png"), full_page=True)
+
+    page.context.clear_cookies()
+    log_in(page, CODE, "w-stu-s001", PASSWORD)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto("/student/receipts")
+    expect(page.locator("#receipts")).to_contain_text("學期課程學習成果")
+    first = page.get_by_role("button", name="確認無誤").first
+    first.click()
+    expect(page.locator("#receipts")).to_contain_text("已確認無誤")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(SHOTS / "national-4-student-confirms.png"), full_page=True)
+
+
+def test_a_student_cannot_open_the_national_console(page, school):
+    log_in(page, CODE, "w-stu-s002", PASSWORD)
+    response = page.goto("/registrar/national")
+    assert response.status == 404
