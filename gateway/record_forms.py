@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from services.records import rules
-from services.records.division import RecordType
+from services.records.division import RecordType, Scope
 from shared.permissions import Permission, is_allowed
 from shared.roles import Role
 
@@ -166,13 +166,16 @@ def list_columns(t: RecordType) -> list[tuple[str, str]]:
 
 
 def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, Any]:
+    filters = filters_for(t)
+    if roles and {t.readers[r] for r in roles if r in t.readers} <= {Scope.SELF}:
+        filters = {k: v for k, v in filters.items() if k not in ("student_id", "class_code")}  # a student sees only their own
     return {
         "actions": [asdict(a) for a in _ROW_ACTIONS.get(t.key, ()) if is_allowed(roles, a.permission)],
         "key": t.key,
         "label": t.label,
         "fields": [asdict(f) for f in form_fields(t)],
         "field_labels": {name: label for name, label in t.columns} | {f.name: f.label for f in form_fields(t)},
-        "filters": filters_for(t),
+        "filters": filters,
         "columns": list_columns(t),
         "importable": t.importable,
         "import_headers": [label for _, label in t.columns],

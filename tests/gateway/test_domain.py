@@ -55,3 +55,8 @@ def test_row_actions_are_offered_only_to_the_roles_that_may_call_them():
     assert [a["permission"] for a in organiser] == [Permission.SCHOOL_COMPETITIONS_WRITE]
     assert [a["permission"] for a in student] == [Permission.SCHOOL_COMPETITIONS_CLAIM]
     assert registrar == []
+
+
+def test_a_student_is_not_offered_filters_for_other_students():
+    assert "student_id" not in page_data(TYPES["attendance"], frozenset({Role.STUDENT}))["filters"]
+    assert "student_id" in page_data(TYPES["attendance"], frozenset({Role.STUDENT, Role.DISCIPLINE}))["filters"]
