@@ -68,10 +68,10 @@ _FILTERS = {
 class FormField:
     name: str
     label: str
-    kind: str  # text, textarea, number, date, time, bool, select, multi, list, rows, json
+    kind: str  # text, textarea, number, date, time, bool, select, multi, list, rows, json, file, files
     required: bool
     hint: str = ""
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)  # select/multi: value -> label; file(s): {"purpose": ...}
     maxlength: int | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -118,7 +118,7 @@ def form_fields(t: RecordType) -> list[FormField]:
             kind = "time"
         elif kind_of == "array" and prop.get("items", {}).get("type") == "string":
             kind, hint = "list", "多個以逗號或、分隔"
-        elif kind_of == "array":
+        elif kind_of == "array":  # the one list of objects: a competition's results
             kind, hint = "rows", "每行一筆：學號,獎項,團體參與(1 個人／2 團體)"
         elif kind_of == "object":
             kind, hint = "json", '依類別填寫欄位，例如 {"名稱": "…"}'
