@@ -28,14 +28,24 @@
       const form = document.getElementById("record-form");
       const actions = form ? [["編輯", edit], ["刪除", remove]] : [];
       for (const action of spec.actions) {
-        const matches = (row) => Object.entries(action.when).every(([k, v]) => String(row[k]) === v);
+        const matches = (row) => Object.entries(action.when).every(([k, v]) => String((row.raw || row)[k]) === v);
         actions.push([action.label, (row) => rowAction(action, row), undefined, matches]);
       }
       const note = data.total > data.items.length ? `共 ${data.total} 筆，顯示前 ${data.items.length} 筆（請用篩選縮小範圍）` : `共 ${data.total} 筆`;
-      box.replaceChildren(el("p", { class: "muted" }, note), table(data.items, [...spec.columns, ["updated_at", "最後更新"]], actions));
+      box.replaceChildren(el("p", { class: "muted" }, note), table(data.items.map(shown), [...spec.columns, ["updated_at", "最後更新"]], actions));
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
     }
+  }
+
+  // Codes are listed by their zh-TW names; actions get the record as the API returned it.
+  const STATUS = { draft: "草稿", published: "已公告" };
+  const names = Object.fromEntries(spec.fields.filter((f) => f.kind === "select").map((f) => [f.name, f.options]));
+  function shown(record) {
+    const row = { ...record, raw: record };
+    for (const [name, options] of Object.entries(names)) if (record[name] in options) row[name] = options[record[name]];
+    if (record.status in STATUS) row.status = STATUS[record.status];
+    return row;
   }
 
   function valueOf(input, kind) {
@@ -140,7 +150,8 @@
     return String(value);
   }
 
-  function edit(row) {
+  function edit(shownRow) {
+    const row = shownRow.raw || shownRow;
     const form = document.getElementById("record-form");
     form.reset();
     clearErrors(form);
@@ -161,7 +172,8 @@
     form.querySelector("input, select, textarea").focus();
   }
 
-  async function rowAction(action, row) {
+  async function rowAction(action, shownRow) {
+    const row = shownRow.raw || shownRow;
     const status = document.getElementById("record-list-status");
     try {
       await api("POST", `${base}/${encodeURIComponent(row.id)}${action.path}`, {});
@@ -175,7 +187,8 @@
     }
   }
 
-  async function remove(row) {
+  async function remove(shownRow) {
+    const row = shownRow.raw || shownRow;
     if (!confirm(`確定刪除這筆${spec.label}？`)) return;
     try {
       await api("DELETE", `${base}/${encodeURIComponent(row.id)}`);
