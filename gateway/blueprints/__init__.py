@@ -10,6 +10,7 @@ from gateway.blueprints import (
     health,
     national_upload,
     pages,
+    previews,
     records_calendar,
     records_special,
     records_units,
@@ -39,4 +40,6 @@ BLUEPRINTS = [
     working_group.bp,
     # archive (issue 9)
     archive.bp,
+    # web client (issue 7)
+    previews.bp,
 ]

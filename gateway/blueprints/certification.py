@@ -222,6 +222,19 @@ def set_school_cap():
 
 @endpoint(
     bp,
+    "/performances/selection",
+    "GET",
+    summary="我勾選的多元表現與上限 / my ticked performances and the cap",
+    permission=P.SELF_OUTCOMES_READ,
+    query={"year": "學年度"},
+)
+def my_performance_selection():
+    with rpc() as services:
+        return jsonify(services.certification.my_performance_selection(_term()[0]))
+
+
+@endpoint(
+    bp,
     "/performances/<performance_id>/selection",
     "POST",
     summary="勾選多元表現上傳（每學年至多 10 件）/ select a performance",

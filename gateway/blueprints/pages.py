@@ -4,14 +4,19 @@ the browser (static/app.js), so the API stays the one way to do a thing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
+from gateway.record_forms import list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
+from services.records.division import TYPES, WINDOW_TYPES, RecordType
+from services.records.rules import STATEMENT_FIELDS, STATEMENT_KINDS
 from shared.caller import Caller
 from shared.clock import to_taipei, utcnow
 from shared.errors import LichengError
@@ -29,6 +34,35 @@ class Page:
     description: str
     permission: Permission
     template: str
+    nav: Permission | None = None  # listed in the nav only to roles holding this too (default: everyone allowed)
+    context: Callable[[Caller], dict[str, Any]] | None = None  # extra template data for the caller
+
+
+_PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grades", "performances", "counsellor_assignments")
+
+
+def _portfolio(caller: Caller) -> dict[str, Any]:
+    """The record types a student reads about themself, beyond those the portfolio shows in its own sections."""
+    others = [
+        {"key": t.key, "label": t.label, "columns": list_columns(t)}
+        for t in TYPES.values()
+        if Role.STUDENT in t.readers and t.key not in _PORTFOLIO_OWN_SECTIONS and is_allowed(caller.roles, t.read)
+    ]
+    return {"sections": others, "statement_fields": STATEMENT_FIELDS, "statement_kinds": STATEMENT_KINDS}
+
+
+def _calendar(caller: Caller) -> dict[str, Any]:
+    return {"window_types": {k: TYPES[k].label if k in TYPES else k for k in WINDOW_TYPES}}
+
+
+def _record_page(t: RecordType) -> Page:
+    """One generic page per record type of the division table: readers see the list, writers the form and import."""
+
+    def context(caller: Caller) -> dict[str, Any]:
+        return {"record": page_data(t, caller.roles), "can_write": is_allowed(caller.roles, t.write)}
+
+    description = f"查閱{t.label}；負責單位登錄、匯入與匯出"
+    return Page(f"/records/{t.key}", t.label, description, t.read, "records.html", nav=t.write, context=context)
 
 
 PAGES: list[Page] = [
@@ -58,12 +92,55 @@ PAGES: list[Page] = [
         "wg_dashboard.html",
     ),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
+    # web client (issue 7)
+    Page(
+        "/student/portfolio",
+        "我的學習歷程",
+        "基本資料、修課成績、成果、多元表現、自傳與學習計畫",
+        Permission.SELF_OUTCOMES_READ,
+        "student_portfolio.html",
+        context=_portfolio,
+    ),
+    Page(
+        "/teacher/certification",
+        "成果認證",
+        "預覽並認證或退回課程學習成果；代理人",
+        Permission.COURSE_QUEUE_READ,
+        "teacher_certification.html",
+    ),
+    Page(
+        "/homeroom/class",
+        "班級進度",
+        "全班進度、提醒學生、檢核自傳與學習計畫",
+        Permission.CLASS_PROGRESS_READ,
+        "homeroom.html",
+    ),
+    Page(
+        "/statements/check",
+        "自傳與學習計畫檢核",
+        "閱讀學生的自傳與學習計畫並留言檢核",
+        Permission.SCHOOL_STATEMENTS_CHECK,
+        "statements_check.html",
+    ),
+    Page(
+        "/registrar/calendar",
+        "學期與登錄時段",
+        "截止日、登錄時段、重新開放、學期檢核",
+        Permission.SCHOOL_CALENDAR_WRITE,
+        "calendar.html",
+        context=_calendar,
+    ),
+    *(_record_page(t) for t in TYPES.values()),
 ]
 _BY_PATH = {page.path: page for page in PAGES}
 
 
 def pages_for(caller: Caller) -> list[Page]:
     return [page for page in PAGES if is_allowed(caller.roles, page.permission)]
+
+
+def nav_for(caller: Caller) -> list[Page]:
+    return [page for page in pages_for(caller) if page.nav is None or is_allowed(caller.roles, page.nav)]
 
 
 def _caller_or_none() -> Caller | None:
@@ -79,7 +156,7 @@ def _render(template: str, caller: Caller, **context: object) -> str:
         template,
         caller=caller,
         role_names=[ROLE_NAMES_ZH[r] for r in roles],
-        nav=pages_for(caller),
+        nav=nav_for(caller),
         csrf=request.cookies.get(CSRF_COOKIE, ""),
         labels={str(role): name for role, name in ROLE_NAMES_ZH.items()},
         **context,
@@ -123,8 +200,17 @@ def home():
     caller = _caller_or_none()
     if caller is None:
         return redirect("/login")
+    writable = [{"key": t.key, "label": t.label, "semester": t.semester} for t in TYPES.values() if is_allowed(caller.roles, t.write)]
+    todo = {"roles": sorted(caller.roles), "writable": writable}
+    mine = [p for p in pages_for(caller) if p.path != "/me/password"]
+    records = [p for p in mine if p.path.startswith("/records/")]
     return _render(
-        "home.html", caller, pages=[p for p in pages_for(caller) if p.path != "/me/password"], warnings=_working_group_warnings(caller)
+        "home.html",
+        caller,
+        pages=[p for p in mine if p not in records],
+        record_pages=records,
+        todo=todo,
+        warnings=_working_group_warnings(caller),
     )
 
 
@@ -148,8 +234,10 @@ def page(path: str):
     if caller is None:
         return redirect(f"/login?next=/{path}")
     if not is_allowed(caller.roles, target.permission):
-        abort(404)
-    return _render(target.template, caller, page=target, default_year=_academic_year())
+        # The same answer as for a page that does not exist: a role never learns what others may open.
+        return _render("not_found.html", caller), 404
+    extra = target.context(caller) if target.context else {}
+    return _render(target.template, caller, page=target, default_year=_academic_year(), **extra)
 
 
 def _academic_year() -> int:

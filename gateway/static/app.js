@@ -34,7 +34,7 @@ const Licheng = (() => {
     for (const [k, v] of Object.entries(attrs)) {
       if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
     }
-    for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+    for (const child of children.flat(Infinity)) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
     return node;
   }
 
@@ -116,20 +116,53 @@ const Licheng = (() => {
       const report = form.querySelector(".report");
       report.replaceChildren();
       const data = new FormData(form);
+      const stopWatching = watchImport(form, data);
       try {
         const result = await api("POST", form.dataset.upload, data, true);
         status.className = "status ok";
-        status.textContent = `已匯入 ${result.imported} / ${result.rows} 筆`;
+        const imported = result.imported ?? (result.inserted + result.updated + result.unchanged);
+        status.textContent = `已匯入 ${imported} / ${result.rows} 筆` + (result.inserted !== undefined ? `（新增 ${result.inserted}、更新 ${result.updated}、未變更 ${result.unchanged}）` : "");
         const passwords = Object.entries(result.initial_passwords || {});
         if (passwords.length) report.append(table(passwords.map(([u, p]) => ({ username: u, password: p })), [["username", "帳號"], ["password", "初始密碼"]]));
         refresh(form.dataset.refresh);
       } catch (problem) {
-        const rows = problem.body?.errors || [];
+        const names = form.dataset.fieldLabels ? JSON.parse(form.dataset.fieldLabels) : {};
+        const rows = (problem.body?.errors || []).map((e) => ({ ...e, field: names[e.field] || e.field }));
         showProblem(form, { ...problem, body: { ...problem.body, errors: [] } });
-        if (problem.body && problem.body.imported === 0) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
+        if (problem.body && (problem.body.imported === 0 || problem.body.status === "rejected")) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
         if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
+      } finally {
+        stopWatching();
       }
     });
+  }
+
+  // A long import reports its progress: the form names the job (import_id) and polls it while the upload runs.
+  function watchImport(form, data) {
+    if (!form.dataset.poll) return () => {};
+    const id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+    data.append("import_id", id);
+    const bar = el("progress", { max: "100", value: "0", "aria-label": "匯入進度" });
+    const note = el("small", { class: "muted" }, " 檢查中…");
+    form.querySelector(".report").replaceChildren(el("p", {}, bar, note));
+    let stopped = false;
+    const poll = async () => {
+      if (stopped) return;
+      try {
+        const job = await api("GET", fill(form.dataset.poll, { id }));
+        if (stopped) return;
+        if (job.rows) {
+          bar.value = Math.round(((job.status === "running" ? job.processed : job.rows) / job.rows) * 100);
+          note.textContent = ` 已處理 ${job.processed} / ${job.rows} 列`;
+        }
+      } catch { /* not started yet, or not visible to this role: keep the bar */ }
+      if (!stopped) setTimeout(poll, 700);
+    };
+    setTimeout(poll, 400);
+    return () => {
+      stopped = true;
+      if (bar.isConnected) bar.closest("p").remove();
+    };
   }
 
   const labels = window.LICHENG_LABELS || {};
@@ -142,16 +175,26 @@ const Licheng = (() => {
     return value ?? "";
   }
 
+  // Numbers (scores, seat numbers, counts) sort as numbers, everything else as zh-Hant text.
+  function compare(a, b) {
+    const numeric = (v) => (typeof v === "number" || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim())));
+    if (numeric(a) && numeric(b)) return Number(a) - Number(b);
+    return String(cell(a)).localeCompare(String(cell(b)), "zh-Hant");
+  }
+
   function table(rows, columns, actions = []) {
     let sortKey = null;
     let ascending = true;
     const tbody = el("tbody");
     const render = () => {
-      const sorted = sortKey ? [...rows].sort((a, b) => String(cell(a[sortKey])).localeCompare(String(cell(b[sortKey])), "zh-Hant") * (ascending ? 1 : -1)) : rows;
+      const sorted = sortKey ? [...rows].sort((a, b) => compare(a[sortKey], b[sortKey]) * (ascending ? 1 : -1)) : rows;
+      head.querySelectorAll("th[data-key]").forEach((th) => {
+        if (th.dataset.key === sortKey) th.setAttribute("aria-sort", ascending ? "ascending" : "descending"); else th.removeAttribute("aria-sort");
+      });
       tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key]) => el("td", { "data-label": "" }, String(cell(row[key])))),
-        actions.length ? el("td", {}, actions.map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => act(row, call, mode) }, label))) : [])));
+        actions.length ? el("td", {}, actions.filter((a) => !a[3] || a[3](row)).map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
     };
-    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col" },
+    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key },
       el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
       actions.length ? el("th", { scope: "col" }, "操作") : []);
     render();
@@ -199,7 +242,8 @@ const Licheng = (() => {
 
   function refresh(id) {
     const target = id && document.getElementById(id);
-    if (target) loadList(target);
+    if (target && target.dataset.list) loadList(target);
+    else if (target) target.dispatchEvent(new CustomEvent("licheng:refresh"));
   }
 
   async function loadNotifications(list) {
@@ -222,6 +266,60 @@ const Licheng = (() => {
     }
   }
 
+  // Evidence files: checked before sending (type by extension, size by kind), sent through the
+  // gateway's streamed upload with a progress bar; a network error or 5xx retries the file with backoff
+  // (a presigned store POST cannot resume mid-file).
+  const FILE_LIMITS = { pdf: ["document", 4], jpg: ["document", 4], jpeg: ["document", 4], png: ["document", 4], mp3: ["media", 10], mp4: ["media", 10] };
+  const FILE_TYPES = { pdf: "application/pdf", jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", mp3: "audio/mpeg", mp4: "video/mp4" };
+  const RETRIES = 4;
+  const BACKOFF_MS = 1000;
+  const extension = (file) => file.name.split(".").pop().toLowerCase();
+
+  function checkFile(file, allowed = Object.keys(FILE_LIMITS)) {
+    const limit = allowed.includes(extension(file)) && FILE_LIMITS[extension(file)];
+    const names = [...new Set(allowed.map((e) => (e === "jpeg" ? "jpg" : e).toUpperCase()))].join("、");
+    if (!limit) return `${file.name}：只接受 ${names}`;
+    if (file.size > limit[1] * 1024 * 1024) return `${file.name}：超過 ${limit[1]} MB`;
+    if (file.size === 0) return `${file.name}：檔案是空的`;
+    return null;
+  }
+
+  function sendFile(file, purpose, bar, extra = {}) {
+    const ext = extension(file);
+    const query = new URLSearchParams({ ...extra, kind: FILE_LIMITS[ext][0], purpose, filename: file.name });
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `/api/v1/evidence/proxy-upload?${query}`);
+      xhr.setRequestHeader("Content-Type", FILE_TYPES[ext]);
+      xhr.setRequestHeader("X-CSRF-Token", csrf());
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable && bar) bar.value = Math.round((e.loaded / e.total) * 100); };
+      xhr.onload = () => {
+        let body = {};
+        try { body = xhr.responseText ? JSON.parse(xhr.responseText) : {}; } catch { body = { title: `HTTP ${xhr.status}` }; }
+        if (xhr.status >= 200 && xhr.status < 300) { if (bar) bar.value = 100; resolve(body); } else reject({ retry: xhr.status >= 500, body });
+      };
+      xhr.onerror = () => reject({ retry: true, body: { title: "網路中斷，請再試一次" } });
+      xhr.ontimeout = xhr.onerror;
+      xhr.send(file);
+    });
+  }
+
+  async function uploadEvidence(file, purpose, bar, note, extra = {}) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await sendFile(file, purpose, bar, extra);
+        if (note) note.textContent = "";
+        return result;
+      } catch (problem) {
+        if (!problem.retry || attempt >= RETRIES) throw problem;
+        const wait = BACKOFF_MS * 2 ** attempt;
+        if (note) note.textContent = `網路中斷，${Math.round(wait / 1000)} 秒後自動重試（第 ${attempt + 1} 次）`;
+        if (bar) bar.value = 0;
+        await new Promise((resolve) => { setTimeout(resolve, wait); });
+      }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-api]").forEach(bindForm);
     document.querySelectorAll("form[data-upload]").forEach(bindUpload);
@@ -229,6 +327,6 @@ const Licheng = (() => {
     document.querySelectorAll("[data-status]").forEach(loadStatus);
   });
 
-  return { api, el, table, loadList, loadNotifications, showProblem };
+  return { api, el, table, cell, clearErrors, loadList, loadNotifications, showProblem, checkFile, uploadEvidence };
 })();
 window.Licheng = Licheng;

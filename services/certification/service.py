@@ -422,6 +422,19 @@ class CertificationService(HealthMixin):
             self.store.audit.record(school, caller, "selection.performance.remove", performance_id)
         return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES)}
 
+    @rpc
+    def my_performance_selection(self, year: int | None = None) -> dict:
+        """Which of the student's 多元表現 are ticked this academic year, the cap and whether it is locked."""
+        caller = self._student(Permission.SELF_OUTCOMES_READ)
+        school = caller.require_school()
+        year = int(year) if year is not None else int(self.peers.current_term()[0])
+        return {
+            "year": year,
+            "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES),
+            "cap": rules_for(year).performances_per_year,
+            "locked": self.store.is_locked(school, year, 0),
+        }
+
     def _open_performance(self, performance_id: str) -> tuple[Caller, str, int]:
         """The student, school and academic year of one of the caller's own 多元表現, its selection still open."""
         caller = self._student(Permission.SELF_SELECTION_WRITE)

@@ -1,0 +1,182 @@
+"""What a browser needs to show one record type of the division table: filters, columns, form fields.
+
+Derived from the same pydantic model that validates the API body (its JSON schema gives types and
+limits) and the division table's zh-TW column headers, so a new record type or field needs no page
+work. Options come from the records rules data (the same codes the validators check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from services.records import rules
+from services.records.division import RecordType, Scope
+from shared.permissions import Permission, is_allowed
+from shared.roles import Role
+
+# (record type or "*", field) -> the allowed values, as value -> zh-TW label
+_OPTIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("*", "gender"): rules.GENDERS,
+    ("students", "status"): {s: s for s in rules.STUDENT_STATUSES},
+    ("*", "absence_type"): {s: s for s in rules.ABSENCE_TYPES},
+    ("cadres", "level"): rules.CADRE_LEVELS,
+    ("*", "role"): {s: s for s in rules.CLUB_ROLES},
+    ("*", "academic_groups"): {s: s for s in rules.ACADEMIC_GROUPS},
+    ("competitions", "level"): rules.COMPETITION_LEVELS,
+    ("performances", "category"): {c.code: f"{c.code} {c.sheet}" for c in rules.CATEGORIES.values()},
+}
+_LABELS = {
+    "summary": "內容簡述",
+    "video_url": "影音檔案外部連結",
+    "results": "得獎名單",
+    "fields": "類別欄位",
+}
+# Evidence fields: the form uploads the file (checked before sending) and puts the stored id in the body.
+_FILE_PURPOSES = {"performances": "performance", "competitions": "competition_proof"}
+_FILE_LABELS = {"evidence_ids": "佐證檔案", "proof_evidence_id": "簽呈或證明文件"}
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A button on each listed record beyond edit/delete, shown to roles holding `permission`."""
+
+    label: str
+    path: str  # appended to /api/v1/records/<type>/<id>
+    permission: Permission
+    when: dict[str, str] = field(default_factory=dict)  # shown only on rows with these values
+    done: str = "完成"
+
+
+_ROW_ACTIONS: dict[str, tuple[RowAction, ...]] = {
+    "competitions": (
+        RowAction("公告結果", "/publish", Permission.SCHOOL_COMPETITIONS_WRITE, {"status": "draft"}, "已公告，得獎學生可匯入多元表現"),
+        RowAction("匯入我的多元表現", "/claim", Permission.SCHOOL_COMPETITIONS_CLAIM, {"status": "published"}, "已匯入多元表現"),
+    ),
+}
+_FILTERS = {
+    "year": "學年度",
+    "term": "學期",
+    "student_id": "學號",
+    "class_code": "班級",
+    "course_code": "課程代碼",
+    "category": "多元表現類別",
+}
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: str  # text, textarea, number, date, time, bool, select, multi, list, rows, json, file, files
+    required: bool
+    hint: str = ""
+    options: dict[str, str] = field(default_factory=dict)  # select/multi: value -> label; file(s): {"purpose": ...}
+    maxlength: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _plain(schema: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The non-null alternative of an anyOf, and whether null was allowed."""
+    options = schema.get("anyOf")
+    if not options:
+        return schema, False
+    real = [o for o in options if o.get("type") != "null"]
+    number = next((o for o in real if o.get("type") in ("number", "integer")), None)
+    return (number or real[0]) | {k: v for k, v in schema.items() if k != "anyOf"}, len(real) < len(options)
+
+
+def form_fields(t: RecordType) -> list[FormField]:
+    schema = t.model.model_json_schema()
+    required = set(schema.get("required", []))
+    headers = dict(t.columns)
+    out: list[FormField] = []
+    for name, raw in schema["properties"].items():
+        prop, _nullable = _plain(raw)
+        if name in _FILE_LABELS:
+            if t.key in _FILE_PURPOSES:
+                multiple = prop.get("type") == "array"
+                hint = "PDF、JPG、PNG ≤ 4 MB" + ("，可多選" if multiple else "")
+                kind = "files" if multiple else "file"
+                out.append(FormField(name, _FILE_LABELS[name], kind, False, hint, {"purpose": _FILE_PURPOSES[t.key]}))
+            continue
+        label = headers.get(name) or _LABELS.get(name) or prop.get("description") or name
+        options = _OPTIONS.get((t.key, name)) or _OPTIONS.get(("*", name)) or {}
+        kind = "text"
+        kind_of = prop.get("type")
+        hint = ""
+        if options:
+            kind = "multi" if kind_of == "array" else "select"
+        elif kind_of == "boolean":
+            kind = "bool"
+        elif kind_of in ("integer", "number"):
+            kind = "number"
+        elif prop.get("format") == "date" or name.endswith(("_date", "_on")) or name == "date":
+            kind = "date"
+        elif name == "time":
+            kind = "time"
+        elif kind_of == "array" and prop.get("items", {}).get("type") == "string":
+            kind, hint = "list", "多個以逗號或、分隔"
+        elif kind_of == "array":  # the one list of objects: a competition's results
+            kind, hint = "rows", "每行一筆：學號,獎項,團體參與(1 個人／2 團體)"
+        elif kind_of == "object":
+            kind, hint = "json", '依類別填寫欄位，例如 {"名稱": "…"}'
+        elif (prop.get("maxLength") or 0) > 200:
+            kind = "textarea"
+        if name == "national_id":
+            hint = "修改時須重新輸入完整證號"
+        if name == "summary":
+            hint = f"最多 {rules.SUMMARY_MAX_CHARS} 字"
+        out.append(
+            FormField(
+                name,
+                label,
+                kind,
+                name in required,
+                hint,
+                options,
+                prop.get("maxLength"),
+                prop.get("minimum"),
+                prop.get("maximum"),
+            )
+        )
+    return out
+
+
+def filters_for(t: RecordType) -> dict[str, str]:
+    fields = t.model.model_fields
+    out = {}
+    for name, label in _FILTERS.items():
+        if name in ("year", "term") and not (t.semester or (name == "year" and t.key == "classes")):
+            continue
+        if name == "student_id" and t.student_field != "student_id":
+            continue
+        if name == "class_code" and not ("class_code" in fields or t.key == "classes" or t.student_field == "student_id"):
+            continue
+        if name in ("course_code", "category") and name not in fields:
+            continue
+        out[name] = label
+    return out
+
+
+def list_columns(t: RecordType) -> list[tuple[str, str]]:
+    columns = [("national_id_masked" if n == "national_id" else n, label) for n, label in t.columns]
+    return columns[:8]
+
+
+def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, Any]:
+    filters = filters_for(t)
+    if roles and {t.readers[r] for r in roles if r in t.readers} <= {Scope.SELF}:
+        filters = {k: v for k, v in filters.items() if k not in ("student_id", "class_code")}  # a student sees only their own
+    return {
+        "actions": [asdict(a) for a in _ROW_ACTIONS.get(t.key, ()) if is_allowed(roles, a.permission)],
+        "key": t.key,
+        "label": t.label,
+        "fields": [asdict(f) for f in form_fields(t)],
+        "field_labels": {name: label for name, label in t.columns} | {f.name: f.label for f in form_fields(t)},
+        "filters": filters,
+        "columns": list_columns(t),
+        "importable": t.importable,
+        "import_headers": [label for _, label in t.columns],
+    }

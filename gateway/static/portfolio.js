@@ -1,0 +1,100 @@
+// The student's portfolio by category: basic data (read-only), courses and grades, outcomes with their
+// state and the selection cap, 多元表現 with the yearly cap, 自傳/學習計畫 (saved as new versions),
+// and every other record a unit keeps about the student.
+"use strict";
+
+(() => {
+  const { api, el, table, showProblem, clearErrors } = window.Licheng;
+  const STATES = { draft: "草稿", submitted: "待認證", certified: "已認證", returned: "已退回", withdrawn: "已撤回" };
+  const message = (problem) => problem.body?.detail || problem.body?.title || problem.message;
+  const error = (box, problem) => box.replaceChildren(el("p", { class: "status error" }, message(problem)));
+
+  async function basic() {
+    const box = document.getElementById("basic-data");
+    try {
+      const me = (await api("GET", "/api/v1/records/students")).items[0];
+      if (!me) { box.replaceChildren(el("p", { class: "muted" }, "尚無基本資料，請洽註冊組")); return; }
+      const rows = [["學號", me.student_id], ["姓名", me.name], ["身分證號", me.national_id_masked], ["出生日期", me.birth_date],
+        ["性別", { 1: "男", 2: "女" }[me.gender] || me.gender], ["班級", me.class_code], ["座號", me.seat_no], ["學籍狀態", me.status]];
+      box.replaceChildren(el("dl", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v ?? ""))])));
+    } catch (problem) { error(box, problem); }
+  }
+
+  async function records(box) {
+    try {
+      const data = await api("GET", `/api/v1/records/${box.dataset.portfolio}?per_page=500`);
+      box.replaceChildren(data.items.length ? table(data.items, JSON.parse(box.dataset.columns)) : el("p", { class: "muted" }, "尚無資料"));
+    } catch (problem) { error(box, problem); }
+  }
+
+  async function outcomes() {
+    const box = document.getElementById("outcome-items");
+    try {
+      const mine = await api("GET", "/api/v1/outcomes/mine");
+      document.getElementById("outcome-caps").replaceChildren(
+        el("p", {}, `${mine.year} 學年度第 ${mine.term} 學期：已登錄 ${mine.cap - mine.remaining} / ${mine.cap} 件；勾選上傳 `,
+          el("meter", { min: "0", max: String(mine.selection_cap), value: String(mine.selected), "aria-label": "已勾選件數" }),
+          ` ${mine.selected} / ${mine.selection_cap} 件${mine.locked ? "（已鎖定）" : ""}`));
+      if (!mine.items.length) { box.replaceChildren(el("p", { class: "muted" }, "本學期尚未登錄成果")); return; }
+      box.replaceChildren(el("ul", { class: "tasks" }, mine.items.map((o) => {
+        const tick = o.state === "certified" && !mine.locked ? el("button", { type: "button", class: "small", onclick: async () => {
+          try { await api(o.selected ? "DELETE" : "POST", `/api/v1/outcomes/${o.id}/selection`); await outcomes(); } catch (problem) { alert(message(problem)); }
+        } }, o.selected ? "取消勾選" : "勾選上傳") : "";
+        return el("li", {}, el("strong", {}, o.course_name), `：${o.summary} `, el("span", { class: o.state === "certified" ? "badge ok" : "badge" }, STATES[o.state] || o.state),
+          o.selected ? " ✔ 已勾選上傳 " : " ", tick);
+      })));
+    } catch (problem) { error(box, problem); }
+  }
+
+  async function performances() {
+    const box = document.getElementById("performance-items");
+    try {
+      const [data, picked] = await Promise.all([api("GET", "/api/v1/records/performances?per_page=500"), api("GET", "/api/v1/performances/selection")]);
+      const selected = new Set(picked.selected);
+      document.getElementById("performance-caps").replaceChildren(el("p", {}, `${picked.year} 學年度勾選上傳 `,
+        el("meter", { min: "0", max: String(picked.cap), value: String(selected.size), "aria-label": "已勾選多元表現件數" }),
+        ` ${selected.size} / ${picked.cap} 件${picked.locked ? "（已鎖定）" : ""}`));
+      if (!data.items.length) { box.replaceChildren(el("p", { class: "muted" }, "尚未登錄多元表現")); return; }
+      box.replaceChildren(el("ul", { class: "tasks" }, data.items.map((p) => {
+        const isSelected = selected.has(p.id);
+        const tick = Number(p.year) === Number(picked.year) && !picked.locked ? el("button", { type: "button", class: "small", onclick: async () => {
+          try { await api(isSelected ? "DELETE" : "POST", `/api/v1/performances/${p.id}/selection`); await performances(); } catch (problem) { alert(message(problem)); }
+        } }, isSelected ? "取消勾選" : "勾選上傳") : "";
+        return el("li", {}, `${p.year}-${p.term} 類別 ${p.category}：${p.summary} `, isSelected ? "✔ 已勾選 " : "", tick);
+      })));
+    } catch (problem) { error(box, problem); }
+  }
+
+  async function statements() {
+    let latest = [];
+    try { latest = await api("GET", "/api/v1/records/statements"); } catch { /* shown as empty forms */ }
+    for (const form of document.querySelectorAll("form.statement")) {
+      const current = latest.find((s) => s.kind === form.dataset.kind);
+      if (current) {
+        for (const [name, value] of Object.entries(current.fields)) if (form.elements[name]) form.elements[name].value = value;
+        form.querySelector("[data-version]").textContent = `第 ${current.version} 版${current.checked ? "，已檢核" : ""}`;
+      }
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        clearErrors(form);
+        const status = form.querySelector(".status");
+        const fields = {};
+        for (const area of form.querySelectorAll("textarea")) fields[area.name] = area.value.trim();
+        try {
+          const saved = await api("PUT", `/api/v1/records/statements/${form.dataset.kind}`, { fields });
+          status.className = "status ok";
+          status.textContent = `已儲存第 ${saved.version} 版`;
+          form.querySelector("[data-version]").textContent = `第 ${saved.version} 版`;
+        } catch (problem) { showProblem(form, problem); }
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    basic();
+    document.querySelectorAll("[data-portfolio]").forEach(records);
+    outcomes();
+    performances();
+    statements();
+  });
+})();

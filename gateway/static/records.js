@@ -1,0 +1,251 @@
+// The generic records page: one per record type of the division table, driven by #record-spec
+// (fields, filters, columns from the same model the API validates). List with filters, add/edit with
+// errors beside the fields, delete, export with the same filters; import is app.js's data-upload.
+"use strict";
+
+(() => {
+  const { api, el, table, showProblem, clearErrors, checkFile, uploadEvidence } = window.Licheng;
+  const spec = JSON.parse(document.getElementById("record-spec").textContent);
+  const base = `/api/v1/records/${spec.key}`;
+  let editing = null;
+  let attached = {};  // file field -> evidence id(s) of the record being edited
+  let categories = null;  // 多元表現 categories with their fields (GET /api/v1/records/rules)
+
+  function filterQuery() {
+    const form = document.getElementById("record-filters");
+    const query = new URLSearchParams();
+    for (const input of form.querySelectorAll("input")) if (input.value.trim()) query.set(input.name, input.value.trim());
+    return query;
+  }
+
+  async function load() {
+    const box = document.getElementById("record-list");
+    const query = filterQuery();
+    document.getElementById("record-export").href = `${base}/export.xlsx${query.size ? "?" + query : ""}`;
+    query.set("per_page", "500");
+    try {
+      const data = await api("GET", `${base}?${query}`);
+      const form = document.getElementById("record-form");
+      const actions = form ? [["編輯", edit], ["刪除", remove]] : [];
+      for (const action of spec.actions) {
+        const matches = (row) => Object.entries(action.when).every(([k, v]) => String((row.raw || row)[k]) === v);
+        actions.push([action.label, (row) => rowAction(action, row), undefined, matches]);
+      }
+      const note = data.total > data.items.length ? `共 ${data.total} 筆，顯示前 ${data.items.length} 筆（請用篩選縮小範圍）` : `共 ${data.total} 筆`;
+      box.replaceChildren(el("p", { class: "muted" }, note), table(data.items.map(shown), [...spec.columns, ["updated_at", "最後更新"]], actions));
+    } catch (problem) {
+      box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
+    }
+  }
+
+  // Codes are listed by their zh-TW names; actions get the record as the API returned it.
+  const STATUS = { draft: "草稿", published: "已公告" };
+  const names = Object.fromEntries(spec.fields.filter((f) => f.kind === "select").map((f) => [f.name, f.options]));
+  function shown(record) {
+    const row = { ...record, raw: record };
+    for (const [name, options] of Object.entries(names)) if (record[name] in options) row[name] = options[record[name]];
+    if (record.status in STATUS) row.status = STATUS[record.status];
+    return row;
+  }
+
+  function valueOf(input, kind) {
+    const raw = input.value.trim();
+    if (kind === "number") return Number(raw);
+    if (kind === "bool") return raw === "true";
+    if (kind === "list") return raw.split(/[,;、\s]+/).filter(Boolean);
+    if (kind === "json") {
+      try { return JSON.parse(raw); } catch { return raw; }  // the API names the field when it is not an object
+    }
+    if (kind === "rows") {
+      return raw.split(/\n+/).filter((line) => line.trim()).map((line) => {
+        const [student_id, award, team] = line.split(/[,，\t]/).map((v) => v.trim());
+        return team ? { student_id, award, team } : { student_id, award };
+      });
+    }
+    return raw;
+  }
+
+  function bodyOf(form) {
+    const body = {};
+    for (const f of spec.fields) {
+      if (f.kind === "multi") {
+        const values = [...form.querySelectorAll(`input[name="${f.name}"]:checked`)].map((i) => i.value);
+        if (values.length) body[f.name] = values;
+        continue;
+      }
+      if (f.kind === "file" || f.kind === "files") {
+        if (attached[f.name] !== undefined) body[f.name] = attached[f.name];
+        continue;
+      }
+      if (f.name === "fields" && categories && form.querySelector("#category-fields")) {
+        const values = {};
+        for (const input of form.querySelectorAll("#category-fields [data-field]")) if (input.value.trim()) values[input.dataset.field] = input.value.trim();
+        body.fields = values;
+        continue;
+      }
+      const input = form.elements.namedItem(f.name);
+      if (input && input.value.trim() !== "") body[f.name] = valueOf(input, f.kind);
+    }
+    return body;
+  }
+
+  // Files chosen in the form are checked, then uploaded (with retries) before the record is saved.
+  async function uploadChosen(form) {
+    // Staff uploads name the student the file belongs to: the record's student, or a competition's first winner.
+    const body = bodyOf(form);
+    const student = body.student_id || (Array.isArray(body.results) && body.results[0]?.student_id) || "";
+    const extra = student ? { student_id: student } : {};
+    for (const f of spec.fields.filter((x) => x.kind === "file" || x.kind === "files")) {
+      const input = form.elements.namedItem(f.name);
+      const chosen = [...input.files];
+      if (!chosen.length) continue;
+      const problems = chosen.map((file) => checkFile(file, ["pdf", "jpg", "jpeg", "png"])).filter(Boolean);
+      if (problems.length) throw { body: { title: "檔案不符規定", errors: problems.map((message) => ({ field: f.name, message })) } };
+      const list = form.querySelector(`[data-progress="${f.name}"]`);
+      list.replaceChildren();
+      const ids = [];
+      for (const file of chosen) {
+        const bar = el("progress", { max: "100", value: "0", "aria-label": `${file.name} 上傳進度` });
+        const note = el("small", { class: "muted" });
+        list.append(el("li", {}, `${file.name} `, bar, " ", note));
+        ids.push((await uploadEvidence(file, f.options.purpose, bar, note, extra)).id);
+      }
+      attached[f.name] = f.kind === "files" ? ids : ids[0];
+      input.value = "";
+    }
+  }
+
+  async function categoryFields(form) {
+    const select = form.elements.namedItem("category");
+    const json = form.elements.namedItem("fields");
+    if (!select || !json) return;
+    try { categories = (await api("GET", "/api/v1/records/rules")).categories; } catch { return; }
+    const box = el("fieldset", { id: "category-fields" }, el("legend", {}, "類別欄位"));
+    json.previousElementSibling.hidden = true;
+    json.hidden = true;
+    json.insertAdjacentElement("afterend", box);
+    const render = (values = {}) => {
+      const category = categories.find((c) => c.code === select.value);
+      const inputs = (category ? category.fields : []).map((spec, i) => {
+        const id = `cat-${i}`;
+        const control = spec.codes && Object.keys(spec.codes).length
+          ? el("select", { id, "data-field": spec.name }, el("option", { value: "" }, "請選擇"), ...Object.entries(spec.codes).map(([k, v]) => el("option", { value: k }, `${k} ${v}`)))
+          : el("input", { id, "data-field": spec.name, type: spec.kind === "date" ? "date" : "text", inputmode: ["int", "number", "decimal"].includes(spec.kind) ? "decimal" : "text" });
+        if (values[spec.name] !== undefined) control.value = values[spec.name];
+        return el("div", { class: "field" }, el("label", { for: id }, `${spec.name}${spec.required ? " *" : ""}`), control);
+      });
+      box.replaceChildren(el("legend", {}, category ? `${category.sheet}欄位` : "請先選擇類別"), ...inputs);
+    };
+    select.addEventListener("change", () => render());
+    form.addEventListener("licheng:edit", (event) => render(event.detail.fields || {}));
+    render();
+  }
+
+  function show(value, kind) {
+    if (value === null || value === undefined) return "";
+    if (kind === "bool") return value ? "true" : "false";
+    if (kind === "list") return value.join(", ");
+    if (kind === "json") return JSON.stringify(value);
+    if (kind === "rows") return value.map((r) => [r.student_id, r.award, r.team].filter(Boolean).join(",")).join("\n");
+    return String(value);
+  }
+
+  function edit(shownRow) {
+    const row = shownRow.raw || shownRow;
+    const form = document.getElementById("record-form");
+    form.reset();
+    clearErrors(form);
+    for (const f of spec.fields) {
+      if (f.kind === "multi") {
+        for (const box of form.querySelectorAll(`input[name="${f.name}"]`)) box.checked = (row[f.name] || []).includes(box.value);
+      } else if (form.elements.namedItem(f.name)) form.elements.namedItem(f.name).value = show(row[f.name], f.kind);
+    }
+    attached = {};
+    for (const f of spec.fields.filter((x) => x.kind === "file" || x.kind === "files")) {
+      if (row[f.name] !== undefined && row[f.name] !== null) attached[f.name] = row[f.name];
+      const count = [].concat(row[f.name] || []).length;
+      form.querySelector(`[data-attached="${f.name}"]`).textContent = count ? `已附 ${count} 個檔案；重新選擇會取代` : "";
+    }
+    form.dispatchEvent(new CustomEvent("licheng:edit", { detail: row }));
+    editing = row.id;
+    document.getElementById("record-form-title").textContent = `修改${spec.label}`;
+    form.querySelector("input, select, textarea").focus();
+  }
+
+  async function rowAction(action, shownRow) {
+    const row = shownRow.raw || shownRow;
+    const status = document.getElementById("record-list-status");
+    try {
+      await api("POST", `${base}/${encodeURIComponent(row.id)}${action.path}`, {});
+      status.className = "status ok";
+      status.textContent = action.done;
+      await load();
+    } catch (problem) {
+      status.className = "status error";
+      const fields = (problem.body?.errors || []).map((e) => e.message).join("；");
+      status.textContent = `${problem.body?.title || problem.message}${fields ? "：" + fields : ""}`;
+    }
+  }
+
+  async function remove(shownRow) {
+    const row = shownRow.raw || shownRow;
+    if (!confirm(`確定刪除這筆${spec.label}？`)) return;
+    try {
+      await api("DELETE", `${base}/${encodeURIComponent(row.id)}`);
+      await load();
+    } catch (problem) {
+      alert(problem.body?.detail || problem.body?.title || problem.message);
+    }
+  }
+
+  async function prefillSemester(form) {
+    if (!form.elements.year || !form.elements.term) return;
+    try {
+      const current = await api("GET", "/api/v1/records/semesters/current");
+      form.elements.year.defaultValue = current.year;
+      form.elements.term.defaultValue = current.term;
+      if (!form.elements.year.value) form.elements.year.value = current.year;
+      if (!form.elements.term.value) form.elements.term.value = current.term;
+    } catch { /* no current semester yet: the fields stay empty */ }
+  }
+
+  function bindForm(form) {
+    form.addEventListener("reset", () => {
+      editing = null;
+      attached = {};
+      form.querySelectorAll("[data-attached], [data-progress]").forEach((n) => n.replaceChildren());
+      setTimeout(() => form.dispatchEvent(new CustomEvent("licheng:edit", { detail: {} })));
+      clearErrors(form);
+      document.getElementById("record-form-title").textContent = `新增${spec.label}`;
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const status = form.querySelector(".status");
+      try {
+        await uploadChosen(form);
+        const result = editing
+          ? await api("PUT", `${base}/${encodeURIComponent(editing)}`, bodyOf(form))
+          : await api("POST", base, bodyOf(form));
+        status.className = "status ok";
+        status.textContent = editing ? "已修改" : result.created ? "已新增" : "已更新（同一筆資料已存在）";
+        form.reset();
+        await load();
+      } catch (problem) {
+        showProblem(form, problem);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+    document.getElementById("record-list").addEventListener("licheng:refresh", load);
+    const form = document.getElementById("record-form");
+    if (form) {
+      bindForm(form);
+      prefillSemester(form);
+      categoryFields(form);
+    }
+    load();
+  });
+})();
