@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit bench backup restore compose-check clean-var
+.PHONY: help install up down status test lint unit bench rush backup restore compose-check clean-var
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,3 +56,7 @@ clean-var: down ## Remove all local data and builds under var/ (asks nothing: ca
 bench: install ## Run the benchmarks against an isolated system; results in var/bench/*.json
 	@deploy/native/infra.sh up
 	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.bench.run $(BENCH)
+
+rush: install ## Deadline rush (load generator + audit) against an isolated system; var/bench/rush-*.json (RUSH_* env or ARGS="--students 50")
+	@deploy/native/infra.sh up
+	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.load $(ARGS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 import pika
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, ConnectionClosedByBroker, StreamLostError
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from services.national_upload import topology
 from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict
@@ -30,6 +32,18 @@ from shared.mongo import make_client
 log = logging.getLogger("licheng.national_upload.worker")
 Sender = Callable[[dict], SendResult]
 
+# Prometheus (served on LICHENG_METRICS_PORT): jobs per second = rate(items_total), retries and dead
+# letters = items_total{result="retrying"|"dead"}, national latency, and the queue as this worker sees it.
+ITEMS = Counter("licheng_upload_items_total", "Upload items handled by this worker", ["result"])
+NATIONAL_SECONDS = Histogram(
+    "licheng_upload_national_seconds",
+    "Time to send one item to the national database",
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+QUEUE_READY = Gauge("licheng_upload_queue_ready", "Messages waiting in the work queue (not yet delivered)")
+QUEUE_CONSUMERS = Gauge("licheng_upload_queue_consumers", "Workers consuming the work queue")
+QUEUE_POLL_SECONDS = 5.0
+
 
 class ItemHandler:
     """What one message does; separate from the consuming loop so it can be tested on its own."""
@@ -41,13 +55,20 @@ class ItemHandler:
         self.policy = policy
 
     def handle(self, school_id: str, item_id: str) -> ItemState | None:
+        state = self._handle(school_id, item_id)
+        ITEMS.labels(state.value if state else "already_final").inc()
+        return state
+
+    def _handle(self, school_id: str, item_id: str) -> ItemState | None:
         item = self.store.start_sending(school_id, item_id)
         if item is None:
             return None  # already accepted or rejected: a redelivery changes nothing
+        started = time.perf_counter()
         try:
             result = self.sender(item)
         except Exception as exc:  # the sender's own failure (network, bug): retried like a 5xx
             result = SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}: {exc}")
+        NATIONAL_SECONDS.observe(time.perf_counter() - started)
         if result.verdict is Verdict.ACCEPTED:
             self.store.record(school_id, item_id, ItemState.ACCEPTED, receipt_id=result.receipt_id, detail=result.detail)
             return ItemState.ACCEPTED
@@ -83,6 +104,17 @@ class Worker:
         # Runs in pika's loop between messages: the message being handled has been finished and acked.
         if self.connection is not None and self.connection.is_open:
             self._channel.stop_consuming()
+
+    def _watch_queue(self) -> None:
+        """Every few seconds, between messages: the work queue's depth and consumers, for the gauges."""
+        if self.connection is None or not self.connection.is_open or self.stopping:
+            return
+        try:
+            declared = self._channel.queue_declare(topology.WORK_QUEUE, passive=True).method
+            QUEUE_READY.set(declared.message_count)
+            QUEUE_CONSUMERS.set(declared.consumer_count)
+        finally:
+            self.connection.call_later(QUEUE_POLL_SECONDS, self._watch_queue)
 
     def run(self) -> None:
         """Consume until stopped; reconnect with backoff when RabbitMQ goes away (nothing is lost meanwhile)."""
@@ -126,6 +158,7 @@ class Worker:
                 channel.basic_ack(method.delivery_tag)  # only after the result is recorded
 
             self._channel.basic_consume(topology.WORK_QUEUE, on_message)
+            self._watch_queue()
             try:
                 self._channel.start_consuming()
             finally:
@@ -144,6 +177,9 @@ def main() -> int:
     worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
+    metrics_port = int(os.environ.get("LICHENG_METRICS_PORT", "0"))
+    if metrics_port:
+        start_http_server(metrics_port, addr=os.environ.get("LICHENG_METRICS_ADDR", "127.0.0.1"))
     log_event(log, "worker started", prefetch=settings.upload_prefetch)
     worker.run()
     return 0
