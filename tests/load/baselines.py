@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -44,7 +45,7 @@ def upload_comparison(target: Target, config: RushConfig, concurrency: int = 16,
     """MB/s of our flow (form, POST to the store, complete) over MB/s of bare presigned POSTs of the same files."""
     assert target.settings is not None
     storage = Storage(target.settings)
-    school = setup_school(target, 99, concurrency, "B")
+    school = setup_school(target, 99, concurrency, "B" + secrets.token_hex(1).upper())
     students = [login(target.base_url, school.code, username, PASSWORD) for _, username in school.students]
     rng = random.Random(config.seed)
     plan = [config.file_sizes(rng)[0] for _ in range(files)]
@@ -89,8 +90,10 @@ def upload_comparison(target: Target, config: RushConfig, concurrency: int = 16,
 
 
 def all_baselines(system, district_password: str, target: Target, config: RushConfig, concurrency: int, files: int) -> dict:
+    uploads = upload_comparison(target, config, concurrency, files)
+    print(f"uploads: {uploads}", flush=True)
     return {
+        "uploads": uploads,
         "bare_rpc": bench_gateway.bench_rpc(system),
         "read_path": bench_gateway.bench_read_path(system, district_password),
-        "uploads": upload_comparison(target, config, concurrency, files),
     }
