@@ -89,6 +89,8 @@ class Permission(StrEnum):
     SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
     # national_upload (issue 6)
     SCHOOL_NATIONAL_UPLOAD = "school:national_upload:manage"
+    # deadline console (issue 10): the district admin sees every school, a registrar their own
+    DISTRICT_UPLOAD_CONSOLE_READ = "district:upload_console:read"
 
 
 _EVERYONE = frozenset(Role)
@@ -185,6 +187,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
     # national_upload (issue 6)
     Permission.SCHOOL_NATIONAL_UPLOAD: frozenset({Role.REGISTRAR}),  # 註冊組 uploads to the national database
+    # deadline console (issue 10): progress counts and queue figures, no personal data
+    Permission.DISTRICT_UPLOAD_CONSOLE_READ: frozenset({Role.DISTRICT_ADMIN, Role.REGISTRAR}),
 }
 
 

@@ -5,6 +5,7 @@ from gateway.blueprints import (
     auth,
     backups,
     certification,
+    deadline,
     evidence,
     health,
     national_upload,
@@ -32,4 +33,6 @@ BLUEPRINTS = [
     certification.bp,
     # national_upload (issue 6)
     national_upload.bp,
+    # deadline console (issue 10)
+    deadline.bp,
 ]

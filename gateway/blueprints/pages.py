@@ -35,6 +35,14 @@ PAGES: list[Page] = [
     Page("/registrar/accounts", "帳號管理", "開設、匯入、重設與停用帳號", Permission.SCHOOL_ACCOUNTS_READ, "accounts.html"),
     Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
+    # deadline console (issue 10)
+    Page(
+        "/national/deadline",
+        "截止日上傳監控",
+        "各校國教署上傳進度、佇列深度、上傳程序數、重試與無法送達件數（即時更新）",
+        Permission.DISTRICT_UPLOAD_CONSOLE_READ,
+        "deadline_console.html",
+    ),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
 ]
 _BY_PATH = {page.path: page for page in PAGES}

@@ -10,6 +10,7 @@ from typing import Any
 
 from nameko.rpc import rpc
 
+from services.national_upload import console
 from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy
 from services.national_upload.errors import ItemNotDead, UploadNotFound
 from services.national_upload.publisher import Publisher
@@ -19,6 +20,7 @@ from shared.caller import Caller
 from shared.crypto import FieldCipher
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
+from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
 
@@ -84,6 +86,22 @@ class NationalUploadService(HealthMixin):
         return Progress(
             upload_id=upload["_id"], year=upload["year"], term=upload["term"], total=total, counts=counts, done=done
         ).model_dump(mode="json")
+
+    # deadline console (issue 10)
+    @rpc
+    def deadline_overview(self) -> dict:
+        """Per school, the latest upload's progress, retries and dead letters; the work queue's depth and
+        workers. The district admin sees every school that has uploaded; a registrar their own."""
+        caller = require(self.caller, Permission.DISTRICT_UPLOAD_CONSOLE_READ)
+        schools = self.store.schools_with_uploads() if caller.has(Role.DISTRICT_ADMIN) else [caller.require_school()]
+        rows = []
+        for school in schools:
+            latest = self.store.list_uploads(school, limit=1)
+            progress = self._progress(school, latest[0]) if latest else None
+            rows.append(console.school_row(school, progress, self.store.retries(school, latest[0]["_id"]) if latest else 0))
+        queue = console.queue_figures(self.settings.amqp_uri)
+        queue["sending"] = sum(r.get("sending", 0) for r in rows)
+        return {"schools": rows, "queue": queue}
 
 
 def _item_view(item: dict[str, Any]) -> dict:

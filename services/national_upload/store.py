@@ -102,3 +102,17 @@ class UploadStore:
 
     def get_file(self, school_id: str, file_id: str) -> dict[str, Any] | None:
         return self.files.find_one(school_id, {"_id": file_id})
+
+    # deadline console (issue 10): aggregate figures only (counts, no personal data)
+    def schools_with_uploads(self) -> list[str]:
+        """Every school that has started an upload (the district admin's console spans schools on purpose)."""
+        return sorted(row["_id"] for row in self.uploads.raw.aggregate([{"$group": {"_id": "$school_id"}}]))
+
+    def retries(self, school_id: str, upload_id: str) -> int:
+        """Sends beyond each item's first (attempts are counted when a worker claims an item)."""
+        pipeline = [
+            {"$match": {"school_id": school_id, "upload_id": upload_id, "attempts": {"$gte": 1}}},
+            {"$group": {"_id": None, "attempts": {"$sum": "$attempts"}, "items": {"$sum": 1}}},
+        ]
+        rows = list(self.items.raw.aggregate(pipeline))
+        return rows[0]["attempts"] - rows[0]["items"] if rows else 0

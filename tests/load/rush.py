@@ -53,6 +53,7 @@ class RushConfig:
     media_share: float = 0.1  # share of files that are 10 MB media
     media_mb: float = 9.9
     think_s: float = 0.5  # mean pause between a student's steps (uniform 0..2x)
+    ramp_s: float = 0.0  # students arrive spread over this many seconds (0: all at once)
     national_after: float = 0.8  # start the national upload when this share of students has selected
     national_timeout_s: float = 300.0
     seed: int = 1
@@ -269,9 +270,10 @@ class Rush:
         if self.config.think_s > 0:
             time.sleep(rng.uniform(0, 2 * self.config.think_s))
 
-    def journey(self, school: School, student_id: str, username: str) -> None:
+    def journey(self, school: School, student_id: str, username: str, arrives_at: float = 0.0) -> None:
         rng = random.Random(f"{self.config.seed}-{school.code}-{student_id}")
         rec, base = self.rec, self.target.base_url
+        time.sleep(max(0.0, arrives_at - time.monotonic()))
         if time.monotonic() > self.deadline:
             with self.lock:
                 self.unfinished += 1
@@ -381,6 +383,8 @@ class Rush:
             thread.start()
         jobs = [(school, sid, username) for school in self.schools for sid, username in school.students]
         random.Random(self.config.seed).shuffle(jobs)
+        now, spacing = time.monotonic(), self.config.ramp_s / max(len(jobs), 1)
+        jobs = [(*job, now + n * spacing) for n, job in enumerate(jobs)]
         with ThreadPoolExecutor(self.config.concurrency) as pool:
             list(pool.map(lambda job: self.journey(*job), jobs))
         rush_seconds = time.perf_counter() - started
