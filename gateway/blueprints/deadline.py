@@ -6,12 +6,13 @@ national_upload); a registrar sees their own school. Only counts: nothing person
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 
 from gateway.auth import current_caller
 from gateway.endpoints import endpoint
 from gateway.services import rpc
 from services.national_upload.console import school_row
+from services.national_upload.schemas import PauseUploads
 from shared.permissions import Permission
 from shared.roles import Role
 
@@ -35,3 +36,16 @@ def deadline_console():
             for row in overview["schools"]:
                 row["school_name"] = names.get(row["school_id"], "")
     return jsonify(overview)
+
+
+@endpoint(
+    bp,
+    "/pause",
+    "PUT",
+    summary="暫停／恢復本校上傳 / pause or resume this school's national upload",
+    permission=Permission.SCHOOL_NATIONAL_UPLOAD,
+    body=PauseUploads,
+)
+def pause_uploads():
+    with rpc() as services:
+        return jsonify(services.national_upload.set_paused(g.body.model_dump()))

@@ -4,7 +4,7 @@
   const { api, el, table } = window.Licheng;
   const REFRESH_MS = 5000;
   const columns = [["school_id", "學校代碼"], ["school_name", "校名"], ["state_zh", "狀態"], ["percent", "完成 %"], ["total", "總件數"],
-    ["accepted", "已收件"], ["rejected", "退件"], ["waiting", "等待中"], ["sending", "傳送中"], ["retries", "重試次數"], ["dead", "無法送達"]];
+    ["accepted", "已收件"], ["rejected", "退件"], ["waiting", "等待中"], ["sending", "傳送中"], ["retries", "重試次數"], ["dead", "無法送達"], ["paused", "暫停中"]];
   const shown = (v) => (v === null || v === undefined ? "—" : String(v));
 
   async function refresh() {
@@ -22,5 +22,25 @@
     }
   }
 
-  document.addEventListener("DOMContentLoaded", () => { refresh(); setInterval(refresh, REFRESH_MS); });
+  function bindPause(box) {
+    const status = box.querySelector(".status");
+    box.querySelectorAll("button[data-paused]").forEach((button) => button.addEventListener("click", async () => {
+      try {
+        const result = await api("PUT", "/api/v1/national/pause", { paused: button.dataset.paused === "true" });
+        status.className = "status ok";
+        status.textContent = result.paused ? "已暫停本校上傳" : "已恢復上傳";
+        refresh();
+      } catch (problem) {
+        status.className = "status error";
+        status.textContent = problem.body?.title || problem.message;
+      }
+    }));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const pause = document.getElementById("deadline-pause");
+    if (pause) bindPause(pause);
+    refresh();
+    setInterval(refresh, REFRESH_MS);
+  });
 })();

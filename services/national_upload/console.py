@@ -42,13 +42,13 @@ def queue_figures(amqp_uri: str) -> dict:
     return figures
 
 
-def school_row(school_id: str, progress: dict | None, retries: int) -> dict:
+def school_row(school_id: str, progress: dict | None, retries: int, paused: bool = False) -> dict:
     """One console row: the latest upload's counts, its share finished, retries and dead letters."""
     if progress is None:
-        return {"school_id": school_id, "upload_id": None, "state": "not_started", "state_zh": "尚未上傳", "percent": 0}
+        return {"school_id": school_id, "upload_id": None, "state": "not_started", "state_zh": "尚未上傳", "percent": 0, "paused": paused}
     counts, total = progress["counts"], progress["total"]
     ended = counts.get("accepted", 0) + counts.get("rejected", 0) + counts.get("dead", 0)
-    state = "done" if progress["done"] else "running"
+    state = "done" if progress["done"] else ("paused" if paused else "running")
     return {
         "school_id": school_id,
         "upload_id": progress["upload_id"],
@@ -63,5 +63,6 @@ def school_row(school_id: str, progress: dict | None, retries: int) -> dict:
         "retries": retries,
         "percent": round(100 * ended / total, 1) if total else 100.0,
         "state": state,
-        "state_zh": "已完成" if state == "done" else "上傳中",
+        "state_zh": {"done": "已完成", "paused": "已暫停", "running": "上傳中"}[state],
+        "paused": paused,
     }

@@ -20,3 +20,8 @@ class Progress(BaseModel):
     total: int
     counts: dict[str, int]
     done: bool
+
+
+# deadline console (issue 10)
+class PauseUploads(StrictModel):
+    paused: bool = Field(description="true: the workers hold this school's items (nothing sent) until set back to false")

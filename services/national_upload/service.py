@@ -14,7 +14,7 @@ from services.national_upload import console
 from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy
 from services.national_upload.errors import ItemNotDead, UploadNotFound
 from services.national_upload.publisher import Publisher
-from services.national_upload.schemas import Credentials, Progress
+from services.national_upload.schemas import Credentials, PauseUploads, Progress
 from services.national_upload.store import UploadStore
 from shared.caller import Caller
 from shared.crypto import FieldCipher
@@ -98,10 +98,20 @@ class NationalUploadService(HealthMixin):
         for school in schools:
             latest = self.store.list_uploads(school, limit=1)
             progress = self._progress(school, latest[0]) if latest else None
-            rows.append(console.school_row(school, progress, self.store.retries(school, latest[0]["_id"]) if latest else 0))
+            retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
+            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school)))
         queue = console.queue_figures(self.settings.amqp_uri)
         queue["sending"] = sum(r.get("sending", 0) for r in rows)
         return {"schools": rows, "queue": queue}
+
+    @rpc
+    def set_paused(self, payload: dict) -> dict:
+        """Pause or resume the school's sends (e.g. a wrong roster spotted mid-deadline); queued items wait."""
+        caller, school = self._registrar()
+        paused = parse(PauseUploads, payload).paused
+        self.store.set_paused(school, paused, caller.user_id)
+        self.store.audit.record(school, caller, "national.pause" if paused else "national.resume", school)
+        return {"school_id": school, "paused": paused}
 
 
 def _item_view(item: dict[str, Any]) -> dict:

@@ -23,6 +23,7 @@ class UploadStore:
         self.files = SchoolCollection(db["roster_files"])
         self.secrets = SchoolCollection(db["national_credentials"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
+        self.controls = SchoolCollection(db["school_controls"])  # deadline console (issue 10): pause per school
 
     def ensure_indexes(self) -> None:
         self.uploads.create_index([("created_at", -1)])
@@ -116,3 +117,10 @@ class UploadStore:
         ]
         rows = list(self.items.raw.aggregate(pipeline))
         return rows[0]["attempts"] - rows[0]["items"] if rows else 0
+
+    def set_paused(self, school_id: str, paused: bool, by: str) -> None:
+        self.controls.update_one(school_id, {}, {"$set": {"paused": paused, "set_by": by, "set_at": utcnow()}}, upsert=True)
+
+    def is_paused(self, school_id: str) -> bool:
+        doc = self.controls.find_one(school_id)
+        return bool(doc and doc.get("paused"))

@@ -22,7 +22,7 @@ from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, Connecti
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from services.national_upload import topology
-from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict
+from services.national_upload.domain import FINAL_STATES, ItemState, RetryPolicy, SendResult, Verdict
 from services.national_upload.publisher import Publisher
 from services.national_upload.store import UploadStore
 from shared.config import Settings, load_settings
@@ -43,6 +43,7 @@ NATIONAL_SECONDS = Histogram(
 QUEUE_READY = Gauge("licheng_upload_queue_ready", "Messages waiting in the work queue (not yet delivered)")
 QUEUE_CONSUMERS = Gauge("licheng_upload_queue_consumers", "Workers consuming the work queue")
 QUEUE_POLL_SECONDS = 5.0
+PAUSE_CHECK_SECONDS = 5.0
 
 
 class ItemHandler:
@@ -53,11 +54,32 @@ class ItemHandler:
         self.sender = sender
         self.publisher = publisher
         self.policy = policy
+        self._pause_cache: dict[str, tuple[float, bool]] = {}
 
     def handle(self, school_id: str, item_id: str) -> ItemState | None:
+        if self._paused(school_id):
+            return self._hold(school_id, item_id)
         state = self._handle(school_id, item_id)
         ITEMS.labels(state.value if state else "already_final").inc()
         return state
+
+    def _paused(self, school_id: str) -> bool:
+        """The registrar paused this school's uploads (deadline console); read at most every few seconds."""
+        now = time.monotonic()
+        cached = self._pause_cache.get(school_id)
+        if cached is None or now - cached[0] > PAUSE_CHECK_SECONDS:
+            cached = (now, self.store.is_paused(school_id))
+            self._pause_cache[school_id] = cached
+        return cached[1]
+
+    def _hold(self, school_id: str, item_id: str) -> ItemState | None:
+        """A paused school's item waits in the longest delay queue: nothing sent, no attempt spent."""
+        item = self.store.get_item(school_id, item_id)
+        if item is None or item["state"] in {s.value for s in (*FINAL_STATES, ItemState.DEAD)}:
+            return None
+        self.publisher.retry_later({**item, "school_id": school_id}, self.policy.delays[-1])
+        ITEMS.labels("paused").inc()
+        return ItemState(item["state"])
 
     def _handle(self, school_id: str, item_id: str) -> ItemState | None:
         item = self.store.start_sending(school_id, item_id)

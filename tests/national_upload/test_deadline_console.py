@@ -36,3 +36,12 @@ def test_console_is_closed_to_other_roles(school_a, system):
     assert created.status_code in (201, 409), created.text
     teacher = login(system.base_url, school_a.code, "console-teacher", "Console-1x")
     assert_problem(teacher.get("/api/v1/national/deadline"), 403, "forbidden")
+
+
+def test_registrar_pauses_and_resumes_the_school_and_the_console_says_so(district, school_a):
+    assert school_a.registrar.put("/api/v1/national/pause", json={"paused": True}).json() == {"school_id": school_a.code, "paused": True}
+    row = next(r for r in district.get("/api/v1/national/deadline").json()["schools"] if r["school_id"] == school_a.code)
+    assert row["paused"] is True
+    assert_problem(school_a.registrar.put("/api/v1/national/pause", json={"paused": "maybe"}), 422)
+    assert school_a.registrar.put("/api/v1/national/pause", json={"paused": False}).json()["paused"] is False
+    assert_problem(district.put("/api/v1/national/pause", json={"paused": True}), 403)  # a school's own decision

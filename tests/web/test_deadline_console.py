@@ -19,3 +19,8 @@ def test_registrar_follows_the_upload_on_the_deadline_console(page, system, scho
     expect(page.locator("#deadline-schools table")).to_contain_text("已完成")
     first = page.locator("#deadline-updated").inner_text()
     expect(page.locator("#deadline-updated")).not_to_have_text(first, timeout=15000)  # refreshed live
+    page.get_by_role("button", name="暫停本校上傳").click()
+    expect(page.locator("#deadline-pause .status")).to_have_text("已暫停本校上傳")
+    expect(page.locator("#deadline-schools tbody tr").first.locator("td").last).to_have_text("是")
+    page.get_by_role("button", name="恢復上傳").click()
+    expect(page.locator("#deadline-pause .status")).to_have_text("已恢復上傳")
