@@ -41,6 +41,11 @@ def _timed_round(jobs: list, concurrency: int) -> float:
     return time.perf_counter() - started
 
 
+def _drop_idle(sessions: list[requests.Session], students: list[Client]) -> None:
+    for session in [*sessions, *(c.session for c in students)]:
+        session.close()
+
+
 def upload_comparison(target: Target, config: RushConfig, concurrency: int = 16, files: int = 48) -> dict:
     """MB/s of our flow (form, POST to the store, complete) over MB/s of bare presigned POSTs of the same files."""
     assert target.settings is not None
@@ -74,9 +79,12 @@ def upload_comparison(target: Target, config: RushConfig, concurrency: int = 16,
     flow_jobs = [lambda i=i, f=f, k=plan[i][0]: flow(i, f[0], f[1], f[2], f[3], k) for i, f in enumerate(files_data)]
     _timed_round(direct_jobs[:concurrency], concurrency)  # warm both paths
     _timed_round(flow_jobs[:concurrency], concurrency)
+    _drop_idle(sessions, students)
     direct_s = flow_s = 0.0
     for _ in range(ROUNDS):
+        _drop_idle(sessions, students)  # gunicorn closes keep-alive connections idle > 5 s: start each round fresh
         direct_s += _timed_round(direct_jobs, concurrency)
+        _drop_idle(sessions, students)
         flow_s += _timed_round(flow_jobs, concurrency)
     direct_rate, flow_rate = ROUNDS * total_bytes / MB / direct_s, ROUNDS * total_bytes / MB / flow_s
     return {
