@@ -443,7 +443,14 @@ class Rush:
         by_code = {s.code: s for s in self.schools}
         items = {u.school: national.upload_items(by_code[u.school].registrar, u) for u in self.uploads}
         held = {s.code: national.acceptances(self.target.sim.state(s.code)) for s in self.schools}
-        return Facts(stored, found, items, held, self.selected_at_start)
+        # Roster-level items (one workbook for many students) name no student: coverage per student is
+        # then the national side's records, which this audit does not read; it checks the items only.
+        per_student = {
+            school: students
+            for school, students in self.selected_at_start.items()
+            if any(i.get("student_id") for i in items.get(school, [])) or school not in items
+        }
+        return Facts(stored, found, items, held, per_student)
 
 
 def run_rush(target: Target, config: RushConfig) -> tuple[dict, Rush]:
