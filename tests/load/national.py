@@ -22,6 +22,7 @@ from shared.config import Settings
 from shared.mongo import make_client
 from shared.national.roster_io import write_roster
 from shared.national.rules import rules_for
+from tests.national.samples import valid_sheets
 from tests.support.api import Client
 
 
@@ -45,8 +46,6 @@ def start_upload(registrar: Client, school: str, year: int, term: int, selected:
 
 def _stand_in(settings: Settings, school: str, year: int, term: int, students: list[str]) -> StartedUpload:
     rules = rules_for(113)  # the simulator's sample rosters are built from these rules (tests/national/samples.py)
-    from tests.national.samples import valid_sheets
-
     client = make_client(settings)
     try:
         store = UploadStore(client[settings.database_name("national_upload")])

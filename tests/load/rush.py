@@ -22,10 +22,11 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import requests
 
+from deploy.seed_demo import current_semester
 from shared.clock import to_taipei, utcnow
 from shared.config import Settings
 from shared.national_id import with_check_digit
@@ -162,14 +163,6 @@ class Payloads:
 # ---------------------------------------------------------------- setup (through the API, not timed)
 
 
-def _term(today: date) -> tuple[int, int, date, date]:
-    if today.month >= 8:
-        return today.year - 1911, 1, date(today.year, 8, 1), date(today.year + 1, 1, 31)
-    if today.month == 1:
-        return today.year - 1912, 1, date(today.year - 1, 8, 1), date(today.year, 1, 31)
-    return today.year - 1912, 2, date(today.year, 2, 1), date(today.year, 7, 31)
-
-
 def _ok(response: requests.Response, *codes: int) -> requests.Response:
     if response.status_code not in (codes or (200, 201)):
         raise RuntimeError(f"setup: {response.request.method} {response.url}: {response.status_code} {response.text[:300]}")
@@ -191,7 +184,7 @@ def setup_school(target: Target, n: int, students: int, tag: str) -> School:
     for username, roles in (("teacher", ["teacher", "homeroom"]), ("curriculum", ["curriculum"])):
         body = {"username": username, "display_name": username, "roles": roles, "password": PASSWORD}
         ids[username] = _ok(registrar.post("/api/v1/accounts", json=body), 201).json()["account"]["id"]
-    year, term, starts, ends = _term(to_taipei(utcnow()).date())
+    year, term, starts, ends = current_semester(to_taipei(utcnow()).date())
     semester = {
         "year": year,
         "term": term,
