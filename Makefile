@@ -57,6 +57,6 @@ bench: install ## Run the benchmarks against an isolated system; results in var/
 	@deploy/native/infra.sh up
 	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.bench.run $(BENCH)
 
-rush: install ## Deadline rush (load generator + audit) against an isolated system; var/bench/rush-*.json (RUSH_* env or ARGS="--students 50")
+rush: install ## Deadline rush + audit; own system, or ARGS="--running" for make up's; var/bench/rush-*.json (RUSH_* env, ARGS="--students 50")
 	@deploy/native/infra.sh up
-	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.load $(ARGS)
+	@eval "$$(deploy/native/infra.sh env)" && . var/secrets.env && PYTHONPATH=$(CURDIR) $(PY) -m tests.load $(ARGS)

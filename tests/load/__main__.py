@@ -1,9 +1,11 @@
-"""`make rush` / `python -m tests.load [flags]`: the deadline rush against an isolated running system.
+"""`make rush` / `python -m tests.load [flags]`: the deadline rush against a running system.
 
-Starts every service and the gateway (own vhost, databases, buckets), the national simulator and
-the upload workers, measures the baselines, runs the rush, writes var/bench/rush-<time>.json and
-exits non-zero when the audit finds anything lost. Every flag has a RUSH_<NAME> environment twin,
-e.g. `make rush RUSH_STUDENTS=50 RUSH_CONCURRENCY=50`.
+By default it starts its own system (every service and the gateway on an own vhost, databases and
+buckets), the national simulator and the upload workers; `--running` aims at the system `make up`
+runs instead (its gateway, simulator and workers; new rush schools are added to its district). It
+measures the baselines, runs the rush, writes var/bench/rush-<time>.json and exits non-zero when the
+audit finds anything lost. Every flag has a RUSH_<NAME> environment twin, e.g.
+`make rush RUSH_STUDENTS=50 RUSH_CONCURRENCY=50` or `make rush ARGS="--running --students 20"`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 
+from shared.config import Settings
 from tests.bench.harness import bench_system, write_result
 from tests.load.baselines import all_baselines
 from tests.load.rush import RushConfig, Target, run_rush
@@ -45,6 +49,7 @@ def parse_args(argv: list[str]) -> tuple[RushConfig, argparse.Namespace]:
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=type(f.default)(env) if env else f.default)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("RUSH_WORKERS", "2")), help="upload worker processes")
     parser.add_argument("--national-latency-ms", type=int, default=int(os.environ.get("RUSH_NATIONAL_LATENCY_MS", "50")))
+    parser.add_argument("--running", action="store_true", help="against the `make up` system (LICHENG_PUBLIC_URL, var/secrets.env)")
     parser.add_argument("--no-baselines", action="store_true", default=os.environ.get("RUSH_NO_BASELINES") == "1")
     parser.add_argument("--baseline-concurrency", type=int, default=int(os.environ.get("RUSH_BASELINE_CONCURRENCY", "16")))
     parser.add_argument("--baseline-files", type=int, default=int(os.environ.get("RUSH_BASELINE_FILES", "48")))
@@ -78,8 +83,37 @@ def summarize(report: dict, baselines: dict | None) -> dict:
     return summary
 
 
+@dataclass
+class RunningSystem:
+    """The `make up` system, in the shape the baselines expect of a TestSystem."""
+
+    base_url: str
+
+    def settings(self) -> Settings:
+        return Settings()
+
+
+def run_against_running(config: RushConfig, args: argparse.Namespace) -> tuple[dict, dict | None]:
+    base = os.environ.get("LICHENG_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    password = os.environ.get("LICHENG_DEMO_PASSWORD", "")
+    if not password:
+        raise SystemExit("--running needs LICHENG_DEMO_PASSWORD (source var/secrets.env, as make rush does)")
+    host, _, port = os.environ.get("LICHENG_NATIONAL_BIND", "127.0.0.1:8090").rpartition(":")
+    sim = SimProcess(ROOT / "var" / "national-sim", admin_token=os.environ.get("LICHENG_NATIONAL_ADMIN_TOKEN", ""), port=int(port))
+    system = RunningSystem(base)
+    target = Target(base, login(base, "", "district", password), SimClient(sim), system.settings())
+    baselines = (
+        None if args.no_baselines else all_baselines(system, password, target, config, args.baseline_concurrency, args.baseline_files)
+    )
+    report, _ = run_rush(target, config)
+    return report, baselines
+
+
 def main(argv: list[str]) -> int:
     config, args = parse_args(argv)
+    if args.running:
+        report, baselines = run_against_running(config, args)
+        return finish(report, baselines, {"target": "running system", "national_latency_ms": "as configured"})
     sim = SimProcess(ROOT / "var" / "rush-sim" / time.strftime("%Y%m%d-%H%M%S"))
     sim.data_dir.mkdir(parents=True, exist_ok=True)
     sim.start()
@@ -99,7 +133,13 @@ def main(argv: list[str]) -> int:
             report, _ = run_rush(target, config)
     finally:
         sim.stop()
-    body = {**report, "upload_workers": args.workers, "national_latency_ms": args.national_latency_ms, "baselines": baselines}
+    return finish(
+        report, baselines, {"target": "isolated system", "upload_workers": args.workers, "national_latency_ms": args.national_latency_ms}
+    )
+
+
+def finish(report: dict, baselines: dict | None, setting: dict) -> int:
+    body = {**report, **setting, "baselines": baselines}
     body["summary"] = summarize(report, baselines)
     path = write_result("rush-" + time.strftime("%Y%m%d-%H%M%S"), body)
     print(
