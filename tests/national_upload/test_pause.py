@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from prometheus_client import REGISTRY
+
 from services.national_upload import topology
 from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict
 from services.national_upload.publisher import Publisher
@@ -27,6 +29,7 @@ def test_a_paused_school_holds_its_items_and_others_go_on(isolated, upload_store
 
     upload_store.set_paused(SCHOOL, True, "registrar")
     upload_store.set_paused(OTHER, False, "registrar")
+    counted = {r: _jobs(r) for r in ("paused", "accepted")}
     with Publisher(settings.amqp_uri, POLICY) as publisher:
         before = _queue_depth(settings.amqp_uri, topology.retry_queue(POLICY.delays[-1]))
         assert ItemHandler(upload_store, sender, publisher, POLICY).handle(SCHOOL, held["_id"]) is ItemState.QUEUED
@@ -39,3 +42,9 @@ def test_a_paused_school_holds_its_items_and_others_go_on(isolated, upload_store
         upload_store.set_paused(SCHOOL, False, "registrar")
         assert ItemHandler(upload_store, sender, publisher, POLICY).handle(SCHOOL, held["_id"]) is ItemState.ACCEPTED
     assert sent == [held["_id"]]
+    assert {r: _jobs(r) - n for r, n in counted.items()} == {"paused": 1, "accepted": 1}  # the workers' Prometheus counters
+    assert REGISTRY.get_sample_value("licheng_upload_national_seconds_count") >= 1
+
+
+def _jobs(result: str) -> float:
+    return REGISTRY.get_sample_value("licheng_upload_items_total", {"result": result}) or 0.0
