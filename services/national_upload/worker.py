@@ -136,7 +136,8 @@ class Worker:
             QUEUE_READY.set(declared.message_count)
             QUEUE_CONSUMERS.set(declared.consumer_count)
         finally:
-            self.connection.call_later(QUEUE_POLL_SECONDS, self._watch_queue)
+            if self.connection.is_open and not self.stopping:  # a lost connection: run() reconnects and starts anew
+                self.connection.call_later(QUEUE_POLL_SECONDS, self._watch_queue)
 
     def run(self) -> None:
         """Consume until stopped; reconnect with backoff when RabbitMQ goes away (nothing is lost meanwhile)."""
