@@ -369,7 +369,7 @@ class Rush:
             self.uploads.append(upload)
 
     def run(self) -> dict:
-        started = time.perf_counter()
+        started, load_before = time.perf_counter(), os.getloadavg()
         teachers = [threading.Thread(target=self.teacher_loop, args=(s,), daemon=True) for s in self.schools]
         starter = threading.Thread(target=self.start_national, daemon=True)
         for thread in (*teachers, starter):
@@ -380,7 +380,7 @@ class Rush:
         jobs = [(*job, now + n * spacing) for n, job in enumerate(jobs)]
         with ThreadPoolExecutor(self.config.concurrency) as pool:
             list(pool.map(lambda job: self.journey(*job), jobs))
-        rush_seconds = time.perf_counter() - started
+        rush_seconds, load_after = time.perf_counter() - started, os.getloadavg()
         self.national_started.set()  # a tiny run may finish before the threshold: start now
         starter.join()
         self.finished.set()
@@ -390,6 +390,8 @@ class Rush:
         facts = self.collect_facts()
         return {
             "rush_seconds": round(rush_seconds, 2),
+            # the machine's 1/5/15-minute load averages before and after: other work on the same cores shows here
+            "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after]},
             "students_finished": self.config.students - self.unfinished,
             "students_unfinished": self.unfinished,
             **self.rec.report(),
