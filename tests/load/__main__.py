@@ -68,6 +68,9 @@ def summarize(report: dict, baselines: dict | None) -> dict:
         "errors": report["error_total"],
         "lost": report["audit"]["lost"],
     }
+    if "bulk_certify" in steps and report.get("bulk_certify_outcomes"):
+        bulk = steps["bulk_certify"]
+        summary["bulk_certify_ms_per_outcome"] = round(bulk["mean_ms"] * bulk["count"] / report["bulk_certify_outcomes"], 1)
     if baselines:
         rpc_p50 = baselines["bare_rpc"]["direct_proxy"]["p50_ms"]
         summary["step_p50_over_bare_rpc_p50"] = {s: round(v["p50_ms"] / rpc_p50, 1) for s, v in steps.items() if rpc_p50}
