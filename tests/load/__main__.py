@@ -18,6 +18,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+import requests
+
 from shared.config import Settings
 from tests.bench.harness import bench_system, write_result
 from tests.load.baselines import all_baselines
@@ -101,6 +103,10 @@ def run_against_running(config: RushConfig, args: argparse.Namespace) -> tuple[d
     password = os.environ.get("LICHENG_DEMO_PASSWORD", "")
     if not password:
         raise SystemExit("--running needs LICHENG_DEMO_PASSWORD (source var/secrets.env, as make rush does)")
+    try:
+        requests.get(base + "/readyz", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        raise SystemExit(f"no running system at {base} ({type(exc).__name__}): start it with `make up`") from None
     host, _, port = os.environ.get("LICHENG_NATIONAL_BIND", "127.0.0.1:8090").rpartition(":")
     sim = SimProcess(ROOT / "var" / "national-sim", admin_token=os.environ.get("LICHENG_NATIONAL_ADMIN_TOKEN", ""), port=int(port))
     system = RunningSystem(base)
