@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit bench backup restore purge compose-check clean-var
+.PHONY: help install up down status test lint unit bench rush backup restore purge compose-check clean-var
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ lint: $(VENV)/.installed ## ruff
 	@$(VENV)/bin/ruff check .
 
 unit: $(VENV)/.installed ## Only the tests that need no server (domain rules, shared code, deploy files)
-	@$(PY) -m pytest tests/shared $(wildcard tests/*/test_domain.py) tests/national_upload/test_rosters.py tests/national_upload/test_receipts.py tests/working_group/test_figures.py tests/test_compose.py tests/test_mongo_subset_guard.py
+	@$(PY) -m pytest tests/shared $(wildcard tests/*/test_domain.py) tests/national_upload/test_rosters.py tests/national_upload/test_receipts.py tests/working_group/test_figures.py tests/test_compose.py tests/test_k8s.py tests/test_mongo_subset_guard.py
 
 backup: install ## Back up every database and object version to var/backups (verified, recorded)
 	@deploy/native/infra.sh up >/dev/null
@@ -59,3 +59,7 @@ clean-var: down ## Remove all local data and builds under var/ (asks nothing: ca
 bench: install ## Run the benchmarks against an isolated system; results in var/bench/*.json
 	@deploy/native/infra.sh up
 	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.bench.run $(BENCH)
+
+rush: install ## Deadline rush + audit; own system, or ARGS="--running" for make up's; var/bench/rush-*.json (RUSH_* env, ARGS="--students 50")
+	@deploy/native/infra.sh up
+	@eval "$$(deploy/native/infra.sh env)" && . var/secrets.env && PYTHONPATH=$(CURDIR) $(PY) -m tests.load $(ARGS)

@@ -102,6 +102,8 @@ class Permission(StrEnum):
     SCHOOL_ARCHIVE_WRITE = "school:archive:write"
     SCHOOL_ARCHIVE_READ = "school:archive:read"
     SCHOOL_ARCHIVE_PURGE = "school:archive:purge"
+    # deadline console (issue 10): the district admin sees every school, a registrar their own
+    DISTRICT_UPLOAD_CONSOLE_READ = "district:upload_console:read"
 
 
 _EVERYONE = frozenset(Role)
@@ -213,6 +215,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_ARCHIVE_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_ARCHIVE_READ: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_ARCHIVE_PURGE: frozenset({Role.REGISTRAR}),
+    # deadline console (issue 10): progress counts and queue figures, no personal data
+    Permission.DISTRICT_UPLOAD_CONSOLE_READ: frozenset({Role.DISTRICT_ADMIN, Role.REGISTRAR}),
 }
 
 

@@ -54,3 +54,9 @@ def test_every_service_has_a_kubernetes_deployment_and_workers_scale_on_the_queu
     scaled = next(d for d in docs if d["kind"] == "ScaledObject")
     assert scaled["spec"]["triggers"][0]["type"] == "rabbitmq"
     assert scaled["spec"]["triggers"][0]["metadata"]["queueName"] == "national.upload.items"
+
+
+def test_upload_workers_scale_as_uploader_without_fixed_names_or_host_ports():
+    uploader = _compose()["services"]["uploader"]
+    assert uploader["command"] == ["python", "-m", "services.national_upload.worker"]
+    assert "ports" not in uploader and "container_name" not in uploader and "hostname" not in uploader

@@ -6,6 +6,7 @@ from gateway.blueprints import (
     auth,
     backups,
     certification,
+    deadline,
     evidence,
     health,
     national_upload,
@@ -42,4 +43,6 @@ BLUEPRINTS = [
     archive.bp,
     # web client (issue 7)
     previews.bp,
+    # deadline console (issue 10)
+    deadline.bp,
 ]

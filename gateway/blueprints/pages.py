@@ -91,6 +91,14 @@ PAGES: list[Page] = [
         Permission.SCHOOL_EFFECTIVENESS_READ,
         "wg_dashboard.html",
     ),
+    # deadline console (issue 10)
+    Page(
+        "/national/deadline",
+        "截止日上傳監控",
+        "各校國教署上傳進度、佇列深度、上傳程序數、重試與無法送達件數（即時更新）",
+        Permission.DISTRICT_UPLOAD_CONSOLE_READ,
+        "deadline_console.html",
+    ),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
     # web client (issue 7)
     Page(

@@ -51,3 +51,8 @@ class PrepareRosters(StrictModel):
     year: Annotated[int, Field(ge=100, le=200, description="學年度 (ROC)")]
     term: Annotated[int, Field(ge=1, le=2, description="學期")]
     student_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=20)]] | None, Field(max_length=5000)] = None
+
+
+# deadline console (issue 10)
+class PauseUploads(StrictModel):
+    paused: bool = Field(description="true: the workers hold this school's items (nothing sent) until set back to false")

@@ -15,6 +15,7 @@ from typing import Any
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
+from services.national_upload import console
 from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy
 from services.national_upload.errors import (
     ConfirmationClosed,
@@ -33,7 +34,7 @@ from services.national_upload.preparation import Preparation, evidence_item, pre
 from services.national_upload.publisher import Publisher
 from services.national_upload.receipts import check_receipt, confirm_deadline
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
-from services.national_upload.schemas import Credentials, PrepareRosters, Progress, ReceiptAnswer, StartUpload
+from services.national_upload.schemas import Credentials, PauseUploads, PrepareRosters, Progress, ReceiptAnswer, StartUpload
 from services.national_upload.store import UploadStore
 from shared.caller import Caller
 from shared.clock import utcnow
@@ -43,6 +44,7 @@ from shared.mongo import StoreProvider
 from shared.national.receipt import ReceiptError, open_receipt
 from shared.national.rules import UnknownYear, rules_for
 from shared.permissions import Permission, require
+from shared.roles import Role
 from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
 from shared.validation import parse
 
@@ -443,6 +445,32 @@ class NationalUploadService(HealthMixin):
             published=upload.get("published", 0),
             report=upload.get("report") if with_report else _report_summary(upload.get("report")),
         ).model_dump(mode="json")
+
+    # deadline console (issue 10)
+    @rpc
+    def deadline_overview(self) -> dict:
+        """Per school, the latest upload's progress, retries and dead letters; the work queue's depth and
+        workers. The district admin sees every school that has uploaded; a registrar their own."""
+        caller = require(self.caller, Permission.DISTRICT_UPLOAD_CONSOLE_READ)
+        schools = self.store.schools_with_uploads() if caller.has(Role.DISTRICT_ADMIN) else [caller.require_school()]
+        rows = []
+        for school in schools:
+            latest = self.store.list_uploads(school, limit=1)
+            progress = self._progress(school, latest[0]) if latest else None
+            retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
+            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school)))
+        queue = console.queue_figures(self.settings.amqp_uri)
+        queue["sending"] = sum(r.get("sending", 0) for r in rows)
+        return {"schools": rows, "queue": queue}
+
+    @rpc
+    def set_paused(self, payload: dict) -> dict:
+        """Pause or resume the school's sends (e.g. a wrong roster spotted mid-deadline); queued items wait."""
+        caller, school = self._registrar()
+        paused = parse(PauseUploads, payload).paused
+        self.store.set_paused(school, paused, caller.user_id)
+        self.store.audit.record(school, caller, "national.pause" if paused else "national.resume", school)
+        return {"school_id": school, "paused": paused}
 
 
 def _aware(moment: datetime) -> datetime:

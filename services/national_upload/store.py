@@ -25,6 +25,7 @@ class UploadStore:
         self.receipts = SchoolCollection(db["receipts"])
         self.entries = SchoolCollection(db["receipt_entries"])  # one per student and roster: confirm or report
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
+        self.controls = SchoolCollection(db["school_controls"])  # deadline console (issue 10): pause per school
 
     def ensure_indexes(self) -> None:
         self.uploads.create_index([("created_at", -1)])
@@ -188,3 +189,24 @@ class UploadStore:
 
     def answer_entry(self, school_id: str, entry_id: str, state: str, message: str) -> None:
         self.entries.update_one(school_id, {"_id": entry_id}, {"$set": {"state": state, "message": message, "answered_at": utcnow()}})
+
+    # deadline console (issue 10): aggregate figures only (counts, no personal data)
+    def schools_with_uploads(self) -> list[str]:
+        """Every school that has started an upload (the district admin's console spans schools on purpose)."""
+        return sorted(row["_id"] for row in self.uploads.raw.aggregate([{"$group": {"_id": "$school_id"}}]))
+
+    def retries(self, school_id: str, upload_id: str) -> int:
+        """Sends beyond each item's first (attempts are counted when a worker claims an item)."""
+        pipeline = [
+            {"$match": {"school_id": school_id, "upload_id": upload_id, "attempts": {"$gte": 1}}},
+            {"$group": {"_id": None, "attempts": {"$sum": "$attempts"}, "items": {"$sum": 1}}},
+        ]
+        rows = list(self.items.raw.aggregate(pipeline))
+        return rows[0]["attempts"] - rows[0]["items"] if rows else 0
+
+    def set_paused(self, school_id: str, paused: bool, by: str) -> None:
+        self.controls.update_one(school_id, {}, {"$set": {"paused": paused, "set_by": by, "set_at": utcnow()}}, upsert=True)
+
+    def is_paused(self, school_id: str) -> bool:
+        doc = self.controls.find_one(school_id)
+        return bool(doc and doc.get("paused"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -19,9 +20,10 @@ from collections.abc import Callable
 import pika
 from nameko.standalone.rpc import ClusterRpcProxy
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, ConnectionClosedByBroker, StreamLostError
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from services.national_upload import topology
-from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict
+from services.national_upload.domain import FINAL_STATES, ItemState, RetryPolicy, SendResult, Verdict
 from services.national_upload.publisher import Publisher
 from services.national_upload.store import UploadStore
 from shared.caller import Caller
@@ -32,6 +34,19 @@ from shared.mongo import make_client
 log = logging.getLogger("licheng.national_upload.worker")
 Sender = Callable[[dict], SendResult]
 
+# Prometheus (served on LICHENG_METRICS_PORT): jobs per second = rate(items_total), retries and dead
+# letters = items_total{result="retrying"|"dead"}, national latency, and the queue as this worker sees it.
+ITEMS = Counter("licheng_upload_items_total", "Upload items handled by this worker", ["result"])
+NATIONAL_SECONDS = Histogram(
+    "licheng_upload_national_seconds",
+    "Time to send one item to the national database",
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+QUEUE_READY = Gauge("licheng_upload_queue_ready", "Messages waiting in the work queue (not yet delivered)")
+QUEUE_CONSUMERS = Gauge("licheng_upload_queue_consumers", "Workers consuming the work queue")
+QUEUE_POLL_SECONDS = 5.0
+PAUSE_CHECK_SECONDS = 5.0
+
 
 class ItemHandler:
     """What one message does; separate from the consuming loop so it can be tested on its own."""
@@ -41,23 +56,52 @@ class ItemHandler:
         self.sender = sender
         self.publisher = publisher
         self.policy = policy
+        self._pause_cache: dict[str, tuple[float, bool]] = {}
 
     def handle(self, school_id: str, item_id: str, waits_for: str | None = None) -> ItemState | None:
         """`waits_for`: an upload whose evidence items must all be final before this roster goes
         (its rows refer to those files); until then the message comes back after the shortest delay."""
+        if self._paused(school_id):
+            return self._hold(school_id, item_id)
         if waits_for and self.store.evidence_pending(school_id, waits_for) > 0:
             self.publisher.retry_later(
                 {"_id": item_id, "school_id": school_id, "upload_id": waits_for, "after_evidence": True, "idempotency_key": item_id},
                 self.policy.delays[0],
             )
+            ITEMS.labels("waiting").inc()
             return ItemState.QUEUED
+        state = self._handle(school_id, item_id)
+        ITEMS.labels(state.value if state else "already_final").inc()
+        return state
+
+    def _paused(self, school_id: str) -> bool:
+        """The registrar paused this school's uploads (deadline console); read at most every few seconds."""
+        now = time.monotonic()
+        cached = self._pause_cache.get(school_id)
+        if cached is None or now - cached[0] > PAUSE_CHECK_SECONDS:
+            cached = (now, self.store.is_paused(school_id))
+            self._pause_cache[school_id] = cached
+        return cached[1]
+
+    def _hold(self, school_id: str, item_id: str) -> ItemState | None:
+        """A paused school's item waits in the longest delay queue: nothing sent, no attempt spent."""
+        item = self.store.get_item(school_id, item_id)
+        if item is None or item["state"] in {s.value for s in (*FINAL_STATES, ItemState.DEAD)}:
+            return None
+        self.publisher.retry_later({**item, "school_id": school_id}, self.policy.delays[-1])
+        ITEMS.labels("paused").inc()
+        return ItemState(item["state"])
+
+    def _handle(self, school_id: str, item_id: str) -> ItemState | None:
         item = self.store.start_sending(school_id, item_id)
         if item is None:
             return None  # already accepted or rejected: a redelivery changes nothing
+        started = time.perf_counter()
         try:
             result = self.sender(item)
         except Exception as exc:  # the sender's own failure (network, bug): retried like a 5xx
             result = SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}: {exc}")
+        NATIONAL_SECONDS.observe(time.perf_counter() - started)
         if result.verdict is Verdict.ACCEPTED:
             self.store.record(school_id, item_id, ItemState.ACCEPTED, receipt_id=result.receipt_id, detail=result.detail)
             return ItemState.ACCEPTED
@@ -93,6 +137,18 @@ class Worker:
         # Runs in pika's loop between messages: the message being handled has been finished and acked.
         if self.connection is not None and self.connection.is_open:
             self._channel.stop_consuming()
+
+    def _watch_queue(self) -> None:
+        """Every few seconds, between messages: the work queue's depth and consumers, for the gauges."""
+        if self.connection is None or not self.connection.is_open or self.stopping:
+            return
+        try:
+            declared = self._channel.queue_declare(topology.WORK_QUEUE, passive=True).method
+            QUEUE_READY.set(declared.message_count)
+            QUEUE_CONSUMERS.set(declared.consumer_count)
+        finally:
+            if self.connection.is_open and not self.stopping:  # a lost connection: run() reconnects and starts anew
+                self.connection.call_later(QUEUE_POLL_SECONDS, self._watch_queue)
 
     def run(self) -> None:
         """Consume until stopped; reconnect with backoff when RabbitMQ goes away (nothing is lost meanwhile)."""
@@ -137,6 +193,7 @@ class Worker:
                 channel.basic_ack(method.delivery_tag)  # only after the result is recorded
 
             self._channel.basic_consume(topology.WORK_QUEUE, on_message)
+            self._watch_queue()
             try:
                 self._channel.start_consuming()
             finally:
@@ -156,6 +213,9 @@ def main() -> int:
     worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
+    metrics_port = int(os.environ.get("LICHENG_METRICS_PORT", "0"))
+    if metrics_port:
+        start_http_server(metrics_port, addr=os.environ.get("LICHENG_METRICS_ADDR", "127.0.0.1"))
     log_event(log, "worker started", prefetch=settings.upload_prefetch)
     try:
         worker.run()

@@ -128,6 +128,10 @@ class TestSystem:
     def start_service(self, name: str) -> None:
         self._spawn(name, [sys.executable, "-m", "services.run", name])
 
+    def start_upload_worker(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """One national-upload worker process (`stop_process(name)` ends it gracefully)."""
+        self._spawn(name, [sys.executable, "-m", "services.national_upload.worker"], extra_env)
+
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
         proc = self.processes.pop(name, None)
         if proc and proc.poll() is None:

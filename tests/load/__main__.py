@@ -1,0 +1,164 @@
+"""`make rush` / `python -m tests.load [flags]`: the deadline rush against a running system.
+
+By default it starts its own system (every service and the gateway on an own vhost, databases and
+buckets), the national simulator and the upload workers; `--running` aims at the system `make up`
+runs instead (its gateway, simulator and workers; new rush schools are added to its district). It
+measures the baselines, runs the rush, writes var/bench/rush-<time>.json and exits non-zero when the
+audit finds anything lost. Every flag has a RUSH_<NAME> environment twin, e.g.
+`make rush RUSH_STUDENTS=50 RUSH_CONCURRENCY=50` or `make rush ARGS="--running --students 20"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import requests
+
+from shared.config import Settings
+from tests.bench.harness import bench_system, write_result
+from tests.load.baselines import all_baselines
+from tests.load.rush import RushConfig, Target, run_rush
+from tests.national.simulator import SimClient, SimProcess
+from tests.support.api import login
+from tests.support.system import ROOT
+
+GOALS = {"p99_ms_per_step": 1000, "errors": 0, "lost": 0, "upload_ratio": 0.7, "read_ratio": 0.25}
+# Steps the p99 goal applies to: the gateway's own steps (store_post is the bytes to the store, read_outcome/teacher polls are reads).
+GATEWAY_STEPS = (
+    "login",
+    "read_mine",
+    "request_upload",
+    "complete",
+    "create_outcome",
+    "submit",
+    "read_outcome",
+    "select",
+    "teacher_queue",
+    "bulk_certify",
+)
+
+
+def parse_args(argv: list[str]) -> tuple[RushConfig, argparse.Namespace]:
+    parser = argparse.ArgumentParser(prog="python -m tests.load", description=__doc__.splitlines()[0])
+    for f in dataclasses.fields(RushConfig):
+        env = os.environ.get(f"RUSH_{f.name.upper()}")
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=type(f.default)(env) if env else f.default)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("RUSH_WORKERS", "2")), help="upload worker processes")
+    parser.add_argument("--national-latency-ms", type=int, default=int(os.environ.get("RUSH_NATIONAL_LATENCY_MS", "50")))
+    parser.add_argument("--running", action="store_true", help="against the `make up` system (LICHENG_PUBLIC_URL, var/secrets.env)")
+    parser.add_argument("--no-baselines", action="store_true", default=os.environ.get("RUSH_NO_BASELINES") == "1")
+    parser.add_argument("--baseline-concurrency", type=int, default=int(os.environ.get("RUSH_BASELINE_CONCURRENCY", "16")))
+    parser.add_argument("--baseline-files", type=int, default=int(os.environ.get("RUSH_BASELINE_FILES", "48")))
+    args = parser.parse_args(argv)
+    config = RushConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(RushConfig)})
+    return config, args
+
+
+def summarize(report: dict, baselines: dict | None) -> dict:
+    """Ratios against the baselines and each goal, met or not."""
+    steps = report["steps"]
+    worst = max((steps[s]["p99_ms"], s) for s in GATEWAY_STEPS if s in steps) if steps else (0, "")
+    summary: dict = {
+        "worst_gateway_step_p99_ms": {"step": worst[1], "p99_ms": worst[0]},
+        "p99_under_1s": worst[0] < GOALS["p99_ms_per_step"],
+        "errors": report["error_total"],
+        "lost": report["audit"]["lost"],
+    }
+    if "bulk_certify" in steps and report.get("bulk_certify_outcomes"):
+        bulk = steps["bulk_certify"]
+        summary["bulk_certify_ms_per_outcome"] = round(bulk["mean_ms"] * bulk["count"] / report["bulk_certify_outcomes"], 1)
+    if baselines:
+        rpc_p50 = baselines["bare_rpc"]["direct_proxy"]["p50_ms"]
+        summary["step_p50_over_bare_rpc_p50"] = {s: round(v["p50_ms"] / rpc_p50, 1) for s, v in steps.items() if rpc_p50}
+        summary["upload_ratio"] = baselines["uploads"]["ratio"]
+        summary["read_ratio"] = baselines["read_path"]["ratio"]
+    summary["goals"] = GOALS
+    summary["met"] = {
+        "p99_under_1s": summary["p99_under_1s"],
+        "zero_errors": summary["errors"] == 0,
+        "zero_lost": summary["lost"] == 0,
+        **({"uploads_ge_0.7": summary["upload_ratio"] >= 0.7, "reads_ge_0.25": summary["read_ratio"] >= 0.25} if baselines else {}),
+    }
+    return summary
+
+
+@dataclass
+class RunningSystem:
+    """The `make up` system, in the shape the baselines expect of a TestSystem."""
+
+    base_url: str
+
+    def settings(self) -> Settings:
+        return Settings()
+
+
+def run_against_running(config: RushConfig, args: argparse.Namespace) -> tuple[dict, dict | None]:
+    base = os.environ.get("LICHENG_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    password = os.environ.get("LICHENG_DEMO_PASSWORD", "")
+    if not password:
+        raise SystemExit("--running needs LICHENG_DEMO_PASSWORD (source var/secrets.env, as make rush does)")
+    try:
+        requests.get(base + "/readyz", timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        raise SystemExit(f"no running system at {base} ({type(exc).__name__}): start it with `make up`") from None
+    host, _, port = os.environ.get("LICHENG_NATIONAL_BIND", "127.0.0.1:8090").rpartition(":")
+    sim = SimProcess(ROOT / "var" / "national-sim", admin_token=os.environ.get("LICHENG_NATIONAL_ADMIN_TOKEN", ""), port=int(port))
+    system = RunningSystem(base)
+    target = Target(base, login(base, "", "district", password), SimClient(sim), system.settings())
+    baselines = (
+        None if args.no_baselines else all_baselines(system, password, target, config, args.baseline_concurrency, args.baseline_files)
+    )
+    report, _ = run_rush(target, config)
+    return report, baselines
+
+
+def main(argv: list[str]) -> int:
+    config, args = parse_args(argv)
+    if args.running:
+        report, baselines = run_against_running(config, args)
+        return finish(report, baselines, {"target": "running system", "national_latency_ms": "as configured"})
+    sim = SimProcess(ROOT / "var" / "rush-sim" / time.strftime("%Y%m%d-%H%M%S"))
+    sim.data_dir.mkdir(parents=True, exist_ok=True)
+    sim.start()
+    try:
+        sim_client = SimClient(sim)
+        sim_client.faults({"latency_ms": args.national_latency_ms})
+        with bench_system() as (system, password):
+            for n in range(args.workers):
+                system.start_upload_worker(f"uploader-{n}", {"LICHENG_NATIONAL_URL": sim.url})
+            target = Target(system.base_url, login(system.base_url, "", "district", password), sim_client, system.settings())
+            baselines = None
+            if not args.no_baselines:
+                print("== baselines", flush=True)
+                baselines = all_baselines(system, password, target, config, args.baseline_concurrency, args.baseline_files)
+                print(json.dumps(baselines, indent=1), flush=True)
+            print(f"== rush: {config.students} students in {config.schools} schools, {config.concurrency} at once", flush=True)
+            report, _ = run_rush(target, config)
+    finally:
+        sim.stop()
+    return finish(
+        report, baselines, {"target": "isolated system", "upload_workers": args.workers, "national_latency_ms": args.national_latency_ms}
+    )
+
+
+def finish(report: dict, baselines: dict | None, setting: dict) -> int:
+    body = {**report, **setting, "baselines": baselines}
+    body["summary"] = summarize(report, baselines)
+    path = write_result("rush-" + time.strftime("%Y%m%d-%H%M%S"), body)
+    print(
+        json.dumps(
+            {"summary": body["summary"], "steps": report["steps"], "audit": report["audit"]["verdict"]}, indent=1, ensure_ascii=False
+        )
+    )
+    print(f"report: {path}")
+    return 0 if report["audit"]["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
