@@ -54,9 +54,14 @@ def test_small_rush_loses_nothing_and_its_audit_names_an_injected_loss(rush_targ
     real = rush.ledger.acks[0]
     rush.ledger.acks.append(dataclasses.replace(real, sha256="0" * 64))  # the client sent other bytes than were stored
     rush.ledger.acks.append(Ack(real.school, real.student_id, "f" * 32, "1" * 64, 10))  # acknowledged, never stored
-    school, items = next((s, i) for s, i in facts.upload_items.items() if i)
-    lost_student = items[0]["student_id"]
-    facts.upload_items[school] = [i for i in items if i["student_id"] != lost_student]  # a selection that never arrived
+    # a student whose selection existed at the start (the build may also include later ones): never arrived
+    school, lost_student = next(
+        (s, i["student_id"])
+        for s, items in facts.upload_items.items()
+        for i in items
+        if i.get("student_id") in facts.selected_at_start.get(s, set())
+    )
+    facts.upload_items[school] = [i for i in facts.upload_items[school] if i["student_id"] != lost_student]
     result = audit(rush.ledger, facts)
     assert result["lost"] == 3
     whys = {(f["what"], f["id"], f["why"]) for f in result["findings"]}
