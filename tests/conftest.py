@@ -76,6 +76,14 @@ def national_sim(system, tmp_path_factory):
     process.stop()
 
 
+@pytest.fixture(scope="session")
+def upload_worker(system, national_sim):
+    """One national-upload worker process for the running system (short retry delays for tests)."""
+    system.start_upload_worker("upload-worker", {"LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"})
+    yield
+    system.stop_process("upload-worker")
+
+
 @pytest.fixture
 def anonymous(system) -> Client:
     return Client(system.base_url)

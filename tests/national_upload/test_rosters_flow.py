@@ -4,9 +4,6 @@ the upload, and a real worker delivers evidence first and rosters after, to the 
 from __future__ import annotations
 
 import io
-import signal
-import subprocess
-import sys
 
 import pytest
 import pyzipper
@@ -18,12 +15,11 @@ from shared.mongo import make_client
 from shared.national.receipt import open_receipt
 from shared.national.roster_io import read_roster
 from shared.roles import Role
-from tests.conftest import make_school
 from tests.evidence import files
 from tests.evidence.test_flow import direct_upload
-from tests.records.conftest import COURSE_A, build_school
+from tests.records.conftest import COURSE_A, fresh_school
 from tests.support.api import assert_problem
-from tests.support.system import ROOT, wait_until
+from tests.support.system import wait_until
 
 CODE = "U00006"
 
@@ -35,23 +31,7 @@ def sim(national_sim):
 
 @pytest.fixture(scope="module")
 def school(system, district):
-    return build_school(system, make_school(system, district, CODE, "丙高中"), "u")
-
-
-@pytest.fixture(scope="module")
-def worker(system, sim):
-    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.national_upload.worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    yield process
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    return fresh_school(system, district, CODE, "丙高中", "u")
 
 
 def _course_id(school) -> str:
@@ -99,7 +79,7 @@ def _seed_term(school) -> str:
     return files.sha256(data)
 
 
-def test_rosters_are_checked_downloaded_and_delivered_evidence_first(school, sim, worker):
+def test_rosters_are_checked_downloaded_and_delivered_evidence_first(school, sim, upload_worker):
     registrar = school.registrar
     pdf_sha = _seed_term(school)
     term = {"year": school.year, "term": school.term}
@@ -180,7 +160,7 @@ def _tampered(data: bytes, password: str) -> bytes:
     return out.getvalue()
 
 
-def test_receipts_are_checked_students_answer_and_only_reported_students_go_again(school, sim, worker):
+def test_receipts_are_checked_students_answer_and_only_reported_students_go_again(school, sim, upload_worker):
     registrar, student = school.registrar, school.students["S001"]
     uploads = registrar.get("/api/v1/national/uploads").json()
     upload_id = next(u["upload_id"] for u in reversed(uploads) if u["done"] and u["total"] == 7)
@@ -229,7 +209,7 @@ def test_receipts_are_checked_students_answer_and_only_reported_students_go_agai
     assert progress["counts"]["accepted"] == 4 and progress["total"] == 4  # the file was accepted before: not sent again
 
 
-def test_an_upload_whose_publishing_was_interrupted_is_resumed(system, school, sim, worker):
+def test_an_upload_whose_publishing_was_interrupted_is_resumed(system, school, sim, upload_worker):
     """Items recorded but never put on the queue (the service died while publishing) go out on resume."""
     registrar = school.registrar
     draft = registrar.post("/api/v1/national/rosters", json={"year": school.year, "term": school.term}).json()
@@ -254,7 +234,7 @@ def test_an_upload_whose_publishing_was_interrupted_is_resumed(system, school, s
 
 def test_a_student_who_left_during_the_term_is_still_in_its_rosters(system, district):
     """Graduates' last upload: archived students stay in the rosters of terms they attended."""
-    school = build_school(system, make_school(system, district, "U00008", "戊高中"), "v")
+    school = fresh_school(system, district, "U00008", "戊高中", "v")
     registrar, term = school.registrar, {"year": school.year, "term": school.term}
     left = registrar.post(
         "/api/v1/archive/students", json={"student_ids": ["S003"], "status": "轉出", "left_on": utcnow().date().isoformat()}

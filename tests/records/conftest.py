@@ -38,6 +38,7 @@ class RecordsSchool:
     clients: dict[Role, Client]
     ids: dict[Role, str]
     students: dict[str, Client] = field(default_factory=dict)  # student_id -> client
+    registrar_password: str = ""
 
     @property
     def registrar(self) -> Client:
@@ -111,6 +112,16 @@ def build_school(system, school, prefix: str) -> RecordsSchool:
         }
         assert curriculum.post("/api/v1/records/courses", json=body).status_code in (200, 201)
     return rec
+
+
+def fresh_school(system, district, code: str, name: str, prefix: str) -> RecordsSchool:
+    """A new school of its own (for tests that must not share state), built like rec_a."""
+    from tests.conftest import make_school
+
+    fixture = make_school(system, district, code, name)
+    school = build_school(system, fixture, prefix)
+    school.registrar_password = fixture.registrar_password
+    return school
 
 
 @pytest.fixture(scope="session")

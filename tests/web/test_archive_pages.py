@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import make_school
-from tests.records.conftest import PASSWORD, build_school
+from tests.records.conftest import PASSWORD, fresh_school
 from tests.web.conftest import log_in
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -17,10 +16,7 @@ CODE = "X00009"
 
 @pytest.fixture(scope="module")
 def school(system, district):
-    fixture = make_school(system, district, CODE, "己高中")
-    school = build_school(system, fixture, "x")
-    school.registrar_password = fixture.registrar_password
-    return school
+    return fresh_school(system, district, CODE, "己高中", "x")
 
 
 def test_registrar_archives_a_leaver_and_can_download_the_portfolio(page, school):

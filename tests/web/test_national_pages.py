@@ -3,18 +3,13 @@ confirms the receipt — in a real Chromium, against the running system, a worke
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import make_school
 from tests.national_upload.test_rosters_flow import _seed_term
-from tests.records.conftest import PASSWORD, build_school
-from tests.support.system import ROOT
+from tests.records.conftest import PASSWORD, fresh_school
 from tests.web.conftest import log_in
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -23,29 +18,10 @@ CODE = "W00007"
 
 @pytest.fixture(scope="module")
 def school(system, district):
-    fixture = make_school(system, district, CODE, "丁高中")
-    school = build_school(system, fixture, "w")
-    school.registrar_password = fixture.registrar_password
-    return school
+    return fresh_school(system, district, CODE, "丁高中", "w")
 
 
-@pytest.fixture(scope="module")
-def worker(system, national_sim):
-    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,2", "LICHENG_UPLOAD_MAX_ATTEMPTS": "3"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.national_upload.worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    yield process
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-
-
-def test_registrar_uploads_and_the_student_confirms_the_receipt(page, school, national_sim, worker):
+def test_registrar_uploads_and_the_student_confirms_the_receipt(page, school, national_sim, upload_worker):
     SHOTS.mkdir(parents=True, exist_ok=True)
     _seed_term(school)
     token = {"token": national_sim.token(CODE), "receipt_password": national_sim.receipt_password(CODE)}
