@@ -6,7 +6,7 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 
 from services.certification import domain, events
@@ -34,6 +34,7 @@ from services.certification.schemas import (
     SchoolCap,
 )
 from services.certification.store import CertificationStore
+from shared.archived import ArchiveListener
 from shared.caller import Caller
 from shared.clock import utcnow
 from shared.errors import Conflict, Forbidden, LichengError
@@ -58,7 +59,7 @@ def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
     return Outcome.model_validate(fields).model_dump(mode="json")
 
 
-class CertificationService(HealthMixin):
+class CertificationService(ArchiveListener, HealthMixin):
     name = "certification"
 
     store: CertificationStore = StoreProvider("certification", CertificationStore)
@@ -249,7 +250,7 @@ class CertificationService(HealthMixin):
         standing_for = [
             p["teacher_id"] for p in self.store.proxies_of(school, proxy_id=caller.user_id) if p["starts_at"] <= now <= p["ends_at"]
         ]
-        archived = self.store.archived_ids(school)
+        archived = self.store.archived.among(school)
         waiting = [d for d in self.store.waiting_for(school, [caller.user_id, *standing_for]) if d["student_id"] not in archived]
         courses: dict[str, dict] = {}
         for doc in waiting:
@@ -496,16 +497,8 @@ class CertificationService(HealthMixin):
 
     # --- archive (issue 9): records announces who left; their outcomes are read-only, then purged ---
 
-    @event_handler("records", "student_archived")
-    def on_student_archived(self, payload: dict) -> None:
-        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], True)
-
-    @event_handler("records", "student_unarchived")
-    def on_student_unarchived(self, payload: dict) -> None:
-        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], False)
-
     def _refuse_archived(self, school: str, student_id: str | None) -> None:
-        if student_id and self.store.is_archived(school, student_id):
+        if student_id and self.store.archived.contains(school, student_id):
             raise StudentArchived(f"學號 {student_id} 已離校，學習成果已封存唯讀", f"student {student_id} is archived (read-only)")
 
     def _archive_school(self, permission: Permission, school_id: str) -> str:
@@ -527,7 +520,7 @@ class CertificationService(HealthMixin):
         """Retention purge of archived students' outcomes (the backup service checks retention first)."""
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
         wanted = sorted({s for s in student_ids if isinstance(s, str)})
-        not_archived = sorted(set(wanted) - self.store.archived_ids(school))
+        not_archived = sorted(set(wanted) - self.store.archived.among(school))
         if not_archived and self.store.outcomes.count(school, {"student_id": {"$in": not_archived}}):
             raise Conflict("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
         counts = self.store.purge(school, wanted, bool(dry_run))

@@ -9,6 +9,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.certification.domain import SCHOOL_CAP_DEFAULT
+from shared.archived import ArchivedStudents, purge_collections
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
 
@@ -22,7 +23,7 @@ class CertificationStore:
         self.proxies = SchoolCollection(db["proxies"])
         self.notifications = SchoolCollection(db["notifications"])
         self.settings = SchoolCollection(db["school_settings"])
-        self.archived = SchoolCollection(db["archived_students"])  # projection of records.student_archived
+        self.archived = ArchivedStudents(SchoolCollection(db["archived_students"]))  # projection of records.student_archived
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -35,7 +36,7 @@ class CertificationStore:
         self.proxies.create_index([("proxy_id", 1)])
         self.proxies.create_index([("teacher_id", 1)])
         self.notifications.create_index([("recipient", 1), ("at", -1)])
-        self.archived.create_index([("student_id", 1)], unique=True)
+        self.archived.ensure_indexes()
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -123,20 +124,7 @@ class CertificationStore:
         filter_ = {"proxy_id": proxy_id} if proxy_id else {"teacher_id": teacher_id}
         return self.proxies.find(school_id, filter_)
 
-    # archived students (issue 9): a projection fed by records' events
-    def mark_archived(self, school_id: str, student_ids: list[str], archived: bool) -> None:
-        for student_id in student_ids:
-            if archived:
-                self.archived.update_one(school_id, {"student_id": student_id}, {"$set": {"student_id": student_id}}, upsert=True)
-            else:
-                self.archived.delete_one(school_id, {"student_id": student_id})
-
-    def is_archived(self, school_id: str, student_id: str) -> bool:
-        return self.archived.find_one(school_id, {"student_id": student_id}) is not None
-
-    def archived_ids(self, school_id: str) -> set[str]:
-        return {d["student_id"] for d in self.archived.find(school_id, projection={"student_id": 1})}
-
+    # archive (issue 9): a student's documents removed after retention
     def purge(self, school_id: str, student_ids: list[str], dry_run: bool) -> dict[str, int]:
         """Every outcome, slot and notification of these students, and the audit entries about their outcomes."""
         by_student = {"student_id": {"$in": student_ids}}
@@ -147,13 +135,9 @@ class CertificationStore:
             ("slots", self.slots, by_student),
             ("notifications", self.notifications, {"recipient": {"$in": student_ids}}),
             ("audit", self.audit.collection, audit),
-            ("archived_students", self.archived, by_student),
+            ("archived_students", self.archived.collection, by_student),
         ]
-        counts = {name: collection.count(school_id, filter_) for name, collection, filter_ in parts}
-        if not dry_run:
-            for _, collection, filter_ in parts:
-                collection.delete_many(school_id, filter_)
-        return counts
+        return purge_collections(school_id, parts, dry_run)
 
     # notifications
     def notify(self, school_id: str, docs: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from services.evidence import domain, events, maintenance
@@ -33,6 +33,7 @@ from services.evidence.schemas import (
 )
 from services.evidence.storage import Storage, StorageProvider
 from services.evidence.store import EvidenceStore
+from shared.archived import ArchiveListener
 from shared.caller import Caller
 from shared.clock import utcnow
 from shared.errors import Conflict, ValidationFailed
@@ -56,7 +57,7 @@ def _ids(values: Any) -> list[str]:
     return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
 
 
-class EvidenceService(HealthMixin):
+class EvidenceService(ArchiveListener, HealthMixin):
     name = "evidence"
 
     store: EvidenceStore = StoreProvider("evidence", EvidenceStore)
@@ -355,16 +356,8 @@ class EvidenceService(HealthMixin):
 
     # --- archive (issue 9): records announces who left; their files are read-only, then purged ---
 
-    @event_handler("records", "student_archived")
-    def on_student_archived(self, payload: dict) -> None:
-        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], True)
-
-    @event_handler("records", "student_unarchived")
-    def on_student_unarchived(self, payload: dict) -> None:
-        self.store.mark_archived(payload["school_id"], payload.get("student_ids") or [], False)
-
     def _refuse_archived(self, school_id: str, student_id: str | None) -> None:
-        if self.store.is_archived(school_id, student_id):
+        if self.store.archived.contains(school_id, student_id):
             raise StudentArchived(f"學號 {student_id} 已離校，檔案已封存唯讀", f"student {student_id} is archived (read-only)")
 
     def _archive_school(self, permission: Permission, school_id: str) -> str:
@@ -395,7 +388,7 @@ class EvidenceService(HealthMixin):
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
         wanted = sorted({s for s in student_ids if isinstance(s, str) and s})
         docs = self.store.of_students(school, wanted)
-        archived = self.store.archived_ids(school, wanted)
+        archived = self.store.archived.among(school, wanted)
         live = sorted({d["student_id"] for d in docs} - archived)
         if live:
             raise Conflict("未封存的學生不能清除：" + "、".join(live[:20]), "not archived, cannot purge: " + ", ".join(live[:20]))

@@ -15,6 +15,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.evidence.schemas import State
+from shared.archived import ArchivedStudents, purge_collections
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
 
@@ -26,7 +27,7 @@ class EvidenceStore:
         self.db = db
         self.evidence = SchoolCollection(db["evidence"])
         self.uploads = SchoolCollection(db["uploads"])
-        self.archived = SchoolCollection(db["archived_students"])  # projection of records.student_archived
+        self.archived = ArchivedStudents(SchoolCollection(db["archived_students"]))  # projection of records.student_archived
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -35,7 +36,7 @@ class EvidenceStore:
         self.evidence.create_index([("key", 1)])
         self.uploads.create_index([("expires_at", 1)])
         self.uploads.create_index([("student_id", 1)])
-        self.archived.create_index([("student_id", 1)], unique=True)
+        self.archived.ensure_indexes()
         self.audit.ensure_indexes()
 
     def ping(self) -> None:
@@ -45,20 +46,7 @@ class EvidenceStore:
         """Schools holding evidence or uploads (for the district-wide reconcile command)."""
         return sorted(set(self.evidence.raw.distinct("school_id")) | set(self.uploads.raw.distinct("school_id")))
 
-    # --- archived students (issue 9): a projection fed by records' events ---
-
-    def mark_archived(self, school_id: str, student_ids: list[str], archived: bool) -> None:
-        for student_id in student_ids:
-            if archived:
-                self.archived.update_one(school_id, {"student_id": student_id}, {"$set": {"student_id": student_id}}, upsert=True)
-            else:
-                self.archived.delete_one(school_id, {"student_id": student_id})
-
-    def is_archived(self, school_id: str, student_id: str | None) -> bool:
-        return bool(student_id) and self.archived.find_one(school_id, {"student_id": student_id}) is not None
-
-    def archived_ids(self, school_id: str, student_ids: list[str]) -> set[str]:
-        return {d["student_id"] for d in self.archived.find(school_id, {"student_id": {"$in": student_ids}}, projection={"student_id": 1})}
+    # --- archive (issue 9): a student's evidence, and removing it after retention ---
 
     def of_students(self, school_id: str, student_ids: list[str]) -> list[dict[str, Any]]:
         return self.evidence.find(school_id, {"student_id": {"$in": student_ids}}, sort=[("created_at", 1)])
@@ -72,13 +60,9 @@ class EvidenceStore:
             ("evidence", self.evidence, by_student),
             ("uploads", self.uploads, by_student),
             ("audit", self.audit.collection, {"target": {"$in": evidence_ids + upload_ids}}),
-            ("archived_students", self.archived, by_student),
+            ("archived_students", self.archived.collection, by_student),
         ]
-        counts = {name: collection.count(school_id, filter_) for name, collection, filter_ in parts}
-        if not dry_run:
-            for _, collection, filter_ in parts:
-                collection.delete_many(school_id, filter_)
-        return counts
+        return purge_collections(school_id, parts, dry_run)
 
     # --- upload intents ---
 
