@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventlet import tpool
-from nameko.events import EventDispatcher
+from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
 from services.identity import domain, events
@@ -146,6 +146,21 @@ class IdentityService(HealthMixin):
     def get_account(self, account_id: str) -> dict:
         caller = require(self.caller, Permission.SCHOOL_ACCOUNTS_READ)
         return _account(self._find(caller.require_school(), account_id))
+
+    @event_handler("records", "student_archived")
+    def on_student_archived(self, payload: dict) -> None:
+        """A student who left (畢業/轉出) can no longer log in; the registrar still reads the portfolio."""
+        self._leavers(payload, leaving=True)
+
+    @event_handler("records", "student_unarchived")
+    def on_student_unarchived(self, payload: dict) -> None:
+        self._leavers(payload, leaving=False)
+
+    def _leavers(self, payload: dict, leaving: bool) -> None:
+        school_id = payload["school_id"]
+        action = "account.disabled_by_archive" if leaving else "account.enabled_by_unarchive"
+        for account_id in self.store.disable_for_leavers(school_id, list(payload.get("student_ids") or []), leaving):
+            self.store.audit.record(school_id, None, action, account_id)
 
     @rpc
     def update_account(self, account_id: str, payload: dict) -> dict:

@@ -86,6 +86,20 @@ class IdentityStore:
     def update_account(self, school_id: str, account_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         return self.accounts.find_one_and_update(school_id, {"_id": account_id}, {"$set": changes})
 
+    def disable_for_leavers(self, school_id: str, student_ids: list[str], leaving: bool) -> list[str]:
+        """Student accounts of students who left are disabled (marked as by archive); undoing an archive
+        re-enables only those. Returns the account ids changed (one update each: a handful per event)."""
+        if leaving:
+            filter_: dict[str, Any] = {"student_id": {"$in": student_ids}, "disabled": {"$ne": True}}
+            change: dict[str, Any] = {"$set": {"disabled": True, "disabled_by_archive": True}}
+        else:
+            filter_ = {"student_id": {"$in": student_ids}, "disabled_by_archive": True}
+            change = {"$set": {"disabled": False}, "$unset": {"disabled_by_archive": ""}}
+        changed = [d["_id"] for d in self.accounts.find(school_id, filter_, projection={"_id": 1})]
+        for account_id in changed:
+            self.accounts.update_one(school_id, {"_id": account_id}, change)
+        return changed
+
     # login throttle
     def throttle_state(self, school_id: str, username: str) -> dict[str, Any] | None:
         return self.throttle.find_one(school_id, {"username_key": username.lower()})
