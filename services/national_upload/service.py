@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
@@ -344,7 +344,7 @@ class NationalUploadService(HealthMixin):
         if entry is None or entry["student_id"] != caller.student_id:
             raise ReceiptEntryNotFound("找不到此收訖明細", "receipt not found")
         request = parse(ReceiptAnswer, payload)
-        if utcnow() > _aware(entry["deadline"]):
+        if utcnow() > entry["deadline"]:
             raise ConfirmationClosed("收訖明細確認期限已過，請洽註冊組", "the confirmation window has closed")
         state = "confirmed" if request.answer == "confirm" else "reported"
         self.store.answer_entry(school, entry_id, state, request.message.strip())
@@ -473,10 +473,6 @@ class NationalUploadService(HealthMixin):
         return {"school_id": school, "paused": paused}
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _receipt_view(doc: dict[str, Any]) -> dict:
     return {
         "id": doc["_id"],
@@ -484,8 +480,8 @@ def _receipt_view(doc: dict[str, Any]) -> dict:
         "verified": doc["verified"],
         "problems": doc["problems"],
         "students": doc["students"],
-        "confirm_deadline": _aware(doc["confirm_deadline"]).isoformat(),
-        "imported_at": _aware(doc["imported_at"]).isoformat(),
+        "confirm_deadline": doc["confirm_deadline"].isoformat(),
+        "imported_at": doc["imported_at"].isoformat(),
     }
 
 
@@ -499,7 +495,7 @@ def _entry_view(doc: dict[str, Any]) -> dict:
         "year": doc.get("year"),
         "term": doc.get("term"),
         "records": doc.get("records", []),
-        "deadline": _aware(doc["deadline"]).isoformat(),
+        "deadline": doc["deadline"].isoformat(),
         "state": doc["state"],
         "state_zh": {"pending": "待確認", "confirmed": "已確認無誤", "reported": "已回報錯誤"}.get(doc["state"], doc["state"]),
         "message": doc.get("message", ""),
