@@ -13,6 +13,7 @@ import time
 import pika
 
 from services.national_upload import topology
+from shared.amqp import pika_parameters
 
 CACHE_SECONDS = 3.0
 _cache: dict[str, tuple[float, dict]] = {}
@@ -26,7 +27,7 @@ def queue_figures(amqp_uri: str) -> dict:
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+        connection = pika.BlockingConnection(pika_parameters(amqp_uri))
         try:
             channel = connection.channel()
             work = channel.queue_declare(topology.WORK_QUEUE, passive=True).method

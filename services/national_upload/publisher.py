@@ -9,6 +9,7 @@ import pika
 
 from services.national_upload import topology
 from services.national_upload.domain import RetryPolicy
+from shared.amqp import pika_parameters
 
 
 def message_body(item: dict) -> dict:
@@ -23,8 +24,7 @@ class Publisher:
     """`with Publisher(uri, policy) as p: p.publish(...)`; every publish returns only once the broker confirmed it."""
 
     def __init__(self, amqp_uri: str, policy: RetryPolicy) -> None:
-        self.parameters = pika.URLParameters(amqp_uri)
-        self.parameters.heartbeat = 30
+        self.parameters = pika_parameters(amqp_uri, heartbeat=30)
         self.policy = policy
         self.connection: pika.BlockingConnection | None = None
         self.channel = None

@@ -26,6 +26,7 @@ from services.national_upload import topology
 from services.national_upload.domain import FINAL_STATES, ItemState, RetryPolicy, SendResult, Verdict
 from services.national_upload.publisher import Publisher
 from services.national_upload.store import UploadStore
+from shared.amqp import pika_parameters
 from shared.caller import Caller
 from shared.config import Settings, load_settings
 from shared.logs import configure_logging, log_event
@@ -169,8 +170,7 @@ class Worker:
         client.close()
 
     def _consume(self, store: UploadStore) -> None:
-        parameters = pika.URLParameters(self.settings.amqp_uri)
-        parameters.heartbeat = 30
+        parameters = pika_parameters(self.settings.amqp_uri, heartbeat=30)
         with Publisher(self.settings.amqp_uri, self.policy) as publisher:
             handler = ItemHandler(store, self.sender, publisher, self.policy)
             self.connection = pika.BlockingConnection(parameters)

@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from services.registry import SERVICES
+from shared.amqp import broker_uris
 from shared.config import Settings
 from shared.mongo import make_client
 from tests.support.s3 import remove_buckets
@@ -53,8 +54,12 @@ def _mgmt_url() -> str:
 
 
 def _amqp_with_vhost(base: str, vhost: str) -> str:
-    parts = urllib.parse.urlsplit(base)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + urllib.parse.quote(vhost, safe=""), "", ""))
+    """The same broker address(es) with the test's vhost (a cluster lists several, ';'-separated)."""
+    with_vhost = []
+    for uri in broker_uris(base):
+        parts = urllib.parse.urlsplit(uri)
+        with_vhost.append(urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + urllib.parse.quote(vhost, safe=""), "", "")))
+    return ";".join(with_vhost)
 
 
 @dataclass

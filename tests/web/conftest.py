@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+# Assertions wait for the page as long as actions do: a loaded 2-core machine can take longer than
+# Playwright's 5 s default to show the result of an RPC (a wait, not a timing assertion).
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--headless=new",
