@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit bench rush backup restore purge compose-check clean-var
+.PHONY: help install up down status test lint unit chaos bench rush backup restore purge compose-check clean-var
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,6 +23,7 @@ up: install ## Start everything, seed a demo district, print the URL and logins 
 
 down: ## Stop everything that `make up` or `make test` started (data is kept)
 	@deploy/native/app.sh stop || true
+	@deploy/native/cluster.sh down || true
 	@deploy/native/infra.sh down
 
 status: ## Show what is running
@@ -38,6 +39,11 @@ lint: $(VENV)/.installed ## ruff
 
 unit: $(VENV)/.installed ## Only the tests that need no server (domain rules, shared code, deploy files)
 	@$(PY) -m pytest tests/shared $(wildcard tests/*/test_domain.py) tests/national_upload/test_rosters.py tests/national_upload/test_receipts.py tests/working_group/test_figures.py tests/test_compose.py tests/test_k8s.py tests/test_mongo_subset_guard.py
+
+chaos: install ## Fault suite on a 3-node RabbitMQ cluster and replicated SeaweedFS (deploy/native/cluster.sh); var/chaos/*.json
+	@deploy/native/infra.sh up
+	@deploy/native/cluster.sh up
+	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m pytest tests/chaos -q -s
 
 backup: install ## Back up every database and object version to var/backups (verified, recorded)
 	@deploy/native/infra.sh up >/dev/null

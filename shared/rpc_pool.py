@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
@@ -88,7 +90,9 @@ class RpcPool:
             raise ServiceUnavailable("服務尚未啟動", f"service {exc} is not running") from None
         except RpcTimeout:
             raise ServiceUnavailable("服務回應逾時，請稍後再試", "a service did not answer in time") from None
-        except (ConnectionError, OSError):
+        except (ConnectionError, OSError, AMQPError, OperationalError):
+            # also a broker node that died under the proxy: its reply queue lived there, so the
+            # proxy is dropped and the next request gets a new one on a node that is up
             raise ServiceUnavailable("服務暫時無法連線", "a service cannot be reached") from None
         finally:
             data.clear()

@@ -230,11 +230,11 @@ cmd_status() {
 }
 
 cmd_env() {
-  # services take a comma-separated list of brokers and fail over between them
+  # services take every node, separated by ";" (kombu's failover form), and fail over between them
   local uris=() n
   for n in "${NODES[@]}"; do uris+=("amqp://guest:guest@$HOST:$(amqp_port "$n")/"); done
-  local IFS=,
-  echo "export LICHENG_AMQP_URI=${uris[*]}"
+  local IFS=";"
+  echo "export LICHENG_AMQP_URI='${uris[*]}'"
   echo "export LICHENG_RABBIT_MGMT_URL=http://$HOST:$(mgmt_port 1)"
   echo "export LICHENG_S3_ENDPOINT=$HOST:$S3_PORT"
 }

@@ -62,8 +62,24 @@ def _amqp_with_vhost(base: str, vhost: str) -> str:
     return ";".join(with_vhost)
 
 
+def mirror_classic_queues(mgmt_url: str, vhost: str) -> None:
+    """On a RabbitMQ cluster, mirror Nameko's classic queues on every node (quorum queues replicate
+    by themselves), so a service's RPC and event queues outlive the node they were declared on."""
+    auth = ("guest", "guest")
+    if len(requests.get(f"{mgmt_url}/api/nodes", auth=auth, timeout=10).json()) < 2:
+        return
+    quoted = urllib.parse.quote(vhost, safe="")
+    requests.put(
+        f"{mgmt_url}/api/policies/{quoted}/licheng-mirror",
+        auth=auth,
+        timeout=10,
+        json={"pattern": "^(rpc-|evt-)", "apply-to": "queues", "definition": {"ha-mode": "all", "ha-sync-mode": "automatic"}},
+    ).raise_for_status()
+
+
 @dataclass
 class TestSystem:
+    __test__ = False  # a fixture's engine, not a test class
     run_id: str = field(default_factory=lambda: "t" + secrets.token_hex(4))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -92,6 +108,7 @@ class TestSystem:
         requests.put(
             f"{_mgmt_url()}/api/permissions/{quoted}/guest", auth=auth, timeout=10, json={"configure": ".*", "write": ".*", "read": ".*"}
         ).raise_for_status()
+        mirror_classic_queues(_mgmt_url(), self.vhost)
         self.env = {
             **os.environ,
             "LICHENG_AMQP_URI": _amqp_with_vhost(base.amqp_uri, self.vhost),
