@@ -34,6 +34,7 @@ from services.certification.schemas import (
     SchoolCap,
 )
 from services.certification.store import CertificationStore
+from services.records.contract import RecordsPeer
 from shared.archived import ArchiveListener
 from shared.caller import Caller
 from shared.changes import ChangesMixin
@@ -67,7 +68,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
     dispatch = EventDispatcher()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     evidence = RpcProxy("evidence")
 
     @property

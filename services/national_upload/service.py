@@ -36,6 +36,7 @@ from services.national_upload.receipts import check_receipt, confirm_deadline
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
 from services.national_upload.schemas import Credentials, PauseUploads, PrepareRosters, Progress, ReceiptAnswer, StartUpload
 from services.national_upload.store import UploadStore
+from services.records.contract import RecordsPeer
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
@@ -61,7 +62,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
     background = BackgroundProvider()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     certification = RpcProxy("certification")
     evidence = RpcProxy("evidence")
 

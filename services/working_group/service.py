@@ -14,6 +14,7 @@ from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
 
+from services.records.contract import RecordsPeer
 from services.working_group import domain, figures
 from services.working_group.domain import POSITION_NAMES_ZH, TRAINING_NAMES_ZH, TRAINING_ORGANISERS_ZH, Position, TrainingKind
 from services.working_group.errors import (
@@ -81,7 +82,7 @@ class WorkingGroupService(ChangesMixin, HealthMixin):
 
     store: WorkingGroupStore = StoreProvider("working_group", WorkingGroupStore)
     caller: Caller | None = CallerProvider()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     certification = RpcProxy("certification")
     identity = RpcProxy("identity")
     evidence = RpcProxy("evidence")
