@@ -523,7 +523,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
         wanted = sorted({s for s in student_ids if isinstance(s, str)})
         not_archived = sorted(set(wanted) - self.store.archived.among(school))
-        if not_archived and self.store.outcomes.count(school, {"student_id": {"$in": not_archived}}):
+        if self.store.has_outcomes_of(school, not_archived):
             raise Conflict("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
         counts = self.store.purge(school, wanted, bool(dry_run))
         return {"service": "certification", "counts": counts, "dry_run": bool(dry_run)}
