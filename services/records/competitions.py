@@ -1,4 +1,4 @@
-"""In-school competitions: the organizer publishes the results; a winner claims theirs into 多元表現."""
+"""In-school competitions: the organiser (the contest_organizer role) publishes the results; a winner claims theirs into 多元表現."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ def _performance_source(content: dict[str, Any], caller: Caller) -> None:
     content.setdefault("source_key", None)  # a manual entry; the writer names it after its id
 
 
-def _organized_by_caller(content: dict[str, Any], caller: Caller) -> None:
+def _organised_by_caller(content: dict[str, Any], caller: Caller) -> None:
     content["organiser_id"] = caller.user_id
     content["status"] = "draft"
 
@@ -332,7 +332,7 @@ TYPES: dict[str, RecordType] = {
             Permission.SCHOOL_COMPETITIONS_WRITE,
             student_field="results.student_id",
             owner_field="organiser_id",
-            derive=_organized_by_caller,
+            derive=_organised_by_caller,
             frozen_status="published",
             scoped_reads={"status": "published"},
             columns=(
