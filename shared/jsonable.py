@@ -37,9 +37,3 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     return value
 
-
-def document_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """A stored document as an answer: `id` instead of `_id`, no school_id, dates as ISO text."""
-    out = jsonable({k: v for k, v in doc.items() if k not in ("_id", "school_id")})
-    out["id"] = doc["_id"]
-    return out
