@@ -66,6 +66,16 @@ def test_the_gateway_imports_only_service_contracts():
     assert not wrong, "the gateway reaches into service internals:\n" + "\n".join(wrong)
 
 
+def test_blueprints_do_not_import_each_other():
+    """What two blueprints share lives in a gateway module of its own (e.g. gateway/downloads.py)."""
+    wrong = []
+    for path in sorted((ROOT / "gateway" / "blueprints").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        wrong += [f"{path.name}: {name}" for name in _imports(path) if name.startswith("gateway.blueprints")]
+    assert not wrong, wrong
+
+
 def test_no_mongodb_operator_outside_the_stores():
     """Queries live in each service's store.py (or a *_store.py); everything above names them."""
     found = []
