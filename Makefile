@@ -37,8 +37,8 @@ test: install ## Install, start the servers (or reuse running ones), lint, run t
 lint: $(VENV)/.installed ## ruff
 	@$(VENV)/bin/ruff check .
 
-unit: $(VENV)/.installed ## Only the tests that need no server (domain rules, shared code, deploy files)
-	@$(PY) -m pytest tests/shared $(wildcard tests/*/test_domain.py) tests/national_upload/test_rosters.py tests/national_upload/test_receipts.py tests/working_group/test_figures.py tests/test_compose.py tests/test_k8s.py tests/test_mongo_subset_guard.py
+unit: $(VENV)/.installed ## Only the tests that need no server (marked `unit`: domain rules, shared code, deploy files)
+	@$(PY) -m pytest -m unit tests
 
 chaos: install ## Fault suite on a 3-node RabbitMQ cluster and replicated SeaweedFS (deploy/native/cluster.sh); var/chaos/*.json
 	@deploy/native/infra.sh up

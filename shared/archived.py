@@ -1,42 +1,15 @@
 """Students who left (畢業/轉出) as another service knows them: a projection of records' events.
 
-Records owns archiving (DESIGN.md §2: after leaving, a portfolio is read-only); certification and
-evidence keep this small list, fed by `records.student_archived` / `student_unarchived`, to refuse
+Records owns archiving (after leaving, a portfolio is read-only); certification and evidence keep a
+small list of archived students, fed by `records.student_archived` / `student_unarchived`, to refuse
 writes without asking records on every request. `ArchiveListener` is the one pair of event handlers;
-`purge_collections` is the one way a service counts, then deletes, a student's documents.
+the list itself and `purge_collections` (the one way a service counts, then deletes, a student's
+documents) are queries, kept in shared/archived_store.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from nameko.events import event_handler
-
-from shared.tenancy import SchoolCollection
-
-
-class ArchivedStudents:
-    def __init__(self, collection: SchoolCollection) -> None:
-        self.collection = collection
-
-    def ensure_indexes(self) -> None:
-        self.collection.create_index([("student_id", 1)], unique=True)
-
-    def mark(self, school_id: str, student_ids: Iterable[str], archived: bool) -> None:
-        for student_id in student_ids:
-            if archived:
-                self.collection.update_one(school_id, {"student_id": student_id}, {"$set": {"student_id": student_id}}, upsert=True)
-            else:
-                self.collection.delete_one(school_id, {"student_id": student_id})
-
-    def contains(self, school_id: str, student_id: str | None) -> bool:
-        return bool(student_id) and self.collection.find_one(school_id, {"student_id": student_id}) is not None
-
-    def among(self, school_id: str, student_ids: list[str] | None = None) -> set[str]:
-        """The archived ones of `student_ids` (all of the school's when None)."""
-        filter_ = {"student_id": {"$in": student_ids}} if student_ids is not None else {}
-        return {d["student_id"] for d in self.collection.find(school_id, filter_, projection={"student_id": 1})}
 
 
 class ArchiveListener:
@@ -49,12 +22,3 @@ class ArchiveListener:
     @event_handler("records", "student_unarchived")
     def on_student_unarchived(self, payload: dict) -> None:
         self.store.archived.mark(payload["school_id"], payload.get("student_ids") or [], False)
-
-
-def purge_collections(school_id: str, parts: list[tuple[str, SchoolCollection, dict[str, Any]]], dry_run: bool) -> dict[str, int]:
-    """Count what each (name, collection, filter) holds; unless a dry run, delete it. The counts either way."""
-    counts = {name: collection.count(school_id, filter_) for name, collection, filter_ in parts}
-    if not dry_run:
-        for _, collection, filter_ in parts:
-            collection.delete_many(school_id, filter_)
-    return counts

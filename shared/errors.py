@@ -135,3 +135,22 @@ class InternalError(LichengError):
     code = "internal_error"
     title = "系統發生錯誤"
     title_en = "Internal error"
+
+
+# --- errors more than one service raises: one class, one code, one meaning ---
+
+
+class StudentArchived(Conflict):
+    """Records archived the student (畢業/轉出): every service refuses changes to their portfolio."""
+
+    code = "archived"
+    title = "學生已畢業或轉出，學習歷程已封存唯讀"
+    title_en = "The student has left (graduated or transferred out); the portfolio is archived and read-only"
+
+
+class CourseNotFound(NotFound):
+    """No such course offering in the caller's school (records owns courses; certification asks it)."""
+
+    code = "course_not_found"
+    title = "找不到此課程"
+    title_en = "Course not found"

@@ -2,7 +2,8 @@
 
 This table is the only place that says which role may do what. The gateway checks it before any RPC;
 services re-check the narrower scopes that only they can judge (own class, own courses, assigned
-students). Scopes: `district` (above schools), `school` (the caller's school), `self` (the caller).
+students). A permission's first word names its reach (`district`, `school`, `self`, `class`,
+`course`); where a service narrows it by role, the table says how far each role reaches (`Scope`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ from enum import StrEnum
 from shared.caller import Caller
 from shared.errors import Forbidden, Unauthenticated
 from shared.roles import SCHOOL_ROLES, Role
+
+
+class Scope(StrEnum):
+    """How far a grant reaches; the narrow ones are judged by the service that owns the data."""
+
+    DISTRICT = "district"  # above schools
+    SCHOOL = "school"  # the whole school
+    CLASS = "class"  # students of classes where the caller is the homeroom teacher
+    ASSIGNED = "assigned"  # students assigned to the caller (課程諮詢教師)
+    COURSE = "course"  # students of the caller's courses (任課教師)
+    SELF = "self"  # the caller's own record
+    OWN = "own"  # items the caller owns (the record type's owner field names the caller)
 
 
 class Permission(StrEnum):
@@ -26,7 +39,7 @@ class Permission(StrEnum):
     SELF_ACCOUNT_READ = "self:account:read"
     SELF_PASSWORD_UPDATE = "self:password:update"
     SCHOOL_BACKUPS_READ = "school:backups:read"
-    # records (issue 3)
+    # records
     SCHOOL_CALENDAR_READ = "school:calendar:read"
     SCHOOL_CALENDAR_WRITE = "school:calendar:write"
     SCHOOL_WINDOWS_REOPEN = "school:windows:reopen"
@@ -66,14 +79,14 @@ class Permission(StrEnum):
     SCHOOL_RECORDS_AUDIT_READ = "school:records_audit:read"
     SCHOOL_RECORD_IMPORTS_READ = "school:record_imports:read"
     SCHOOL_RECORD_RULES_READ = "school:record_rules:read"
-    # evidence (issue 4)
+    # evidence
     SCHOOL_EVIDENCE_UPLOAD = "school:evidence:upload"
     SCHOOL_EVIDENCE_READ = "school:evidence:read"
     SCHOOL_EVIDENCE_DESCRIBE = "school:evidence:describe"
     SCHOOL_EVIDENCE_LOCK = "school:evidence:lock"
     SCHOOL_EVIDENCE_GRANT = "school:evidence:grant"
     SCHOOL_EVIDENCE_ADMIN = "school:evidence:admin"
-    # certification (issue 5)
+    # certification
     SELF_OUTCOMES_WRITE = "self:outcomes:write"
     SELF_OUTCOMES_READ = "self:outcomes:read"
     SELF_SELECTION_WRITE = "self:selection:write"
@@ -87,10 +100,10 @@ class Permission(StrEnum):
     SCHOOL_COMPLETION_READ = "school:completion:read"
     SCHOOL_SELECTION_LOCK = "school:selection:lock"
     SCHOOL_CERTIFICATION_SETTINGS = "school:certification_settings:write"
-    # national_upload (issue 6)
+    # national_upload
     SCHOOL_NATIONAL_UPLOAD = "school:national_upload:manage"
     SELF_RECEIPT_CONFIRM = "self:receipt:confirm"
-    # working group (issue 8)
+    # working group
     SCHOOL_WORKING_GROUP_READ = "school:working_group:read"
     SCHOOL_WORKING_GROUP_WRITE = "school:working_group:write"
     SCHOOL_TRAININGS_READ = "school:trainings:read"
@@ -98,17 +111,33 @@ class Permission(StrEnum):
     SCHOOL_EFFECTIVENESS_READ = "school:effectiveness:read"
     SCHOOL_COMMENDATIONS_WRITE = "school:commendations:write"
     SCHOOL_STAFF_DIRECTORY_READ = "school:staff_directory:read"
-    # archive (issue 9)
+    # archive
     SCHOOL_ARCHIVE_WRITE = "school:archive:write"
     SCHOOL_ARCHIVE_READ = "school:archive:read"
     SCHOOL_ARCHIVE_PURGE = "school:archive:purge"
-    # deadline console (issue 10): the district admin sees every school, a registrar their own
+    # deadline console: the district admin sees every school, a registrar their own
     DISTRICT_UPLOAD_CONSOLE_READ = "district:upload_console:read"
+
+
+def scope_of(permission: Permission) -> str:
+    return permission.value.split(":", 1)[0]
 
 
 _EVERYONE = frozenset(Role)
 
-GRANTS: dict[Permission, frozenset[Role]] = {
+# The roles most student data is shown to, and how far: the registrar and 輔導室 the whole school, a
+# 課程諮詢教師 their assigned students, a 導師 their class, a student themself.
+_STAFF_WIDE: dict[Role, Scope] = {
+    Role.REGISTRAR: Scope.SCHOOL,
+    Role.GUIDANCE: Scope.SCHOOL,
+    Role.COUNSELOR: Scope.ASSIGNED,
+    Role.HOMEROOM: Scope.CLASS,
+    Role.STUDENT: Scope.SELF,
+}
+
+# Each permission once: either the roles (each at the scope the permission names), or role -> scope
+# where the owning service narrows further (records' division table reads its scopes from here).
+_TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.DISTRICT_SCHOOLS_CREATE: frozenset({Role.DISTRICT_ADMIN}),
     Permission.DISTRICT_SCHOOLS_READ: frozenset({Role.DISTRICT_ADMIN}),
     Permission.DISTRICT_SCHOOL_ADMINS_CREATE: frozenset({Role.DISTRICT_ADMIN}),
@@ -120,76 +149,99 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SELF_ACCOUNT_READ: _EVERYONE,
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
     Permission.SCHOOL_BACKUPS_READ: frozenset({Role.REGISTRAR}),  # 註冊組: 資料定期備份與封存
-    # records (issue 3)
+    # records
     Permission.SCHOOL_CALENDAR_READ: SCHOOL_ROLES,
     Permission.SCHOOL_CALENDAR_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_WINDOWS_REOPEN: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_CLASSES_READ: SCHOOL_ROLES,
     Permission.SCHOOL_CLASSES_WRITE: frozenset({Role.REGISTRAR}),
-    Permission.SCHOOL_STUDENTS_READ: frozenset(
-        {
-            Role.REGISTRAR,
-            Role.CURRICULUM,
-            Role.GUIDANCE,
-            Role.DISCIPLINE,
-            Role.ACTIVITIES,
-            Role.COUNSELOR,
-            Role.HOMEROOM,
-            Role.TEACHER,
-            Role.STUDENT,
-        }
-    ),
+    Permission.SCHOOL_STUDENTS_READ: {
+        Role.REGISTRAR: Scope.SCHOOL,
+        Role.CURRICULUM: Scope.SCHOOL,
+        Role.GUIDANCE: Scope.SCHOOL,
+        Role.DISCIPLINE: Scope.SCHOOL,
+        Role.ACTIVITIES: Scope.SCHOOL,
+        Role.COUNSELOR: Scope.ASSIGNED,
+        Role.HOMEROOM: Scope.CLASS,
+        Role.TEACHER: Scope.COURSE,
+        Role.STUDENT: Scope.SELF,
+    },
     Permission.SCHOOL_STUDENTS_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_NATIONAL_ROSTER_READ: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_COURSES_READ: SCHOOL_ROLES,
     Permission.SCHOOL_COURSES_WRITE: frozenset({Role.CURRICULUM}),
-    Permission.SCHOOL_SELECTIONS_READ: frozenset(
-        {Role.REGISTRAR, Role.CURRICULUM, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.TEACHER, Role.STUDENT}
-    ),
+    Permission.SCHOOL_SELECTIONS_READ: {
+        Role.REGISTRAR: Scope.SCHOOL,
+        Role.CURRICULUM: Scope.SCHOOL,
+        Role.GUIDANCE: Scope.SCHOOL,
+        Role.COUNSELOR: Scope.ASSIGNED,
+        Role.HOMEROOM: Scope.CLASS,
+        Role.TEACHER: Scope.COURSE,
+        Role.STUDENT: Scope.SELF,
+    },
     Permission.SCHOOL_SELECTIONS_WRITE: frozenset({Role.CURRICULUM}),
-    Permission.SCHOOL_GRADES_READ: frozenset({Role.REGISTRAR, Role.CURRICULUM, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_GRADES_READ: {Role.CURRICULUM: Scope.SCHOOL, **_STAFF_WIDE},
     Permission.SCHOOL_GRADES_WRITE: frozenset({Role.REGISTRAR}),
-    Permission.SCHOOL_ATTENDANCE_READ: frozenset({Role.REGISTRAR, Role.DISCIPLINE, Role.GUIDANCE, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_ATTENDANCE_READ: {
+        Role.REGISTRAR: Scope.SCHOOL,
+        Role.DISCIPLINE: Scope.SCHOOL,
+        Role.GUIDANCE: Scope.SCHOOL,
+        Role.HOMEROOM: Scope.CLASS,
+        Role.STUDENT: Scope.SELF,
+    },
     Permission.SCHOOL_ATTENDANCE_WRITE: frozenset({Role.DISCIPLINE}),
-    Permission.SCHOOL_CADRES_READ: frozenset({Role.REGISTRAR, Role.ACTIVITIES, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_CADRES_READ: {Role.ACTIVITIES: Scope.SCHOOL, **_STAFF_WIDE},
     Permission.SCHOOL_CADRES_WRITE: frozenset({Role.ACTIVITIES}),
-    Permission.SCHOOL_CLUBS_READ: frozenset({Role.REGISTRAR, Role.ACTIVITIES, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_CLUBS_READ: {Role.ACTIVITIES: Scope.SCHOOL, **_STAFF_WIDE},
     Permission.SCHOOL_CLUBS_WRITE: frozenset({Role.ACTIVITIES}),
-    Permission.SCHOOL_SERVICE_LEARNING_READ: frozenset(
-        {Role.REGISTRAR, Role.ACTIVITIES, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}
-    ),
+    Permission.SCHOOL_SERVICE_LEARNING_READ: {Role.ACTIVITIES: Scope.SCHOOL, **_STAFF_WIDE},
     Permission.SCHOOL_SERVICE_LEARNING_WRITE: frozenset({Role.ACTIVITIES}),
-    Permission.SCHOOL_COURSE_EVALUATIONS_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
+    Permission.SCHOOL_COURSE_EVALUATIONS_READ: dict(_STAFF_WIDE),
     Permission.SCHOOL_COURSE_EVALUATIONS_WRITE: frozenset({Role.GUIDANCE}),
-    Permission.SCHOOL_COUNSELLING_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
-    Permission.SCHOOL_COUNSELLING_WRITE: frozenset({Role.COUNSELOR}),
-    Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR}),
+    Permission.SCHOOL_COUNSELLING_READ: dict(_STAFF_WIDE),
+    Permission.SCHOOL_COUNSELLING_WRITE: {Role.COUNSELOR: Scope.ASSIGNED},
+    Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_READ: {Role.REGISTRAR: Scope.SCHOOL, Role.GUIDANCE: Scope.SCHOOL, Role.COUNSELOR: Scope.OWN},
     Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_WRITE: frozenset({Role.REGISTRAR, Role.GUIDANCE}),
-    Permission.SCHOOL_COMPETITIONS_READ: frozenset({Role.REGISTRAR, Role.ACTIVITIES, Role.CONTEST_ORGANIZER, Role.STUDENT}),
-    Permission.SCHOOL_COMPETITIONS_WRITE: frozenset({Role.CONTEST_ORGANIZER}),
-    Permission.SCHOOL_COMPETITIONS_CLAIM: frozenset({Role.STUDENT}),
-    Permission.SCHOOL_PERFORMANCES_READ: frozenset({Role.REGISTRAR, Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
-    Permission.SCHOOL_PERFORMANCES_WRITE: frozenset({Role.STUDENT}),
-    Permission.SCHOOL_STATEMENTS_READ: frozenset({Role.GUIDANCE, Role.COUNSELOR, Role.HOMEROOM, Role.STUDENT}),
-    Permission.SCHOOL_STATEMENTS_WRITE: frozenset({Role.STUDENT}),
-    Permission.SCHOOL_STATEMENTS_CHECK: frozenset({Role.GUIDANCE, Role.HOMEROOM}),
+    Permission.SCHOOL_COMPETITIONS_READ: {
+        Role.REGISTRAR: Scope.SCHOOL,
+        Role.ACTIVITIES: Scope.SCHOOL,
+        Role.CONTEST_ORGANIZER: Scope.OWN,
+        Role.STUDENT: Scope.SELF,
+    },
+    Permission.SCHOOL_COMPETITIONS_WRITE: {Role.CONTEST_ORGANIZER: Scope.OWN},
+    Permission.SCHOOL_COMPETITIONS_CLAIM: {Role.STUDENT: Scope.SELF},
+    Permission.SCHOOL_PERFORMANCES_READ: dict(_STAFF_WIDE),
+    Permission.SCHOOL_PERFORMANCES_WRITE: {Role.STUDENT: Scope.SELF},
+    Permission.SCHOOL_STATEMENTS_READ: {
+        Role.GUIDANCE: Scope.SCHOOL,
+        Role.COUNSELOR: Scope.ASSIGNED,
+        Role.HOMEROOM: Scope.CLASS,
+        Role.STUDENT: Scope.SELF,
+    },
+    Permission.SCHOOL_STATEMENTS_WRITE: {Role.STUDENT: Scope.SELF},
+    Permission.SCHOOL_STATEMENTS_CHECK: {Role.GUIDANCE: Scope.SCHOOL, Role.HOMEROOM: Scope.CLASS},
     Permission.SCHOOL_RECORDS_AUDIT_READ: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_RECORD_IMPORTS_READ: frozenset({Role.REGISTRAR, Role.CURRICULUM, Role.DISCIPLINE, Role.ACTIVITIES}),
     Permission.SCHOOL_RECORD_RULES_READ: SCHOOL_ROLES,
-    # evidence (issue 4); the evidence service narrows reads to owner, uploader, registrar and granted accounts
+    # evidence; the evidence service narrows reads to owner, uploader, registrar and granted accounts
     Permission.SCHOOL_EVIDENCE_UPLOAD: frozenset({Role.STUDENT, Role.CONTEST_ORGANIZER, Role.ACTIVITIES, Role.WORKING_GROUP}),
     Permission.SCHOOL_EVIDENCE_READ: SCHOOL_ROLES,
     Permission.SCHOOL_EVIDENCE_DESCRIBE: SCHOOL_ROLES,
     Permission.SCHOOL_EVIDENCE_LOCK: frozenset({Role.TEACHER, Role.REGISTRAR}),
     Permission.SCHOOL_EVIDENCE_GRANT: frozenset({Role.STUDENT, Role.TEACHER, Role.HOMEROOM, Role.REGISTRAR}),
     Permission.SCHOOL_EVIDENCE_ADMIN: frozenset({Role.REGISTRAR}),
-    # certification (issue 5)
+    # certification
     Permission.SELF_OUTCOMES_WRITE: frozenset({Role.STUDENT}),
     Permission.SELF_OUTCOMES_READ: frozenset({Role.STUDENT}),
     Permission.SELF_SELECTION_WRITE: frozenset({Role.STUDENT}),
     Permission.SELF_NOTIFICATIONS_READ: _EVERYONE,
     # the service narrows: own outcome, own course (or proxy), own class, whole school
-    Permission.SCHOOL_OUTCOMES_READ: frozenset({Role.STUDENT, Role.TEACHER, Role.HOMEROOM, Role.REGISTRAR}),
+    Permission.SCHOOL_OUTCOMES_READ: {
+        Role.STUDENT: Scope.SELF,
+        Role.TEACHER: Scope.COURSE,
+        Role.HOMEROOM: Scope.CLASS,
+        Role.REGISTRAR: Scope.SCHOOL,
+    },
     Permission.COURSE_OUTCOMES_CERTIFY: frozenset({Role.TEACHER}),
     Permission.COURSE_QUEUE_READ: frozenset({Role.TEACHER}),
     Permission.SCHOOL_PROXIES_WRITE: frozenset({Role.TEACHER, Role.REGISTRAR}),
@@ -198,10 +250,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_COMPLETION_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
     Permission.SCHOOL_SELECTION_LOCK: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_CERTIFICATION_SETTINGS: frozenset({Role.REGISTRAR}),
-    # national_upload (issue 6)
+    # national_upload
     Permission.SCHOOL_NATIONAL_UPLOAD: frozenset({Role.REGISTRAR}),  # 註冊組 uploads to the national database
     Permission.SELF_RECEIPT_CONFIRM: frozenset({Role.STUDENT}),  # 學生檢核收訖明細
-    # working group (issue 8): the registrar or the executive secretary keeps members and meetings; 輔導室
+    # working group: the registrar or the executive secretary keeps members and meetings; 輔導室
     # runs student training with 教務處; the completion dashboards are for the group and the registrar only
     # (teachers and students see their own progress elsewhere, never the school's per-person figures).
     Permission.SCHOOL_WORKING_GROUP_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
@@ -211,21 +263,27 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SCHOOL_EFFECTIVENESS_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
     Permission.SCHOOL_COMMENDATIONS_WRITE: frozenset({Role.WORKING_GROUP}),  # the secretary proposes, the group decides
     Permission.SCHOOL_STAFF_DIRECTORY_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
-    # archive (issue 9): 註冊組 資料定期備份與封存 — archive leavers, download archived portfolios, purge after retention
+    # archive: 註冊組 資料定期備份與封存 — archive leavers, download archived portfolios, purge after retention
     Permission.SCHOOL_ARCHIVE_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_ARCHIVE_READ: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_ARCHIVE_PURGE: frozenset({Role.REGISTRAR}),
-    # deadline console (issue 10): progress counts and queue figures, no personal data
+    # deadline console: progress counts and queue figures, no personal data
     Permission.DISTRICT_UPLOAD_CONSOLE_READ: frozenset({Role.DISTRICT_ADMIN, Role.REGISTRAR}),
 }
+
+TABLE: dict[Permission, dict[Role, Scope]] = {
+    p: dict(grant) if isinstance(grant, dict) else {r: Scope(scope_of(p)) for r in sorted(grant)} for p, grant in _TABLE.items()
+}
+GRANTS: dict[Permission, frozenset[Role]] = {p: frozenset(grant) for p, grant in TABLE.items()}
+
+
+def scopes(permission: Permission) -> dict[Role, Scope]:
+    """Who holds `permission`, and how far it reaches for each role."""
+    return TABLE[permission]
 
 
 def is_allowed(roles: frozenset[Role] | set[Role], permission: Permission) -> bool:
     return bool(GRANTS[permission] & set(roles))
-
-
-def scope_of(permission: Permission) -> str:
-    return permission.value.split(":", 1)[0]
 
 
 def check_table_complete() -> None:

@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 
 from shared.caller import Caller
 from shared.config import Settings, load_settings
-from shared.errors import LichengError, Unauthenticated
+from shared.errors import LichengError
 from shared.logs import log_event
 
 
@@ -34,12 +34,6 @@ class CallerProvider(DependencyProvider):
             error=type(error).__name__ if error else None,
             expected=isinstance(error, LichengError) if error else None,
         )
-
-
-def require_caller(caller: Caller | None) -> Caller:
-    if caller is None:
-        raise Unauthenticated("請先登入", "authentication required")
-    return caller
 
 
 RPC_CALLS = Counter("licheng_rpc_total", "RPC calls handled", ["service", "method", "outcome"])

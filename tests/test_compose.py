@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from services.registry import SERVICES
+
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
 
 ROOT = Path(__file__).resolve().parents[1]
 

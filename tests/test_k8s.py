@@ -12,6 +12,8 @@ import yaml
 from services.national_upload import topology
 from services.registry import SERVICES
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
 K8S_VERSION = "1.30.0"  # the oldest version we support; the schemas ship with the package

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["services", "shared", "gateway", "deploy"]
 

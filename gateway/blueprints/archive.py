@@ -15,10 +15,10 @@ import requests
 from flask import Blueprint, Response, g, jsonify, stream_with_context
 from openpyxl import Workbook
 
-from gateway.blueprints.records_units import _cell
+from gateway.downloads import export_cell
 from gateway.endpoints import endpoint
 from gateway.services import rpc
-from services.backup.retention import PurgeIn, RetentionIn
+from services.backup.schemas import PurgeIn, RetentionIn
 from services.records.schemas import ArchiveIn, UnarchiveIn
 from shared.permissions import Permission
 
@@ -136,13 +136,13 @@ def _workbook(data: dict[str, Any]) -> bytes:
     student = data["student"]
     sheet = workbook.create_sheet("學生基本資料")
     for key in ("student_id", "name", "national_id_masked", "class_code", "status", "left_on"):
-        sheet.append([key, _cell(student.get(key))])
+        sheet.append([key, export_cell(student.get(key))])
     for key, items in data["records"].items():
         columns = [tuple(c) for c in data["columns"].get(key, [])] or [(k, k) for k in sorted({k for i in items for k in i})]
         sheet = workbook.create_sheet(data["labels"].get(key, key)[:31])
         sheet.append([label for _, label in columns])
         for item in items:
-            sheet.append([_cell(item.get(name)) for name, _ in columns])
+            sheet.append([export_cell(item.get(name)) for name, _ in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

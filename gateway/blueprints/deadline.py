@@ -11,8 +11,7 @@ from flask import Blueprint, g, jsonify
 from gateway.auth import current_caller
 from gateway.endpoints import endpoint
 from gateway.services import rpc
-from services.national_upload.console import school_row
-from services.national_upload.schemas import PauseUploads
+from services.national_upload.schemas import PauseUploads, school_row
 from shared.permissions import Permission
 from shared.roles import Role
 

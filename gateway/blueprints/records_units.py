@@ -6,14 +6,11 @@ body model, so the OpenAPI document and the permission tests see every one of th
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable
-from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
-from openpyxl import Workbook
+from flask import Blueprint, g, jsonify, request
 
+from gateway.downloads import xlsx_response
 from gateway.endpoints import endpoint
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
@@ -35,7 +32,6 @@ FILTERS = {
     "page": "page",
     "per_page": "page size (at most 10000)",
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters() -> dict[str, str]:
@@ -45,32 +41,6 @@ def _filters() -> dict[str, str]:
 def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name, "")
     return int(value) if value.isdigit() else default
-
-
-def _cell(value: Any) -> Any:
-    """Export cells: lists joined, dicts as JSON, and text that a spreadsheet would run as a formula defused."""
-    if isinstance(value, list):
-        value = "、".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, bool):
-        value = "是" if value else "否"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        value = "'" + value
-    return value
-
-
-def xlsx_response(sheet: str, columns: list[tuple[str, str]], items: list[dict[str, Any]], filename: str) -> Response:
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(sheet[:31])
-    ws.append([label for _, label in columns])
-    for item in items:
-        ws.append([_cell(item.get(name)) for name, _ in columns])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = Response(buffer.getvalue(), mimetype=XLSX)
-    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
-    return response
 
 
 def _routes(t: RecordType) -> None:

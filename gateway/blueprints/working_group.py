@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from gateway.blueprints.records_units import xlsx_response
+from gateway.downloads import xlsx_response
 from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc

@@ -7,24 +7,11 @@ keeps an archived portfolio `retention_years` after the student left (畢業/轉
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
-
-from shared.validation import StrictModel
-
-MAX_RETENTION_YEARS = 30
-
-
-class RetentionIn(StrictModel):
-    retention_years: Annotated[int, Field(ge=0, le=MAX_RETENTION_YEARS, description="離校後保存年數 (0: purge as soon as they left)")]
-
-
-class PurgeIn(StrictModel):
-    dry_run: bool = Field(default=True, description="true: only list what would be removed")
-    student_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")]] | None = Field(
-        default=None, max_length=5000, description="only these students (each must be past retention); default: every one due"
-    )
+from services.backup.schemas import MAX_RETENTION_YEARS as MAX_RETENTION_YEARS
+from services.backup.schemas import PurgeIn as PurgeIn
+from services.backup.schemas import RetentionIn as RetentionIn
 
 
 def purge_after(left_on: date, years: int) -> date:

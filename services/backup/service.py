@@ -18,6 +18,7 @@ from services.backup import engine, retention
 from services.backup.archive_store import ArchiveStore
 from services.backup.errors import NotPurgeable, PurgeNotFound
 from services.backup.runs import BackupRuns, freshness
+from services.records.contract import RecordsPeer
 from shared.caller import Caller
 from shared.clock import to_taipei, utcnow
 from shared.mongo import StoreProvider
@@ -40,7 +41,7 @@ class BackupService(HealthMixin):
     archive: ArchiveStore = StoreProvider("archive", ArchiveStore)
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     certification = RpcProxy("certification")
     evidence = RpcProxy("evidence")
     dispatch = EventDispatcher()

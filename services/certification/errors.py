@@ -1,18 +1,14 @@
 """Certification's errors; each maps to HTTP through its base class (shared/errors.py)."""
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import CourseNotFound as CourseNotFound  # shared with records
+from shared.errors import StudentArchived as StudentArchived  # shared with records and evidence
 
 
 class OutcomeNotFound(NotFound):
     code = "outcome_not_found"
     title = "找不到此學習成果"
     title_en = "Outcome not found"
-
-
-class CourseNotFound(NotFound):
-    code = "course_not_found"
-    title = "找不到此課程"
-    title_en = "Course not found"
 
 
 class InvalidTransition(Conflict):
@@ -59,12 +55,6 @@ class StudentNotLinked(NotFound):
     code = "student_not_linked"
     title = "找不到此帳號的學生資料"
     title_en = "No student record is linked to this account"
-
-
-class StudentArchived(Conflict):
-    code = "archived"
-    title = "學生已畢業或轉出，學習歷程已封存唯讀"
-    title_en = "The student has left (graduated or transferred out); the portfolio is archived and read-only"
 
 
 class PerformanceNotFound(NotFound):

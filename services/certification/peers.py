@@ -11,6 +11,7 @@ from typing import Any
 
 from services.certification.domain import Deadlines
 from services.certification.errors import BadEvidence, CourseNotFound
+from services.records.contract import RecordsPeer
 from shared.clock import TAIPEI
 from shared.errors import NotFound, ServiceUnavailable, field_error
 
@@ -27,7 +28,7 @@ def _moment(value: Any) -> datetime:
 
 
 class Peers:
-    def __init__(self, records: Any, evidence: Any, school_id: str) -> None:
+    def __init__(self, records: RecordsPeer, evidence: Any, school_id: str) -> None:
         self.records = records
         self.evidence = evidence
         self.school = school_id

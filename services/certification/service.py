@@ -34,8 +34,10 @@ from services.certification.schemas import (
     SchoolCap,
 )
 from services.certification.store import CertificationStore
+from services.records.contract import RecordsPeer
 from shared.archived import ArchiveListener
 from shared.caller import Caller
+from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.errors import Conflict, Forbidden, LichengError
 from shared.mongo import StoreProvider
@@ -59,14 +61,14 @@ def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
     return Outcome.model_validate(fields).model_dump(mode="json")
 
 
-class CertificationService(ArchiveListener, HealthMixin):
+class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
     name = "certification"
 
     store: CertificationStore = StoreProvider("certification", CertificationStore)
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
     dispatch = EventDispatcher()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     evidence = RpcProxy("evidence")
 
     @property
@@ -113,7 +115,7 @@ class CertificationService(ArchiveListener, HealthMixin):
         }
         self.store.insert(school, doc)
         self.peers.grant(request.evidence_ids, doc["teacher_ids"])
-        self.store.audit.record(school, caller, "outcome.create", doc["_id"], after=doc)
+        self.changes.record(school, caller, "outcome.create", doc["_id"], after=doc)
         return _view(doc)
 
     @rpc
@@ -288,7 +290,7 @@ class CertificationService(ArchiveListener, HealthMixin):
             "created_at": utcnow(),
         }
         self.store.add_proxy(school, doc)
-        self.store.audit.record(school, caller, "proxy.name", teacher_id, after=doc)
+        self.changes.record(school, caller, "proxy.name", teacher_id, after=doc)
         return {k if k != "_id" else "id": v for k, v in doc.items()} | {
             "starts_at": request.starts_at.isoformat(),
             "ends_at": request.ends_at.isoformat(),
@@ -390,7 +392,7 @@ class CertificationService(ArchiveListener, HealthMixin):
         if result == "full":
             raise CapReached(f"每學期最多勾選 {cap} 件上傳至國教署", f"at most {cap} outcomes per semester go to the national database")
         if result == "added":
-            self.store.audit.record(school, caller, "selection.add", outcome_id)
+            self.changes.record(school, caller, "selection.add", outcome_id)
         return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED), "cap": cap}
 
     @rpc
@@ -401,7 +403,7 @@ class CertificationService(ArchiveListener, HealthMixin):
         self._refuse_archived(school, doc["student_id"])
         self._selection_open(school, doc["year"], doc["term"])
         if self.store.free_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, outcome_id):
-            self.store.audit.record(school, caller, "selection.remove", outcome_id)
+            self.changes.record(school, caller, "selection.remove", outcome_id)
         return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED)}
 
     @rpc
@@ -413,14 +415,14 @@ class CertificationService(ArchiveListener, HealthMixin):
         if result == "full":
             raise CapReached(f"每學年最多勾選 {cap} 件多元表現", f"at most {cap} performances per academic year")
         if result == "added":
-            self.store.audit.record(school, caller, "selection.performance.add", performance_id)
+            self.changes.record(school, caller, "selection.performance.add", performance_id)
         return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES), "cap": cap}
 
     @rpc
     def unselect_performance(self, performance_id: str) -> dict:
         caller, school, year = self._open_performance(performance_id)
         if self.store.free_slot(school, caller.student_id, year, 0, PERFORMANCES, performance_id):
-            self.store.audit.record(school, caller, "selection.performance.remove", performance_id)
+            self.changes.record(school, caller, "selection.performance.remove", performance_id)
         return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES)}
 
     @rpc
@@ -462,7 +464,7 @@ class CertificationService(ArchiveListener, HealthMixin):
         cap = parse(SchoolCap, payload).cap
         before = self.store.school_cap(school)
         self.store.set_school_cap(school, cap)
-        self.store.audit.record(school, caller, "settings.outcome_cap", school, before={"cap": before}, after={"cap": cap})
+        self.changes.record(school, caller, "settings.outcome_cap", school, before={"cap": before}, after={"cap": cap})
         return {"cap": cap}
 
     @rpc
@@ -470,8 +472,8 @@ class CertificationService(ArchiveListener, HealthMixin):
         caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
         school = caller.require_school()
         self.store.lock_term(school, int(year), int(term), caller.user_id, utcnow())
-        self.store.audit.record(school, caller, "selection.lock", f"{year}-{term}")
-        self.dispatch(events.SELECTION_LOCKED, {"school_id": school, "year": int(year), "term": int(term)})
+        event = (events.SELECTION_LOCKED, {"school_id": school, "year": int(year), "term": int(term)})
+        self.changes.record(school, caller, "selection.lock", f"{year}-{term}", event=event)
         return {"year": int(year), "term": int(term), "locked": True}
 
     @rpc
@@ -521,7 +523,7 @@ class CertificationService(ArchiveListener, HealthMixin):
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_PURGE, school_id)
         wanted = sorted({s for s in student_ids if isinstance(s, str)})
         not_archived = sorted(set(wanted) - self.store.archived.among(school))
-        if not_archived and self.store.outcomes.count(school, {"student_id": {"$in": not_archived}}):
+        if self.store.has_outcomes_of(school, not_archived):
             raise Conflict("未封存的學生不能清除：" + "、".join(not_archived[:20]), "not archived: " + ", ".join(not_archived[:20]))
         counts = self.store.purge(school, wanted, bool(dry_run))
         return {"service": "certification", "counts": counts, "dry_run": bool(dry_run)}
@@ -611,7 +613,7 @@ class CertificationService(ArchiveListener, HealthMixin):
                 return _view(fresh)
             domain.next_state(State(fresh["state"]), action)
             return self._move(caller, fresh, action, changes, on_behalf=on_behalf, reason=reason, comment=comment)
-        self.store.audit.record(school, caller, f"outcome.{action.value}", doc["_id"], before=doc, after=after)
+        self.changes.record(school, caller, f"outcome.{action.value}", doc["_id"], before=doc, after=after)
         return _view(after)
 
     def _notify(self, school: str, recipients: list[str], caller: Caller, message: str) -> None:

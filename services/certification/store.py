@@ -9,7 +9,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.certification.domain import SCHOOL_CAP_DEFAULT
-from shared.archived import ArchivedStudents, purge_collections
+from shared.archived_store import ArchivedStudents, purge_collections
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
 
@@ -68,6 +68,9 @@ class CertificationStore:
         if year is not None:
             filter_.update({"year": year, "term": term})
         return self.outcomes.find(school_id, filter_, sort=[("created_at", 1)])
+
+    def has_outcomes_of(self, school_id: str, student_ids: list[str]) -> bool:
+        return bool(student_ids) and self.outcomes.count(school_id, {"student_id": {"$in": student_ids}}) > 0
 
     def of_students(self, school_id: str, student_ids: list[str], year: int, term: int) -> list[dict]:
         return self.outcomes.find(school_id, {"student_id": {"$in": student_ids}, "year": year, "term": term})

@@ -1,6 +1,7 @@
 """Evidence's errors; each maps to HTTP through its base class (shared/errors.py)."""
 
 from shared.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
+from shared.errors import StudentArchived as StudentArchived  # shared with records and certification
 
 
 class EvidenceNotFound(NotFound):
@@ -63,9 +64,3 @@ class StoreUnavailable(ServiceUnavailable):
     code = "store_unavailable"
     title = "檔案儲存服務暫時無法使用，請稍後再試"
     title_en = "The file store is temporarily unavailable; try again later"
-
-
-class StudentArchived(Conflict):
-    code = "archived"
-    title = "學生已畢業或轉出，學習歷程已封存唯讀"
-    title_en = "The student has left (graduated or transferred out); the portfolio is archived and read-only"

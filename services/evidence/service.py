@@ -35,6 +35,7 @@ from services.evidence.storage import Storage, StorageProvider
 from services.evidence.store import EvidenceStore
 from shared.archived import ArchiveListener
 from shared.caller import Caller
+from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.mongo import StoreProvider
@@ -57,7 +58,7 @@ def _ids(values: Any) -> list[str]:
     return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
 
 
-class EvidenceService(ArchiveListener, HealthMixin):
+class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
     name = "evidence"
 
     store: EvidenceStore = StoreProvider("evidence", EvidenceStore)
@@ -167,7 +168,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
             problem = "檔案內容與上傳者提供的 SHA-256 不符（檔案可能遭竄改）|the SHA-256 differs from the declared one (tampered?)"
         if problem is not None:
             storage.remove_version(upload["key"], info.version_id)
-            self.store.audit.record(school_id, caller, "evidence.rejected", upload_id, note=problem.split("|")[-1])
+            self.changes.record(school_id, caller, "evidence.rejected", upload_id, note=problem.split("|")[-1])
             zh, _, en = problem.partition("|")
             raise UploadRejected(zh, en)
         doc = self._record(caller, school_id, upload, info.version_id, digest)
@@ -207,7 +208,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
             if after is None:  # locked (or deleted) while the replacement was uploading
                 self.storage.remove_version(upload["key"], version_id)
                 raise EvidenceLocked("此檔案已認證或已提交，不可替換", "the evidence was locked before the replacement completed")
-            self.store.audit.record(school_id, caller, "evidence.replace", before["_id"], before=previous, after=current)
+            self.changes.record(school_id, caller, "evidence.replace", before["_id"], before=previous, after=current)
             return after
         doc = {
             "_id": domain.new_id(),
@@ -225,7 +226,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
         }
         stored = self.store.insert_evidence(doc)
         if stored["_id"] == doc["_id"]:
-            self.store.audit.record(school_id, caller, "evidence.store", doc["_id"], after={k: v for k, v in doc.items() if k != "grants"})
+            self.changes.record(school_id, caller, "evidence.store", doc["_id"], after={k: v for k, v in doc.items() if k != "grants"})
         return stored
 
     # --- reading ---
@@ -255,7 +256,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
         seconds = self.config.download_seconds
         name = domain.download_name(doc["filename"], doc["content_type"])
         url = self._storage().download_url(doc["key"], doc["version_id"], name, doc["content_type"], seconds=seconds)
-        self.store.audit.record(doc["school_id"], caller, "evidence.download", doc["_id"])
+        self.changes.record(doc["school_id"], caller, "evidence.download", doc["_id"])
         return Download(
             url=url, filename=name, content_type=doc["content_type"], expires_at=utcnow() + timedelta(seconds=seconds)
         ).model_dump(mode="json")
@@ -275,8 +276,8 @@ class EvidenceService(ArchiveListener, HealthMixin):
             domain.ensure_mutable(self._find(school_id, evidence_id))
             raise EvidenceNotFound("找不到此檔案", "evidence not found")
         self._storage().hide(doc["key"])  # a delete marker: every version stays in the store
-        self.store.audit.record(school_id, caller, "evidence.delete", doc["_id"], before={"state": doc["state"]})
-        self.dispatch(events.DELETED, {"school_id": school_id, "evidence_id": doc["_id"], "student_id": doc["student_id"]})
+        event = (events.DELETED, {"school_id": school_id, "evidence_id": doc["_id"], "student_id": doc["student_id"]})
+        self.changes.record(school_id, caller, "evidence.delete", doc["_id"], before={"state": doc["state"]}, event=event)
 
     # --- for other services (certification, national upload) ---
 
@@ -327,8 +328,8 @@ class EvidenceService(ArchiveListener, HealthMixin):
                     held = True
                 except StoreUnavailable:
                     held = False
-            self.store.audit.record(school, caller, "evidence.lock", evidence_id, note=request.reason.value)
-            self.dispatch(events.LOCKED, {"school_id": school, "evidence_id": evidence_id, "reason": request.reason.value})
+            event = (events.LOCKED, {"school_id": school, "evidence_id": evidence_id, "reason": request.reason.value})
+            self.changes.record(school, caller, "evidence.lock", evidence_id, note=request.reason.value, event=event)
             locked.append({"id": evidence_id, "sha256": doc["sha256"], "store_hold": held})
         return {"locked": locked, "not_found": missing}
 
@@ -350,7 +351,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
                 missing.append(evidence_id)
                 continue
             self.store.add_grants(school, evidence_id, request.account_ids)
-            self.store.audit.record(school, caller, "evidence.grant", evidence_id, note=",".join(request.account_ids))
+            self.changes.record(school, caller, "evidence.grant", evidence_id, note=",".join(request.account_ids))
             granted.append(evidence_id)
         return {"granted": granted, "not_found": missing}
 
@@ -378,7 +379,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
             url = self._storage().download_url(doc["key"], doc["version_id"], doc["filename"], doc["content_type"], seconds=seconds)
             out.append({**_view(doc), "url": url})
         if docs:
-            self.store.audit.record(school, self.caller, "evidence.portfolio_download", student_id, note=f"{len(docs)} files")
+            self.changes.record(school, self.caller, "evidence.portfolio_download", student_id, note=f"{len(docs)} files")
         return out
 
     @rpc
@@ -409,7 +410,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
         caller = require(self.caller, Permission.SCHOOL_EVIDENCE_ADMIN)
         school_id = caller.require_school()
         report = maintenance.sweep(self.store, self._storage(), school_id, utcnow(), self.config)
-        self.store.audit.record(school_id, caller, "evidence.sweep", school_id, note=f"{report.expired_uploads} expired")
+        self.changes.record(school_id, caller, "evidence.sweep", school_id, note=f"{report.expired_uploads} expired")
         return report.model_dump(mode="json")
 
     @rpc
@@ -417,7 +418,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
         caller = require(self.caller, Permission.SCHOOL_EVIDENCE_ADMIN)
         school_id = caller.require_school()
         report = maintenance.reconcile(self.store, self._storage(), school_id, utcnow(), self.config, repair=bool(repair))
-        self.store.audit.record(school_id, caller, "evidence.reconcile", school_id, note=f"repair={bool(repair)}")
+        self.changes.record(school_id, caller, "evidence.reconcile", school_id, note=f"repair={bool(repair)}")
         return report.model_dump(mode="json")
 
     @rpc
@@ -427,7 +428,7 @@ class EvidenceService(ArchiveListener, HealthMixin):
         if not isinstance(limit, int) or limit < 0:
             raise ValidationFailed("limit 須為非負整數", "limit must be a non-negative integer")
         report = maintenance.scrub(self.store, self._storage(), school_id, utcnow(), limit=limit)
-        self.store.audit.record(school_id, caller, "evidence.scrub", school_id, note=f"{len(report.mismatches)} mismatches")
+        self.changes.record(school_id, caller, "evidence.scrub", school_id, note=f"{len(report.mismatches)} mismatches")
         return report.model_dump(mode="json")
 
     @rpc

@@ -15,7 +15,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.evidence.schemas import State
-from shared.archived import ArchivedStudents, purge_collections
+from shared.archived_store import ArchivedStudents, purge_collections
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
 

@@ -36,6 +36,7 @@ from services.identity.schemas import (
 from services.identity.store import IdentityStore
 from shared.audit import DISTRICT
 from shared.caller import Caller
+from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.errors import ValidationFailed
 from shared.mongo import StoreProvider
@@ -50,7 +51,7 @@ def _account(doc: dict[str, Any]) -> dict[str, Any]:
     return Account.model_validate(domain.account_view(doc)).model_dump(mode="json")
 
 
-class IdentityService(HealthMixin):
+class IdentityService(ChangesMixin, HealthMixin):
     name = "identity"
 
     store: IdentityStore = StoreProvider("identity", IdentityStore)
@@ -65,8 +66,8 @@ class IdentityService(HealthMixin):
         caller = require(self.caller, Permission.DISTRICT_SCHOOLS_CREATE)
         request = parse(CreateSchool, payload)
         doc = self.store.insert_school({"code": request.code, "name": request.name, "created_at": utcnow()})
-        self.store.audit.record(DISTRICT, caller, "school.create", request.code, after=doc)
-        self.dispatch(events.SCHOOL_CREATED, {"school_id": request.code, "name": request.name})
+        event = (events.SCHOOL_CREATED, {"school_id": request.code, "name": request.name})
+        self.changes.record(DISTRICT, caller, "school.create", request.code, after=doc, event=event)
         return School.model_validate(doc).model_dump(mode="json")
 
     @rpc
@@ -99,11 +100,8 @@ class IdentityService(HealthMixin):
         domain.check_password_policy(request.username, password)
         doc = domain.account_document(request, school_id, tpool.execute(hash_password, password), utcnow(), must_change=True)
         self.store.insert_account(doc)
-        self.store.audit.record(school_id, caller, "account.create", doc["_id"], after=doc)
-        self.dispatch(
-            events.ACCOUNT_CREATED,
-            {"school_id": school_id, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]},
-        )
+        created = {"school_id": school_id, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]}
+        self.changes.record(school_id, caller, "account.create", doc["_id"], after=doc, event=(events.ACCOUNT_CREATED, created))
         return AccountCreated(account=_account(doc), initial_password=password if generated else None).model_dump(mode="json")
 
     @rpc
@@ -126,7 +124,7 @@ class IdentityService(HealthMixin):
             docs.append(domain.account_document(account, school_id, tpool.execute(hash_password, password), now, must_change=True))
         batch = domain.new_id()
         self.store.insert_accounts(school_id, docs, batch)
-        self.store.audit.record(school_id, caller, "account.import", batch, note=f"{len(docs)} accounts")
+        self.changes.record(school_id, caller, "account.import", batch, note=f"{len(docs)} accounts")
         for doc in docs:
             self.dispatch(
                 events.ACCOUNT_CREATED,
@@ -160,7 +158,7 @@ class IdentityService(HealthMixin):
         school_id = payload["school_id"]
         action = "account.disabled_by_archive" if leaving else "account.enabled_by_unarchive"
         for account_id in self.store.disable_for_leavers(school_id, list(payload.get("student_ids") or []), leaving):
-            self.store.audit.record(school_id, None, action, account_id)
+            self.changes.record(school_id, None, action, account_id)
 
     @rpc
     def update_account(self, account_id: str, payload: dict) -> dict:
@@ -171,8 +169,8 @@ class IdentityService(HealthMixin):
         if not changes:
             return _account(before)
         after = self.store.update_account(school_id, account_id, changes)
-        self.store.audit.record(school_id, caller, "account.update", account_id, before=before, after=after)
-        self.dispatch(events.ACCOUNT_CHANGED, {"school_id": school_id, "account_id": account_id, "changes": changes})
+        event = (events.ACCOUNT_CHANGED, {"school_id": school_id, "account_id": account_id, "changes": changes})
+        self.changes.record(school_id, caller, "account.update", account_id, before=before, after=after, event=event)
         return _account(after)
 
     @rpc
@@ -185,7 +183,7 @@ class IdentityService(HealthMixin):
             school_id, account_id, {"password_hash": tpool.execute(hash_password, password), "must_change_password": True}
         )
         self.store.clear_throttle(school_id, doc["username"], utcnow())
-        self.store.audit.record(school_id, caller, "account.reset_password", account_id)
+        self.changes.record(school_id, caller, "account.reset_password", account_id)
         return PasswordReset(account_id=account_id, temporary_password=password).model_dump(mode="json")
 
     @rpc
@@ -216,22 +214,22 @@ class IdentityService(HealthMixin):
             self._count_failure(school_id, request.username, now)
             raise LoginFailed()
         if doc.get("disabled"):
-            self.store.audit.record(school_id, None, "auth.login_disabled", doc["_id"])
+            self.changes.record(school_id, None, "auth.login_disabled", doc["_id"])
             raise AccountDisabled("此帳號已停用，請洽註冊組", "the account is disabled")
         self.store.clear_throttle(school_id, request.username, now)
         session_id = domain.new_id()
         token, expires = self._issue(doc, session_id, now)
-        self.store.audit.record(school_id, None, "auth.login", doc["_id"], note=session_id)
+        self.changes.record(school_id, None, "auth.login", doc["_id"], note=session_id)
         return LoginResult(token=token, expires_at=expires, account=_account(doc)).model_dump(mode="json")
 
     def _count_failure(self, school_id: str, username: str, now: Any) -> None:
         policy = domain.ThrottlePolicy(self.settings.login_max_failures, self.settings.login_lock_seconds)
         failures = self.store.count_failure(school_id, username, now)
-        self.store.audit.record(school_id, None, "auth.login_failed", username.lower(), note=f"failures={failures}")
+        self.changes.record(school_id, None, "auth.login_failed", username.lower(), note=f"failures={failures}")
         until = domain.lock_after(failures, now, policy)
         if until is not None:
             self.store.lock(school_id, username, until, now)
-            self.store.audit.record(school_id, None, "auth.locked", username.lower())
+            self.changes.record(school_id, None, "auth.locked", username.lower())
 
     def _issue(self, doc: dict[str, Any], session_id: str, now: Any) -> tuple[str, Any]:
         user = {**doc, "school_id": None if doc["school_id"] == DISTRICT else doc["school_id"]}
@@ -247,7 +245,7 @@ class IdentityService(HealthMixin):
     @rpc
     def logout(self) -> None:
         caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
-        self.store.audit.record(caller.school_id or DISTRICT, caller, "auth.logout", caller.user_id)
+        self.changes.record(caller.school_id or DISTRICT, caller, "auth.logout", caller.user_id)
 
     @rpc
     def me(self) -> dict:
@@ -265,7 +263,7 @@ class IdentityService(HealthMixin):
         domain.check_password_policy(doc["username"], request.new_password)
         new_hash = tpool.execute(hash_password, request.new_password)
         self.store.update_account(school_id, caller.user_id, {"password_hash": new_hash, "must_change_password": False})
-        self.store.audit.record(school_id, caller, "auth.password_changed", caller.user_id)
+        self.changes.record(school_id, caller, "auth.password_changed", caller.user_id)
 
     # working group figures (issue 8)
 

@@ -13,6 +13,7 @@ import time
 import pika
 
 from services.national_upload import topology
+from services.national_upload.schemas import school_row as school_row  # the row shape is part of the contract
 from shared.amqp import pika_parameters
 
 CACHE_SECONDS = 3.0
@@ -41,29 +42,3 @@ def queue_figures(amqp_uri: str) -> dict:
     with _lock:
         _cache[amqp_uri] = (time.monotonic(), figures)
     return figures
-
-
-def school_row(school_id: str, progress: dict | None, retries: int, paused: bool = False) -> dict:
-    """One console row: the latest upload's counts, its share finished, retries and dead letters."""
-    if progress is None:
-        return {"school_id": school_id, "upload_id": None, "state": "not_started", "state_zh": "尚未上傳", "percent": 0, "paused": paused}
-    counts, total = progress["counts"], progress["total"]
-    ended = counts.get("accepted", 0) + counts.get("rejected", 0) + counts.get("dead", 0)
-    state = "done" if progress["done"] else ("paused" if paused else "running")
-    return {
-        "school_id": school_id,
-        "upload_id": progress["upload_id"],
-        "year": progress["year"],
-        "term": progress["term"],
-        "total": total,
-        "accepted": counts.get("accepted", 0),
-        "rejected": counts.get("rejected", 0),
-        "dead": counts.get("dead", 0),
-        "waiting": counts.get("queued", 0) + counts.get("retrying", 0),
-        "sending": counts.get("sending", 0),
-        "retries": retries,
-        "percent": round(100 * ended / total, 1) if total else 100.0,
-        "state": state,
-        "state_zh": {"done": "已完成", "paused": "已暫停", "running": "上傳中"}[state],
-        "paused": paused,
-    }

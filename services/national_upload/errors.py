@@ -4,7 +4,9 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 
 
 class UploadNotFound(NotFound):
-    code = "upload_not_found"
+    """A national upload batch (not evidence's upload session, which is `upload_not_found`)."""
+
+    code = "national_upload_not_found"
     title = "找不到此上傳批次"
     title_en = "Upload not found"
 

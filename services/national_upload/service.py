@@ -36,7 +36,9 @@ from services.national_upload.receipts import check_receipt, confirm_deadline
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
 from services.national_upload.schemas import Credentials, PauseUploads, PrepareRosters, Progress, ReceiptAnswer, StartUpload
 from services.national_upload.store import UploadStore
+from services.records.contract import RecordsPeer
 from shared.caller import Caller
+from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.crypto import FieldCipher
 from shared.logs import log_event
@@ -53,14 +55,14 @@ PUBLISH_BATCH = 500
 STALE_PUBLISH = timedelta(minutes=2)  # a publishing upload without a heartbeat this long is resumed
 
 
-class NationalUploadService(HealthMixin):
+class NationalUploadService(ChangesMixin, HealthMixin):
     name = "national_upload"
 
     store: UploadStore = StoreProvider("national_upload", UploadStore)
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
     background = BackgroundProvider()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     certification = RpcProxy("certification")
     evidence = RpcProxy("evidence")
 
@@ -76,7 +78,7 @@ class NationalUploadService(HealthMixin):
         cipher = FieldCipher(self.settings.field_key)
         password = cipher.encrypt(request.receipt_password) if request.receipt_password else None
         self.store.set_credentials(school, cipher.encrypt(request.token), caller.user_id, password)
-        self.store.audit.record(school, caller, "national.credentials", school)
+        self.changes.record(school, caller, "national.credentials", school)
         return {"configured": True}
 
     @rpc
@@ -107,7 +109,7 @@ class NationalUploadService(HealthMixin):
         policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
         with Publisher(self.settings.amqp_uri, policy) as publisher:
             publisher.enqueue({**item, "school_id": school})
-        self.store.audit.record(school, caller, "national.retry", item_id)
+        self.changes.record(school, caller, "national.retry", item_id)
         return _item_view({**item, "state": ItemState.QUEUED.value})
 
     # ------------------------------------------------------------------ rosters and starting an upload
@@ -142,7 +144,7 @@ class NationalUploadService(HealthMixin):
         fields = {"state": "publishing", "started_by": caller.user_id, "started_at": utcnow(), "published": 0, "cursor": ""}
         fields["reused"] = len(items) - len(new_items)
         self.store.update_upload(school, upload["_id"], fields)
-        self.store.audit.record(school, caller, "national.upload.start", upload["_id"], note=f"{len(new_items)} items")
+        self.changes.record(school, caller, "national.upload.start", upload["_id"], note=f"{len(new_items)} items")
         self.background(lambda: self._publish(school, upload["_id"]))
         return self._progress(school, {**upload, **fields})
 
@@ -180,7 +182,7 @@ class NationalUploadService(HealthMixin):
         upload = self._upload_or_404(school, upload_id)
         if upload.get("state") != "publishing":
             raise NotPublishing("此上傳批次已全部送入佇列", "this upload is fully queued already")
-        self.store.audit.record(school, caller, "national.upload.resume", upload_id)
+        self.changes.record(school, caller, "national.upload.resume", upload_id)
         self.background(lambda: self._publish(school, upload_id))
         return self._progress(school, upload)
 
@@ -243,7 +245,7 @@ class NationalUploadService(HealthMixin):
             "evidence": [vars(ref) for ref in prepared.evidence],
         }
         self.store.insert_upload(school, doc)
-        self.store.audit.record(school, caller, "national.rosters.prepare", upload_id)
+        self.changes.record(school, caller, "national.rosters.prepare", upload_id)
         return {**doc, "school_id": school}
 
     def _items_of_draft(self, school: str, upload: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -348,7 +350,7 @@ class NationalUploadService(HealthMixin):
             raise ConfirmationClosed("收訖明細確認期限已過，請洽註冊組", "the confirmation window has closed")
         state = "confirmed" if request.answer == "confirm" else "reported"
         self.store.answer_entry(school, entry_id, state, request.message.strip())
-        self.store.audit.record(school, caller, f"national.receipt.{state}", entry_id)
+        self.changes.record(school, caller, f"national.receipt.{state}", entry_id)
         return _entry_view({**entry, "state": state, "message": request.message.strip()})
 
     def _receipt_password(self, school: str) -> str:
@@ -406,9 +408,7 @@ class NationalUploadService(HealthMixin):
                         "deadline": deadline,
                     },
                 )
-        self.store.audit.record(
-            school, caller, "national.receipt.import", receipt_id, note="verified" if not checked.problems else "problems"
-        )
+        self.changes.record(school, caller, "national.receipt.import", receipt_id, note="verified" if not checked.problems else "problems")
         return _receipt_view(doc)
 
     def _held_evidence(self, school: str, ids: list[str]) -> dict[str, str]:
@@ -469,7 +469,7 @@ class NationalUploadService(HealthMixin):
         caller, school = self._registrar()
         paused = parse(PauseUploads, payload).paused
         self.store.set_paused(school, paused, caller.user_id)
-        self.store.audit.record(school, caller, "national.pause" if paused else "national.resume", school)
+        self.changes.record(school, caller, "national.pause" if paused else "national.resume", school)
         return {"school_id": school, "paused": paused}
 
 

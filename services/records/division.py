@@ -1,29 +1,31 @@
-"""The division table (登錄分工表 of the seed regulation): who writes and who reads each record type, and how far.
+"""The division table (登錄分工表 of the seed regulation): each record type, who writes and reads it, how far.
 
-The gateway's permission table (shared/permissions.py) grants the coarse right; this table adds the
-scope the service enforces (whole school, own class, assigned students, own courses, self, own items).
-tests/records/test_division.py checks that both agree and generates the permission matrix from here.
+Who may read or write, and how far each role reaches (whole school, own class, assigned students,
+own courses, self, own items), is stated once in the permission table (shared/permissions.py); a
+record type names its read and write permissions and takes its readers and writers from there.
+What differs between record types is data or a small hook here, never a branch on the type's key.
+
+Spelling: the record types and their URLs are `counselling` and `counsellor_assignments`, while the
+role and the person fields are `counselor`/`counselor_id`; competitions store `organiser_id` for the
+`contest_organizer` role. These names are the public API and stay as they are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 
-from services.records import schemas as s
-from shared.permissions import Permission as P
-from shared.roles import Role as R
+from services.records import rules, schemas
+from shared.caller import Caller
+from shared.permissions import Permission, Scope, scopes
+from shared.roles import Role
 
+__all__ = ["RecordType", "Scope", "TYPES", "WINDOW_TYPES", "STATEMENTS_READERS", "STATEMENTS_CHECKERS", "record_type"]
 
-class Scope(StrEnum):
-    SCHOOL = "school"  # the whole school
-    CLASS = "class"  # students of classes where the caller is the homeroom teacher
-    ASSIGNED = "assigned"  # students assigned to the caller (課程諮詢教師)
-    COURSE = "course"  # students of the caller's courses (任課教師)
-    SELF = "self"  # the caller's own student record
-    OWN = "own"  # items the caller owns (owner_field == caller.user_id)
+Derive = Callable[[dict[str, Any], Caller], None]
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,8 @@ class RecordType:
     key: str
     label: str  # zh-TW
     model: type[BaseModel]
-    read: P
-    write: P
-    readers: dict[R, Scope]
-    writers: dict[R, Scope]
+    read: Permission
+    write: Permission
     natural_key: tuple[str, ...] = ()  # empty: every save is a new record
     semester: bool = True  # has year/term, and entry is gated by the semester's window for `key`
     student_field: str | None = "student_id"
@@ -42,17 +42,71 @@ class RecordType:
     columns: tuple[tuple[str, str], ...] = ()  # (field, zh-TW header) for import and export
     importable: bool = False
     extra_columns: tuple[tuple[str, str], ...] = field(default=())  # export-only columns
+    class_field: str | None = None  # the field a `class_code` list filter matches (else: the class's students)
+    derive: Derive | None = None  # fields a record derives from its content and its writer on save
+    student_register: bool = False  # the students' basic data: national IDs, status, leaving (archive)
+    course_link: bool = False  # names a course offering (code, class, semester): resolved and copied on save
+    credits_within_course: bool = False  # credits_counted may not exceed the linked course's credits
+    keeps_source: bool = False  # `source_key` says where the record came from (a claim) and never changes
+    frozen_status: str | None = None  # once `status` has this value the record can no longer change
+    scoped_reads: dict[str, Any] = field(default_factory=dict)  # what callers scoped by student see of it only
+
+    @property
+    def readers(self) -> dict[Role, Scope]:
+        return scopes(self.read)
+
+    @property
+    def writers(self) -> dict[Role, Scope]:
+        return scopes(self.write)
+
+    @property
+    def has_year(self) -> bool:
+        return "year" in self.model.model_fields
+
+    def students_of(self, doc: dict[str, Any]) -> list[str]:
+        """The students a stored record is about (competitions: every student in the results)."""
+        if self.student_field is None:
+            return []
+        if "." in self.student_field:
+            array, name = self.student_field.split(".", 1)
+            return [r[name] for r in doc.get(array, [])]
+        return [doc[self.student_field]] if doc.get(self.student_field) else []
+
+    def is_frozen(self, doc: dict[str, Any]) -> bool:
+        return self.frozen_status is not None and doc.get("status") == self.frozen_status
+
+
+def course_code_parts(code: str) -> dict[str, str]:
+    parts, at = {}, 0
+    for name, width in rules.COURSE_CODE_SPLIT:
+        parts[name] = code[at : at + width]
+        at += width
+    return parts
+
+
+def _class_grade(content: dict[str, Any], caller: Caller) -> None:
+    content["grade"] = int(content["code"][0])
+
+
+def _course_parts(content: dict[str, Any], caller: Caller) -> None:
+    content["grade"] = int(content["class_code"][0])
+    content["code_parts"] = course_code_parts(content["code"])
+
+
+def _counselled_by_caller(content: dict[str, Any], caller: Caller) -> None:
+    content["counselor_id"] = caller.user_id
+
+
+def _performance_source(content: dict[str, Any], caller: Caller) -> None:
+    content.setdefault("source_key", None)  # a manual entry; the writer names it after its id
+
+
+def _organised_by_caller(content: dict[str, Any], caller: Caller) -> None:
+    content["organiser_id"] = caller.user_id
+    content["status"] = "draft"
 
 
 _SEM = (("year", "學年度"), ("term", "學期"))
-_STAFF_WIDE = {
-    R.REGISTRAR: Scope.SCHOOL,
-    R.GUIDANCE: Scope.SCHOOL,
-    R.COUNSELOR: Scope.ASSIGNED,
-    R.HOMEROOM: Scope.CLASS,
-    R.STUDENT: Scope.SELF,
-}
-_EVERY_SCHOOL_ROLE = {r: Scope.SCHOOL for r in R if r is not R.DISTRICT_ADMIN}
 
 TYPES: dict[str, RecordType] = {
     t.key: t
@@ -60,14 +114,14 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "classes",
             "班級",
-            s.ClassIn,
-            P.SCHOOL_CLASSES_READ,
-            P.SCHOOL_CLASSES_WRITE,
-            _EVERY_SCHOOL_ROLE,
-            {R.REGISTRAR: Scope.SCHOOL},
+            schemas.ClassIn,
+            Permission.SCHOOL_CLASSES_READ,
+            Permission.SCHOOL_CLASSES_WRITE,
             natural_key=("year", "code"),
             semester=False,
             student_field=None,
+            class_field="code",
+            derive=_class_grade,
             columns=(
                 ("year", "學年度"),
                 ("code", "班級代碼"),
@@ -81,23 +135,13 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "students",
             "學生基本資料",
-            s.StudentIn,
-            P.SCHOOL_STUDENTS_READ,
-            P.SCHOOL_STUDENTS_WRITE,
-            {
-                R.REGISTRAR: Scope.SCHOOL,
-                R.CURRICULUM: Scope.SCHOOL,
-                R.GUIDANCE: Scope.SCHOOL,
-                R.DISCIPLINE: Scope.SCHOOL,
-                R.ACTIVITIES: Scope.SCHOOL,
-                R.COUNSELOR: Scope.ASSIGNED,
-                R.HOMEROOM: Scope.CLASS,
-                R.TEACHER: Scope.COURSE,
-                R.STUDENT: Scope.SELF,
-            },
-            {R.REGISTRAR: Scope.SCHOOL},
+            schemas.StudentIn,
+            Permission.SCHOOL_STUDENTS_READ,
+            Permission.SCHOOL_STUDENTS_WRITE,
             natural_key=("student_id",),
             semester=False,
+            class_field="class_code",
+            student_register=True,
             columns=(
                 ("student_id", "學號"),
                 ("national_id", "身分證號"),
@@ -114,13 +158,13 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "courses",
             "開課課程",
-            s.CourseIn,
-            P.SCHOOL_COURSES_READ,
-            P.SCHOOL_COURSES_WRITE,
-            _EVERY_SCHOOL_ROLE,
-            {R.CURRICULUM: Scope.SCHOOL},
+            schemas.CourseIn,
+            Permission.SCHOOL_COURSES_READ,
+            Permission.SCHOOL_COURSES_WRITE,
             natural_key=("year", "term", "code", "class_code"),
             student_field=None,
+            class_field="class_code",
+            derive=_course_parts,
             columns=(
                 *_SEM,
                 ("code", "課程代碼"),
@@ -135,32 +179,23 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "selections",
             "選修紀錄",
-            s.SelectionIn,
-            P.SCHOOL_SELECTIONS_READ,
-            P.SCHOOL_SELECTIONS_WRITE,
-            {
-                R.REGISTRAR: Scope.SCHOOL,
-                R.CURRICULUM: Scope.SCHOOL,
-                R.GUIDANCE: Scope.SCHOOL,
-                R.COUNSELOR: Scope.ASSIGNED,
-                R.HOMEROOM: Scope.CLASS,
-                R.TEACHER: Scope.COURSE,
-                R.STUDENT: Scope.SELF,
-            },
-            {R.CURRICULUM: Scope.SCHOOL},
+            schemas.SelectionIn,
+            Permission.SCHOOL_SELECTIONS_READ,
+            Permission.SCHOOL_SELECTIONS_WRITE,
             natural_key=("year", "term", "student_id", "course_code", "course_class"),
+            course_link=True,
             columns=(*_SEM, ("student_id", "學號"), ("course_code", "課程代碼"), ("course_class", "開課班級")),
             importable=True,
         ),
         RecordType(
             "grades",
             "修課成績",
-            s.GradeIn,
-            P.SCHOOL_GRADES_READ,
-            P.SCHOOL_GRADES_WRITE,
-            {R.CURRICULUM: Scope.SCHOOL, **_STAFF_WIDE},
-            {R.REGISTRAR: Scope.SCHOOL},
+            schemas.GradeIn,
+            Permission.SCHOOL_GRADES_READ,
+            Permission.SCHOOL_GRADES_WRITE,
             natural_key=("year", "term", "student_id", "course_code", "course_class"),
+            course_link=True,
+            credits_within_course=True,
             columns=(
                 *_SEM,
                 ("student_id", "學號"),
@@ -178,17 +213,9 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "attendance",
             "出缺勤",
-            s.AttendanceIn,
-            P.SCHOOL_ATTENDANCE_READ,
-            P.SCHOOL_ATTENDANCE_WRITE,
-            {
-                R.REGISTRAR: Scope.SCHOOL,
-                R.DISCIPLINE: Scope.SCHOOL,
-                R.GUIDANCE: Scope.SCHOOL,
-                R.HOMEROOM: Scope.CLASS,
-                R.STUDENT: Scope.SELF,
-            },
-            {R.DISCIPLINE: Scope.SCHOOL},
+            schemas.AttendanceIn,
+            Permission.SCHOOL_ATTENDANCE_READ,
+            Permission.SCHOOL_ATTENDANCE_WRITE,
             natural_key=("year", "term", "student_id", "absence_type"),
             columns=(*_SEM, ("student_id", "學號"), ("absence_type", "假別"), ("periods", "節數")),
             importable=True,
@@ -196,11 +223,9 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "cadres",
             "幹部經歷",
-            s.CadreIn,
-            P.SCHOOL_CADRES_READ,
-            P.SCHOOL_CADRES_WRITE,
-            {R.ACTIVITIES: Scope.SCHOOL, **_STAFF_WIDE},
-            {R.ACTIVITIES: Scope.SCHOOL},
+            schemas.CadreIn,
+            Permission.SCHOOL_CADRES_READ,
+            Permission.SCHOOL_CADRES_WRITE,
             natural_key=("year", "term", "student_id", "unit", "position"),
             columns=(
                 *_SEM,
@@ -216,11 +241,9 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "clubs",
             "社團",
-            s.ClubIn,
-            P.SCHOOL_CLUBS_READ,
-            P.SCHOOL_CLUBS_WRITE,
-            {R.ACTIVITIES: Scope.SCHOOL, **_STAFF_WIDE},
-            {R.ACTIVITIES: Scope.SCHOOL},
+            schemas.ClubIn,
+            Permission.SCHOOL_CLUBS_READ,
+            Permission.SCHOOL_CLUBS_WRITE,
             natural_key=("year", "term", "student_id", "club"),
             columns=(*_SEM, ("student_id", "學號"), ("club", "社團名稱"), ("role", "社團職務")),
             importable=True,
@@ -228,11 +251,9 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "service_learning",
             "服務學習",
-            s.ServiceLearningIn,
-            P.SCHOOL_SERVICE_LEARNING_READ,
-            P.SCHOOL_SERVICE_LEARNING_WRITE,
-            {R.ACTIVITIES: Scope.SCHOOL, **_STAFF_WIDE},
-            {R.ACTIVITIES: Scope.SCHOOL},
+            schemas.ServiceLearningIn,
+            Permission.SCHOOL_SERVICE_LEARNING_READ,
+            Permission.SCHOOL_SERVICE_LEARNING_WRITE,
             natural_key=("year", "term", "student_id", "name", "start_date"),
             columns=(
                 *_SEM,
@@ -249,23 +270,20 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "course_evaluations",
             "修課評估",
-            s.CourseEvaluationIn,
-            P.SCHOOL_COURSE_EVALUATIONS_READ,
-            P.SCHOOL_COURSE_EVALUATIONS_WRITE,
-            dict(_STAFF_WIDE),
-            {R.GUIDANCE: Scope.SCHOOL},
+            schemas.CourseEvaluationIn,
+            Permission.SCHOOL_COURSE_EVALUATIONS_READ,
+            Permission.SCHOOL_COURSE_EVALUATIONS_WRITE,
             natural_key=("year", "term", "student_id"),
             columns=(*_SEM, ("student_id", "學號"), ("academic_groups", "學群"), ("exploration", "學群探索"), ("career_plan", "就業規劃")),
         ),
         RecordType(
             "counselling",
             "課程諮詢紀錄",
-            s.CounsellingIn,
-            P.SCHOOL_COUNSELLING_READ,
-            P.SCHOOL_COUNSELLING_WRITE,
-            dict(_STAFF_WIDE),
-            {R.COUNSELOR: Scope.ASSIGNED},
+            schemas.CounsellingIn,
+            Permission.SCHOOL_COUNSELLING_READ,
+            Permission.SCHOOL_COUNSELLING_WRITE,
             owner_field="counselor_id",
+            derive=_counselled_by_caller,
             columns=(
                 *_SEM,
                 ("student_id", "學號"),
@@ -280,11 +298,9 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "counsellor_assignments",
             "課程諮詢教師分配",
-            s.AssignmentIn,
-            P.SCHOOL_COUNSELLOR_ASSIGNMENTS_READ,
-            P.SCHOOL_COUNSELLOR_ASSIGNMENTS_WRITE,
-            {R.REGISTRAR: Scope.SCHOOL, R.GUIDANCE: Scope.SCHOOL, R.COUNSELOR: Scope.OWN},
-            {R.REGISTRAR: Scope.SCHOOL, R.GUIDANCE: Scope.SCHOOL},
+            schemas.AssignmentIn,
+            Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_READ,
+            Permission.SCHOOL_COUNSELLOR_ASSIGNMENTS_WRITE,
             natural_key=("counselor_id", "student_id"),
             semester=False,
             owner_field="counselor_id",
@@ -294,11 +310,11 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "performances",
             "多元表現",
-            s.PerformanceIn,
-            P.SCHOOL_PERFORMANCES_READ,
-            P.SCHOOL_PERFORMANCES_WRITE,
-            dict(_STAFF_WIDE),
-            {R.STUDENT: Scope.SELF},
+            schemas.PerformanceIn,
+            Permission.SCHOOL_PERFORMANCES_READ,
+            Permission.SCHOOL_PERFORMANCES_WRITE,
+            derive=_performance_source,
+            keeps_source=True,
             columns=(
                 *_SEM,
                 ("student_id", "學號"),
@@ -311,13 +327,14 @@ TYPES: dict[str, RecordType] = {
         RecordType(
             "competitions",
             "校內競賽",
-            s.CompetitionIn,
-            P.SCHOOL_COMPETITIONS_READ,
-            P.SCHOOL_COMPETITIONS_WRITE,
-            {R.REGISTRAR: Scope.SCHOOL, R.ACTIVITIES: Scope.SCHOOL, R.CONTEST_ORGANIZER: Scope.OWN, R.STUDENT: Scope.SELF},
-            {R.CONTEST_ORGANIZER: Scope.OWN},
+            schemas.CompetitionIn,
+            Permission.SCHOOL_COMPETITIONS_READ,
+            Permission.SCHOOL_COMPETITIONS_WRITE,
             student_field="results.student_id",
             owner_field="organiser_id",
+            derive=_organised_by_caller,
+            frozen_status="published",
+            scoped_reads={"status": "published"},
             columns=(
                 *_SEM,
                 ("name", "競賽名稱"),
@@ -331,8 +348,8 @@ TYPES: dict[str, RecordType] = {
 }
 
 # Statements (自傳/學習計畫) are versioned documents with their own routes; their division is declared here too.
-STATEMENTS_READERS = {R.GUIDANCE: Scope.SCHOOL, R.COUNSELOR: Scope.ASSIGNED, R.HOMEROOM: Scope.CLASS, R.STUDENT: Scope.SELF}
-STATEMENTS_CHECKERS = {R.GUIDANCE: Scope.SCHOOL, R.HOMEROOM: Scope.CLASS}
+STATEMENTS_READERS = scopes(Permission.SCHOOL_STATEMENTS_READ)
+STATEMENTS_CHECKERS = scopes(Permission.SCHOOL_STATEMENTS_CHECK)
 
 # Window types: every semester record type, plus the student uploads that other services gate.
 WINDOW_TYPES: tuple[str, ...] = tuple(k for k, t in TYPES.items() if t.semester)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.records import rules
 from services.records.division import WINDOW_TYPES, RecordType
+from services.records.division import course_code_parts as course_code_parts  # re-exported: a rule of the code, too
 from services.records.errors import WindowClosed
 from services.records.schemas import SemesterIn
 from shared.clock import TAIPEI, to_taipei
@@ -214,14 +215,6 @@ def view(type_: RecordType, doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if k not in {"_id", "school_id", "national_id_enc", "national_id_hash", "import_id"}}
     out["id"] = doc["_id"]
     return out
-
-
-def course_code_parts(code: str) -> dict[str, str]:
-    parts, at = {}, 0
-    for name, width in rules.COURSE_CODE_SPLIT:
-        parts[name] = code[at : at + width]
-        at += width
-    return parts
 
 
 # --- imports -----------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Records' errors; each maps to HTTP through its base class (shared/errors.py)."""
 
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound, StudentArchived
+from shared.errors import CourseNotFound as CourseNotFound  # shared with certification
+
+Archived = StudentArchived  # shared with certification and evidence (shared/errors.py)
 
 
 class RecordNotFound(NotFound):
@@ -19,12 +22,6 @@ class StudentNotFound(NotFound):
     code = "student_not_found"
     title = "找不到此學生"
     title_en = "Student not found"
-
-
-class CourseNotFound(NotFound):
-    code = "course_not_found"
-    title = "找不到此課程"
-    title_en = "Course not found"
 
 
 class UnknownRecordType(NotFound):
@@ -47,12 +44,6 @@ class WindowClosed(Conflict):
     title_en = "Outside the entry window"
 
 
-class Archived(Conflict):
-    code = "archived"
-    title = "學生已畢業或轉出，學習歷程已封存唯讀"
-    title_en = "The student has left (graduated or transferred out); the portfolio is archived and read-only"
-
-
 class NotArchived(Conflict):
     code = "not_archived"
     title = "學生尚未封存"
@@ -65,19 +56,7 @@ class AlreadyPublished(Conflict):
     title_en = "The results are published and can no longer change"
 
 
-class NotPublished(Conflict):
-    code = "not_published"
-    title = "競賽結果尚未公告"
-    title_en = "The results are not published yet"
-
-
 class AlreadyClaimed(Conflict):
     code = "already_claimed"
     title = "已登錄過此競賽成績"
     title_en = "Already claimed"
-
-
-class ImportRejected(ValidationFailed):
-    code = "import_rejected"
-    title = "匯入檔有錯誤，未匯入任何資料"
-    title_en = "The file has errors; nothing was imported"

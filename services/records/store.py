@@ -1,4 +1,8 @@
-"""Records' MongoDB repository: one collection per record type, all through SchoolCollection."""
+"""Records' MongoDB repository: one collection per record type, all through SchoolCollection.
+
+The modules above describe documents with `query.Where` / `query.Visible`; this module alone turns
+them into MongoDB filters and updates, so no MongoDB operator appears outside it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,43 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.records.division import TYPES
+from services.records import rules
+from services.records.division import TYPES, RecordType
 from services.records.errors import RecordExists
+from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
+
+# Students still here (not 畢業/轉出).
+STILL_HERE: Where = {"status": NoneOf(rules.ARCHIVED_STATUSES)}
+ARCHIVED: Where = {"status": OneOf(rules.ARCHIVED_STATUSES)}
+ENROLLED: Where = {"status": OneOf(rules.ACTIVE_STATUSES)}
+
+
+def _mongo(where: Where | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in (where or {}).items():
+        if isinstance(value, OneOf):
+            out[name] = {"$in": list(value.values)}
+        elif isinstance(value, NoneOf):
+            out[name] = {"$nin": list(value.values)}
+        elif value is ABSENT:
+            out[name] = {"$exists": False}
+        else:
+            out[name] = value
+    return out
+
+
+def _within(where: Where | None, visible: Visible) -> dict[str, Any]:
+    """`where`, limited to what is visible."""
+    query = _mongo(where)
+    if visible.alternatives is None:
+        return query
+    if not visible.alternatives:
+        return {"$and": [query, {"_id": {"$in": []}}]} if query else {"_id": {"$in": []}}
+    alternatives = [_mongo(a) for a in visible.alternatives]
+    limit = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    return {"$and": [query, limit]} if query else limit
 
 
 class RecordsStore:
@@ -48,22 +85,33 @@ class RecordsStore:
     def ping(self) -> None:
         self.db.command("ping")
 
-    # generic records
+    # --- any record type -----------------------------------------------------------------------
+
     def find(
-        self, key: str, school_id: str, filter_: dict[str, Any], *, sort=None, skip: int = 0, limit: int = 0, projection=None
+        self,
+        key: str,
+        school_id: str,
+        where: Where | None = None,
+        *,
+        visible: Visible = EVERYTHING,
+        sort=None,
+        skip: int = 0,
+        limit: int = 0,
+        projection=None,
     ) -> list[dict[str, Any]]:
-        return self.records[key].find(school_id, filter_, sort=sort, skip=skip, limit=limit, projection=projection)
+        return self.records[key].find(school_id, _within(where, visible), sort=sort, skip=skip, limit=limit, projection=projection)
 
-    def count(self, key: str, school_id: str, filter_: dict[str, Any]) -> int:
-        return self.records[key].count(school_id, filter_)
+    def count(self, key: str, school_id: str, where: Where | None = None, *, visible: Visible = EVERYTHING) -> int:
+        return self.records[key].count(school_id, _within(where, visible))
 
-    def get(self, key: str, school_id: str, record_id: str, scope: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    def get(self, key: str, school_id: str, record_id: str, visible: Visible = EVERYTHING, also: Where | None = None):
+        """One record by id if it is visible (and matches `also`); None otherwise."""
         if not isinstance(record_id, str):
             return None
-        return self.records[key].find_one(school_id, {"_id": record_id, **(scope or {})})
+        return self.records[key].find_one(school_id, _within({"_id": record_id, **(also or {})}, visible))
 
-    def find_one(self, key: str, school_id: str, filter_: dict[str, Any]) -> dict[str, Any] | None:
-        return self.records[key].find_one(school_id, filter_)
+    def find_one(self, key: str, school_id: str, where: Where) -> dict[str, Any] | None:
+        return self.records[key].find_one(school_id, _mongo(where))
 
     def insert(self, key: str, school_id: str, doc: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -71,20 +119,19 @@ class RecordsStore:
         except DuplicateKeyError:
             raise RecordExists("已有相同的資料（學號、學期或代碼重複）", "a record with the same natural key exists") from None
 
-    def update(self, key: str, school_id: str, record_id: str, changes: dict[str, Any], expect: dict[str, Any] | None = None):
+    def update(self, key: str, school_id: str, record_id: str, changes: dict[str, Any], expect: Where | None = None):
+        """Set `changes` on the record (when it still matches `expect`); the record after, or None."""
         try:
-            return self.records[key].find_one_and_update(school_id, {"_id": record_id, **(expect or {})}, {"$set": changes})
+            return self.records[key].find_one_and_update(school_id, {"_id": record_id, **_mongo(expect)}, {"$set": changes})
         except DuplicateKeyError:
             raise RecordExists("已有相同的資料（學號、學期或代碼重複）", "a record with the same natural key exists") from None
-
-    def push(self, key: str, school_id: str, record_id: str, field: str, value: Any) -> dict[str, Any] | None:
-        return self.records[key].find_one_and_update(school_id, {"_id": record_id}, {"$push": {field: value}})
 
     def delete(self, key: str, school_id: str, record_id: str) -> int:
         return self.records[key].delete_one(school_id, {"_id": record_id})
 
     def bulk_upsert(self, key: str, school_id: str, inserts: list[dict[str, Any]], updates: list[tuple[str, dict[str, Any]]]) -> None:
-        """One round trip per chunk; every operation names the school (SchoolCollection's rule, kept by hand)."""
+        """One round trip per chunk. pymongo's bulk write has no SchoolCollection form, so this is the one
+        place that uses the raw collection: every operation names the school by hand, as the wrapper would."""
         ops: list[Any] = [InsertOne({**doc, "school_id": school_id}) for doc in inserts]
         ops += [UpdateOne({"_id": rid, "school_id": school_id}, {"$set": changes}) for rid, changes in updates]
         if not ops:
@@ -94,11 +141,106 @@ class RecordsStore:
         except BulkWriteError:
             raise RecordExists("匯入時發生重複資料（可能有人同時匯入），請重新匯入", "duplicate key during import; retry") from None
 
-    def audit_many(self, docs: list[dict[str, Any]]) -> None:
-        if docs:
-            self.audit.collection.raw.insert_many(docs, ordered=False)
+    def existing_by_first_key(self, type_: RecordType, school_id: str, values: set[Any]) -> list[dict[str, Any]]:
+        """Records of a non-semester type whose first natural-key field is one of `values`."""
+        return self.find(type_.key, school_id, {type_.natural_key[0]: OneOf(values)})
 
-    # semesters
+    # --- students --------------------------------------------------------------------------------
+
+    def student(self, school_id: str, student_id: str) -> dict[str, Any] | None:
+        return self.records["students"].find_one(school_id, {"student_id": student_id}) if isinstance(student_id, str) else None
+
+    def students_among(self, school_id: str, student_ids: list[str], projection=None) -> list[dict[str, Any]]:
+        return self.find("students", school_id, {"student_id": OneOf(student_ids)}, projection=projection)
+
+    def archived_among(self, school_id: str, student_ids: list[str]) -> list[str]:
+        docs = self.find("students", school_id, {"student_id": OneOf(student_ids), **ARCHIVED}, projection={"student_id": 1})
+        return sorted(d["student_id"] for d in docs)
+
+    def enrolled_in_classes(self, school_id: str, class_codes: list[str], status: str | None = None) -> list[dict[str, Any]]:
+        """Students of these classes: those still here, or those of one `status`."""
+        where = {"class_code": OneOf(class_codes), **({"status": status} if status else STILL_HERE)}
+        return self.find("students", school_id, where)
+
+    def students_of_classes(self, school_id: str, class_codes: list[str]) -> set[str]:
+        """Ids of the students still here in these classes."""
+        docs = self.find("students", school_id, {"class_code": OneOf(class_codes), **STILL_HERE}, projection={"student_id": 1})
+        return {d["student_id"] for d in docs}
+
+    def students_in_class(self, school_id: str, class_code: str) -> list[dict[str, Any]]:
+        return self.find("students", school_id, {"class_code": class_code, **STILL_HERE}, sort=[("seat_no", 1)])
+
+    def roster(self, school_id: str, status: str | None, include_archived: bool) -> list[dict[str, Any]]:
+        """Students by class and seat: of one status, or every one, or (default) those still here."""
+        where = {"status": status} if status else ({} if include_archived else dict(STILL_HERE))
+        return self.find("students", school_id, where, sort=[("class_code", 1), ("seat_no", 1)])
+
+    def enrolled_students(self, school_id: str) -> list[dict[str, Any]]:
+        return self.find(
+            "students",
+            school_id,
+            ENROLLED,
+            sort=[("class_code", 1), ("seat_no", 1)],
+            projection={"student_id": 1, "name": 1, "class_code": 1, "seat_no": 1, "rechecks": 1},
+        )
+
+    def archived_students(self, school_id: str) -> list[dict[str, Any]]:
+        return self.find(
+            "students",
+            school_id,
+            ARCHIVED,
+            projection={"student_id": 1, "status": 1, "left_on": 1, "archived_at": 1, "updated_at": 1},
+            sort=[("student_id", 1)],
+        )
+
+    def owners_of_id_hashes(self, school_id: str, hashes: list[str]) -> dict[str, str]:
+        """national_id_hash -> student_id of the stored students holding these IDs."""
+        docs = self.find("students", school_id, {"national_id_hash": OneOf(hashes)}, projection={"national_id_hash": 1, "student_id": 1})
+        return {d["national_id_hash"]: d["student_id"] for d in docs}
+
+    def not_rechecked(self, school_id: str, recheck_key: str) -> int:
+        """Students still enrolled whose basic data was not re-checked in the semester `recheck_key` names."""
+        return self.count("students", school_id, {f"rechecks.{recheck_key}": ABSENT, **ENROLLED})
+
+    def stamp_recheck(self, school_id: str, record_id: str, recheck_key: str, stamp: dict[str, Any]) -> None:
+        self.update("students", school_id, record_id, {f"rechecks.{recheck_key}": stamp})
+
+    # --- who a staff member's scope covers ---------------------------------------------------------
+
+    def assigned_students(self, school_id: str, counselor_id: str) -> set[str]:
+        docs = self.find("counsellor_assignments", school_id, {"counselor_id": counselor_id}, projection={"student_id": 1})
+        return {d["student_id"] for d in docs}
+
+    def homeroom_classes(self, school_id: str, teacher_id: str) -> list[str]:
+        """The class codes a teacher is homeroom teacher of in their latest year."""
+        classes = self.find("classes", school_id, {"homeroom_teacher_id": teacher_id}, projection={"year": 1, "code": 1})
+        if not classes:
+            return []
+        latest = max(c["year"] for c in classes)
+        return sorted(c["code"] for c in classes if c["year"] == latest)
+
+    def courses_taught_by(self, school_id: str, teacher_id: str) -> list[dict[str, Any]]:
+        return self.find("courses", school_id, {"teacher_ids": teacher_id}, projection={"class_code": 1, "elective": 1, "_id": 1})
+
+    def students_selecting(self, school_id: str, course_ids: list[str]) -> set[str]:
+        docs = self.find("selections", school_id, {"course_id": OneOf(course_ids)}, projection={"student_id": 1})
+        return {d["student_id"] for d in docs}
+
+    def courses_of_student(self, school_id: str, student: dict[str, Any], year: int, term: int) -> list[dict[str, Any]]:
+        """The class's required courses of the semester plus the student's elective selections."""
+        selected = [
+            d["course_id"] for d in self.find("selections", school_id, {"student_id": student["student_id"], "year": year, "term": term})
+        ]
+        alternatives = [{"class_code": student["class_code"], "elective": False}, {"_id": {"$in": selected}}]
+        return self.records["courses"].find(school_id, {"year": year, "term": term, "$or": alternatives}, sort=[("code", 1)])
+
+    # --- competitions ------------------------------------------------------------------------------
+
+    def published_competitions_of(self, school_id: str, student_id: str) -> list[dict[str, Any]]:
+        return self.find("competitions", school_id, {"results.student_id": student_id, "status": "published"})
+
+    # --- semesters ---------------------------------------------------------------------------------
+
     def semester(self, school_id: str, semester_id: str) -> dict[str, Any] | None:
         return self.semesters.find_one(school_id, {"semester_id": semester_id}) if isinstance(semester_id, str) else None
 
@@ -114,7 +256,8 @@ class RecordsStore:
     def replace_semester(self, school_id: str, semester_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         return self.semesters.find_one_and_update(school_id, {"semester_id": semester_id}, {"$set": changes})
 
-    # reopenings
+    # --- reopenings --------------------------------------------------------------------------------
+
     def add_reopening(self, school_id: str, doc: dict[str, Any]) -> dict[str, Any]:
         return self.reopenings.insert_one(school_id, doc)
 
@@ -124,7 +267,8 @@ class RecordsStore:
             filter_["record_type"] = record_type
         return self.reopenings.find(school_id, filter_, sort=[("at", -1)])
 
-    # statements
+    # --- statements --------------------------------------------------------------------------------
+
     def latest_statement(self, school_id: str, student_id: str, kind: str) -> dict[str, Any] | None:
         docs = self.statements.find(school_id, {"student_id": student_id, "kind": kind}, sort=[("version", -1)], limit=1)
         return docs[0] if docs else None
@@ -146,7 +290,8 @@ class RecordsStore:
     def check_statement(self, school_id: str, statement_id: str, check: dict[str, Any]) -> dict[str, Any] | None:
         return self.statements.find_one_and_update(school_id, {"_id": statement_id}, {"$push": {"checks": check}})
 
-    # import jobs
+    # --- import jobs -------------------------------------------------------------------------------
+
     def import_job(self, school_id: str, import_id: str) -> dict[str, Any] | None:
         return self.imports.find_one(school_id, {"import_id": import_id}) if isinstance(import_id, str) else None
 
@@ -158,3 +303,35 @@ class RecordsStore:
 
     def update_import(self, school_id: str, import_id: str, changes: dict[str, Any]) -> None:
         self.imports.update_one(school_id, {"import_id": import_id}, {"$set": changes})
+
+    # --- retention purge ---------------------------------------------------------------------------
+
+    def purge_students(self, school_id: str, student_ids: list[str], student_keys: list[str], dry_run: bool) -> dict[str, int]:
+        """Count, then (unless a dry run) remove, every document of these students: their records of
+        `student_keys`, statements, reopenings, competition results and the audit images of those records."""
+        counts: dict[str, int] = {}
+        ids: list[str] = []
+        by_student = {"student_id": {"$in": student_ids}}
+        for key in student_keys:
+            docs = self.records[key].find(school_id, by_student, projection={"_id": 1})
+            counts[key] = len(docs)
+            ids += [d["_id"] for d in docs]
+            if not dry_run and docs:
+                self.records[key].delete_many(school_id, by_student)
+        statements = self.statements.find(school_id, by_student, projection={"_id": 1})
+        counts["statements"] = len(statements)
+        ids += [d["_id"] for d in statements]
+        competitions = self.records["competitions"].find(school_id, {"results.student_id": {"$in": student_ids}}, projection={"_id": 1})
+        counts["competition_results"] = len(competitions)
+        counts["reopenings"] = self.reopenings.count(school_id, by_student)
+        audit_filter = {"target": {"$in": ids}}  # every change of a record is audited under the record's id (indexed)
+        counts["audit"] = self.audit.collection.count(school_id, audit_filter) if student_ids else 0
+        if not dry_run and student_ids:
+            self.statements.delete_many(school_id, by_student)
+            self.reopenings.delete_many(school_id, by_student)
+            for doc in competitions:
+                self.records["competitions"].update_one(
+                    school_id, {"_id": doc["_id"]}, {"$pull": {"results": {"student_id": {"$in": student_ids}}}}
+                )
+            self.audit.collection.delete_many(school_id, audit_filter)
+        return counts

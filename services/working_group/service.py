@@ -14,6 +14,7 @@ from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
 
+from services.records.contract import RecordsPeer
 from services.working_group import domain, figures
 from services.working_group.domain import POSITION_NAMES_ZH, TRAINING_NAMES_ZH, TRAINING_ORGANISERS_ZH, Position, TrainingKind
 from services.working_group.errors import (
@@ -40,6 +41,7 @@ from services.working_group.schemas import (
 )
 from services.working_group.store import WorkingGroupStore
 from shared.caller import Caller
+from shared.changes import ChangesMixin
 from shared.clock import to_taipei, utcnow
 from shared.errors import Forbidden, ServiceUnavailable, ValidationFailed, field_error
 from shared.mongo import StoreProvider
@@ -75,12 +77,12 @@ def _today() -> date:
     return to_taipei(utcnow()).date()
 
 
-class WorkingGroupService(HealthMixin):
+class WorkingGroupService(ChangesMixin, HealthMixin):
     name = "working_group"
 
     store: WorkingGroupStore = StoreProvider("working_group", WorkingGroupStore)
     caller: Caller | None = CallerProvider()
-    records = RpcProxy("records")
+    records: RecordsPeer = RpcProxy("records")
     certification = RpcProxy("certification")
     identity = RpcProxy("identity")
     evidence = RpcProxy("evidence")
@@ -122,7 +124,7 @@ class WorkingGroupService(HealthMixin):
         self._known_account(doc.get("account_id"))
         self._free_seat(school, doc)
         self.store.add_member(school, doc)
-        self.store.audit.record(school, caller, "member.add", doc["_id"], after=doc)
+        self.changes.record(school, caller, "member.add", doc["_id"], after=doc)
         return _member_view(doc)
 
     @rpc
@@ -141,7 +143,7 @@ class WorkingGroupService(HealthMixin):
         self._known_account(changes.get("account_id"))
         self._free_seat(school, {**before, **changes})
         after = self.store.update_member(school, member_id, changes) if changes else before
-        self.store.audit.record(school, caller, "member.update", member_id, before=before, after=after)
+        self.changes.record(school, caller, "member.update", member_id, before=before, after=after)
         return _member_view(after or before)
 
     def _member(self, school: str, member_id: str) -> dict[str, Any]:
@@ -185,7 +187,7 @@ class WorkingGroupService(HealthMixin):
             raise BadMeeting("會議紀錄有誤，請修正標示的欄位", "the meeting record has errors", errors)
         doc = {"_id": uuid.uuid4().hex, **request.model_dump(mode="json"), "recorded_by": caller.user_id, "recorded_at": utcnow()}
         self.store.add_meeting(school, doc)
-        self.store.audit.record(school, caller, "meeting.record", doc["_id"], after=doc)
+        self.changes.record(school, caller, "meeting.record", doc["_id"], after=doc)
         return _plain(doc)
 
     @rpc
@@ -254,7 +256,7 @@ class WorkingGroupService(HealthMixin):
             "created_at": utcnow(),
         }
         self.store.add_training(school, doc)
-        self.store.audit.record(school, caller, "training.plan", doc["_id"], after=doc)
+        self.changes.record(school, caller, "training.plan", doc["_id"], after=doc)
         return _training_view(doc)
 
     @rpc
@@ -266,7 +268,7 @@ class WorkingGroupService(HealthMixin):
         self._check_dates(before["year"], {"planned_on": request.planned_on, "held_on": request.held_on})
         changes = request.model_dump(mode="json", exclude_unset=True)
         after = self.store.update_training(school, training_id, changes) if changes else before
-        self.store.audit.record(school, caller, "training.update", training_id, before=before, after=after)
+        self.changes.record(school, caller, "training.update", training_id, before=before, after=after)
         return _training_view(after or before)
 
     @rpc
@@ -411,7 +413,7 @@ class WorkingGroupService(HealthMixin):
 
     def _save_attendance(self, school: str, caller: Caller, doc: dict[str, Any], ids: list[str]) -> dict:
         after = self.store.update_training(school, doc["_id"], {"attendee_ids": ids})
-        self.store.audit.record(
+        self.changes.record(
             school,
             caller,
             "training.attendance",
@@ -502,7 +504,7 @@ class WorkingGroupService(HealthMixin):
             "created_at": utcnow(),
         }
         self.store.add_proposal(school, doc)
-        self.store.audit.record(school, caller, "commendation.propose", doc["_id"], after={"candidates": candidates})
+        self.changes.record(school, caller, "commendation.propose", doc["_id"], after={"candidates": candidates})
         return _plain(doc)
 
     @rpc
@@ -538,7 +540,7 @@ class WorkingGroupService(HealthMixin):
         after = self.store.decide(school, proposal_id, changes)
         if after is None:
             raise AlreadyDecided("工作小組已議決此提案", "already decided")
-        self.store.audit.record(school, caller, "commendation.decide", proposal_id, before={"status": "proposed"}, after=changes)
+        self.changes.record(school, caller, "commendation.decide", proposal_id, before={"status": "proposed"}, after=changes)
         return _plain(after)
 
     @rpc

@@ -10,6 +10,8 @@ from services.backup import retention
 from shared.errors import ValidationFailed
 from shared.validation import parse
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 
 @pytest.mark.parametrize(
     ("left_on", "years", "after"),

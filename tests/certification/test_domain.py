@@ -9,6 +9,8 @@ import pytest
 from services.certification.domain import Action, State, acting_for, check_deadline, is_repeat, next_state
 from services.certification.errors import DeadlinePassed, InvalidTransition
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 NOW = datetime(2027, 1, 20, 4, 0, tzinfo=UTC)
 
 

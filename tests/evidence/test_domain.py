@@ -12,6 +12,8 @@ from shared.errors import ValidationFailed
 from shared.roles import Role
 from tests.evidence import files
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 STUDENT = Caller("u1", "stu", "A00001", frozenset({Role.STUDENT}), student_id="S1")
 
 

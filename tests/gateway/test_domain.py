@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gateway.blueprints.pages import PAGES, nav_for, pages_for
 from gateway.record_forms import form_fields, page_data
 from services.records import rules
@@ -9,6 +11,8 @@ from services.records.division import TYPES
 from shared.caller import Caller
 from shared.permissions import Permission, is_allowed
 from shared.roles import Role
+
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
 
 
 def _caller(*roles: Role) -> Caller:

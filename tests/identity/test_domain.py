@@ -9,6 +9,8 @@ import pytest
 from services.identity import domain
 from shared.errors import ValidationFailed
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 POLICY = domain.ThrottlePolicy(max_failures=3, lock_seconds=600)
 

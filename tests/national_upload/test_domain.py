@@ -4,6 +4,8 @@ import pytest
 
 from services.national_upload.domain import RetryPolicy, Verdict, classify_http, idempotency_key, parse_retry_after
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 
 def test_idempotency_key_is_stable_and_content_sensitive():
     args = ("A00001", 114, 1, "26", "stu1", "out1", "ab" * 32)

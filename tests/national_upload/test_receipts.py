@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+import pytest
+
 from services.national_upload.receipts import check_receipt, confirm_deadline
 from shared.national.receipt import build_receipt_zip, open_receipt, receipt_document
 from shared.national.rules import rules_for
 from tests.national.samples import PDF_SHA, student_id, valid_sheets
+
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
 
 RULES = rules_for(114)
 ROSTER = b"roster workbook bytes"

@@ -12,6 +12,8 @@ from shared.national.roster_io import read_roster
 from shared.national.rules import rules_for
 from tests.national.samples import COURSE_CODE, PDF_SHA, student_id
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 RULES = rules_for(114)
 NOW = datetime(2026, 1, 20, 2, 0, tzinfo=UTC)
 

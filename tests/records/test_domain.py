@@ -21,6 +21,8 @@ from services.records.schemas import (
 from shared.errors import ValidationFailed
 from shared.national.rules import rules_for
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 CODE = "1130000001000000000000A"
 STUDENT = {
     "student_id": "S1",

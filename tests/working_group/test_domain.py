@@ -10,6 +10,8 @@ import pytest
 from services.working_group import charts, domain
 from services.working_group.domain import Position, TrainingKind
 
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
+
 SEMESTER = {"year": 115, "term": 1, "starts_on": "2026-08-01", "ends_on": "2027-01-31"}
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from services.working_group import figures
+
+pytestmark = pytest.mark.unit  # needs no server: `make unit` runs it
 
 TIMELINESS = {
     "types": {

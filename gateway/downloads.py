@@ -1,0 +1,38 @@
+"""Spreadsheet downloads the blueprints share: one cell rule, one XLSX response."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from flask import Response
+from openpyxl import Workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_cell(value: Any) -> Any:
+    """Export cells: lists joined, dicts as JSON, and text that a spreadsheet would run as a formula defused."""
+    if isinstance(value, list):
+        value = "、".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, bool):
+        value = "是" if value else "否"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    return value
+
+
+def xlsx_response(sheet: str, columns: list[tuple[str, str]], items: list[dict[str, Any]], filename: str) -> Response:
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(sheet[:31])
+    ws.append([label for _, label in columns])
+    for item in items:
+        ws.append([export_cell(item.get(name)) for name, _ in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = Response(buffer.getvalue(), mimetype=XLSX)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
