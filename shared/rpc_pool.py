@@ -19,6 +19,7 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from shared.errors import LichengError, ServiceUnavailable
+from shared.outages import backend_away
 
 
 class RpcPool:
@@ -82,8 +83,13 @@ class RpcPool:
         try:
             yield proxy._proxy
             healthy = True
-        except (LichengError, RemoteError):
+        except LichengError:
             healthy = True  # an error came back over a working connection
+            raise
+        except RemoteError as exc:
+            healthy = True
+            if backend_away(exc):
+                raise ServiceUnavailable("資料庫暫時無法使用，請稍後再試", "a database behind the service is unavailable") from None
             raise
         except UnknownService as exc:
             healthy = True

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # The replicated topology for the fault suite, natively on loopback: a three-node RabbitMQ cluster
 # and a SeaweedFS of one master, three volume servers (replication 001: every volume on two servers)
-# and a filer with the S3 gateway. It runs beside the single-node servers of infra.sh (other ports,
-# other data dirs) and shares their FerretDB, so `make test` and `make chaos` can run together.
+# and a filer with the S3 gateway, and a PostgreSQL + FerretDB pair of its own that faults may kill.
+# It runs beside the single-node servers of infra.sh (other ports, other data dirs), so `make test`
+# and `make chaos` can run together.
 #
 #   deploy/native/cluster.sh up            start what is not running (idempotent)
 #   deploy/native/cluster.sh down          stop everything this script started, keep the data
 #   deploy/native/cluster.sh status        one line per process
 #   deploy/native/cluster.sh env           `export` lines pointing the services at the cluster
-#   deploy/native/cluster.sh kill PART     SIGKILL one part: rabbit1..3, volume1..3
+#   deploy/native/cluster.sh kill PART     SIGKILL one part: rabbit1..3, volume1..3, postgres, ferretdb
 #   deploy/native/cluster.sh start PART    start that part again (a killed node rejoins by itself)
 #
 # Ports: RabbitMQ node N (rabbit1..3) AMQP 127.0.0.1:570N, management 1570N, dist 2570N, nodes
-# licheng-cN@localhost; SeaweedFS master 9433, volumes 848N, filer 8899, S3 8434 (gRPC ports +10000).
+# licheng-cN@localhost; SeaweedFS master 9433, volumes 848N, filer 8899, S3 8434 (gRPC ports +10000);
+# PostgreSQL 55532, FerretDB 27117.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +41,26 @@ MASTER_PORT=9433
 FILER_PORT=8899
 S3_PORT=8434
 volume_port() { echo $((8480 + $1)); }
+PG_PORT=55532
+MONGO_PORT=27117
+
+# --- PostgreSQL + FerretDB, through infra.sh pointed at our own directory and ports ----------------
+
+db() { LICHENG_INFRA_DIR="$cluster/db" LICHENG_PG_PORT=$PG_PORT LICHENG_MONGO_PORT=$MONGO_PORT "$here/infra.sh" "$@"; }
+
+db_kill() {
+  local name=$1 file pid
+  case $name in
+    postgres) file=$cluster/db/postgres/data/postmaster.pid ;;
+    ferretdb) file=$cluster/db/ferretdb/ferretdb.pid ;;
+  esac
+  pid=$(head -n1 "$file" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || { log "$name: not running"; return 0; }
+  log "$name: SIGKILL pid $pid"
+  kill -KILL "$pid"
+  # PostgreSQL's backends outlive a killed postmaster for a moment; a restart waits for them
+  [ "$name" != postgres ] || sleep 1
+}
 
 # --- RabbitMQ cluster ---------------------------------------------------------------------------
 
@@ -201,6 +223,7 @@ cmd_up() {
   local n
   for n in "${NODES[@]}"; do rabbit_start "$n"; done
   master_start
+  db db-up
   for n in "${NODES[@]}"; do rabbit_wait "$n"; done
   rabbit_join
   weed_wait master "http://$HOST:$MASTER_PORT/cluster/status"
@@ -217,6 +240,7 @@ cmd_down() {
   stop_pidfile filer "$cluster/filer/weed.pid" weed- 30
   for n in "${NODES[@]}"; do stop_pidfile "volume$n" "$cluster/volume$n/weed.pid" weed- 30; done
   stop_pidfile master "$cluster/master/weed.pid" weed- 30
+  db db-down
 }
 
 cmd_status() {
@@ -224,6 +248,7 @@ cmd_status() {
   for n in "${NODES[@]}"; do
     if rabbit_healthy "$n"; then echo "up    rabbit$n  amqp://$HOST:$(amqp_port "$n")"; else echo "down  rabbit$n"; fi
   done
+  db status | grep -E '^(postgres|ferretdb)' || true
   for part in master volume1 volume2 volume3 filer; do
     if pid=$(pid_alive "$cluster/$part/weed.pid" weed-); then echo "up    $part  pid $pid"; else echo "down  $part"; fi
   done
@@ -237,6 +262,7 @@ cmd_env() {
   echo "export LICHENG_AMQP_URI='${uris[*]}'"
   echo "export LICHENG_RABBIT_MGMT_URL=http://$HOST:$(mgmt_port 1)"
   echo "export LICHENG_S3_ENDPOINT=$HOST:$S3_PORT"
+  echo "export LICHENG_MONGO_URI=mongodb://$HOST:$MONGO_PORT/"
 }
 
 part_cmd() {
@@ -249,7 +275,9 @@ part_cmd() {
       volume_start "${part#volume}"
       weed_wait "$part" "http://$HOST:$(volume_port "${part#volume}")/status"
       ;;
-    *) die "usage: cluster.sh $action rabbit1|rabbit2|rabbit3|volume1|volume2|volume3" ;;
+    kill:postgres | kill:ferretdb) db_kill "$part" ;;
+    start:postgres | start:ferretdb) db db-up ;;
+    *) die "usage: cluster.sh $action rabbit1|rabbit2|rabbit3|volume1|volume2|volume3|postgres|ferretdb" ;;
   esac
 }
 
@@ -259,5 +287,5 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   kill | start) part_cmd "$1" "${2:-}" ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

@@ -7,6 +7,7 @@
 #   deploy/native/infra.sh status   one line per server: up/down, address
 #   deploy/native/infra.sh env      `export` lines for the services: eval "$(deploy/native/infra.sh env)"
 #   deploy/native/infra.sh check    smoke test: RabbitMQ vhost + quorum queue, MongoDB CRUD, check_s3.py
+#   deploy/native/infra.sh db-up / db-down   PostgreSQL + FerretDB alone (LICHENG_INFRA_DIR, ports by env)
 #   deploy/native/infra.sh rabbitmqctl ARGS...   rabbitmqctl against our node
 #
 # Servers (DESIGN.md section 6), ports overridable by env:
@@ -38,7 +39,8 @@ MONGO_PORT=${LICHENG_MONGO_PORT:-27017}
 S3_PORT=${LICHENG_S3_PORT:-8333}
 TIMEOUT=${LICHENG_INFRA_TIMEOUT:-120} # seconds each server may take to become healthy
 
-infra=$root/var/infra
+# data and logs; the fault suite's own database pair lives elsewhere (deploy/native/cluster.sh)
+infra=${LICHENG_INFRA_DIR:-$root/var/infra}
 bin=$root/var/bin
 secrets_file=$root/var/secrets.env
 ferretdb_bin=$bin/ferretdb-$FERRETDB_VERSION
@@ -387,6 +389,22 @@ cmd_up() {
   log "all servers up in $((SECONDS - start)) s"
 }
 
+# PostgreSQL and FerretDB alone: the fault suite runs a pair of its own that it may kill
+cmd_db_up() {
+  require_root db-up
+  ensure_packages
+  ensure_binaries
+  mkdir -p "$infra"
+  pg_start
+  if ferret_launch; then ferret_await; fi
+}
+
+cmd_db_down() {
+  require_root db-down
+  stop_pidfile ferretdb "$ferret_dir/ferretdb.pid" "ferretdb-" 30
+  pg_stop
+}
+
 cmd_down() {
   require_root down
   stop_pidfile ferretdb "$ferret_dir/ferretdb.pid" "ferretdb-" 30
@@ -481,12 +499,14 @@ case "${1:-}" in
   install) cmd_install ;;
   up) cmd_up ;;
   down) cmd_down ;;
+  db-up) cmd_db_up ;;
+  db-down) cmd_db_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
   check) cmd_check ;;
   rabbitmqctl) shift; rabbitmqctl_ "$@" ;;
   *)
-    sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,6 @@
 """Faults on the replicated topology (deploy/native/cluster.sh): one RabbitMQ node of three killed
-while registrars write, one SeaweedFS volume server of three killed while students upload.
+while registrars write, one SeaweedFS volume server of three killed while students upload, FerretDB
+and PostgreSQL killed and restarted, a service process killed and restarted.
 
 Outcome for each: every request answered 2xx was stored, nothing else was answered but 2xx or a 503
 problem (never a 500, never a hang past the client's timeout), and the system recovered by itself;
@@ -9,8 +10,10 @@ moves it).
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
+import signal
 import threading
 import time
 
@@ -57,6 +60,10 @@ def report(fault: str, figures: dict) -> None:
     print(f"\n{fault}: {figures}")
 
 
+# class codes are three digits and unique across the module's tests (a repeated code is an update)
+CLASS_CODES = itertools.count(100)
+
+
 class Writer(threading.Thread):
     """Creates classes one after another until stopped, keeping every answer."""
 
@@ -67,15 +74,13 @@ class Writer(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        n = 100  # class codes are three digits
-        while not self.stop.is_set() and n < 1000:
+        while not self.stop.is_set() and (n := next(CLASS_CODES)) < 1000:
             code = f"{n:03d}"
             try:
                 status = self.client.post("/api/v1/records/classes", json={"year": 115, "code": code, "name": f"故障{code}班"}).status_code
             except requests.RequestException:
                 status = 0  # no answer within the client's timeout
             self.answers.append((time.monotonic(), code, status))
-            n += 1
             time.sleep(0.2)
 
 
@@ -83,31 +88,32 @@ def first_success_after(answers: list[tuple[float, str, int]], moment: float) ->
     return next((at - moment for at, _, status in answers if at > moment and 200 <= status < 300), None)
 
 
-def test_a_rabbitmq_node_killed_mid_writes_loses_nothing_acknowledged(on_cluster):
-    system, school = on_cluster
+def writes_under_fault(school, fault: str, kill, restart, down_s: float = 3.0) -> None:
+    """A registrar keeps writing while `kill()` breaks a part and `restart()` brings it back
+    `down_s` later; every 201 must be stored and every other answer a 503."""
     writer = Writer(school.registrar)
     writer.start()
     time.sleep(3)
     killed_at = time.monotonic()
-    cluster.run("kill", "rabbit1")  # the node every client connected to first
-    deadline = killed_at + RECOVERY_LIMIT_S
-    while first_success_after(writer.answers, killed_at) is None and time.monotonic() < deadline:
+    kill()
+    time.sleep(down_s)
+    restart()
+    restarted_at = time.monotonic()
+    deadline = restarted_at + RECOVERY_LIMIT_S
+    while first_success_after(writer.answers, restarted_at) is None and time.monotonic() < deadline:
         time.sleep(0.5)
-    time.sleep(3)
-    cluster.run("start", "rabbit1")
     time.sleep(2)
     writer.stop.set()
-    writer.join(timeout=60)
+    writer.join(timeout=90)
 
-    recovered = first_success_after(writer.answers, killed_at)
+    recovered = first_success_after(writer.answers, restarted_at)
     statuses = [status for _, _, status in writer.answers]
     listed = school.registrar.get("/api/v1/records/classes", params={"year": 115, "per_page": 5000})
     assert listed.status_code == 200, listed.text
-    body = listed.json()
-    stored = {row["code"] for row in body["items"]}
+    stored = {row["code"] for row in listed.json()["items"]}
     acknowledged = {code for _, code, status in writer.answers if status == 201}
     report(
-        "rabbitmq-node-killed",
+        fault,
         {
             "requests": len(statuses),
             "acknowledged": len(acknowledged),
@@ -115,12 +121,41 @@ def test_a_rabbitmq_node_killed_mid_writes_loses_nothing_acknowledged(on_cluster
             "lost": len(acknowledged - stored),
             "answered_503": statuses.count(503),
             "other_answers": sorted({s for s in statuses if s not in (201, 503)}),
-            "recovery_s": round(recovered, 2) if recovered is not None else None,
+            "down_s": down_s,
+            "restart_s": round(restarted_at - killed_at - down_s, 2),
+            "first_success_after_restart_s": round(recovered, 2) if recovered is not None else None,
         },
     )
-    assert recovered is not None, "no write succeeded after the node was killed"
+    assert recovered is not None, "no write succeeded after the fault"
     assert acknowledged <= stored, f"acknowledged but not stored: {sorted(acknowledged - stored)}"
     assert set(statuses) <= {201, 503}, f"answers other than 201/503: {sorted(set(statuses))}"
+
+
+def test_a_rabbitmq_node_killed_mid_writes_loses_nothing_acknowledged(on_cluster):
+    _, school = on_cluster
+    # the node every client connected to first; it stays down while the others carry on
+    writes_under_fault(school, "rabbitmq-node-killed", lambda: cluster.run("kill", "rabbit1"), lambda: None, down_s=0)
+    cluster.run("start", "rabbit1")
+
+
+def test_ferretdb_killed_and_restarted_mid_writes(on_cluster):
+    _, school = on_cluster
+    writes_under_fault(school, "ferretdb-restarted", lambda: cluster.run("kill", "ferretdb"), lambda: cluster.run("start", "ferretdb"))
+
+
+def test_postgresql_killed_and_restarted_mid_writes(on_cluster):
+    _, school = on_cluster
+    writes_under_fault(school, "postgresql-restarted", lambda: cluster.run("kill", "postgres"), lambda: cluster.run("start", "postgres"))
+
+
+def test_the_records_service_killed_and_restarted_mid_writes(on_cluster):
+    system, school = on_cluster
+    writes_under_fault(
+        school,
+        "records-service-killed",
+        lambda: system.stop_process("records", signal.SIGKILL),
+        lambda: system.start_service("records"),
+    )
 
 
 def student(system: TestSystem, school) -> Client:

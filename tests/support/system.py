@@ -124,7 +124,7 @@ class TestSystem:
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
     def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
-        log = open(self.log_dir / f"{self.run_id}-{name}.log", "wb")
+        log = open(self.log_dir / f"{self.run_id}-{name}.log", "ab")  # a restarted process keeps the earlier log
         self.processes[name] = subprocess.Popen(
             args, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
