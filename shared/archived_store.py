@@ -22,6 +22,13 @@ class ArchivedStudents:
             else:
                 self.collection.delete_one(school_id, {"student_id": student_id})
 
+    def converge(self, school_id: str, truth: set[str]) -> tuple[int, int]:
+        """Make the school's list equal `truth` (records' own); (added, removed)."""
+        current = self.among(school_id)
+        self.mark(school_id, sorted(truth - current), True)
+        self.mark(school_id, sorted(current - truth), False)
+        return len(truth - current), len(current - truth)
+
     def contains(self, school_id: str, student_id: str | None) -> bool:
         return bool(student_id) and self.collection.find_one(school_id, {"student_id": student_id}) is not None
 

@@ -39,6 +39,8 @@ class Settings:
     jwt_ttl_seconds: int = field(default_factory=lambda: _env_int("LICHENG_JWT_TTL_SECONDS", 8 * 3600))
     field_key: str = field(default_factory=lambda: _env("LICHENG_FIELD_KEY", ""))
     rpc_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RPC_TIMEOUT_SECONDS", 30))
+    # how often projections fed by events converge on their source (also once at every start)
+    reconcile_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RECONCILE_SECONDS", 300))
     rpc_pool_size: int = field(default_factory=lambda: _env_int("LICHENG_RPC_POOL_SIZE", 8))
     max_body_bytes: int = field(default_factory=lambda: _env_int("LICHENG_MAX_BODY_BYTES", 12 * 1024 * 1024))
     login_max_failures: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_MAX_FAILURES", 5))
