@@ -10,6 +10,9 @@ from shared.errors import LichengError
 
 bp = Blueprint("health", __name__)
 
+# Each service's health RPC gets its own short budget, so one stalled service cannot hold the probe.
+HEALTH_TIMEOUT_SECONDS = 3.0
+
 
 @bp.get("/healthz")
 def healthz():
@@ -21,7 +24,7 @@ def readyz():
     results: dict[str, dict] = {}
     for name in SERVICES:  # each answers `health()` after pinging its own stores
         try:
-            with rpc() as services:
+            with rpc(timeout=HEALTH_TIMEOUT_SECONDS) as services:
                 results[name] = getattr(services, name).health()
         except LichengError as exc:
             results[name] = {"ok": False, "error": exc.detail_en or exc.code}
