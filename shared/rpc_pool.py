@@ -100,6 +100,17 @@ class RpcPool:
         except Exception:  # a broken connection may fail to close; it is dropped either way
             pass
 
+    def warm_up(self) -> bool:
+        """Open one proxy (connection and reply queue) now, so no request is this process's first use of
+        the broker; a failure is only logged: the first request tries again and answers 503 if it must."""
+        try:
+            proxy = self._acquire()
+        except ServiceUnavailable:
+            log_event(log, "rpc warm-up failed: the broker cannot be reached")
+            return False
+        self._idle.put(proxy)
+        return True
+
     def consumer_count(self, service: str, proxy: ClusterRpcProxy) -> int:
         """Consumers on the service's RPC queue, asked of the broker at most every couple of seconds."""
         now = time.monotonic()
