@@ -36,6 +36,7 @@ class EndpointSpec:
     query: dict[str, str] = field(default_factory=dict)
     multipart: bool = False
     timeout: float | None = None  # seconds for the request's RPCs together (None: by method, gateway.services)
+    job_id_field: str | None = None  # a client-chosen job id (form or query field) that keys retries like Idempotency-Key
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -54,6 +55,7 @@ def endpoint(
     query: dict[str, str] | None = None,
     multipart: bool = False,
     timeout: float | None = None,
+    job_id_field: str | None = None,
 ) -> Callable:
     """`permission=None` marks a public route (login, health)."""
 
@@ -61,7 +63,7 @@ def endpoint(
         spec = EndpointSpec(
             bp.name, (bp.url_prefix or "") + rule, method, summary, permission, body, response, status, [bp.name], query or {}, multipart
         )
-        spec.timeout = timeout
+        spec.timeout, spec.job_id_field = timeout, job_id_field
         REGISTRY.append(spec)
 
         @functools.wraps(view)
@@ -72,7 +74,7 @@ def endpoint(
                     raise Forbidden("您的角色不能執行此操作", f"your roles may not {permission.value}")
             if body is not None:
                 g.body = parse(body, _json_body())
-            return idempotent(view, kwargs)
+            return idempotent(view, kwargs, spec.job_id_field)
 
         wrapped.spec = spec  # type: ignore[attr-defined]
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])

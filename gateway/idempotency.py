@@ -14,6 +14,8 @@ read-modify-write atomic, an insert on a unique key it does). Then:
 - the first request ended in a 5xx (a service down, a timeout): the claim is released, nothing took
   effect (the RPC deadline guarantees it), and the retry does the work.
 
+A bulk or import route whose client names its job (`import_id`) is keyed by that id when no header
+is sent: the same job sent again returns its first report instead of a conflict.
 Anonymous routes (login) accept the header and ignore it: there is no account to scope it to.
 """
 
@@ -125,8 +127,11 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _key() -> str | None:
+def _key(job_id_field: str | None) -> str | None:
     key = request.headers.get(HEADER)
+    if key is None and job_id_field:
+        job_id = request.form.get(job_id_field) or request.args.get(job_id_field)
+        return f"job:{job_id_field}:{job_id}" if job_id else None
     if key is None:
         return None
     key = key.strip()
@@ -156,12 +161,12 @@ def _outcome(response: Response) -> dict | None:
     return {"status": response.status_code, "headers": headers, "body": body, "completed_at": datetime.now(UTC)}
 
 
-def idempotent(view: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    """Run an endpoint's view under the request's Idempotency-Key, if it has one and may."""
+def idempotent(view: Callable[..., Any], kwargs: dict[str, Any], job_id_field: str | None = None) -> Any:
+    """Run an endpoint's view under the request's Idempotency-Key (or its job id), if it has one and may."""
     caller = g.get("caller")
     if request.method not in UNSAFE_METHODS or caller is None:
         return view(**kwargs)
-    key = _key()
+    key = _key(job_id_field)
     if key is None:
         return view(**kwargs)
     school, account = caller.school_id or "", caller.user_id

@@ -131,7 +131,8 @@ def _routes(t: RecordType) -> None:
             permission=t.write,
             multipart=True,
             response=ImportReport,
-            query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>"},
+            query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>; sent again, the first report"},
+            job_id_field="import_id",
         )(named(import_view, "import"))
 
     def get_view(record_id: str):
