@@ -17,6 +17,8 @@ from shared.deadline import deadline_after
 from shared.rpc_pool import DeadlineClusterProxy
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads that build a file from a whole table (exports, roster workbooks) get a write's budget.
+FILE_BUILD_SECONDS = 30.0
 
 
 def route_timeout() -> float:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from openpyxl import Workbook
 
 from gateway.endpoints import endpoint
-from gateway.services import rpc
+from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.uploads import uploaded_table
 from services.records.division import TYPES, RecordType
 from services.records.schemas import ImportReport, RecordList, SaveResult
@@ -110,9 +110,15 @@ def _routes(t: RecordType) -> None:
         columns = [(("national_id_masked" if n == "national_id" else n), label) for n, label in t.columns]
         return xlsx_response(t.label, [*columns, ("updated_at", "最後更新")], items, f"{key}.xlsx")
 
-    endpoint(bp, f"/{key}/export.xlsx", "GET", summary=f"匯出{t.label}（XLSX）/ export {key}", permission=t.read, query=FILTERS)(
-        named(export_view, "export")
-    )
+    endpoint(
+        bp,
+        f"/{key}/export.xlsx",
+        "GET",
+        summary=f"匯出{t.label}（XLSX）/ export {key}",
+        permission=t.read,
+        query=FILTERS,
+        timeout=FILE_BUILD_SECONDS,
+    )(named(export_view, "export"))
 
     if t.importable:
 
