@@ -1,4 +1,8 @@
-"""Probes: /healthz (the process is up) and /readyz (every service answers its health RPC)."""
+"""Probes: /healthz (the process is up) and /readyz (every service answers its health RPC).
+
+/readyz asks every service through this worker's own RPC pool: a service without a consumer is reported
+at once (no message is sent), one that does not answer within HEALTH_TIMEOUT_SECONDS is not ready.
+"""
 
 from __future__ import annotations
 
