@@ -60,7 +60,8 @@ class Supervisor:
     def log(self, message: str) -> None:
         line = f"{_now()} supervisor: {message}"
         self.log_file.write(line + "\n")
-        print(line, file=sys.stderr, flush=True)
+        if sys.stderr.isatty():  # in the foreground; under app.sh, stderr is this very log file
+            print(line, file=sys.stderr, flush=True)
 
     def start(self, program: Program) -> None:
         out = open(self.log_dir / f"{program.name}.log", "ab")
@@ -77,6 +78,10 @@ class Supervisor:
             if code is None:
                 return
             lived = now - program.started
+            try:  # its children (gunicorn's workers) would hold its port and queues: they go with it
+                os.killpg(program.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             program.last_exit = f"signal {-code}" if code < 0 else f"exit {code}"
             program.process = None
             program.quick_deaths = program.quick_deaths + 1 if lived < STABLE_AFTER else 0

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from gateway.process_state import supervised_processes
 from tests.support.system import ROOT, wait_until
 
 SUPERVISE = ROOT / "deploy" / "native" / "supervise.py"
@@ -19,7 +20,7 @@ def _state(run_dir: Path) -> dict:
     return json.loads((run_dir / "supervisor.json").read_text())
 
 
-def test_a_killed_program_is_restarted_within_seconds_and_logged(tmp_path):
+def test_a_killed_program_is_restarted_within_seconds_and_logged(tmp_path, monkeypatch):
     run_dir, log_dir = tmp_path / "run", tmp_path / "log"
     sleeper = f"{sys.executable} -c 'import time; time.sleep(600)'"
     supervisor = subprocess.Popen(
@@ -41,6 +42,9 @@ def test_a_killed_program_is_restarted_within_seconds_and_logged(tmp_path):
         log = (log_dir / "supervisor.log").read_text()
         assert "sleeper died (signal 9)" in log and "sleeper restarted" in log
         assert _state(run_dir)["programs"]["sleeper"]["last_exit"] == "signal 9"
+        monkeypatch.setenv("LICHENG_SUPERVISOR_STATE", str(run_dir / "supervisor.json"))
+        shown = supervised_processes()  # what the deadline console shows the district admin
+        assert shown["sleeper"]["restarts"] == 1 and shown["sleeper"]["up"] and "pid" not in shown["sleeper"]
         print(f"restarted {restart_seconds:.1f} s after SIGKILL")
     finally:
         supervisor.send_signal(signal.SIGTERM)
