@@ -11,6 +11,7 @@ read-modify-write atomic, an insert on a unique key it does). Then:
   `Retry-After` (it never waits, so no gateway thread is held by a retry storm); retrying later
   returns the stored outcome;
 - the same key with another method, path or body: 422 `idempotency_key_reused`;
+- stored answers are encrypted with the field key: some carry initial passwords;
 - the first request ended in a 5xx (a service down, a timeout): the claim is released, nothing took
   effect (the RPC deadline guarantees it), and the retry does the work.
 
@@ -33,6 +34,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from gateway.problems import problem_response
+from shared.crypto import FieldCipher
 from shared.errors import Conflict, LichengError, ServiceUnavailable, ValidationFailed
 from shared.mongo import make_client
 
@@ -59,8 +61,9 @@ class IdempotencyKeyReused(ValidationFailed):
 class IdempotencyStore:
     """The `idempotency` collection of the gateway's own database."""
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, cipher: FieldCipher) -> None:
         self.collection = collection
+        self.cipher = cipher
         self._purged_at = datetime.min.replace(tzinfo=UTC)
 
     def ensure_indexes(self) -> None:
@@ -103,7 +106,7 @@ def _store() -> IdempotencyStore:
             if store is None:  # created lazily: after gunicorn's fork, on the first keyed request
                 settings = current_app.config["SETTINGS"]
                 client = make_client(settings)
-                store = IdempotencyStore(client[settings.database_name("gateway")]["idempotency"])
+                store = IdempotencyStore(client[settings.database_name("gateway")]["idempotency"], FieldCipher(settings.field_key))
                 store.ensure_indexes()
                 current_app.extensions["idempotency_store"] = store
     return store
@@ -143,22 +146,24 @@ def _key(job_id_field: str | None) -> str | None:
     return key
 
 
-def _replay(held: dict) -> Response:
-    response = Response(held.get("body", b""), status=held["status"])
+def _replay(store: IdempotencyStore, held: dict) -> Response:
+    body = store.cipher.decrypt(held["body"]).encode("latin-1") if held.get("body") else b""
+    response = Response(body, status=held["status"])
     for name, value in (held.get("headers") or {}).items():
         response.headers[name] = value
     response.headers[REPLAYED_HEADER] = "true"
     return response
 
 
-def _outcome(response: Response) -> dict | None:
+def _outcome(store: IdempotencyStore, response: Response) -> dict | None:
     if response.is_streamed:
         return None
     body = response.get_data()
     if len(body) > MAX_STORED_BODY:
         return None
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-    return {"status": response.status_code, "headers": headers, "body": body, "completed_at": datetime.now(UTC)}
+    sealed = store.cipher.encrypt(body.decode("latin-1")) if body else ""
+    return {"status": response.status_code, "headers": headers, "body": sealed, "completed_at": datetime.now(UTC)}
 
 
 def idempotent(view: Callable[..., Any], kwargs: dict[str, Any], job_id_field: str | None = None) -> Any:
@@ -193,7 +198,7 @@ def idempotent(view: Callable[..., Any], kwargs: dict[str, Any], job_id_field: s
     except PyMongoError:
         raise ServiceUnavailable("系統暫時無法處理，請稍後再試", "the idempotency store cannot be reached") from None
     if held is not None:
-        return _answer_held(held, fingerprint)
+        return _answer_held(store, held, fingerprint)
 
     claimed_at = claim["claimed_at"]
     try:
@@ -203,7 +208,7 @@ def idempotent(view: Callable[..., Any], kwargs: dict[str, Any], job_id_field: s
     except BaseException:
         _release_quietly(store, doc_id, claimed_at)
         raise
-    outcome = _outcome(response) if response.status_code < 500 else None
+    outcome = _outcome(store, response) if response.status_code < 500 else None
     try:
         if outcome is None:  # nothing took effect (5xx), or nothing we can repeat: the key is free again
             store.release(doc_id, claimed_at)
@@ -226,7 +231,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _answer_held(held: dict, fingerprint: str) -> Response:
+def _answer_held(store: IdempotencyStore, held: dict, fingerprint: str) -> Response:
     if held.get("fingerprint") != fingerprint:
         return problem_response(
             IdempotencyKeyReused(
@@ -239,7 +244,7 @@ def _answer_held(held: dict, fingerprint: str) -> Response:
         )
         response.headers["Retry-After"] = "2"
         return response
-    return _replay(held)
+    return _replay(store, held)
 
 
 def _release_quietly(store: IdempotencyStore, doc_id: str, claimed_at: datetime) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
+from shared.mongo import make_client
 from shared.roles import Role
 from tests.certification.test_flow import _course_id, _stored_evidence
 from tests.evidence import files
@@ -139,7 +140,7 @@ def test_upload_complete_once(school):
         assert done.status_code == 200 and done.json()["sha256"] == files.sha256(data)
 
 
-def test_account_import_once(school):
+def test_account_import_once(system, school):
     registrar = school.registrar
     for n, repeat in enumerate((sequentially, concurrently)):
         csv_data = f"username,display_name,roles,class_code\nidem{n}a,甲,student,101\nidem{n}b,乙,student,101\n".encode()
@@ -151,3 +152,14 @@ def test_account_import_once(school):
         assert report.status_code == 200 and report.json()["imported"] == 2, report.text
         listed = registrar.get("/api/v1/accounts", params={"per_page": 200}).json()["items"]
         assert sorted(a["username"] for a in listed if a["username"].startswith(f"idem{n}")) == [f"idem{n}a", f"idem{n}b"]
+        passwords = list(report.json()["initial_passwords"].values())
+        assert passwords and not any(p in _stored_answers(system) for p in passwords)  # kept encrypted
+
+
+def _stored_answers(system) -> str:
+    settings = system.settings()
+    client = make_client(settings)
+    try:
+        return repr(list(client[settings.database_name("gateway")]["idempotency"].find({})))
+    finally:
+        client.close()
