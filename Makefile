@@ -37,7 +37,7 @@ lint: $(VENV)/.installed ## ruff
 	@$(VENV)/bin/ruff check .
 
 unit: $(VENV)/.installed ## Only the tests that need no server (domain rules, shared code, deploy files)
-	@$(PY) -m pytest tests/shared $(wildcard tests/*/test_domain.py) tests/national_upload/test_rosters.py tests/national_upload/test_receipts.py tests/working_group/test_figures.py tests/test_compose.py tests/test_k8s.py tests/test_mongo_subset_guard.py
+	@$(PY) -m pytest tests/shared $(wildcard tests/*/test_domain.py) tests/national_upload/test_rosters.py tests/national_upload/test_receipts.py tests/working_group/test_figures.py tests/test_compose.py tests/test_k8s.py tests/test_mongo_subset_guard.py tests/deploy
 
 backup: install ## Back up every database and object version to var/backups (verified, recorded)
 	@deploy/native/infra.sh up >/dev/null

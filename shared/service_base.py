@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 
 from shared.caller import Caller
 from shared.config import Settings, load_settings
-from shared.deadline import has_passed, out_of_time
+from shared.deadline import DEADLINE_KEY, has_passed, out_of_time
 from shared.errors import LichengError, Unauthenticated
 from shared.logs import log_event
 
@@ -81,8 +81,13 @@ class DeadlineGuard(DependencyProvider):
     """
 
     def worker_setup(self, worker_ctx) -> None:
-        if not isinstance(worker_ctx.entrypoint, Rpc) or not has_passed(worker_ctx.data):
-            return  # events and timers keep no caller waiting
+        if not isinstance(worker_ctx.entrypoint, Rpc):
+            # An event inherits the headers of the RPC that dispatched it, deadline included; nobody waits
+            # for an event handler, so its own calls must not carry (and be refused for) that deadline.
+            worker_ctx.data.pop(DEADLINE_KEY, None)
+            return
+        if not has_passed(worker_ctx.data):
+            return
         log_event(
             logging.getLogger(f"licheng.{worker_ctx.service_name}"),
             "rpc refused after its deadline",

@@ -50,6 +50,7 @@ def test_an_rpc_in_time_or_without_deadline_runs(seconds_left):
 def test_events_keep_nobody_waiting_and_are_never_refused():
     ctx = _ctx(EventHandler("identity", "school_created"), time.time() - 10)
     assert _run(ctx) == "x"
+    assert DEADLINE_KEY not in ctx.data  # the handler's own RPCs do not inherit the dispatching request's deadline
 
 
 def test_malformed_deadlines_count_as_none():
