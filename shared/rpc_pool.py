@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from amqp.exceptions import ChannelError
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import RPC_QUEUE_TEMPLATE, MethodProxy
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -45,6 +46,10 @@ class ServiceDown(ServiceUnavailable):
     """The target service has no running consumer: nothing was sent, nothing will happen."""
 
     code = "service_down"
+
+
+class BrokerLost(ServiceUnavailable):
+    """The lent proxy's connection broke while asking the broker about consumers; the proxy is dropped."""
 
 
 class RpcPool:
@@ -120,12 +125,16 @@ class RpcPool:
             checked, count = cached
             if now - checked < (CONSUMER_CACHE_SECONDS if count else NO_CONSUMER_CACHE_SECONDS):
                 return count
-        connection = proxy._reply_listener.queue_consumer.connection
-        channel = connection.channel()
+        try:
+            channel = proxy._reply_listener.queue_consumer.connection.channel()
+        except Exception:
+            raise BrokerLost("服務暫時無法連線", "the message broker connection was lost") from None
         try:
             count = channel.queue_declare(queue=RPC_QUEUE_TEMPLATE.format(service), passive=True).consumer_count
         except ChannelError:  # no such queue: the service never ran on this broker
             count = 0
+        except Exception:
+            raise BrokerLost("服務暫時無法連線", "the message broker connection was lost") from None
         finally:
             try:
                 channel.close()
@@ -151,6 +160,8 @@ class RpcPool:
         try:
             yield DeadlineClusterProxy(self, proxy, deadline)
             healthy = True
+        except BrokerLost:
+            raise
         except (LichengError, RemoteError):
             healthy = True  # an error came back over a working connection
             raise
@@ -161,7 +172,7 @@ class RpcPool:
         except RpcTimeout:
             log_event(log, "rpc timed out", request_id=context.get("request_id", ""))
             raise ServiceUnavailable("服務回應逾時，請稍後再試", "a service did not answer in time") from None
-        except (ConnectionError, OSError):
+        except (ConnectionError, OSError, OperationalError):
             raise ServiceUnavailable("服務暫時無法連線", "a service cannot be reached") from None
         finally:
             data.clear()
