@@ -25,6 +25,7 @@ from contextlib import contextmanager
 
 from amqp.exceptions import ChannelError
 from kombu.exceptions import OperationalError
+from nameko.constants import NON_PERSISTENT as TRANSIENT
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import RPC_QUEUE_TEMPLATE, MethodProxy
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -233,5 +234,8 @@ class _DeadlineMethodProxy(MethodProxy):
             raise ServiceDown("服務暫時停止，請稍後再試", f"service {self.service_name} is not running")
         self.worker_ctx.data[DEADLINE_KEY] = f"{cluster.deadline:.3f}"
         self.publisher.expiration = left  # kombu sends it in milliseconds; RabbitMQ drops the message then
+        # A request lives no longer than its caller waits: it is not written to disk (a persistent message
+        # is confirmed only after an fsync, which a busy disk can stretch to many seconds per call).
+        self.publisher.delivery_mode = TRANSIENT
         self.reply_listener.queue_consumer.timeout = left + REPLY_GRACE_SECONDS
         return super()._call(*args, **kwargs)
