@@ -125,8 +125,10 @@ def _fingerprint() -> str:
                 content = hashlib.sha256(upload.stream.read())
                 upload.stream.seek(0)
                 digest.update(f"file {name}={upload.filename}:{content.hexdigest()}\n".encode())
-    else:
+    elif request.is_json or not request.content_length:
         digest.update(request.get_data(cache=True))
+    else:  # a raw body the view streams on (proxy upload): its size, type and query (with its sha256) stand for it
+        digest.update(f"raw {request.content_length} {request.content_type}\n".encode())
     return digest.hexdigest()
 
 
