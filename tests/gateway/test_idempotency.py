@@ -163,3 +163,18 @@ def _stored_answers(system) -> str:
         return repr(list(client[settings.database_name("gateway")]["idempotency"].find({})))
     finally:
         client.close()
+
+
+def test_a_proxy_upload_streams_its_body_and_happens_once(school):
+    student, data = school.students["S003"], files.pdf(4000)
+    params = {"kind": "document", "purpose": "performance", "filename": "冪等.pdf", "sha256": files.sha256(data)}
+    stored = sequentially(
+        lambda key: student.post(
+            "/api/v1/evidence/proxy-upload", params=params, data=data, headers={"Content-Type": "application/pdf", "Idempotency-Key": key}
+        )
+    )
+    assert stored.status_code == 201 and stored.json()["sha256"] == files.sha256(data) and stored.json()["size"] == len(data)
+    link = student.get(f"/api/v1/evidence/{stored.json()['id']}/download").json()
+    assert requests.get(link["url"], timeout=30).content == data
+    listed = [e for e in student.get("/api/v1/evidence").json() if e["filename"] == "冪等.pdf"]
+    assert len(listed) == 1
