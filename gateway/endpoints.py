@@ -16,6 +16,7 @@ from flask import Blueprint, g, request
 from pydantic import BaseModel
 
 from gateway.auth import current_caller
+from gateway.idempotency import idempotent
 from shared.errors import Forbidden, UnsupportedMediaType, ValidationFailed
 from shared.permissions import Permission, is_allowed
 from shared.validation import parse
@@ -34,6 +35,8 @@ class EndpointSpec:
     tags: list[str]
     query: dict[str, str] = field(default_factory=dict)
     multipart: bool = False
+    timeout: float | None = None  # seconds for the request's RPCs together (None: by method, gateway.services)
+    job_id_field: str | None = None  # a client-chosen job id (form or query field) that keys retries like Idempotency-Key
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -51,6 +54,8 @@ def endpoint(
     status: int = 200,
     query: dict[str, str] | None = None,
     multipart: bool = False,
+    timeout: float | None = None,
+    job_id_field: str | None = None,
 ) -> Callable:
     """`permission=None` marks a public route (login, health)."""
 
@@ -58,6 +63,7 @@ def endpoint(
         spec = EndpointSpec(
             bp.name, (bp.url_prefix or "") + rule, method, summary, permission, body, response, status, [bp.name], query or {}, multipart
         )
+        spec.timeout, spec.job_id_field = timeout, job_id_field
         REGISTRY.append(spec)
 
         @functools.wraps(view)
@@ -68,7 +74,7 @@ def endpoint(
                     raise Forbidden("您的角色不能執行此操作", f"your roles may not {permission.value}")
             if body is not None:
                 g.body = parse(body, _json_body())
-            return view(**kwargs)
+            return idempotent(view, kwargs, spec.job_id_field)
 
         wrapped.spec = spec  # type: ignore[attr-defined]
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])

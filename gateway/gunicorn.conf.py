@@ -26,6 +26,11 @@ def on_starting(server):
             os.remove(os.path.join(directory, name))
 
 
+def post_worker_init(worker):
+    # Each worker connects to the broker before it takes its first request (its pool is its own).
+    worker.wsgi.extensions["rpc_pool"].warm_up()
+
+
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

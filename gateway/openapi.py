@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from gateway.endpoints import REGISTRY, EndpointSpec
+from gateway.idempotency import UNSAFE_METHODS
 
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
@@ -58,6 +59,8 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     op: dict[str, Any] = {"summary": spec.summary, "tags": spec.tags, "operationId": f"{spec.blueprint}_{spec.method.lower()}_{spec.rule}"}
     params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _PARAM.findall(spec.rule)]
     params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}} for n, d in spec.query.items()]
+    if spec.method in UNSAFE_METHODS and spec.permission is not None:
+        params.append(IDEMPOTENCY_PARAMETER)
     if params:
         op["parameters"] = params
     if spec.body is not None:
@@ -79,8 +82,23 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
         responses.update({"401": _problem("not logged in"), "403": _problem("role not allowed"), "404": _problem("not found")})
         op["security"] = [{"bearer": []}, {"cookie": []}]
         op["x-permission"] = spec.permission.value
+    if spec.method in UNSAFE_METHODS and spec.permission is not None:
+        responses["409"] = _problem("conflict, or a request with this Idempotency-Key still in progress (Retry-After)")
+    responses["503"] = _problem("a service is down or did not answer in time: nothing was done (Retry-After)")
     op["responses"] = responses
     return op
+
+
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "1-200 printable ASCII characters, per account, kept 24 h: sent again, the first answer is repeated "
+        "(header Idempotent-Replayed: true) and the work is not done twice; the same key with another body is a 422"
+    ),
+    "schema": {"type": "string", "maxLength": 200},
+}
 
 
 def build_openapi() -> dict[str, Any]:

@@ -22,6 +22,8 @@ from shared.errors import (
 
 log = logging.getLogger("licheng.gateway")
 
+RETRY_AFTER_UNAVAILABLE_SECONDS = 5
+
 _HTTP_TO_ERROR: dict[int, type[LichengError]] = {
     404: NotFound,
     405: MethodNotAllowed,
@@ -37,6 +39,8 @@ def problem_response(error: LichengError) -> Response:
     response = Response(json.dumps(body, ensure_ascii=False), status=error.status, content_type=PROBLEM_CONTENT_TYPE)
     if error.status == 429:
         response.headers["Retry-After"] = "60"
+    elif error.status == 503:  # a dead service is restarted within seconds (deploy/native/supervise.py)
+        response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE_SECONDS)
     return response
 
 

@@ -41,6 +41,8 @@ class Settings:
     rpc_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RPC_TIMEOUT_SECONDS", 30))
     # how often projections fed by events converge on their source (also once at every start)
     reconcile_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RECONCILE_SECONDS", 300))
+    # Reads answer interactively; a request's RPCs together get this long (writes: the line above).
+    rpc_read_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RPC_READ_TIMEOUT_SECONDS", 10))
     rpc_pool_size: int = field(default_factory=lambda: _env_int("LICHENG_RPC_POOL_SIZE", 8))
     max_body_bytes: int = field(default_factory=lambda: _env_int("LICHENG_MAX_BODY_BYTES", 12 * 1024 * 1024))
     login_max_failures: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_MAX_FAILURES", 5))

@@ -3,23 +3,55 @@
 Each proxy holds an AMQP connection and a reply queue; creating one costs several round trips, so
 a worker keeps a few and lends one to a request at a time. The caller's identity is written into the
 lent proxy's context data, so it travels as Nameko `context_data` with every call made through it.
+
+Every call made through a lent proxy belongs to one deadline (`shared.deadline`):
+- the request message expires with it, so RabbitMQ drops what nobody waits for any more, and the
+  deadline travels in the context data, so a service that takes the request late refuses it;
+- before publishing, the target service must have a consumer on its queue (a passive declare,
+  cached for a moment per process): a dead service costs the caller one round trip, not a timeout;
+- the reply is awaited until the deadline plus a grace period: a service that took the request in
+  time finishes it, and its answer still reaches the caller.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from amqp.exceptions import AMQPError
+from amqp.exceptions import AMQPError, ChannelError
 from kombu.exceptions import OperationalError
+from nameko.constants import NON_PERSISTENT as TRANSIENT
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
-from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
+from nameko.rpc import RPC_QUEUE_TEMPLATE, MethodProxy
+from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.deadline import DEADLINE_KEY, deadline_after, out_of_time, remaining
 from shared.errors import LichengError, ServiceUnavailable
+from shared.logs import log_event
 from shared.outages import backend_away
+
+log = logging.getLogger("licheng.rpc")
+
+# How long a "this service has a consumer" answer is trusted; a missing consumer is re-checked sooner.
+CONSUMER_CACHE_SECONDS = 2.0
+NO_CONSUMER_CACHE_SECONDS = 0.5
+# Seconds a caller still waits past the deadline for work a service took before it.
+REPLY_GRACE_SECONDS = float(os.environ.get("LICHENG_RPC_GRACE_SECONDS", "5"))
+
+
+class ServiceDown(ServiceUnavailable):
+    """The target service has no running consumer: nothing was sent, nothing will happen."""
+
+    code = "service_down"
+
+
+class BrokerLost(ServiceUnavailable):
+    """The lent proxy's connection broke while asking the broker about consumers; the proxy is dropped."""
 
 
 class RpcPool:
@@ -29,12 +61,14 @@ class RpcPool:
         self._timeout = timeout
         self._acquire_timeout = acquire_timeout
         self._lock = threading.Lock()
+        self._consumers: dict[str, tuple[float, int]] = {}  # service -> (checked at, consumer count)
         self._reset()
 
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._idle: queue.LifoQueue[ClusterRpcProxy] = queue.LifoQueue()
         self._created = 0
+        self._consumers = {}
 
     def _new_proxy(self) -> ClusterRpcProxy:
         proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
@@ -73,16 +107,63 @@ class RpcPool:
         except Exception:  # a broken connection may fail to close; it is dropped either way
             pass
 
+    def warm_up(self) -> bool:
+        """Open one proxy (connection and reply queue) now, so no request is this process's first use of
+        the broker; a failure is only logged: the first request tries again and answers 503 if it must."""
+        try:
+            proxy = self._acquire()
+        except ServiceUnavailable:
+            log_event(log, "rpc warm-up failed: the broker cannot be reached")
+            return False
+        self._idle.put(proxy)
+        return True
+
+    def consumer_count(self, service: str, proxy: ClusterRpcProxy) -> int:
+        """Consumers on the service's RPC queue, asked of the broker at most every couple of seconds."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._consumers.get(service)
+        if cached is not None:
+            checked, count = cached
+            if now - checked < (CONSUMER_CACHE_SECONDS if count else NO_CONSUMER_CACHE_SECONDS):
+                return count
+        try:
+            channel = proxy._reply_listener.queue_consumer.connection.channel()
+        except Exception:
+            raise BrokerLost("服務暫時無法連線", "the message broker connection was lost") from None
+        try:
+            count = channel.queue_declare(queue=RPC_QUEUE_TEMPLATE.format(service), passive=True).consumer_count
+        except ChannelError:  # no such queue: the service never ran on this broker
+            count = 0
+        except Exception:
+            raise BrokerLost("服務暫時無法連線", "the message broker connection was lost") from None
+        finally:
+            try:
+                channel.close()
+            except Exception:  # the broker closes the channel itself after a failed passive declare
+                pass
+        with self._lock:
+            self._consumers[service] = (time.monotonic(), count)
+        return count
+
+    def forget_consumers(self, service: str) -> None:
+        with self._lock:
+            self._consumers.pop(service, None)
+
     @contextmanager
-    def rpc(self, context: dict[str, str]) -> Iterator[ClusterProxy]:
+    def rpc(self, context: dict[str, str], *, deadline: float | None = None) -> Iterator[DeadlineClusterProxy]:
+        """Lend a proxy whose calls all end at `deadline` (epoch seconds; default: the pool's timeout from now)."""
+        deadline = deadline if deadline is not None else deadline_after(self._timeout)
         proxy = self._acquire()
         data = proxy._worker_ctx.data  # nameko keeps context_data here; the proxy is ours alone now
         data.clear()
         data.update({k: v for k, v in context.items() if v})
         healthy = False
         try:
-            yield proxy._proxy
+            yield DeadlineClusterProxy(self, proxy, deadline)
             healthy = True
+        except BrokerLost:
+            raise
         except LichengError:
             healthy = True  # an error came back over a working connection
             raise
@@ -93,8 +174,10 @@ class RpcPool:
             raise
         except UnknownService as exc:
             healthy = True
-            raise ServiceUnavailable("服務尚未啟動", f"service {exc} is not running") from None
+            self.forget_consumers(str(exc))
+            raise ServiceDown("服務尚未啟動", f"service {exc} is not running") from None
         except RpcTimeout:
+            log_event(log, "rpc timed out", request_id=context.get("request_id", ""))
             raise ServiceUnavailable("服務回應逾時，請稍後再試", "a service did not answer in time") from None
         except (ConnectionError, OSError, AMQPError, OperationalError):
             # also a broker node that died under the proxy: its reply queue lived there, so the
@@ -113,3 +196,54 @@ class RpcPool:
                 self._idle.get_nowait().stop()
             except queue.Empty:
                 return
+
+
+class DeadlineClusterProxy:
+    """`proxy.<service>.<method>(...)`, like Nameko's ClusterProxy, with every call bound to one deadline."""
+
+    def __init__(self, pool: RpcPool, proxy: ClusterRpcProxy, deadline: float) -> None:
+        self._pool = pool
+        self._proxy = proxy
+        self.deadline = deadline
+
+    def __getattr__(self, service: str) -> _DeadlineServiceProxy:
+        if service.startswith("_"):
+            raise AttributeError(service)
+        return _DeadlineServiceProxy(self, service)
+
+    def __getitem__(self, service: str) -> _DeadlineServiceProxy:
+        return _DeadlineServiceProxy(self, service)
+
+
+class _DeadlineServiceProxy:
+    def __init__(self, cluster: DeadlineClusterProxy, service: str) -> None:
+        self._cluster = cluster
+        self._service = service
+
+    def __getattr__(self, method: str) -> _DeadlineMethodProxy:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        proxy = self._cluster._proxy
+        return _DeadlineMethodProxy(self._cluster, proxy._worker_ctx, self._service, method, proxy._reply_listener)
+
+
+class _DeadlineMethodProxy(MethodProxy):
+    def __init__(self, cluster: DeadlineClusterProxy, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._cluster = cluster
+
+    def _call(self, *args, **kwargs):
+        cluster = self._cluster
+        left = remaining(cluster.deadline)
+        if left <= 0:
+            raise out_of_time()
+        if cluster._pool.consumer_count(self.service_name, cluster._proxy) == 0:
+            log_event(log, "service has no consumer", service=self.service_name)
+            raise ServiceDown("服務暫時停止，請稍後再試", f"service {self.service_name} is not running")
+        self.worker_ctx.data[DEADLINE_KEY] = f"{cluster.deadline:.3f}"
+        self.publisher.expiration = left  # kombu sends it in milliseconds; RabbitMQ drops the message then
+        # A request lives no longer than its caller waits: it is not written to disk (a persistent message
+        # is confirmed only after an fsync, which a busy disk can stretch to many seconds per call).
+        self.publisher.delivery_mode = TRANSIENT
+        self.reply_listener.queue_consumer.timeout = left + REPLY_GRACE_SECONDS
+        return super()._call(*args, **kwargs)

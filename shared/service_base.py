@@ -6,11 +6,12 @@ import logging
 import time
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko.rpc import Rpc, rpc
 from prometheus_client import Counter, Histogram
 
 from shared.caller import Caller
 from shared.config import Settings, load_settings
+from shared.deadline import DEADLINE_KEY, has_passed, out_of_time
 from shared.errors import LichengError
 from shared.logs import log_event
 
@@ -64,12 +65,45 @@ class RpcMetrics(DependencyProvider):
             RPC_SECONDS.labels(service, method).observe(time.perf_counter() - started)
 
 
+class DeadlineGuard(DependencyProvider):
+    """Refuses an RPC its caller stopped waiting for, before any of the entrypoint's code runs.
+
+    The message expiration normally makes RabbitMQ drop such a request; this catches the ones a
+    consumer already held (prefetched, or a paused process) when their time ran out. The entrypoint
+    is swapped on this worker's own service instance, so the refusal travels back as a normal
+    expected error and nothing of the method is executed.
+    """
+
+    def worker_setup(self, worker_ctx) -> None:
+        if not isinstance(worker_ctx.entrypoint, Rpc):
+            # An event inherits the headers of the RPC that dispatched it, deadline included; nobody waits
+            # for an event handler, so its own calls must not carry (and be refused for) that deadline.
+            worker_ctx.data.pop(DEADLINE_KEY, None)
+            return
+        if not has_passed(worker_ctx.data):
+            return
+        log_event(
+            logging.getLogger(f"licheng.{worker_ctx.service_name}"),
+            "rpc refused after its deadline",
+            service=worker_ctx.service_name,
+            method=worker_ctx.entrypoint.method_name,
+            request_id=worker_ctx.data.get("request_id", ""),
+        )
+
+        def refuse(*args, **kwargs):
+            raise out_of_time()
+
+        setattr(worker_ctx.service, worker_ctx.entrypoint.method_name, refuse)
+
+
 class HealthMixin:
-    """`health()` answers when the service runs and its database answers a ping; every entrypoint is measured."""
+    """`health()` answers when the service runs and its database answers a ping; every entrypoint is
+    measured, and an RPC whose caller's deadline has passed is refused."""
 
     name: str
     store: object
     metrics = RpcMetrics()
+    deadline_guard = DeadlineGuard()
 
     @rpc
     def health(self) -> dict:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts and stops our own processes (every service and the gateway) on the native path.
 #   app.sh start | stop | status | run   (run: start, seed the demo, print logins, wait for Ctrl-C, stop)
-# Needs the servers of infra.sh; logs in var/log, pid files in var/run.
+# Needs the servers of infra.sh; logs in var/log, pid files in var/run. The services, the upload
+# worker and the gateway run under deploy/native/supervise.py, which restarts whichever dies within
+# a second or so and logs it in var/log/supervisor.log (state: var/run/supervisor.json).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -14,6 +16,7 @@ eval "$("$here/infra.sh" env)"
 # shellcheck disable=SC1091
 . "$root/var/secrets.env"
 export PYTHONPATH="$root" PROMETHEUS_MULTIPROC_DIR="$root/var/run/metrics"
+export LICHENG_SUPERVISOR_STATE="$run_dir/supervisor.json"
 : "${LICHENG_GATEWAY_BIND:=127.0.0.1:8080}"
 export LICHENG_GATEWAY_BIND LICHENG_PUBLIC_URL="${LICHENG_PUBLIC_URL:-http://$LICHENG_GATEWAY_BIND}"
 export LICHENG_NATIONAL_URL="${LICHENG_NATIONAL_URL:-http://${LICHENG_NATIONAL_BIND:-127.0.0.1:8090}}"
@@ -31,9 +34,11 @@ spawn() {  # spawn NAME COMMAND...
 
 start() {
   "$root/deploy/national-sim/run.sh" start
-  for s in $services; do spawn "$s" "$py" -m services.run "$s"; done
-  spawn upload-worker "$py" -m services.national_upload.worker
-  spawn gateway "$py" -m gunicorn -c gateway/gunicorn.conf.py gateway.wsgi:app
+  local programs=()
+  for s in $services; do programs+=(--program "$s=$py -m services.run $s"); done
+  programs+=(--program "upload-worker=$py -m services.national_upload.worker")
+  programs+=(--program "gateway=$py -m gunicorn -c gateway/gunicorn.conf.py gateway.wsgi:app")
+  spawn supervisor "$py" "$here/supervise.py" --run-dir "$run_dir" --log-dir "$log_dir" "${programs[@]}"
   local deadline=$((SECONDS + 90))
   until curl -fsS "$LICHENG_PUBLIC_URL/readyz" >/dev/null 2>&1; do
     if [ $SECONDS -ge $deadline ]; then
@@ -46,6 +51,13 @@ start() {
 }
 
 stop() {
+  if alive supervisor; then  # it stops its programs itself (SIGTERM, then SIGKILL after 20 s)
+    kill -TERM "$(cat "$run_dir/supervisor.pid")" 2>/dev/null || true
+    local n=0
+    while alive supervisor && [ $n -lt 60 ]; do sleep 0.5; n=$((n + 1)); done
+    alive supervisor && kill -KILL "$(cat "$run_dir/supervisor.pid")" 2>/dev/null || true
+    rm -f "$run_dir/supervisor.pid"
+  fi
   for s in gateway upload-worker $services; do
     if alive "$s"; then
       kill -TERM "$(cat "$run_dir/$s.pid")" 2>/dev/null || true
@@ -61,7 +73,7 @@ stop() {
 }
 
 status() {
-  for s in $services upload-worker gateway; do
+  for s in supervisor $services upload-worker gateway; do
     if alive "$s"; then echo "$s: up (pid $(cat "$run_dir/$s.pid"))"; else echo "$s: down"; fi
   done
   "$root/deploy/national-sim/run.sh" status

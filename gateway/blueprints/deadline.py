@@ -10,6 +10,7 @@ from flask import Blueprint, g, jsonify
 
 from gateway.auth import current_caller
 from gateway.endpoints import endpoint
+from gateway.process_state import supervised_processes
 from gateway.services import rpc
 from services.national_upload.schemas import PauseUploads, school_row
 from shared.permissions import Permission
@@ -34,6 +35,9 @@ def deadline_console():
             overview["schools"] += [school_row(code, None, 0) for code in sorted(names) if code not in seen]
             for row in overview["schools"]:
                 row["school_name"] = names.get(row["school_id"], "")
+            processes = supervised_processes()
+            if processes is not None:  # restarts of services, workers and gateway on the native path
+                overview["processes"] = processes
     return jsonify(overview)
 
 

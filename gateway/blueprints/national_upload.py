@@ -7,7 +7,7 @@ import base64
 from flask import Blueprint, Response, g, jsonify, request
 
 from gateway.endpoints import endpoint
-from gateway.services import rpc
+from gateway.services import FILE_BUILD_SECONDS, rpc
 from services.national_upload.schemas import Credentials, PrepareRosters, Progress, ReceiptAnswer, StartUpload
 from shared.errors import ValidationFailed
 from shared.permissions import Permission
@@ -104,7 +104,14 @@ def roster_files(upload_id: str):
         return jsonify(services.national_upload.roster_files(upload_id))
 
 
-@endpoint(bp, "/uploads/<upload_id>/rosters/<int:roster_code>/download", "GET", summary="下載名冊（XLSX）/ download a roster", permission=P)
+@endpoint(
+    bp,
+    "/uploads/<upload_id>/rosters/<int:roster_code>/download",
+    "GET",
+    summary="下載名冊（XLSX）/ download a roster",
+    permission=P,
+    timeout=FILE_BUILD_SECONDS,
+)
 def roster_download(upload_id: str, roster_code: int):
     with rpc() as services:
         file = services.national_upload.roster_file(upload_id, roster_code)

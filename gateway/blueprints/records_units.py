@@ -12,7 +12,7 @@ from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
 from gateway.endpoints import endpoint
-from gateway.services import rpc
+from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.uploads import uploaded_table
 from services.records.division import TYPES, RecordType
 from services.records.schemas import ImportReport, RecordList, SaveResult
@@ -80,9 +80,15 @@ def _routes(t: RecordType) -> None:
         columns = [(("national_id_masked" if n == "national_id" else n), label) for n, label in t.columns]
         return xlsx_response(t.label, [*columns, ("updated_at", "最後更新")], items, f"{key}.xlsx")
 
-    endpoint(bp, f"/{key}/export.xlsx", "GET", summary=f"匯出{t.label}（XLSX）/ export {key}", permission=t.read, query=FILTERS)(
-        named(export_view, "export")
-    )
+    endpoint(
+        bp,
+        f"/{key}/export.xlsx",
+        "GET",
+        summary=f"匯出{t.label}（XLSX）/ export {key}",
+        permission=t.read,
+        query=FILTERS,
+        timeout=FILE_BUILD_SECONDS,
+    )(named(export_view, "export"))
 
     if t.importable:
 
@@ -101,7 +107,8 @@ def _routes(t: RecordType) -> None:
             permission=t.write,
             multipart=True,
             response=ImportReport,
-            query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>"},
+            query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>; sent again, the first report"},
+            job_id_field="import_id",
         )(named(import_view, "import"))
 
     def get_view(record_id: str):

@@ -14,8 +14,19 @@ const Licheng = (() => {
     }
   }
 
-  async function api(method, path, body, isForm = false) {
+  const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+  // One Idempotency-Key per submitted form: sending the same values again (a double click, a retry
+  // after a lost answer or a 503) reuses it, so the server does the work once; changed values get a new one.
+  function formKey(form, body) {
+    const values = body instanceof FormData ? null : JSON.stringify(body ?? null);
+    if (!form._idempotency || values === null || form._idempotency.values !== values) form._idempotency = { values, key: randomId() };
+    return form._idempotency.key;
+  }
+
+  async function api(method, path, body, isForm = false, idempotencyKey = "") {
     const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };
+    if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
     const init = { method, headers, credentials: "same-origin" };
     if (body !== undefined) {
       if (isForm) init.body = body;
@@ -96,7 +107,8 @@ const Licheng = (() => {
       const status = form.querySelector(".status");
       const { body, path } = formBody(form);
       try {
-        const result = await api(method, fill(template, path), body);
+        const result = await api(method, fill(template, path), body, false, method === "GET" ? "" : formKey(form, body));
+        delete form._idempotency;  // done: the next submission is a new action
         status.className = "status ok";
         const secrets = secretsOf(result);
         status.textContent = form.dataset.done + (secrets.length ? `（密碼：${secrets.join("、")}，請轉交本人並提醒更改）` : "");
@@ -118,7 +130,7 @@ const Licheng = (() => {
       const data = new FormData(form);
       const stopWatching = watchImport(form, data);
       try {
-        const result = await api("POST", form.dataset.upload, data, true);
+        const result = await api("POST", form.dataset.upload, data, true, formKey(form, data));
         status.className = "status ok";
         const imported = result.imported ?? (result.inserted + result.updated + result.unchanged);
         status.textContent = `已匯入 ${imported} / ${result.rows} 筆` + (result.inserted !== undefined ? `（新增 ${result.inserted}、更新 ${result.updated}、未變更 ${result.unchanged}）` : "");

@@ -1,0 +1,70 @@
+"""What an RPC request looks like on the real broker: transient, expiring with its caller's deadline,
+the deadline in its Nameko context headers; and no message at all for a service without a consumer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from shared.deadline import DEADLINE_KEY, deadline_after
+from shared.rpc_pool import RpcPool, ServiceDown
+
+
+@pytest.fixture
+def amqp_uri(system) -> str:
+    return system.settings().amqp_uri
+
+
+def test_a_request_is_transient_expires_with_its_deadline_and_carries_it(amqp_uri):
+    pool = RpcPool({"AMQP_URI": amqp_uri, "serializer": "json"}, size=1, timeout=5)
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    queue = Queue("rpc-probe", exchange, routing_key="probe.*", auto_delete=True)
+    seen, answers = [], []
+    deadline = deadline_after(4)
+
+    def call() -> None:
+        with pool.rpc({"request_id": "probe-request"}, deadline=deadline) as services:
+            answers.append(services.probe.ping())
+
+    with Connection(amqp_uri) as connection:
+        with connection.Consumer(queue, callbacks=[lambda body, message: seen.append(message)], accept=["json"]):
+            caller = threading.Thread(target=call)
+            caller.start()
+            while not seen:
+                connection.drain_events(timeout=10)
+            request = seen[0]
+            request.ack()
+            properties, headers = request.properties, request.headers
+            assert request.delivery_info["routing_key"] == "probe.ping"
+            assert properties["delivery_mode"] == 1  # transient: never written to disk
+            assert 0 < int(properties["expiration"]) <= 4000  # milliseconds left when it was sent
+            assert float(headers[f"nameko.{DEADLINE_KEY}"]) == pytest.approx(deadline, abs=0.01)
+            assert headers["nameko.request_id"] == "probe-request"
+            connection.Producer(serializer="json").publish(
+                {"result": "pong", "error": None},
+                exchange=exchange,
+                routing_key=properties["reply_to"],
+                correlation_id=properties["correlation_id"],
+            )
+            caller.join(timeout=20)
+    assert answers == ["pong"]
+    pool.close()
+
+
+def test_no_consumer_means_no_message_and_a_fast_refusal(amqp_uri):
+    pool = RpcPool({"AMQP_URI": amqp_uri, "serializer": "json"}, size=1, timeout=5)
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    queue = Queue("rpc-idle", exchange, routing_key="idle.*", durable=True)
+    with Connection(amqp_uri) as connection:
+        queue(connection.default_channel).declare()  # the queue of a service that ran once and died
+        try:
+            with pytest.raises(ServiceDown), pool.rpc({"request_id": "r"}) as services:
+                services.idle.anything()
+            assert queue(connection.default_channel).queue_declare(passive=True).message_count == 0
+            with pytest.raises(ServiceDown), pool.rpc({"request_id": "r"}) as services:
+                services.never_ran.anything()
+        finally:
+            queue(connection.default_channel).delete()
+    pool.close()
