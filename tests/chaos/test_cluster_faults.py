@@ -17,14 +17,9 @@ import signal
 import threading
 import time
 
-import pytest
 import requests
 
-from services.identity.bootstrap import ensure_district_admin
-from services.identity.store import IdentityStore
-from shared.mongo import make_client
 from tests.chaos import cluster
-from tests.conftest import make_school
 from tests.evidence import files
 from tests.support.api import Client, login
 from tests.support.system import ROOT, TestSystem
@@ -33,25 +28,6 @@ REPORTS = ROOT / "var" / "chaos"
 PASSWORD = "Chaos-pass-1"
 # a liveness bound, not a performance goal: far above the few seconds recovery takes
 RECOVERY_LIMIT_S = 120
-
-
-@pytest.fixture(scope="module")
-def on_cluster():
-    cluster.run("up", timeout=600)
-    with cluster.pointed_at_cluster():
-        system = TestSystem()
-        system.start()
-        try:
-            settings = system.settings()
-            client = make_client(settings)
-            password = secrets.token_urlsafe(12)
-            ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
-            client.close()
-            district = login(system.base_url, "", "district", password)
-            school = make_school(system, district, "C00001", "叢集高中")
-            yield system, school
-        finally:
-            system.stop()
 
 
 def report(fault: str, figures: dict) -> None:

@@ -10,6 +10,7 @@ progress through `GET /api/v1/national/uploads/<id>`) is the real path either wa
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,8 +36,18 @@ class StartedUpload:
 
 
 def start_upload(registrar: Client, school: str, year: int, term: int, selected: list[str], settings: Settings | None) -> StartedUpload:
-    """The registrar starts the school's national upload; `selected` are the student ids selected so far."""
-    response = registrar.post("/api/v1/national/uploads", json={"year": year, "term": term})
+    """The registrar starts the school's national upload; `selected` are the student ids selected so far.
+    A 503 is tried again for a while with the same Idempotency-Key, as the console's button does: the
+    upload starts once however often it is asked."""
+    key = uuid.uuid4().hex
+    deadline = time.monotonic() + 120
+    while True:
+        response = registrar.post("/api/v1/national/uploads", json={"year": year, "term": term}, headers={"Idempotency-Key": key})
+        if response.status_code not in (409, 503) or time.monotonic() > deadline:
+            break
+        if response.status_code == 409 and response.json().get("code") != "idempotency_in_progress":
+            break
+        time.sleep(2)
     if response.status_code == 201:
         return StartedUpload(school, response.json()["upload_id"], "api")
     if response.status_code not in (404, 405) or settings is None:

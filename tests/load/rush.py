@@ -111,7 +111,10 @@ def browser_like(session: requests.Session) -> requests.Session:
     """Retry a request once when a reused keep-alive connection turns out closed before any answer,
     as browsers do (gunicorn closes connections idle for 5 s; a student's gateway connection idles
     while the file goes to the store). Each such retry is counted in the report, never hidden."""
-    retry = _StaleConnectionRetry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=None, raise_on_status=False)
+    # respect_retry_after_header off: a 503's Retry-After is for the student, who tries again later
+    retry = _StaleConnectionRetry(
+        total=1, connect=1, read=1, status=0, other=0, allowed_methods=None, raise_on_status=False, respect_retry_after_header=False
+    )
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
@@ -453,9 +456,18 @@ class Rush:
         return {"schools": schools, "drained_after_rush_s": round(time.perf_counter() - started, 2)}
 
     def collect_facts(self) -> Facts:
+        def read(client: Client, path: str) -> requests.Response:
+            # a 503 says "not now", not "not there": after a fault the audit asks again for a while
+            deadline = time.monotonic() + 90
+            while True:
+                response = client.get(path)
+                if response.status_code != 503 or time.monotonic() > deadline:
+                    return response
+                time.sleep(1)
+
         def stored_sha(ack: Ack) -> tuple[str, str | None]:
             client = self.clients[(ack.school, ack.student_id)]
-            link = client.get(f"/api/v1/evidence/{ack.evidence_id}/download")
+            link = read(client, f"/api/v1/evidence/{ack.evidence_id}/download")
             if link.status_code != 200:
                 return ack.evidence_id, None
             digest = hashlib.sha256()
@@ -468,7 +480,7 @@ class Rush:
 
         def outcome_found(entry: tuple[str, str, str]) -> str | None:
             school, student, outcome_id = entry
-            return outcome_id if self.clients[(school, student)].get(f"/api/v1/outcomes/{outcome_id}").status_code == 200 else None
+            return outcome_id if read(self.clients[(school, student)], f"/api/v1/outcomes/{outcome_id}").status_code == 200 else None
 
         with ThreadPoolExecutor(8) as pool:
             stored = dict(pool.map(stored_sha, self.ledger.acks))
