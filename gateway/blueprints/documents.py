@@ -1,0 +1,97 @@
+"""Printed documents (PDF): the student's 勾選確認單, a class's 確認單 (a job) and 班級進度.
+
+Every route asks the documents service, which gathers its data through the other services as the
+caller: a document lists only what the caller's pages would show (another class, student or school: 404)."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, jsonify, redirect, request
+
+from gateway.endpoints import endpoint
+from gateway.params import int_arg
+from gateway.services import rpc
+from services.evidence.domain import content_disposition
+from shared.permissions import Permission
+
+bp = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
+P = Permission
+TERM = {"year": "學年度 (default: the current semester)", "term": "學期 1 or 2"}
+
+
+def _term() -> tuple[int | None, int | None]:
+    return int_arg("year", None, minimum=100, maximum=200), int_arg("term", None, minimum=1, maximum=2)
+
+
+def pdf_response(result: dict) -> Response:
+    """The PDF inline (the browser's viewer prints it); ?download=1 saves it instead."""
+    response = Response(base64.b64decode(result["pdf"]), mimetype="application/pdf")
+    disposition = content_disposition(result["filename"])
+    if request.args.get("download") != "1":
+        disposition = disposition.replace("attachment", "inline", 1)
+    response.headers["Content-Disposition"] = disposition
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@endpoint(
+    bp, "/confirmation.pdf", "GET", summary="我的勾選確認單 / my selection confirmation (PDF)", permission=P.SELF_OUTCOMES_READ, query=TERM
+)
+def my_confirmation():
+    with rpc() as services:
+        return pdf_response(services.documents.my_confirmation(*_term()))
+
+
+@endpoint(
+    bp,
+    "/confirmation/status",
+    "GET",
+    summary="確認單是否為最新 / is my printed confirmation still current",
+    permission=P.SELF_OUTCOMES_READ,
+    query=TERM,
+)
+def my_confirmation_status():
+    with rpc() as services:
+        return jsonify(services.documents.my_confirmation_status(*_term()))
+
+
+@endpoint(
+    bp,
+    "/classes/<class_code>/confirmations",
+    "POST",
+    summary="產生全班勾選確認單（背景作業）/ start a class's confirmations (job)",
+    permission=P.SCHOOL_OUTCOMES_READ,
+    query=TERM,
+    status=202,
+)
+def start_class_confirmations(class_code: str):
+    with rpc() as services:
+        return jsonify(services.documents.start_class_confirmations(class_code, *_term())), 202
+
+
+@endpoint(
+    bp,
+    "/classes/<class_code>/progress.pdf",
+    "GET",
+    summary="班級進度（PDF）/ a class's progress (PDF)",
+    permission=P.SCHOOL_OUTCOMES_READ,
+    query=TERM,
+)
+def class_progress(class_code: str):
+    with rpc() as services:
+        return pdf_response(services.documents.class_progress(class_code, *_term()))
+
+
+@endpoint(bp, "/jobs/<job_id>", "GET", summary="文件產生進度 / a document job's progress", permission=P.SELF_ACCOUNT_READ)
+def job(job_id: str):
+    with rpc() as services:
+        return jsonify(services.documents.job(job_id))
+
+
+@endpoint(
+    bp, "/jobs/<job_id>/file", "GET", summary="下載產生的文件 / download the job's PDF (303 to the file)", permission=P.SELF_ACCOUNT_READ
+)
+def job_file(job_id: str):
+    with rpc() as services:
+        return redirect(services.documents.job_download(job_id)["url"], code=303)
