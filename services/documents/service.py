@@ -53,6 +53,7 @@ class DocumentsService(HealthMixin):
     name = "documents"
 
     store: DocumentsStore = StoreProvider("documents", DocumentsStore)
+    warmup = render.Warmup()
     caller: Caller | None = CallerProvider()
     dispatch = EventDispatcher()
     records = RpcProxy("records")

@@ -14,7 +14,7 @@ from shared.roles import Role
 from tests.documents import pdfs
 from tests.evidence import files
 from tests.evidence.test_flow import direct_upload
-from tests.records.conftest import COURSE_A, fresh_school
+from tests.records.conftest import COURSE_A, fresh_school, rec_b  # noqa: F401  (school B: its own class 101)
 from tests.support.api import assert_problem
 
 
@@ -76,7 +76,7 @@ def test_the_students_confirmation_lists_what_is_ticked_with_a_version(school):
     assert roc_long(utcnow()) in text  # 中華民國 115 年 12 月 1 日
     assert "學生簽名" in text and "家長（監護人）簽名" in text
     pdfs.page_png(data, "doc-confirmation-student")
-    print(f"student confirmation: {elapsed:.2f} s, {len(data)} bytes")
+    print(f"\nstudent confirmation: {elapsed:.2f} s, {len(data)} bytes")  # the figure for the report, never asserted
 
     status = student.get("/api/v1/documents/confirmation/status").json()
     assert status["printed"] and status["version"] == 1 and not status["stale"]
@@ -121,15 +121,15 @@ def test_the_homeroom_teacher_gets_the_whole_class_as_a_job(school):
 def test_class_progress_lists_each_student(school):
     homeroom = school.clients[Role.HOMEROOM]
     data = _pdf(homeroom.get("/api/v1/documents/classes/101/progress.pdf"))
+    pdfs.page_png(data, "doc-class-progress")
     text = pdfs.check_printable(data)
     assert "班級學習歷程進度" in text and "101" in text and "學生1" in text and "學生2" in text
     assert "全班 2 人" in text and "已認證 1 件" in text and "已勾選 1 件" in text
     assert pdfs.info(data)["Pages"] == "1"
-    pdfs.page_png(data, "doc-class-progress")
     assert "學生3" in pdfs.text(_pdf(school.registrar.get("/api/v1/documents/classes/102/progress.pdf")))
 
 
-def test_another_class_student_or_school_gets_404(school, rec_b):
+def test_another_class_student_or_school_gets_404(school, rec_b):  # noqa: F811
     homeroom = school.clients[Role.HOMEROOM]
     assert_problem(homeroom.get("/api/v1/documents/classes/102/progress.pdf"), 404)
     assert_problem(homeroom.post("/api/v1/documents/classes/102/confirmations"), 404)
