@@ -1,0 +1,61 @@
+// Printed documents on the pages: the student's 勾選確認單 (and whether the last print is stale), the
+// homeroom teacher's class 確認單 (a job with progress, then the file) and the class's 班級進度.
+"use strict";
+
+(() => {
+  const { api } = window.Licheng;
+  const taipei = (iso) => new Date(iso).toLocaleString("zh-TW-u-ca-roc", { timeZone: "Asia/Taipei", hour12: false });  // 民國115/12/1
+
+  async function studentStatus() {
+    const line = document.getElementById("confirmation-status");
+    if (!line) return;
+    try {
+      const s = await api("GET", "/api/v1/documents/confirmation/status");
+      if (!s.printed) line.textContent = "尚未列印本學期的勾選確認單。";
+      else if (s.stale) { line.className = "status error"; line.textContent = `你在 ${taipei(s.printed_at)} 列印的第 ${s.version} 版已不是最新的勾選內容，請重新列印並簽名。`; }
+      else line.textContent = `已列印第 ${s.version} 版（${taipei(s.printed_at)}），與目前勾選相符。`;
+    } catch (problem) {
+      line.textContent = "";
+    }
+  }
+
+  function homeroom() {
+    const button = document.getElementById("print-confirmations");
+    const link = document.getElementById("print-progress");
+    const pick = document.getElementById("class-pick");
+    const status = document.getElementById("documents-status");
+    if (!button || !pick) return;
+    const sync = () => { link.href = pick.value ? `/api/v1/documents/classes/${encodeURIComponent(pick.value)}/progress.pdf` : "#"; };
+    pick.addEventListener("change", sync);
+    new MutationObserver(sync).observe(pick, { childList: true });
+    sync();
+    button.addEventListener("click", async () => {
+      if (!pick.value) return;
+      button.disabled = true;
+      status.className = "status";
+      try {
+        let job = await api("POST", `/api/v1/documents/classes/${encodeURIComponent(pick.value)}/confirmations`);
+        while (job.state === "queued" || job.state === "running") {
+          status.textContent = `正在產生全班勾選確認單…（${job.done} / ${job.total || "?"}）`;
+          await new Promise((r) => setTimeout(r, 700));
+          job = await api("GET", `/api/v1/documents/jobs/${encodeURIComponent(job.id)}`);
+        }
+        if (job.state !== "done") throw { body: { detail: job.error || "產生失敗，請重試" } };
+        const a = document.createElement("a");
+        a.href = `/api/v1/documents/jobs/${encodeURIComponent(job.id)}/file`;
+        a.textContent = `下載${job.title}`;
+        a.id = "confirmations-file";
+        status.replaceChildren(`已完成 ${job.done} 位學生。`, a);
+      } catch (problem) {
+        const b = problem.body || {};
+        status.className = "status error";
+        status.textContent = b.detail || b.title || "產生失敗，請重試";
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  studentStatus();
+  homeroom();
+})();

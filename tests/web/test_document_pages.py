@@ -1,0 +1,49 @@
+"""From the pages, in Chromium: the 導師 prints the class's 勾選確認單 (a job with progress, then the
+file) and 班級進度; the student prints their own 確認單 and sees whether it is still current."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.documents import pdfs
+from tests.records.conftest import PASSWORD, fresh_school
+from tests.web.conftest import log_in
+
+CODE = "W00017"
+
+
+@pytest.fixture(scope="module")
+def school(system, district):
+    return fresh_school(system, district, CODE, "戊高中", "w")
+
+
+def test_homeroom_teacher_prints_the_class_confirmations_and_progress(page, school):
+    log_in(page, CODE, "w-homeroom", PASSWORD)
+    page.goto("/homeroom/class")
+    page.locator("#class-pick").select_option("101")
+    expect(page.locator("#progress")).to_contain_text("學生1")
+    page.get_by_role("button", name="列印全班勾選確認單").click()
+    link = page.locator("#confirmations-file")
+    expect(link).to_be_visible(timeout=60_000)
+    expect(page.locator("#documents-status")).to_contain_text("已完成 2 位學生")
+    data = page.request.get(link.get_attribute("href")).body()
+    text = pdfs.check_printable(data)
+    assert "學習歷程檔案勾選確認單" in text and "學生1" in text and "學生2" in text
+    progress = page.request.get(page.get_by_role("link", name="列印班級進度").get_attribute("href"))
+    assert progress.headers["content-type"] == "application/pdf"
+    assert "班級學習歷程進度" in pdfs.check_printable(progress.body())
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="列印全班勾選確認單")).to_be_hidden()  # the print stylesheet
+
+
+def test_student_prints_their_confirmation_and_sees_it_is_current(page, school):
+    log_in(page, CODE, "w-stu-s001", PASSWORD)
+    page.goto("/student/outcomes")
+    href = page.get_by_role("link", name="列印勾選確認單").get_attribute("href")
+    assert "學生1" in pdfs.check_printable(page.request.get(href).body())
+    page.reload()
+    # the class print above numbered this student's sheet too: same ticks, same version
+    expect(page.locator("#confirmation-status")).to_contain_text("已列印第 1 版")
+    expect(page.locator("#confirmation-status")).to_contain_text(f"民國{school.year}")
+    expect(page.locator("#confirmation-status")).to_contain_text("與目前勾選相符")
