@@ -95,3 +95,21 @@ def job(job_id: str):
 def job_file(job_id: str):
     with rpc() as services:
         return redirect(services.documents.job_download(job_id)["url"], code=303)
+
+
+@endpoint(bp, "/receipts.pdf", "GET", summary="我的收訖明細（PDF）/ my national receipts (PDF)", permission=P.SELF_RECEIPT_CONFIRM)
+def my_receipts():
+    with rpc() as services:
+        return pdf_response(services.documents.my_receipts())
+
+
+@endpoint(
+    bp,
+    "/students/<student_id>/receipts.pdf",
+    "GET",
+    summary="學生收訖明細（PDF，註冊組）/ a student's national receipts (PDF, registrar)",
+    permission=P.SCHOOL_NATIONAL_UPLOAD,
+)
+def student_receipts(student_id: str):
+    with rpc() as services:
+        return pdf_response(services.documents.student_receipts(student_id))

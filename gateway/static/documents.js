@@ -56,6 +56,17 @@
     });
   }
 
+  function registrarReceipts() {
+    const form = document.querySelector("[data-print-receipts]");
+    if (!form) return;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const id = form.elements.student_id.value.trim();
+      if (id) window.open(`/api/v1/documents/students/${encodeURIComponent(id)}/receipts.pdf`, "_blank", "noopener");
+    });
+  }
+
   studentStatus();
   homeroom();
+  registrarReceipts();
 })();

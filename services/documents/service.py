@@ -16,7 +16,7 @@ import requests
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
 
-from services.documents import confirmation, progress, render
+from services.documents import confirmation, progress, receipts, render
 from services.documents.errors import JobNotFound, JobNotReady
 from services.documents.gather import Peers
 from services.documents.store import DocumentsStore
@@ -221,6 +221,45 @@ class DocumentsService(HealthMixin):
             printed_at=utcnow(),
         )
         return _pdf(pdf, f"班級進度-{class_code}-{year}-{term}.pdf")
+
+    # --- 收訖明細 ---
+
+    @rpc
+    def my_receipts(self) -> dict:
+        """The calling student's 收訖明細, readable: code names, 民國 dates, file titles for digests."""
+        caller = require(self.caller, Permission.SELF_RECEIPT_CONFIRM)
+        if not caller.student_id:
+            raise NotFound("此帳號未連結學生資料", "this account is not linked to a student record")
+        entries = self.national_upload.my_receipts()
+        files = {e["sha256"]: e["filename"] for e in self.evidence.list_evidence()}
+        return self._receipts_pdf(caller, caller.student_id, entries, files)
+
+    @rpc
+    def student_receipts(self, student_id: str) -> dict:
+        """The registrar prints one student's 收訖明細 (a student of another school is not found)."""
+        caller = require(self.caller, Permission.SCHOOL_NATIONAL_UPLOAD)
+        peers = self._peers(caller)
+        student = peers.records.get_student(peers.school, student_id) if isinstance(student_id, str) else None
+        if not student:
+            raise NotFound("找不到此學生", "student not found")
+        entries = self.national_upload.receipts_of_student(student_id)
+        files = {e["sha256"]: e["filename"] for e in self.evidence.list_evidence(student_id)}
+        return self._receipts_pdf(caller, student_id, entries, files, student)
+
+    def _receipts_pdf(self, caller: Caller, student_id: str, entries, files, student=None) -> dict:
+        peers = self._peers(caller)
+        student = student or peers.records.get_student(peers.school, student_id) or {}
+        head = peers.letterhead()
+        shown = [{**e, "tables": receipts.tables(e, files)} for e in entries]
+        data = render.pdf(
+            "receipt.html",
+            title="收訖明細",
+            school_name=head["school_name"],
+            student={"id": student_id, "name": student.get("name", ""), "class_code": student.get("class_code", "")},
+            entries=shown,
+            printed_at=utcnow(),
+        )
+        return _pdf(data, f"收訖明細-{student_id}.pdf", entries=len(shown))
 
     # --- helpers ---
 

@@ -22,6 +22,11 @@ def text(data: bytes) -> str:
     return _run("pdftotext", "-layout", "{}", "-", data=data)
 
 
+def flat(data: bytes) -> str:
+    """The text in content order with all white space removed: a table cell wrapped over lines reads whole."""
+    return "".join(_run("pdftotext", "-raw", "{}", "-", data=data).split())
+
+
 def info(data: bytes) -> dict[str, str]:
     out = _run("pdfinfo", "{}", data=data)
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines()) if v}

@@ -12,41 +12,14 @@ from services.documents.dates import roc_long
 from shared.clock import utcnow
 from shared.roles import Role
 from tests.documents import pdfs
-from tests.evidence import files
-from tests.evidence.test_flow import direct_upload
-from tests.records.conftest import COURSE_A, fresh_school, rec_b  # noqa: F401  (school B: its own class 101)
+from tests.documents.seed import seeded_school
+from tests.records.conftest import rec_b  # noqa: F401  (school B: its own class 101)
 from tests.support.api import assert_problem
 
 
 @pytest.fixture(scope="module")
 def school(system, district):
-    """丁高中: S001 has a certified, ticked 國語文 outcome; S002 only a draft; S003 is in class 102."""
-    rec = fresh_school(system, district, "D00017", "丁高中", "d")
-    student, teacher = rec.students["S001"], rec.clients[Role.TEACHER]
-    course = next(
-        c["id"]
-        for c in rec.clients[Role.CURRICULUM].get("/api/v1/records/courses", params={"per_page": 200}).json()["items"]
-        if c["code"] == COURSE_A
-    )
-    data = files.pdf(4000)
-    form = direct_upload(student, data, filename="期末報告.pdf", sha256=files.sha256(data))
-    evidence = student.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={}).json()
-    outcome = student.post(
-        "/api/v1/outcomes", json={"course_id": course, "summary": "國語文期末報告", "evidence_ids": [evidence["id"]]}
-    ).json()
-    assert student.post(f"/api/v1/outcomes/{outcome['id']}/submit").status_code == 200
-    assert teacher.post(f"/api/v1/outcomes/{outcome['id']}/certify").status_code == 200
-    assert student.post(f"/api/v1/outcomes/{outcome['id']}/selection").status_code == 200
-    other = rec.students["S002"]
-    data2 = files.pdf(3000)
-    form2 = direct_upload(other, data2, sha256=files.sha256(data2))
-    evidence2 = other.post(f"/api/v1/evidence/uploads/{form2['upload_id']}/complete", json={}).json()
-    assert (
-        other.post("/api/v1/outcomes", json={"course_id": course, "summary": "草稿", "evidence_ids": [evidence2["id"]]}).status_code == 201
-    )
-    rec.outcome_id = outcome["id"]  # type: ignore[attr-defined]
-    rec.sha256 = evidence["sha256"]  # type: ignore[attr-defined]
-    return rec
+    return seeded_school(system, district, "D00017", "丁高中", "d")
 
 
 def _pdf(response) -> bytes:
