@@ -113,3 +113,39 @@ def my_receipts():
 def student_receipts(student_id: str):
     with rpc() as services:
         return pdf_response(services.documents.student_receipts(student_id))
+
+
+@endpoint(
+    bp,
+    "/working-group/meetings/<meeting_id>.pdf",
+    "GET",
+    summary="工作小組會議紀錄（PDF）/ meeting minutes (PDF)",
+    permission=P.SCHOOL_WORKING_GROUP_READ,
+)
+def meeting_minutes(meeting_id: str):
+    with rpc() as services:
+        return pdf_response(services.documents.meeting_minutes(meeting_id))
+
+
+@endpoint(
+    bp,
+    "/working-group/trainings/<training_id>/sign-in.pdf",
+    "GET",
+    summary="簽到表（PDF，辦理前列印）/ a session's sign-in sheet (PDF)",
+    permission=P.SCHOOL_TRAININGS_READ,
+)
+def training_signin(training_id: str):
+    with rpc() as services:
+        return pdf_response(services.documents.training_signin(training_id))
+
+
+@endpoint(
+    bp,
+    "/working-group/commendations/<proposal_id>.pdf",
+    "GET",
+    summary="敘獎名單（PDF）/ the commendation list (PDF)",
+    permission=P.SCHOOL_WORKING_GROUP_READ,
+)
+def commendations(proposal_id: str):
+    with rpc() as services:
+        return pdf_response(services.documents.commendations(proposal_id))

@@ -48,7 +48,7 @@ class Warmup(DependencyProvider):
     (seconds on a cold machine), so the first student who prints does not wait for it."""
 
     def setup(self) -> None:
-        HTML(string='<p style="font-family: \'Noto Sans CJK TC\'">勾選確認單</p>').write_pdf()
+        HTML(string="<p style=\"font-family: 'Noto Sans CJK TC'\">勾選確認單</p>").write_pdf()
 
     def get_dependency(self, worker_ctx) -> None:
         return None
