@@ -66,7 +66,46 @@
     });
   }
 
+  // 工作小組 pages: a print link per meeting, session and commendation proposal.
+  const rocDay = (iso) => new Date(`${iso}T12:00:00+08:00`).toLocaleDateString("zh-TW-u-ca-roc", { timeZone: "Asia/Taipei" });
+  const LISTS = {
+    meetings: {
+      url: () => "/api/v1/working-group/meetings",
+      href: (m) => `/api/v1/documents/working-group/meetings/${encodeURIComponent(m.id)}.pdf`,
+      label: (m) => `${rocDay(m.held_on)} 會議紀錄（${m.agenda[0] || ""}）`,
+    },
+    trainings: {
+      url: (year) => `/api/v1/working-group/trainings?year=${encodeURIComponent(year)}`,
+      href: (t) => `/api/v1/documents/working-group/trainings/${encodeURIComponent(t.id)}/sign-in.pdf`,
+      label: (t) => `${rocDay(t.held_on || t.planned_on)} ${t.title}（${t.kind_name}）簽到表`,
+    },
+    commendations: {
+      url: () => "/api/v1/working-group/commendations",
+      href: (p) => `/api/v1/documents/working-group/commendations/${encodeURIComponent(p.id)}.pdf`,
+      label: (p) => `${p.year} 學年度第 ${p.term} 學期敘獎名單（${p.status === "decided" ? "已議決" : "提案"}）`,
+    },
+  };
+
+  async function workingGroupLists() {
+    for (const box of document.querySelectorAll("[data-print-list]")) {
+      const kind = LISTS[box.dataset.printList];
+      try {
+        const items = await api("GET", kind.url(box.dataset.year));
+        const links = items.map((item) => {
+          const a = document.createElement("a");
+          a.href = kind.href(item); a.target = "_blank"; a.rel = "noopener"; a.textContent = kind.label(item);
+          const li = document.createElement("li"); li.append(a); return li;
+        });
+        const list = document.createElement("ul"); list.append(...links);
+        box.replaceChildren(links.length ? list : Object.assign(document.createElement("p"), { className: "muted", textContent: "目前沒有可列印的項目。" }));
+      } catch (problem) {
+        box.replaceChildren();
+      }
+    }
+  }
+
   studentStatus();
+  workingGroupLists();
   homeroom();
   registrarReceipts();
 })();

@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 from tests.documents import pdfs
 from tests.records.conftest import PASSWORD, fresh_school
 from tests.web.conftest import log_in
+from tests.working_group.conftest import wg  # noqa: F401  (the seeded working group school)
+from tests.working_group.test_flow import API, _meeting
 
 CODE = "W00017"
 
@@ -47,3 +49,14 @@ def test_student_prints_their_confirmation_and_sees_it_is_current(page, school):
     expect(page.locator("#confirmation-status")).to_contain_text("已列印第 1 版")
     expect(page.locator("#confirmation-status")).to_contain_text(f"民國{school.year}")
     expect(page.locator("#confirmation-status")).to_contain_text("與目前勾選相符")
+
+
+def test_the_secretary_prints_the_minutes_from_the_working_group_page(page, wg):  # noqa: F811
+    assert wg.secretary.post(f"{API}/meetings", json=_meeting(wg, agenda=["列印測試議程"])).status_code == 201
+    log_in(page, wg.rec.code, "w-working-group", PASSWORD)
+    page.goto("/working-group")
+    link = page.locator("[data-print-list=meetings] a", has_text="列印測試議程")
+    expect(link).to_be_visible()
+    expect(link).to_contain_text(f"民國{wg.rec.year}")
+    text = pdfs.check_printable(page.request.get(link.get_attribute("href")).body())
+    assert "工作小組會議紀錄" in text and "列印測試議程" in text
