@@ -149,3 +149,34 @@ def training_signin(training_id: str):
 def commendations(proposal_id: str):
     with rpc() as services:
         return pdf_response(services.documents.commendations(proposal_id))
+
+
+@endpoint(bp, "/portfolio/rules", "GET", summary="自行上傳PDF 的限制（規則資料）/ the portfolio's limits", permission=P.SELF_OUTCOMES_READ)
+def portfolio_rules():
+    with rpc() as services:
+        return jsonify(services.documents.portfolio_rules())
+
+
+@endpoint(bp, "/portfolio/texts", "GET", summary="學習歷程自述與多元表現綜整心得 / my portfolio texts", permission=P.SELF_OUTCOMES_READ)
+def my_portfolio_texts():
+    with rpc() as services:
+        return jsonify(services.documents.my_portfolio_texts())
+
+
+@endpoint(bp, "/portfolio/texts", "PUT", summary="儲存自述與綜整心得 / save my portfolio texts", permission=P.SELF_OUTCOMES_WRITE)
+def save_portfolio_texts():
+    with rpc() as services:
+        return jsonify(services.documents.save_portfolio_texts(request.get_json(silent=True) or {}))
+
+
+@endpoint(
+    bp,
+    "/portfolio",
+    "POST",
+    summary="產生學習歷程檔案 PDF（自行上傳PDF）/ build my portfolio PDF",
+    permission=P.SELF_OUTCOMES_WRITE,
+    status=201,
+)
+def build_portfolio():
+    with rpc() as services:
+        return jsonify(services.documents.build_portfolio(request.get_json(silent=True) or {})), 201

@@ -20,3 +20,15 @@ class JobNotReady(ValidationFailed):
     code = "document_job_not_ready"
     title = "文件尚未產生完成"
     title_en = "The document is not ready yet"
+
+
+class PortfolioOverCap(ValidationFailed):
+    code = "portfolio_over_cap"
+    title = "學習歷程檔案超過上傳限制"
+    title_en = "The portfolio is over the upload caps"
+
+
+class BadPortfolio(ValidationFailed):
+    code = "bad_portfolio"
+    title = "學習歷程檔案內容不正確"
+    title_en = "The portfolio request is not valid"

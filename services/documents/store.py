@@ -17,6 +17,7 @@ class DocumentsStore:
         self.db = db
         self.prints = SchoolCollection(db["confirmation_prints"])  # one per (student, semester, version)
         self.jobs = SchoolCollection(db["jobs"])
+        self.texts = SchoolCollection(db["portfolio_texts"])  # the student's 學習歷程自述 and 綜整心得
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
 
     def ensure_indexes(self) -> None:
@@ -68,3 +69,11 @@ class DocumentsStore:
 
     def update_job(self, school_id: str, job_id: str, changes: dict[str, Any]) -> None:
         self.jobs.update_one(school_id, {"_id": job_id}, {"$set": changes})
+
+    # the portfolio's texts
+
+    def get_texts(self, school_id: str, student_id: str) -> dict[str, Any] | None:
+        return self.texts.find_one(school_id, {"_id": f"{school_id}:{student_id}"})
+
+    def save_texts(self, school_id: str, student_id: str, changes: dict[str, Any]) -> None:
+        self.texts.update_one(school_id, {"_id": f"{school_id}:{student_id}"}, {"$set": {**changes, "student_id": student_id}}, upsert=True)

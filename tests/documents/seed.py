@@ -9,8 +9,8 @@ from tests.evidence.test_flow import direct_upload
 from tests.records.conftest import COURSE_A, fresh_school
 
 
-def _stored(student, data: bytes, filename: str) -> dict:
-    form = direct_upload(student, data, filename=filename, sha256=files.sha256(data))
+def _stored(student, data: bytes, filename: str, content_type: str = "application/pdf") -> dict:
+    form = direct_upload(student, data, filename=filename, content_type=content_type, sha256=files.sha256(data))
     done = student.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={})
     assert done.status_code in (200, 201), done.text
     return done.json()
