@@ -104,8 +104,69 @@
     }
   }
 
+  // The student's portfolio PDF: texts within the rules' limits, items chosen and ordered, the result or what to drop.
+  async function portfolioBuilder() {
+    const box = document.querySelector("[data-portfolio-builder]");
+    if (!box) return;
+    const $ = (id) => document.getElementById(id);
+    const [rules, texts, mine, performances] = await Promise.all([
+      api("GET", "/api/v1/documents/portfolio/rules"), api("GET", "/api/v1/documents/portfolio/texts"),
+      api("GET", "/api/v1/outcomes/mine"), api("GET", "/api/v1/records/performances?per_page=500").catch(() => ({ items: [] })),
+    ]);
+    const mark = (limit) => `${limit.label}${limit.uncertain ? "（來源未確認）" : ""}`;
+    $("portfolio-limits").textContent = [rules.item_max_bytes, rules.program_max_bytes, rules.max_outcomes, rules.max_performances].map(mark).join("；");
+    const counter = (area, line, limit) => {
+      const show = () => { line.textContent = `${area.value.length} / ${limit.value} 字（${mark(limit)}）`; line.className = area.value.length > limit.value ? "status error" : "muted"; };
+      area.addEventListener("input", show); show();
+    };
+    $("portfolio-statement").value = texts.statement; $("portfolio-synthesis").value = texts.synthesis;
+    counter($("portfolio-statement"), $("portfolio-statement-count"), rules.statement_max_chars);
+    counter($("portfolio-synthesis"), $("portfolio-synthesis-count"), rules.synthesis_max_chars);
+    const result = $("portfolio-result");
+    const fail = (problem) => {
+      const b = problem.body || {};
+      result.className = "status error";
+      result.replaceChildren(...(b.errors && b.errors.length ? b.errors.map((e) => Object.assign(document.createElement("p"), { textContent: e.message })) : [b.detail || b.title || "失敗"]));
+    };
+    $("portfolio-save-texts").addEventListener("click", async () => {
+      try {
+        await api("PUT", "/api/v1/documents/portfolio/texts", { statement: $("portfolio-statement").value, synthesis: $("portfolio-synthesis").value, synthesis_image_ids: texts.synthesis_image_ids });
+        result.className = "status"; result.textContent = "已儲存自述與心得。";
+      } catch (problem) { fail(problem); }
+    });
+    const candidates = [
+      ...mine.items.filter((o) => o.state === "certified").map((o) => ({ kind: "outcome", id: o.id, label: `課程學習成果：${o.course_name}（${o.summary}）` })),
+      ...(performances.items || []).map((p) => ({ kind: "performance", id: p.id, label: `多元表現：${p.summary}` })),
+    ];
+    const list = $("portfolio-items");
+    const move = (li, step) => { const to = step < 0 ? li.previousElementSibling : li.nextElementSibling?.nextElementSibling; list.insertBefore(li, step < 0 ? to : to || null); };
+    list.replaceChildren(...candidates.map((c) => {
+      const li = document.createElement("li");
+      const check = Object.assign(document.createElement("input"), { type: "checkbox", id: `pick-${c.id}` });
+      const label = Object.assign(document.createElement("label"), { htmlFor: check.id, className: "check", textContent: c.label });
+      label.prepend(check);
+      const up = Object.assign(document.createElement("button"), { type: "button", className: "secondary", textContent: "上移" });
+      const down = Object.assign(document.createElement("button"), { type: "button", className: "secondary", textContent: "下移" });
+      up.addEventListener("click", () => move(li, -1)); down.addEventListener("click", () => move(li, 1));
+      li.dataset.kind = c.kind; li.dataset.id = c.id; li.append(label, up, down);
+      return li;
+    }));
+    if (!candidates.length) list.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "尚無已認證的成果或多元表現。" }));
+    $("portfolio-build").addEventListener("click", async () => {
+      const items = [...list.querySelectorAll("li")].filter((li) => li.querySelector("input:checked")).map((li) => ({ kind: li.dataset.kind, id: li.dataset.id }));
+      result.className = "status"; result.textContent = "產生中…";
+      try {
+        const built = await api("POST", "/api/v1/documents/portfolio", { items });
+        const a = Object.assign(document.createElement("a"), { id: "portfolio-file", href: `/api/v1/documents/jobs/${encodeURIComponent(built.id)}/file`, textContent: "下載學習歷程檔案 PDF" });
+        const notes = built.compressed.length ? `已壓縮圖片：${built.compressed.join("、")}。` : "";
+        result.replaceChildren(`已產生（${(built.bytes / 1048576).toFixed(1)} MB）。${notes}`, a);
+      } catch (problem) { fail(problem); }
+    });
+  }
+
   studentStatus();
   workingGroupLists();
+  portfolioBuilder();
   homeroom();
   registrarReceipts();
 })();

@@ -112,13 +112,15 @@ def check_caps(items: list[Item], rules: PortfolioRules, texts_size: int) -> Non
 def assemble(cover: dict[str, Any], items: list[Item], rules: PortfolioRules) -> bytes:
     """Cover (and texts), then per item a title page (with its images) and its PDFs' pages; one bookmark per item."""
     writer = PdfWriter()
-    front = PdfReader(io.BytesIO(render.pdf("portfolio_cover.html", title="學習歷程檔案", **cover)))
+    front = PdfReader(io.BytesIO(render.pdf("portfolio_cover.html", title="學習歷程檔案", page_numbers=False, **cover)))
     for page in front.pages:
         writer.add_page(page)
     writer.add_outline_item("封面與自述", 0)
     for index, item in enumerate(items, start=1):
         start = len(writer.pages)
-        page = render.pdf("portfolio_item.html", title="學習歷程檔案", school_name=cover["school_name"], n=index, item=item)
+        page = render.pdf(
+            "portfolio_item.html", title="學習歷程檔案", page_numbers=False, school_name=cover["school_name"], n=index, item=item
+        )
         for p in PdfReader(io.BytesIO(page)).pages:
             writer.add_page(p)
         for data in item.pdfs:

@@ -487,7 +487,7 @@ class DocumentsService(HealthMixin):
                 f"成果簡述：{outcome['summary']}",
                 f"認證日期：{roc_long(confirmation.certified_on(outcome))}",
             ]
-            title, evidence_ids = f"課程學習成果：{outcome['course_name']}", outcome["evidence_ids"]
+            title, evidence_ids = f"課程學習成果：{outcome['course_name']}（{outcome['summary'][:20]}）", outcome["evidence_ids"]
         elif kind == "performance":
             found = next((p for p in peers.records.performances_of_student(peers.school, caller.student_id) if p["id"] == item_id), None)
             if found is None:

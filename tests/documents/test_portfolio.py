@@ -75,7 +75,7 @@ def test_the_portfolio_has_a_bookmark_per_item_embedded_pdfs_and_scaled_images(s
     assert len(data) <= DEFAULT.program_max_bytes.value
     reader = PdfReader(io.BytesIO(data))
     titles = [o.title for o in reader.outline]
-    assert titles == ["封面與自述", "1. 課程學習成果：國語文", "2. 課程學習成果：國語文"], titles
+    assert titles == ["封面與自述", "1. 課程學習成果：國語文（海報設計）", "2. 課程學習成果：國語文（閱讀心得報告）"], titles
     assert len(reader.pages) >= 4  # cover, statement/synthesis, the poster's page, the report's title page and its page
     flat = pdfs.flat(data)
     for expected in (
@@ -90,7 +90,7 @@ def test_the_portfolio_has_a_bookmark_per_item_embedded_pdfs_and_scaled_images(s
         assert expected in flat, expected
     assert all(f["emb"] == "yes" for f in pdfs.fonts(data))
     pdfs.page_png(data, "doc-portfolio-cover", page=1)
-    pdfs.page_png(data, "doc-portfolio-image", page=3)
+    pdfs.page_png(data, "doc-portfolio-image", page=4)
 
 
 def test_over_the_caps_the_student_is_told_what_to_drop_and_gets_no_file(school):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from shared.roles import Role
 from tests.documents import pdfs
-from tests.records.conftest import PASSWORD, fresh_school
+from tests.documents.test_portfolio import _certified, noise_pdf
+from tests.records.conftest import COURSE_A, PASSWORD, fresh_school
 from tests.web.conftest import log_in
 from tests.working_group.conftest import wg  # noqa: F401  (the seeded working group school)
 from tests.working_group.test_flow import API, _meeting
@@ -17,7 +19,12 @@ CODE = "W00017"
 
 @pytest.fixture(scope="module")
 def school(system, district):
-    return fresh_school(system, district, CODE, "戊高中", "w")
+    """戊高中: S001 has one certified outcome with a real one-page PDF (for the portfolio)."""
+    rec = fresh_school(system, district, CODE, "戊高中", "w")
+    courses = rec.clients[Role.CURRICULUM].get("/api/v1/records/courses", params={"per_page": 200}).json()["items"]
+    rec.course = next(c["id"] for c in courses if c["code"] == COURSE_A)  # type: ignore[attr-defined]
+    _certified(rec, "專題報告", (noise_pdf(300, quality=70), "專題報告.pdf", "application/pdf"))
+    return rec
 
 
 def test_homeroom_teacher_prints_the_class_confirmations_and_progress(page, school):
@@ -60,3 +67,26 @@ def test_the_secretary_prints_the_minutes_from_the_working_group_page(page, wg):
     expect(link).to_contain_text(f"民國{wg.rec.year}")
     text = pdfs.check_printable(page.request.get(link.get_attribute("href")).body())
     assert "工作小組會議紀錄" in text and "列印測試議程" in text
+
+
+def test_student_builds_a_portfolio_pdf_from_the_portfolio_page(page, school):
+    log_in(page, CODE, "w-stu-s001", PASSWORD)
+    page.goto("/student/portfolio")
+    box = page.locator("#portfolio-pdf")
+    expect(box.locator("#portfolio-limits")).to_contain_text("每一校系合計 10 MB")
+    box.get_by_label("多元表現綜整心得").fill("心" * 801)
+    expect(box.locator("#portfolio-synthesis-count")).to_contain_text("801 / 800")
+    box.get_by_role("button", name="儲存自述與心得").click()
+    expect(box.locator("#portfolio-result")).to_contain_text("多元表現綜整心得至多 800 字")
+    box.get_by_label("多元表現綜整心得").fill("參加社團讓我學會合作。")
+    box.get_by_role("button", name="儲存自述與心得").click()
+    expect(box.locator("#portfolio-result")).to_contain_text("已儲存")
+    box.get_by_role("button", name="產生學習歷程檔案 PDF").click()
+    expect(box.locator("#portfolio-result")).to_contain_text("請至少選擇一項")
+    box.get_by_label("課程學習成果：國語文（專題報告）").check()
+    box.get_by_role("button", name="產生學習歷程檔案 PDF").click()
+    link = box.locator("#portfolio-file")
+    expect(link).to_be_visible(timeout=30_000)
+    data = page.request.get(link.get_attribute("href")).body()
+    assert "專題報告" in pdfs.flat(data) and "參加社團讓我學會合作" in pdfs.flat(data)
+    page.screenshot(path=str(pdfs.SHOTS / "doc-portfolio-page.png"), full_page=True)
