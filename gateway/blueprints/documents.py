@@ -180,3 +180,17 @@ def save_portfolio_texts():
 def build_portfolio():
     with rpc() as services:
         return jsonify(services.documents.build_portfolio(request.get_json(silent=True) or {})), 201
+
+
+@endpoint(
+    bp,
+    "/school/confirmations",
+    "POST",
+    summary="產生全校勾選確認單（背景作業，註冊組）/ start the whole school's confirmations (job)",
+    permission=P.SCHOOL_SELECTION_LOCK,
+    query=TERM,
+    status=202,
+)
+def start_school_confirmations():
+    with rpc() as services:
+        return jsonify(services.documents.start_school_confirmations(*_term())), 202

@@ -125,7 +125,30 @@ class DocumentsService(HealthMixin):
             "_id": uuid.uuid4().hex,
             "kind": "class_confirmations",
             "title": f"{class_code} 班勾選確認單（{year} 學年度第 {term} 學期）",
-            "params": {"class_code": class_code, "year": year, "term": term},
+            "params": {"class_codes": [class_code], "year": year, "term": term},
+            "state": "queued",
+            "done": 0,
+            "total": 0,
+            "requested_by": caller.user_id,
+            "created_at": utcnow(),
+        }
+        self.store.insert_job(caller.school_id, job)
+        self.dispatch(JOB_QUEUED, {"school_id": caller.school_id, "job_id": job["_id"]})
+        return _job_view(job)
+
+    @rpc
+    def start_school_confirmations(self, year: int | None = None, term: int | None = None) -> dict:
+        """The registrar's job: every class's 確認單 of the semester in one PDF, class by class."""
+        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
+        peers = self._peers(caller)
+        year, term = peers.term(year, term)
+        classes = peers.records.list_records("classes", {"year": year}, 1, 500)["items"]
+        codes = sorted(c["code"] for c in classes)
+        job = {
+            "_id": uuid.uuid4().hex,
+            "kind": "school_confirmations",
+            "title": f"全校勾選確認單（{year} 學年度第 {term} 學期，{len(codes)} 班）",
+            "params": {"class_codes": codes, "year": year, "term": term},
             "state": "queued",
             "done": 0,
             "total": 0,
@@ -162,7 +185,9 @@ class DocumentsService(HealthMixin):
             data = self._class_confirmations(caller, job)
             name = f"{job['kind'].replace('_', '-')}-{job['_id']}.pdf"
             self._keep(name, data)
-            filename = f"勾選確認單-{job['params']['class_code']}-{job['params']['year']}-{job['params']['term']}.pdf"
+            params = job["params"]
+            scope = params["class_codes"][0] if job["kind"] == "class_confirmations" else "全校"
+            filename = f"勾選確認單-{scope}-{params['year']}-{params['term']}.pdf"
             self.store.update_job(
                 school, job["_id"], {"state": "done", "object": name, "filename": filename, "bytes": len(data), "finished_at": utcnow()}
             )
@@ -173,17 +198,21 @@ class DocumentsService(HealthMixin):
             raise
 
     def _class_confirmations(self, caller: Caller, job: dict[str, Any]) -> bytes:
+        """Every student's sheet of the job's classes, numbered as printed; progress as students are done."""
         params = job["params"]
         peers = self._peers(caller)
-        _, sheets, head = peers.class_sheets(params["class_code"], params["year"], params["term"])
-        self.store.update_job(caller.school_id, job["_id"], {"total": len(sheets)})
-        numbered = []
-        for n, sheet in enumerate(sheets, start=1):
-            numbered.append(self._numbered(caller.school_id, sheet))
-            if n % 5 == 0:
-                self.store.update_job(caller.school_id, job["_id"], {"done": n})
-        data = render.pdf("confirmation.html", title="勾選確認單", school_name=head["school_name"], sheets=numbered, printed_at=utcnow())
-        self.store.update_job(caller.school_id, job["_id"], {"done": len(sheets)})
+        classes = [peers.class_sheets(code, params["year"], params["term"]) for code in params["class_codes"]]
+        total = sum(len(sheets) for _, sheets, _ in classes)
+        self.store.update_job(caller.school_id, job["_id"], {"total": total})
+        numbered: list[dict[str, Any]] = []
+        for _, sheets, _ in classes:
+            for sheet in sheets:
+                numbered.append(self._numbered(caller.school_id, sheet))
+                if len(numbered) % 5 == 0:
+                    self.store.update_job(caller.school_id, job["_id"], {"done": len(numbered)})
+        school_name = classes[0][2]["school_name"] if classes else peers.letterhead()["school_name"]
+        data = render.pdf("confirmation.html", title="勾選確認單", school_name=school_name, sheets=numbered, printed_at=utcnow())
+        self.store.update_job(caller.school_id, job["_id"], {"done": total})
         return data
 
     def _keep(self, name: str, data: bytes) -> None:

@@ -91,6 +91,18 @@ def test_the_homeroom_teacher_gets_the_whole_class_as_a_job(school):
     assert_problem(school.registrar.get(f"/api/v1/documents/jobs/{job['id']}/file"), 404)
 
 
+def test_the_registrar_gets_the_whole_school_as_a_job(school):
+    started = school.registrar.post("/api/v1/documents/school/confirmations")
+    assert started.status_code == 202, started.text
+    job = _wait_for(school.registrar, started.json()["id"])
+    assert job["state"] == "done" and job["done"] == job["total"] == 3 and "2 班" in job["title"], job
+    link = school.registrar.get(f"/api/v1/documents/jobs/{job['id']}/file", allow_redirects=False)
+    data = requests.get(link.headers["Location"], timeout=30).content
+    text = pdfs.check_printable(data)
+    assert all(name in text for name in ("學生1", "學生2", "學生3")) and pdfs.info(data)["Pages"] == "3"
+    assert_problem(school.clients[Role.HOMEROOM].post("/api/v1/documents/school/confirmations"), 403)
+
+
 def test_class_progress_lists_each_student(school):
     homeroom = school.clients[Role.HOMEROOM]
     data = _pdf(homeroom.get("/api/v1/documents/classes/101/progress.pdf"))
