@@ -29,31 +29,38 @@
     pick.addEventListener("change", sync);
     new MutationObserver(sync).observe(pick, { childList: true });
     sync();
-    button.addEventListener("click", async () => {
-      if (!pick.value) return;
-      button.disabled = true;
-      status.className = "status";
-      try {
-        let job = await api("POST", `/api/v1/documents/classes/${encodeURIComponent(pick.value)}/confirmations`);
-        while (job.state === "queued" || job.state === "running") {
-          status.textContent = `正在產生全班勾選確認單…（${job.done} / ${job.total || "?"}）`;
-          await new Promise((r) => setTimeout(r, 700));
-          job = await api("GET", `/api/v1/documents/jobs/${encodeURIComponent(job.id)}`);
-        }
-        if (job.state !== "done") throw { body: { detail: job.error || "產生失敗，請重試" } };
-        const a = document.createElement("a");
-        a.href = `/api/v1/documents/jobs/${encodeURIComponent(job.id)}/file`;
-        a.textContent = `下載${job.title}`;
-        a.id = "confirmations-file";
-        status.replaceChildren(`已完成 ${job.done} 位學生。`, a);
-      } catch (problem) {
-        const b = problem.body || {};
-        status.className = "status error";
-        status.textContent = b.detail || b.title || "產生失敗，請重試";
-      } finally {
-        button.disabled = false;
+    button.addEventListener("click", () => pick.value && runJob(`/api/v1/documents/classes/${encodeURIComponent(pick.value)}/confirmations`, button, status));
+  }
+
+  // A document job: start it, show its progress, then link its file.
+  async function runJob(startUrl, button, status) {
+    button.disabled = true;
+    status.className = "status";
+    try {
+      let job = await api("POST", startUrl);
+      while (job.state === "queued" || job.state === "running") {
+        status.textContent = `正在產生${job.title}…（${job.done} / ${job.total || "?"}）`;
+        await new Promise((r) => setTimeout(r, 700));
+        job = await api("GET", `/api/v1/documents/jobs/${encodeURIComponent(job.id)}`);
       }
-    });
+      if (job.state !== "done") throw { body: { detail: job.error || "產生失敗，請重試" } };
+      const a = document.createElement("a");
+      a.href = `/api/v1/documents/jobs/${encodeURIComponent(job.id)}/file`;
+      a.textContent = `下載${job.title}`;
+      a.id = "confirmations-file";
+      status.replaceChildren(`已完成 ${job.done} 位學生。`, a);
+    } catch (problem) {
+      const b = problem.body || {};
+      status.className = "status error";
+      status.textContent = b.detail || b.title || "產生失敗，請重試";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function schoolConfirmations() {
+    const button = document.getElementById("print-school-confirmations");
+    if (button) button.addEventListener("click", () => runJob("/api/v1/documents/school/confirmations", button, document.getElementById("school-documents-status")));
   }
 
   function registrarReceipts() {
@@ -169,4 +176,5 @@
   portfolioBuilder();
   homeroom();
   registrarReceipts();
+  schoolConfirmations();
 })();

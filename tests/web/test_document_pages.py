@@ -90,3 +90,19 @@ def test_student_builds_a_portfolio_pdf_from_the_portfolio_page(page, school):
     data = page.request.get(link.get_attribute("href")).body()
     assert "專題報告" in pdfs.flat(data) and "參加社團讓我學會合作" in pdfs.flat(data)
     page.screenshot(path=str(pdfs.SHOTS / "doc-portfolio-page.png"), full_page=True)
+
+
+def test_registrar_prints_the_whole_school_and_a_students_receipts(page, school):
+    log_in(page, CODE, "registrar", school.registrar_password)
+    page.goto("/registrar/national")
+    page.get_by_role("button", name="列印全校勾選確認單").click()
+    link = page.locator("#confirmations-file")
+    expect(link).to_be_visible(timeout=60_000)
+    expect(page.locator("#school-documents-status")).to_contain_text("已完成 3 位學生")
+    text = pdfs.check_printable(page.request.get(link.get_attribute("href")).body())
+    assert "學生1" in text and "學生3" in text
+    with page.expect_popup() as popup:
+        page.get_by_label("列印學生收訖明細（學號）").fill("S001")
+        page.get_by_role("button", name="列印", exact=True).click()
+    receipt = page.request.get(popup.value.url)
+    assert receipt.headers["content-type"] == "application/pdf" and "收訖明細" in pdfs.check_printable(receipt.body())
