@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 
 import pytest
 import requests
@@ -64,9 +65,11 @@ def test_the_portfolio_has_a_bookmark_per_item_embedded_pdfs_and_scaled_images(s
 
     report = _certified(school, "閱讀心得報告", (noise_pdf(500, quality=80), "閱讀心得.pdf", "application/pdf"))
     poster = _certified(school, "海報設計", (noise_png(1100), "海報.png", "image/png"))
+    started = time.perf_counter()
     built = student.post(
         "/api/v1/documents/portfolio", json={"items": [{"kind": "outcome", "id": poster}, {"kind": "outcome", "id": report}]}
     )
+    print(f"\nportfolio (2 items, a 3.6 MB PNG scaled): {time.perf_counter() - started:.2f} s")  # the figure for the report
     assert built.status_code == 201, built.text
     result = built.json()
     assert result["compressed"] and "海報.png" in result["compressed"][0]  # the 3.6 MB PNG went in scaled
