@@ -33,3 +33,25 @@ def seeded_school(system, district, code: str, name: str, prefix: str):
     rec.outcome_id = outcome["id"]  # type: ignore[attr-defined]
     rec.sha256 = evidence["sha256"]  # type: ignore[attr-defined]
     return rec
+
+
+def group_school(system, district, code: str, name: str, prefix: str):
+    """A working group of its own (the working group tests count meetings and sessions of theirs):
+    校長, the 教務主任 as executive secretary (by account), one subject chair; 生輔組 enters one absence."""
+    from datetime import timedelta
+
+    from tests.working_group.conftest import GroupSchool, add_member, today
+
+    rec = fresh_school(system, district, code, name, prefix)
+    start = (today() - timedelta(days=400)).isoformat()
+    members = {
+        "principal": add_member(rec.registrar, position="principal", name="王校長", term_starts=start),
+        "secretary": add_member(
+            rec.registrar, position="academic_director", name="李主任", account_id=rec.ids[Role.WORKING_GROUP], term_starts=start
+        ),
+        "chair": add_member(rec.registrar, position="subject_chair", subject="國文", name="陳老師", term_starts=start),
+    }
+    absence = {"year": rec.year, "term": rec.term, "student_id": "S001", "absence_type": "病假", "periods": 2}
+    assert rec.clients[Role.DISCIPLINE].post("/api/v1/records/attendance", json=absence).status_code == 201
+    semester = rec.registrar.get(f"/api/v1/records/semesters/{rec.year}-{rec.term}").json()
+    return GroupSchool(rec, semester, members)

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from services.documents.dates import roc_long
 from shared.roles import Role
 from tests.documents import pdfs
+from tests.documents.seed import group_school
 from tests.support.api import assert_problem
-from tests.working_group.conftest import other_group, today, wg  # noqa: F401  (the working group's seeded schools)
+from tests.working_group.conftest import other_group, today  # noqa: F401  (school B's working group member)
 from tests.working_group.test_flow import API, _meeting
+
+
+@pytest.fixture(scope="module")
+def wg(system, district):
+    return group_school(system, district, "G00017", "工作小組高中", "g")
 
 
 def _pdf(response) -> bytes:
@@ -50,8 +58,9 @@ def test_minutes_signin_sheet_and_commendations_print(wg, other_group):  # noqa:
     assert "學生訓練簽到表" in text and "應出席 3 人" in text
     assert "登錄說明會" in text and "S001" in text and "學生1" in text and "S003" in text and roc_long(planned) in text
 
-    proposals = secretary.get(f"{API}/commendations").json()
-    proposal = proposals[0] if proposals else secretary.post(f"{API}/commendations", json={"year": wg.rec.year, "term": wg.rec.term}).json()
+    proposal = secretary.post(f"{API}/commendations", json={"year": wg.rec.year, "term": wg.rec.term})
+    assert proposal.status_code == 201, proposal.text
+    proposal = proposal.json()
     data = _pdf(secretary.get(f"/api/v1/documents/working-group/commendations/{proposal['id']}.pdf"))
     pdfs.page_png(data, "doc-wg-commendations")
     text = pdfs.check_printable(data)

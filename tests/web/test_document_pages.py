@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 
 from shared.roles import Role
 from tests.documents import pdfs
+from tests.documents.seed import group_school
 from tests.documents.test_portfolio import _certified, noise_pdf
 from tests.records.conftest import COURSE_A, PASSWORD, fresh_school
 from tests.web.conftest import log_in
-from tests.working_group.conftest import wg  # noqa: F401  (the seeded working group school)
 from tests.working_group.test_flow import API, _meeting
 
 CODE = "W00017"
@@ -58,9 +58,14 @@ def test_student_prints_their_confirmation_and_sees_it_is_current(page, school):
     expect(page.locator("#confirmation-status")).to_contain_text("與目前勾選相符")
 
 
-def test_the_secretary_prints_the_minutes_from_the_working_group_page(page, wg):  # noqa: F811
+@pytest.fixture(scope="module")
+def wg(system, district):
+    return group_school(system, district, "G00018", "工作小組高中", "h")
+
+
+def test_the_secretary_prints_the_minutes_from_the_working_group_page(page, wg):
     assert wg.secretary.post(f"{API}/meetings", json=_meeting(wg, agenda=["列印測試議程"])).status_code == 201
-    log_in(page, wg.rec.code, "w-working-group", PASSWORD)
+    log_in(page, wg.rec.code, "h-working-group", PASSWORD)
     page.goto("/working-group")
     link = page.locator("[data-print-list=meetings] a", has_text="列印測試議程")
     expect(link).to_be_visible()
