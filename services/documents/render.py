@@ -7,6 +7,7 @@ the fonts come from the system (fonts-noto-cjk) through fontconfig and are embed
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from weasyprint import HTML
 from services.documents.dates import roc_long, roc_moment, roc_short
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one line per layout step is noise in the logs
 
 
 def short_sha(value: str | None) -> str:
