@@ -16,6 +16,8 @@ SERVICES: dict[str, str] = {
     "national_upload": "services.national_upload.service:NationalUploadService",
     # working group (issue 8)
     "working_group": "services.working_group.service:WorkingGroupService",
+    # printed documents: 確認單, 班級進度, 收訖明細, minutes (PDF by WeasyPrint)
+    "documents": "services.documents.service:DocumentsService",
 }
 
 

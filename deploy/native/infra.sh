@@ -66,6 +66,12 @@ ensure_packages() {
     [ -s /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
   fi
   [ -x "$root/var/venv/bin/python" ] || command -v python3 >/dev/null || need+=(python3)
+  # printed documents: WeasyPrint lays out text with Pango (HarfBuzz subsets the embedded fonts),
+  # set in Noto CJK; the tests read the PDFs back with poppler-utils (pdftotext, pdffonts, pdftoppm).
+  ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+  ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || need+=(libharfbuzz-subset0)
+  [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+  command -v pdftotext >/dev/null || need+=(poppler-utils)
   [ ${#need[@]} -gt 0 ] || return 0
 
   log "installing ${need[*]} with apt-get"

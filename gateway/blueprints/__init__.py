@@ -7,6 +7,7 @@ from gateway.blueprints import (
     backups,
     certification,
     deadline,
+    documents,
     evidence,
     health,
     national_upload,
@@ -45,4 +46,6 @@ BLUEPRINTS = [
     previews.bp,
     # deadline console (issue 10)
     deadline.bp,
+    # printed documents
+    documents.bp,
 ]

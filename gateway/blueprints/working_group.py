@@ -10,6 +10,7 @@ from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
+from services.working_group.domain import CANDIDATE_KINDS_ZH
 from services.working_group.schemas import (
     Attendance,
     Decide,
@@ -271,7 +272,7 @@ EXPORT_COLUMNS = [
     ("term", "學年度學期"),
     ("meeting_id", "議決會議"),
 ]
-KIND_NAMES = {"unit": "單位", "person": "登錄人員", "teacher": "認證教師"}
+KIND_NAMES = CANDIDATE_KINDS_ZH
 
 
 @endpoint(bp, "/commendations/<proposal_id>.xlsx", "GET", summary="敘獎名單匯出（XLSX）/ export for the award procedure", permission=READ)

@@ -636,3 +636,38 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             if doc["state"] != State.WITHDRAWN.value and (doc["student_id"] not in first or doc["created_at"] < first[doc["student_id"]]):
                 first[doc["student_id"]] = doc["created_at"]
         return {k: v.isoformat() for k, v in sorted(first.items())}
+
+    # printed documents: the class's 勾選確認單 and 班級進度
+
+    @rpc
+    def class_selection(self, class_code: str, year: int | None = None, term: int | None = None) -> dict:
+        """Per student of one class: every outcome of the semester (with what is ticked) and the 多元表現
+        ticked for the academic year. The class's 導師 for their own class, the registrar for any."""
+        caller = require(self.caller, Permission.SCHOOL_OUTCOMES_READ)
+        school = caller.require_school()
+        if not caller.has(Role.REGISTRAR):
+            if not caller.has(Role.HOMEROOM) or not isinstance(class_code, str):
+                raise OutcomeNotFound("找不到此班級", "no such class of yours")
+            self._own_class(caller, class_code)
+        if year is None or term is None:
+            year, term = self.peers.current_term()
+        year, term = int(year), int(term)
+        students = self.peers.students_of_class(class_code)
+        ids = [s["id"] for s in students]
+        docs = self.store.of_students(school, ids, year, term)
+        ticked = {slot["holder"] for slot in self.store.holders_of_term(school, year, term, SELECTED) if slot["student_id"] in ids}
+        performances: dict[str, list[str]] = defaultdict(list)
+        for slot in self.store.holders_of_term(school, year, 0, PERFORMANCES):
+            performances[slot["student_id"]].append(slot["holder"])
+        by_student: dict[str, list[dict]] = defaultdict(list)
+        for doc in docs:
+            by_student[doc["student_id"]].append(_view(doc, ticked))
+        return {
+            "class_code": class_code,
+            "year": year,
+            "term": term,
+            "locked": self.store.is_locked(school, year, term),
+            "students": [
+                {**s, "outcomes": by_student[s["id"]], "performance_ids": performances[s["id"]]} for s in students
+            ],
+        }

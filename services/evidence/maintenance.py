@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.evidence.config import EvidenceConfig
+from services.evidence.documents import is_document_key
 from services.evidence.errors import StoreUnavailable
 from services.evidence.schemas import ReconcileReport, ScrubReport, State, SweepReport
 from services.evidence.storage import Storage
@@ -64,8 +65,8 @@ def reconcile(
 
     orphans, repaired, attention = [], [], []
     for info in versions:
-        if info.is_delete_marker or info.key in by_key or info.key in open_keys:
-            continue
+        if info.is_delete_marker or info.key in by_key or info.key in open_keys or is_document_key(info.key):
+            continue  # generated documents have no evidence record of their own
         orphans.append(f"{info.key}@{info.version_id}")
         if repair and info.last_modified is not None and info.last_modified < cutoff:
             storage.remove_version(info.key, info.version_id)

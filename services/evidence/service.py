@@ -9,7 +9,7 @@ from typing import Any
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from services.evidence import domain, events, maintenance
+from services.evidence import documents, domain, events, maintenance
 from services.evidence.config import EvidenceConfig
 from services.evidence.errors import (
     EvidenceLocked,
@@ -44,8 +44,9 @@ from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin
 from shared.validation import parse
 
-# Roles whose services may see any evidence's metadata in their school (certification, national upload).
-_DESCRIBE_ALL = frozenset({Role.REGISTRAR, Role.TEACHER})
+# Roles whose services may see any evidence's metadata in their school (certification, national upload,
+# and the homeroom teacher's printed 勾選確認單, which lists each ticked file's name and digest).
+_DESCRIBE_ALL = frozenset({Role.REGISTRAR, Role.TEACHER, Role.HOMEROOM})
 
 
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -440,3 +441,18 @@ class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
         except StoreUnavailable:
             result["store"] = False
         return result
+
+    # --- generated documents (the documents service names them; same school only) ---
+
+    @rpc
+    def document_upload_form(self, name: str, size: int) -> dict:
+        caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
+        return documents.upload_form(self._storage(), caller.require_school(), name, size)
+
+    @rpc
+    def document_download(self, name: str, filename: str) -> dict:
+        caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
+        url = documents.download_url(self._storage(), caller.require_school(), name, filename, self.config.download_seconds)
+        if url is None:
+            raise EvidenceNotFound("找不到此文件", "document not found")
+        return {"url": url}

@@ -278,3 +278,19 @@ class IdentityService(ChangesMixin, HealthMixin):
             for d in docs
             if not d.get("disabled") and set(d.get("roles", [])) - {Role.STUDENT.value}
         ]
+
+    # printed documents
+
+    @rpc
+    def letterhead(self, staff_ids: list[str] | None = None) -> dict:
+        """The caller's school name and the display names of the given staff accounts, for a printed
+        document's heading and its teachers' names (students' accounts are never named here)."""
+        caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
+        school_id = caller.require_school()
+        school = self.store.get_school(school_id) or {}
+        names: dict[str, str] = {}
+        for account_id in [i for i in (staff_ids or []) if isinstance(i, str)][:500]:
+            doc = self.store.find_account(school_id, account_id)
+            if doc and set(doc.get("roles", [])) - {Role.STUDENT.value}:
+                names[account_id] = doc.get("display_name") or doc["username"]
+        return {"school_id": school_id, "school_name": school.get("name", school_id), "names": names}

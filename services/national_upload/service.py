@@ -472,6 +472,16 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         self.changes.record(school, caller, "national.pause" if paused else "national.resume", school)
         return {"school_id": school, "paused": paused}
 
+    # printed documents: the registrar prints a student's 收訖明細 for them to check and sign
+
+    @rpc
+    def receipts_of_student(self, student_id: str) -> list[dict]:
+        """What the national side holds of one student of the registrar's school (as `my_receipts`)."""
+        _, school = self._registrar()
+        if not isinstance(student_id, str) or not student_id:
+            return []
+        return [_entry_view(e) for e in self.store.entries_of_student(school, student_id)]
+
 
 def _receipt_view(doc: dict[str, Any]) -> dict:
     return {
@@ -533,3 +543,4 @@ def _item_view(item: dict[str, Any]) -> dict:
         "detail": item.get("detail"),
         "reasons": item.get("reasons", []),
     }
+

@@ -203,6 +203,10 @@ def share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+# How a commendation candidate is named on the export and the printed list.
+CANDIDATE_KINDS_ZH = {"unit": "單位", "person": "登錄人員", "teacher": "認證教師"}
+
+
 def propose(units: list[dict[str, Any]], people: list[dict[str, Any]], teachers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Candidates the executive secretary puts to the group, each with the figure that earns it."""
     out: list[dict[str, Any]] = []

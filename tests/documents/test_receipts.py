@@ -1,0 +1,52 @@
+"""收訖明細 on paper: after a real upload to the simulator and the receipts fetched, the student and the
+registrar print it; codes by name, 民國 dates, the file's title instead of its digest."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.documents.dates import roc_long
+from shared.clock import utcnow
+from tests.documents import pdfs
+from tests.documents.seed import seeded_school
+from tests.support.api import assert_problem
+from tests.support.system import wait_until
+
+CODE = "R00017"
+
+
+@pytest.fixture(scope="module")
+def school(system, district, national_sim, upload_worker):
+    rec = seeded_school(system, district, CODE, "己高中", "r")
+    registrar = rec.registrar
+    credentials = {"token": national_sim.token(CODE), "receipt_password": national_sim.receipt_password(CODE)}
+    assert registrar.put("/api/v1/national/credentials", json=credentials).status_code == 200
+    started = registrar.post("/api/v1/national/uploads", json={"year": rec.year, "term": rec.term})
+    assert started.status_code == 201, started.text
+    upload_id = started.json()["upload_id"]
+    wait_until(lambda: registrar.get(f"/api/v1/national/uploads/{upload_id}").json()["done"], 120, "the upload to finish")
+    fetched = registrar.post(f"/api/v1/national/uploads/{upload_id}/receipts/fetch")
+    assert fetched.status_code == 200, fetched.text
+    return rec
+
+
+def test_student_and_registrar_print_the_receipts_readably(school):
+    response = school.students["S001"].get("/api/v1/documents/receipts.pdf")
+    assert response.status_code == 200, response.text[:300]
+    data = response.content
+    pdfs.page_png(data, "doc-receipts-student")
+    text = pdfs.check_printable(data)
+    for expected in ("己高中", "收訖明細", "學生1", "S001", "待確認", "男（1）", "在學", roc_long(utcnow())):
+        assert expected in text, expected
+    flat = pdfs.flat(data)
+    assert "國語文期末報告" in flat and "期末報告.pdf" in flat
+    assert school.sha256 not in text  # the file by its title, not its digest
+    registrar = school.registrar.get("/api/v1/documents/students/S001/receipts.pdf")
+    assert registrar.status_code == 200 and "國語文期末報告" in pdfs.flat(registrar.content)
+
+
+def test_receipts_are_the_students_own(school):
+    text = pdfs.flat(school.students["S002"].get("/api/v1/documents/receipts.pdf").content)
+    assert "學生2" in text and "國語文期末報告" not in text
+    assert_problem(school.registrar.get("/api/v1/documents/students/S999/receipts.pdf"), 404)
+    assert_problem(school.students["S002"].get("/api/v1/documents/students/S001/receipts.pdf"), 403)
