@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, redirect, request
 from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
-from services.evidence.domain import content_disposition
+from shared.disposition import content_disposition
 from shared.permissions import Permission
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1/documents")

@@ -10,8 +10,8 @@ from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
-from services.working_group.domain import CANDIDATE_KINDS_ZH
 from services.working_group.schemas import (
+    CANDIDATE_KINDS_ZH,
     Attendance,
     Decide,
     Meeting,

@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 
 from services.documents import render
 from services.documents.views import pdf_result
-from services.working_group.domain import CANDIDATE_KINDS_ZH
+from services.working_group.schemas import CANDIDATE_KINDS_ZH
 from shared.permissions import Permission, require
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import urllib.parse
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -198,13 +197,6 @@ def download_name(filename: str, content_type: str) -> str:
     if file_type and _extension(filename) not in file_type.extensions:
         return filename + file_type.extensions[0]
     return filename
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename)
-    encoded = urllib.parse.quote(filename, safe="")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 # --- who may read, what may change ---

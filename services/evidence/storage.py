@@ -27,6 +27,7 @@ from services.evidence.config import EvidenceConfig
 from services.evidence.errors import StoreUnavailable
 from shared.clock import utcnow
 from shared.config import Settings, load_settings
+from shared.disposition import content_disposition
 
 log = logging.getLogger("licheng.evidence.storage")
 
@@ -266,7 +267,7 @@ class Storage:
                 request_date=now,
                 version_id=version_id,
                 response_headers={
-                    "response-content-disposition": domain.content_disposition(filename),
+                    "response-content-disposition": content_disposition(filename),
                     "response-content-type": content_type,
                 },
             )

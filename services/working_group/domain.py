@@ -204,7 +204,6 @@ def share(part: int, whole: int) -> float:
 
 
 # How a commendation candidate is named on the export and the printed list.
-CANDIDATE_KINDS_ZH = {"unit": "單位", "person": "登錄人員", "teacher": "認證教師"}
 
 
 def propose(units: list[dict[str, Any]], people: list[dict[str, Any]], teachers: list[dict[str, Any]]) -> list[dict[str, Any]]:

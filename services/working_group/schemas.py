@@ -141,3 +141,7 @@ class Decision(StrictModel):
 class Decide(StrictModel):
     meeting_id: Id = Field(description="the meeting that decided")
     decisions: Annotated[list[Decision], Field(min_length=1, max_length=500)]
+
+
+# what a commendation candidate is, by its zh-TW name (pages, exports and printed lists)
+CANDIDATE_KINDS_ZH = {"unit": "單位", "person": "登錄人員", "teacher": "認證教師"}

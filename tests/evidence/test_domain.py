@@ -8,6 +8,7 @@ from services.evidence import domain
 from services.evidence.errors import EvidenceLocked, FileTooLarge, FileTypeNotAllowed, PurposeNotAllowed, QuotaExceeded
 from services.evidence.schemas import Kind
 from shared.caller import Caller
+from shared.disposition import content_disposition
 from shared.errors import ValidationFailed
 from shared.roles import Role
 from tests.evidence import files
@@ -94,7 +95,7 @@ def test_long_filenames_keep_their_extension():
 
 
 def test_content_disposition_is_ascii_with_utf8_name():
-    header = domain.content_disposition('成果"報告;.pdf')
+    header = content_disposition('成果"報告;.pdf')
     assert header.isascii() and header.startswith('attachment; filename="') and "filename*=UTF-8''%E6%88%90" in header
 
 
