@@ -43,7 +43,7 @@ unit: $(VENV)/.installed ## Only the tests that need no server (marked `unit`: d
 chaos: install ## Fault suite on a 3-node RabbitMQ cluster and replicated SeaweedFS (deploy/native/cluster.sh); var/chaos/*.json
 	@deploy/native/infra.sh up
 	@deploy/native/cluster.sh up
-	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m pytest tests/chaos -q -s
+	@eval "$$(deploy/native/infra.sh env)" && LICHENG_CHAOS_FULL=1 PYTHONPATH=$(CURDIR) $(PY) -m pytest tests/chaos -q -s
 
 backup: install ## Back up every database and object version to var/backups (verified, recorded)
 	@deploy/native/infra.sh up >/dev/null
