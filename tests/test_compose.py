@@ -93,7 +93,8 @@ def test_rabbitmq_is_three_nodes_of_one_cluster_sharing_a_cookie():
         assert broker["hostname"] == name  # the node name rabbit@<hostname> its peers know it by
         assert f"cluster_formation.classic_config.nodes.{n} = rabbit@{name}" in conf
         assert {c["source"] for c in broker["configs"]} == {"rabbitmq-conf"}
-        assert "-setcookie ${LICHENG_RABBIT_COOKIE:?" in broker["environment"]["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]
+        erl_args = broker["environment"]["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]
+        assert "-setcookie ${LICHENG_RABBIT_COOKIE:?" in erl_args and "-rabbit quorum_cluster_size 3" in erl_args
         assert broker["volumes"] == [f"{name}-data:/var/lib/rabbitmq"]  # a data dir each
     # Nameko's classic RPC/event queues mirrored on every node, as the native cluster's test system does
     policy = " ".join(services["rabbitmq-init"]["command"])

@@ -212,7 +212,8 @@ def test_rabbitmq_nodes_join_one_cluster_by_their_stable_names_and_mirror_nameko
     assert env["RABBITMQ_NODENAME"]["value"] == "rabbit@$(POD_NAME).rabbitmq-headless.licheng.svc.cluster.local"
     assert env["RABBITMQ_USE_LONGNAME"]["value"] == "true"
     assert env["RABBITMQ_COOKIE"]["valueFrom"]["secretKeyRef"] == {"name": "rabbitmq-secrets", "key": "erlang-cookie"}
-    assert "-setcookie $(RABBITMQ_COOKIE)" in env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]["value"]
+    erl_args = env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"]["value"]
+    assert "-setcookie $(RABBITMQ_COOKIE)" in erl_args and "-rabbit quorum_cluster_size 3" in erl_args  # quorum queues on all three
     assert rabbit["spec"]["podManagementPolicy"] == "Parallel"  # classic_config peers start together
     policy = " ".join(_container(_state("Job")["rabbitmq-policies"])["args"])
     assert "set_policy" in policy and "^(rpc-|evt-)" in policy and '"ha-mode": "all"' in policy
