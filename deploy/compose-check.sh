@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 if docker compose version >/dev/null 2>&1; then
-  LICHENG_RABBIT_PASSWORD=x LICHENG_S3_ACCESS_KEY=x LICHENG_S3_SECRET_KEY=x LICHENG_JWT_SECRET=x LICHENG_FIELD_KEY=x \
+  LICHENG_RABBIT_PASSWORD=x LICHENG_S3_ACCESS_KEY=x LICHENG_S3_SECRET_KEY=x LICHENG_JWT_SECRET=x LICHENG_FIELD_KEY=x LICHENG_RABBIT_COOKIE=x \
+    LICHENG_NATIONAL_SECRET=x LICHENG_NATIONAL_ADMIN_TOKEN=x \
     docker compose config --quiet && echo "docker compose config: ok"
 fi
 var/venv/bin/python -m pytest -q tests/test_compose.py
