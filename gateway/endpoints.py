@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 from pydantic import BaseModel
 
 from gateway.auth import current_caller
-from shared.errors import Forbidden, UnsupportedMediaType, ValidationFailed
+from gateway.limits import read_json_body
+from shared.errors import Forbidden
 from shared.permissions import Permission, is_allowed
 from shared.validation import parse
 
@@ -67,7 +68,7 @@ def endpoint(
                 if not is_allowed(caller.roles, permission):
                     raise Forbidden("您的角色不能執行此操作", f"your roles may not {permission.value}")
             if body is not None:
-                g.body = parse(body, _json_body())
+                g.body = parse(body, read_json_body())
             return view(**kwargs)
 
         wrapped.spec = spec  # type: ignore[attr-defined]
@@ -75,12 +76,3 @@ def endpoint(
         return wrapped
 
     return decorate
-
-
-def _json_body() -> Any:
-    if not request.is_json:
-        raise UnsupportedMediaType("請以 JSON 格式送出", "send the body as application/json")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ValidationFailed("JSON 格式錯誤", "the body is not valid JSON")
-    return data

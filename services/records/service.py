@@ -43,12 +43,13 @@ from services.records.schemas import (
 from services.records.store import RecordsStore
 from shared.caller import Caller
 from shared.clock import to_taipei, utcnow
-from shared.errors import Forbidden, Unauthenticated, ValidationFailed, field_error
+from shared.errors import Forbidden, ValidationFailed, field_error
 from shared.mongo import StoreProvider
 from shared.national_id import NationalIdCipher
 from shared.permissions import Permission, is_allowed, require
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
+from shared.tenancy import acting_school
 from shared.validation import parse
 
 CHUNK = 500
@@ -173,12 +174,8 @@ class RecordsService(ArchiveMixin, HealthMixin):
 
     def _internal(self, school_id: str, permission: Permission | None = None) -> None:
         """RPCs for other services: the system caller, or a caller of that school holding the permission."""
-        caller = self.caller
-        if caller is None:
-            raise Unauthenticated("請先登入", "authentication required")
-        if caller.user_id == "system":
-            return
-        if caller.school_id != school_id or (permission is not None and not is_allowed(caller.roles, permission)):
+        acting_school(self.caller, school_id)
+        if not self.caller.is_system and permission is not None and not is_allowed(self.caller.roles, permission):
             raise Forbidden("您的角色不能執行此操作", "not allowed")
 
     def _audit_doc(self, school: str, caller: Caller, action: str, target: str, before, after, note: str = "") -> dict[str, Any]:
