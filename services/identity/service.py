@@ -251,10 +251,14 @@ class IdentityService(HealthMixin):
             self.store.audit.record(school_id, None, "auth.login_disabled", doc["_id"])
             raise AccountDisabled("此帳號已停用，請洽註冊組", "the account is disabled")
         self.store.clear_throttle(school_id, request.username, now)
-        session_id = domain.new_id()
+        result = self._start_session(doc, school_id, now, address, user_agent)
+        self.store.audit.record(school_id, None, "auth.login", doc["_id"], note=result["session_id"])
+        return result
+
+    def _start_session(self, doc: dict[str, Any], school_id: str, now: Any, address: str, user_agent: str) -> dict:
         secret = session_rules.new_refresh_secret()
         session_doc = {
-            "_id": session_id,
+            "_id": domain.new_id(),
             "school_id": school_id,
             "account_id": doc["_id"],
             "created_at": now,
@@ -267,7 +271,6 @@ class IdentityService(HealthMixin):
             "end_reason": None,
         }
         self.store.sessions.start(session_doc)
-        self.store.audit.record(school_id, None, "auth.login", doc["_id"], note=session_id)
         return self._session_result(doc, session_doc, now, secret)
 
     def _session_result(self, doc: dict[str, Any], session_doc: dict[str, Any], now: Any, secret: str = "") -> dict:
@@ -424,7 +427,7 @@ class IdentityService(HealthMixin):
         school_id = caller.school_id or DISTRICT
         doc = self._find(school_id, caller.user_id)
         current = self.store.sessions.get(caller.session_id) if caller.session_id else None
-        if current is None or current["account_id"] != caller.user_id or current.get("ended_at") is not None:
+        if caller.session_id and (current is None or current["account_id"] != caller.user_id or current.get("ended_at") is not None):
             raise SessionEnded()
         if not tpool.execute(verify_password, doc["password_hash"], request.current_password):
             raise WrongPassword("目前密碼不正確", "the current password is wrong")
@@ -434,6 +437,8 @@ class IdentityService(HealthMixin):
         self.store.audit.record(school_id, caller, "auth.password_changed", caller.user_id)
         self._end_sessions(school_id, caller.user_id, caller, "password_changed", keep=caller.session_id or None)
         now = utcnow()
+        if current is None:  # a caller without a session (not through the gateway) gets one, as at login
+            return self._start_session(after or doc, school_id, now, "", "")
         secret = session_rules.new_refresh_secret()
         self.store.sessions.touch(school_id, current["_id"], {"last_seen_at": now, "refresh_hash": session_rules.refresh_hash(secret)})
         return self._session_result(after or doc, current, now, secret)

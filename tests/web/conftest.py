@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support.api import login
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -37,6 +39,8 @@ def page(browser, system):
 
 def log_in(page, school: str, username: str, password: str) -> None:
     page.goto("/login")
+    # An account with an initial password makes it its own first (the browser would be sent to 變更密碼).
+    login(page.url.rsplit("/login", 1)[0], school, username, password)
     page.get_by_label("學校代碼").fill(school)
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(password)
