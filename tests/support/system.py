@@ -101,6 +101,8 @@ class TestSystem:
             "LICHENG_SESSION_IDLE_SECONDS": "7200",
             # As behind one reverse proxy: tests name the client's address in X-Forwarded-For.
             "LICHENG_TRUSTED_PROXIES": "1",
+            # Every test's failed logins come from 127.0.0.1; the address throttle test uses addresses of its own.
+            "LICHENG_LOGIN_ADDRESS_MAX_FAILURES": "40",
             # the national simulator of this run listens here once a test asks for it (tests/conftest.py)
             "LICHENG_NATIONAL_URL": f"http://127.0.0.1:{self.national_port}",
             "PYTHONPATH": str(ROOT),
