@@ -23,6 +23,9 @@ MAX_STRING = 100_000  # characters of one string in a body (long statements are 
 MAX_KEYS = 10_000  # members and items in a whole body
 MAX_PARAM = 1_000  # characters of one path segment or query value
 
+# What the OpenAPI document states of every path and query parameter (the same limits as _check_url).
+PARAMETER_SCHEMA = {"type": "string", "maxLength": MAX_PARAM, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
+
 # In free text a tab, line feed and carriage return are text; every other control character is not.
 _TEXT_WHITESPACE = frozenset("\t\n\r")
 
@@ -31,6 +34,12 @@ class MalformedJson(BadRequest):
     code = "malformed_json"
     title = "JSON 格式錯誤"
     title_en = "Malformed JSON"
+
+
+class ParameterTooLong(BadRequest):
+    code = "parameter_too_long"
+    title = "網址或參數過長"
+    title_en = "A path segment or parameter is too long"
 
 
 class ControlCharacter(BadRequest):
@@ -48,18 +57,18 @@ def has_control(value: str, allow_whitespace: bool = False) -> bool:
 
 def _check_url() -> None:
     """Path and query: no control characters anywhere (they are ids, codes and names), bounded length."""
-    if has_control(request.path) or any(len(part) > MAX_PARAM for part in request.path.split("/")):
-        raise ControlCharacter("網址含有控制字元或過長的片段", "the path contains control characters or an over-long segment")
+    if has_control(request.path):
+        raise ControlCharacter("網址含有控制字元", "the path contains control characters")
+    if any(len(part) > MAX_PARAM for part in request.path.split("/")):
+        raise ParameterTooLong(f"網址片段最多 {MAX_PARAM} 個字", f"a path segment has at most {MAX_PARAM} characters")
     for name, value in request.args.items(multi=True):
         if has_control(name) or has_control(value):
             raise ControlCharacter(
                 f"參數 {name!r} 含有控制字元", f"the query parameter {name!r} contains control characters", [_param_error(name)]
             )
-        if len(value) > MAX_PARAM:
-            raise ValidationFailed(
-                f"參數 {name} 過長",
-                f"the query parameter {name} is too long",
-                [field_error(name, f"最多 {MAX_PARAM} 個字", f"at most {MAX_PARAM} characters", "string_too_long")],
+        if len(value) > MAX_PARAM or len(name) > MAX_PARAM:
+            raise ParameterTooLong(
+                f"參數 {name[:40]} 最多 {MAX_PARAM} 個字", f"the query parameter {name[:40]} has at most {MAX_PARAM} characters"
             )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from gateway.endpoints import REGISTRY, EndpointSpec
+from gateway.limits import MAX_DEPTH, MAX_JSON_BYTES, MAX_KEYS, PARAMETER_SCHEMA
 
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
@@ -56,8 +57,9 @@ def _problem(description: str) -> dict[str, Any]:
 
 def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec.summary, "tags": spec.tags, "operationId": f"{spec.blueprint}_{spec.method.lower()}_{spec.rule}"}
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _PARAM.findall(spec.rule)]
-    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}} for n, d in spec.query.items()]
+    path_schema = {**PARAMETER_SCHEMA, "minLength": 1}
+    params = [{"name": n, "in": "path", "required": True, "schema": path_schema} for n in _PARAM.findall(spec.rule)]
+    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": PARAMETER_SCHEMA} for n, d in spec.query.items()]
     if params:
         op["parameters"] = params
     if spec.body is not None:
@@ -74,7 +76,17 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema(spec.response, components)}}
-    responses: dict[str, Any] = {str(spec.status): ok, "400": _problem("bad request"), "422": _problem("validation failed")}
+    responses: dict[str, Any] = {
+        str(spec.status): ok,
+        "400": _problem("bad request: malformed JSON, control characters or an over-long parameter"),
+        "409": _problem("conflict with the current state (e.g. no semester set up yet: the detail says what to do)"),
+        "422": _problem("validation failed"),
+    }
+    if spec.body is not None or spec.multipart:
+        responses["413"] = _problem(f"body too large (JSON: at most {MAX_JSON_BYTES} bytes, {MAX_KEYS} members, depth {MAX_DEPTH})")
+        responses["415"] = _problem("unsupported media type")
+    if spec.permission is None and spec.body is not None:
+        responses["429"] = _problem("too many failed attempts")
     if spec.permission is not None:
         responses.update({"401": _problem("not logged in"), "403": _problem("role not allowed"), "404": _problem("not found")})
         op["security"] = [{"bearer": []}, {"cookie": []}]

@@ -63,9 +63,7 @@ def test_route_allows_its_roles_and_denies_others(role_clients, school_a, spec):
         body = {"username": username, "display_name": "角色測試", "roles": [allowed.value], "password": "Perm-pass-1"}
         assert school_a.registrar.post("/api/v1/accounts", json=body).status_code in (201, 409)
         client = login(client.base_url, school_a.code, username, "Perm-pass-1")
-    response = client.request(
-        spec.method, path, json={} if spec.method in ("POST", "PUT", "PATCH") and not spec.multipart else None
-    )
+    response = client.request(spec.method, path, json={} if spec.method in ("POST", "PUT", "PATCH") and not spec.multipart else None)
     assert response.status_code not in (401, 403), f"{allowed} refused on {spec.method} {path}: {response.text[:300]}"
     denied = [r for r in Role if r not in GRANTS[spec.permission]]
     if denied:
