@@ -35,6 +35,7 @@ class EndpointSpec:
     tags: list[str]
     query: dict[str, str] = field(default_factory=dict)
     multipart: bool = False
+    other_statuses: dict[int, str] = field(default_factory=dict)  # further success answers, for the document
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -52,12 +53,24 @@ def endpoint(
     status: int = 200,
     query: dict[str, str] | None = None,
     multipart: bool = False,
+    other_statuses: dict[int, str] | None = None,
 ) -> Callable:
     """`permission=None` marks a public route (login, health)."""
 
     def decorate(view: Callable) -> Callable:
         spec = EndpointSpec(
-            bp.name, (bp.url_prefix or "") + rule, method, summary, permission, body, response, status, [bp.name], query or {}, multipart
+            bp.name,
+            (bp.url_prefix or "") + rule,
+            method,
+            summary,
+            permission,
+            body,
+            response,
+            status,
+            [bp.name],
+            query or {},
+            multipart,
+            other_statuses or {},
         )
         REGISTRY.append(spec)
 

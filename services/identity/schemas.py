@@ -78,6 +78,13 @@ class Account(BaseModel):
     created_at: datetime
 
 
+class AccountPage(BaseModel):
+    items: list[Account]
+    page: int
+    per_page: int
+    total: int
+
+
 class AccountCreated(BaseModel):
     account: Account
     initial_password: str | None = Field(None, description="shown once when the server generated it")
