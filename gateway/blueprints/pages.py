@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
@@ -36,6 +37,21 @@ class Page:
     template: str
     nav: Permission | None = None  # listed in the nav only to roles holding this too (default: everyone allowed)
     context: Callable[[Caller], dict[str, Any]] | None = None  # extra template data for the caller
+
+
+def _my_sessions(caller: Caller) -> dict[str, Any]:
+    """登入裝置: where and when the caller's open sessions started and were last used (民國, Taipei time)."""
+    try:
+        with rpc() as services:
+            found = services.identity.list_sessions()
+    except LichengError:
+        found = []
+    return {"sessions": [{**s, "started": _roc_moment(s["created_at"]), "used": _roc_moment(s["last_seen_at"])} for s in found]}
+
+
+def _roc_moment(iso: str) -> str:
+    moment = to_taipei(datetime.fromisoformat(iso))
+    return f"民國 {moment.year - 1911} 年 {moment.month} 月 {moment.day} 日 {moment:%H:%M}"
 
 
 _PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grades", "performances", "counsellor_assignments")
@@ -99,7 +115,7 @@ PAGES: list[Page] = [
         Permission.DISTRICT_UPLOAD_CONSOLE_READ,
         "deadline_console.html",
     ),
-    Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
+    Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html", context=_my_sessions),
     # web client (issue 7)
     Page(
         "/student/portfolio",

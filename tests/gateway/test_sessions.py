@@ -219,3 +219,16 @@ def test_every_session_event_is_audited(school_a):
     actions = {e["action"] for e in entries}
     assert {"auth.login", "auth.password_changed", "auth.logout", "session.end"} <= actions
     assert any(e["action"] == "session.end" and e["note"].endswith(" logout") for e in entries)
+
+
+def test_the_password_page_lists_my_sessions_in_zh_tw(system, school_a):
+    _account(school_a, "sess-page")
+    _raw_login(system, school_a.code, "sess-page", headers={"User-Agent": "OtherDevice/2"})
+    browser = requests.Session()
+    form = {"school_code": school_a.code, "username": "sess-page", "password": PASSWORD}
+    assert browser.post(system.base_url + "/login", data=form, allow_redirects=False, timeout=30).status_code == 303
+    page = browser.get(system.base_url + "/me/password", timeout=30)
+    assert page.status_code == 200
+    html = page.text
+    assert "登入裝置" in html and "民國" in html and "目前使用中" in html and "OtherDevice/2" in html
+    assert "登出此裝置" in html and "登出所有裝置" in html
