@@ -22,6 +22,7 @@ MAX_DEPTH = 32  # objects and lists inside each other; the deepest model nests 4
 MAX_STRING = 100_000  # characters of one string in a body (long statements are a few thousand)
 MAX_KEYS = 10_000  # members and items in a whole body
 MAX_PARAM = 1_000  # characters of one path segment or query value
+MAX_INT_PARAM = 1_000_000  # an integer path id (學年度, 學期)
 
 # What the OpenAPI document states of every path and query parameter (the same limits as _check_url).
 PARAMETER_SCHEMA = {"type": "string", "maxLength": MAX_PARAM, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
@@ -61,6 +62,13 @@ def _check_url() -> None:
         raise ControlCharacter("網址含有控制字元", "the path contains control characters")
     if any(len(part) > MAX_PARAM for part in request.path.split("/")):
         raise ParameterTooLong(f"網址片段最多 {MAX_PARAM} 個字", f"a path segment has at most {MAX_PARAM} characters")
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and not 0 <= value <= MAX_INT_PARAM:  # a year, a term: stored as 64-bit integers at most
+            raise ValidationFailed(
+                f"參數 {name} 須為 0 到 {MAX_INT_PARAM} 的整數",
+                f"{name} must be an integer from 0 to {MAX_INT_PARAM}",
+                [field_error(name, f"須為 0 到 {MAX_INT_PARAM} 的整數", f"an integer from 0 to {MAX_INT_PARAM}", "int_parsing")],
+            )
     for name, value in request.args.items(multi=True):
         if has_control(name) or has_control(value):
             raise ControlCharacter(

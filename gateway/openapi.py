@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from gateway.endpoints import REGISTRY, EndpointSpec
-from gateway.limits import MAX_DEPTH, MAX_JSON_BYTES, MAX_KEYS, PARAMETER_SCHEMA
+from gateway.limits import MAX_DEPTH, MAX_INT_PARAM, MAX_JSON_BYTES, MAX_KEYS, PARAMETER_SCHEMA
 
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _INT_PARAM = re.compile(r"<int:([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -61,7 +61,12 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     path_schema = {**PARAMETER_SCHEMA, "minLength": 1}
     integers = set(_INT_PARAM.findall(spec.rule))  # Flask's int converter: only digits route here
     params = [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0} if n in integers else path_schema}
+        {
+            "name": n,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT_PARAM} if n in integers else path_schema,
+        }
         for n in _PARAM.findall(spec.rule)
     ]
     params += [{"name": n, "in": "query", "required": False, "description": d, "schema": PARAMETER_SCHEMA} for n, d in spec.query.items()]

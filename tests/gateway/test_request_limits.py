@@ -83,3 +83,7 @@ def test_openapi_states_the_parameter_limits_the_parser_enforces(anonymous):
     assert {"400", "413", "415", "422", "429"} <= set(login["responses"])
     students = document["paths"]["/api/v1/records/students"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert students  # the body model, as validation uses it
+
+
+def test_an_integer_path_id_out_of_range_is_422_not_500(school_a):
+    assert_problem(school_a.registrar.post("/api/v1/terms/14181/113264371473867292541546114498895949825/selection-lock"), 422)
