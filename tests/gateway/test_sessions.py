@@ -232,3 +232,13 @@ def test_the_password_page_lists_my_sessions_in_zh_tw(system, school_a):
     html = page.text
     assert "登入裝置" in html and "民國" in html and "目前使用中" in html and "OtherDevice/2" in html
     assert "登出此裝置" in html and "登出所有裝置" in html
+
+
+def test_the_pages_logout_ends_the_session_on_the_server(system, school_a):
+    _account(school_a, "sess-weblogout")
+    browser = requests.Session()
+    form = {"school_code": school_a.code, "username": "sess-weblogout", "password": PASSWORD}
+    assert browser.post(system.base_url + "/login", data=form, allow_redirects=False, timeout=30).status_code == 303
+    token, csrf = browser.cookies["licheng_session"], browser.cookies["licheng_csrf"]
+    assert browser.post(system.base_url + "/logout", data={"csrf_token": csrf}, allow_redirects=False, timeout=30).status_code == 303
+    _wait_ended(Client(system.base_url, token=token))
