@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from gateway.auth import SESSION_COOKIE, clear_session_cookies, client_info, optional_caller, session_cookie_expiry, set_session_cookies
+from gateway.auth import (
+    SESSION_COOKIE,
+    clear_session_cookies,
+    client_info,
+    optional_caller,
+    session_cookie_expiry,
+    set_session_cookie_only,
+    set_session_cookies,
+)
 from gateway.endpoints import endpoint
 from gateway.services import rpc
 from services.identity.schemas import Account, ChangePassword, Login, LoginResult, Refresh, SessionView
@@ -77,7 +85,8 @@ def change_password():
         result = services.identity.change_password(g.body.model_dump())
     response = jsonify(result)
     if request.cookies.get(SESSION_COOKIE) and not request.headers.get("Authorization"):
-        set_session_cookies(response, result["token"], session_cookie_expiry(result))
+        # The browser goes on with the new token; its CSRF cookie stays (the open page holds its value).
+        set_session_cookie_only(response, result["token"], session_cookie_expiry(result))
     return response
 
 

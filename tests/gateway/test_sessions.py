@@ -242,3 +242,19 @@ def test_the_pages_logout_ends_the_session_on_the_server(system, school_a):
     token, csrf = browser.cookies["licheng_session"], browser.cookies["licheng_csrf"]
     assert browser.post(system.base_url + "/logout", data={"csrf_token": csrf}, allow_redirects=False, timeout=30).status_code == 303
     _wait_ended(Client(system.base_url, token=token))
+
+
+def test_a_browser_changing_its_password_goes_on_with_a_new_cookie_and_the_same_csrf(system, school_a):
+    _account(school_a, "sess-webchange")
+    browser = Client(system.base_url)
+    login_body = {"school_code": school_a.code, "username": "sess-webchange", "password": PASSWORD}
+    assert browser.post("/api/v1/auth/login", json=login_body).status_code == 200
+    old_cookie, csrf = browser.session.cookies["licheng_session"], browser.session.cookies["licheng_csrf"]
+    changed = browser.put(
+        "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": "Web-new-321"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert changed.status_code == 200, changed.text
+    assert "licheng_session=" in changed.headers["Set-Cookie"] and "licheng_csrf=" not in changed.headers["Set-Cookie"]
+    assert browser.session.cookies["licheng_session"] != old_cookie
+    assert browser.get("/api/v1/me").status_code == 200
+    assert browser.post("/api/v1/me/sessions/logout-everywhere", headers={"X-CSRF-Token": csrf}).status_code == 204
