@@ -251,11 +251,11 @@ class IdentityService(HealthMixin):
             self.store.audit.record(school_id, None, "auth.login_disabled", doc["_id"])
             raise AccountDisabled("此帳號已停用，請洽註冊組", "the account is disabled")
         self.store.clear_throttle(school_id, request.username, now)
-        result = self._start_session(doc, school_id, now, address, user_agent)
+        result = self._open_session(doc, school_id, now, address, user_agent)
         self.store.audit.record(school_id, None, "auth.login", doc["_id"], note=result["session_id"])
         return result
 
-    def _start_session(self, doc: dict[str, Any], school_id: str, now: Any, address: str, user_agent: str) -> dict:
+    def _open_session(self, doc: dict[str, Any], school_id: str, now: Any, address: str, user_agent: str) -> dict:
         secret = session_rules.new_refresh_secret()
         session_doc = {
             "_id": domain.new_id(),
@@ -438,7 +438,7 @@ class IdentityService(HealthMixin):
         self._end_sessions(school_id, caller.user_id, caller, "password_changed", keep=caller.session_id or None)
         now = utcnow()
         if current is None:  # a caller without a session (not through the gateway) gets one, as at login
-            return self._start_session(after or doc, school_id, now, "", "")
+            return self._open_session(after or doc, school_id, now, "", "")
         secret = session_rules.new_refresh_secret()
         self.store.sessions.touch(school_id, current["_id"], {"last_seen_at": now, "refresh_hash": session_rules.refresh_hash(secret)})
         return self._session_result(after or doc, current, now, secret)
