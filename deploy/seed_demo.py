@@ -44,10 +44,14 @@ def _ok(response: requests.Response, *allowed: int) -> requests.Response:
 
 
 def _login(base: str, school: str, username: str, password: str) -> requests.Session:
+    """Logs in; a demo account's first login makes the published demo password its own (otherwise the
+    account could do nothing but change it)."""
     session = requests.Session()
-    token = _ok(session.post(f"{base}/api/v1/auth/login", json={"school_code": school, "username": username, "password": password})).json()[
-        "token"
-    ]
+    result = _ok(session.post(f"{base}/api/v1/auth/login", json={"school_code": school, "username": username, "password": password})).json()
+    token = result["token"]
+    if result["account"]["must_change_password"]:
+        body = {"current_password": password, "new_password": password}
+        token = _ok(session.put(f"{base}/api/v1/me/password", json=body, headers={"Authorization": f"Bearer {token}"})).json()["token"]
     session.headers["Authorization"] = f"Bearer {token}"
     return session
 
@@ -79,7 +83,8 @@ def seed_schools(base: str, district: requests.Session, password: str) -> None:
                 body["class_code"] = class_code
             if "student" in roles:
                 body["student_id"] = username  # links the account to its 學籍 record (records service)
-            _ok(registrar.post(f"{base}/api/v1/accounts", json=body), 409)
+            if _ok(registrar.post(f"{base}/api/v1/accounts", json=body), 409).status_code == 201:
+                _login(base, code, username, password)
         seed_records(base, code, password, registrar)
         seed_national_credentials(base, code, registrar)
         seed_working_group(base, registrar)

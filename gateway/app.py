@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify
 
-from gateway.auth import request_id
+from gateway.auth import install_sessions, request_id
 from gateway.blueprints import BLUEPRINTS
+from gateway.limits import install_request_limits
 from gateway.metrics import init_metrics
 from gateway.openapi import build_openapi
 from gateway.problems import register_error_handlers
@@ -24,6 +25,13 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
     app.extensions["rpc_pool"] = rpc_pool or RpcPool(
         settings.nameko_config(), size=settings.rpc_pool_size, timeout=settings.rpc_timeout_seconds
     )
+    install_sessions(app)
+    install_request_limits(app)
+    if settings.trusted_proxies:
+        # Behind this many reverse proxies the client's address is theirs to report (X-Forwarded-For).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     register_error_handlers(app)

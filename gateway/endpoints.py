@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 from pydantic import BaseModel
 
 from gateway.auth import current_caller
 from gateway.idempotency import idempotent
-from shared.errors import Forbidden, UnsupportedMediaType, ValidationFailed
+from gateway.limits import read_json_body
+from shared.errors import Forbidden
 from shared.permissions import Permission, is_allowed
 from shared.validation import parse
 
@@ -37,6 +38,7 @@ class EndpointSpec:
     multipart: bool = False
     timeout: float | None = None  # seconds for the request's RPCs together (None: by method, gateway.services)
     job_id_field: str | None = None  # a client-chosen job id (form or query field) that keys retries like Idempotency-Key
+    other_statuses: dict[int, str] = field(default_factory=dict)  # further success answers, for the document
 
 
 REGISTRY: list[EndpointSpec] = []
@@ -56,14 +58,27 @@ def endpoint(
     multipart: bool = False,
     timeout: float | None = None,
     job_id_field: str | None = None,
+    other_statuses: dict[int, str] | None = None,
 ) -> Callable:
     """`permission=None` marks a public route (login, health)."""
 
     def decorate(view: Callable) -> Callable:
         spec = EndpointSpec(
-            bp.name, (bp.url_prefix or "") + rule, method, summary, permission, body, response, status, [bp.name], query or {}, multipart
+            bp.name,
+            (bp.url_prefix or "") + rule,
+            method,
+            summary,
+            permission,
+            body,
+            response,
+            status,
+            [bp.name],
+            query or {},
+            multipart,
+            timeout=timeout,
+            job_id_field=job_id_field,
+            other_statuses=other_statuses or {},
         )
-        spec.timeout, spec.job_id_field = timeout, job_id_field
         REGISTRY.append(spec)
 
         @functools.wraps(view)
@@ -73,7 +88,7 @@ def endpoint(
                 if not is_allowed(caller.roles, permission):
                     raise Forbidden("您的角色不能執行此操作", f"your roles may not {permission.value}")
             if body is not None:
-                g.body = parse(body, _json_body())
+                g.body = parse(body, read_json_body())
             return idempotent(view, kwargs, spec.job_id_field)
 
         wrapped.spec = spec  # type: ignore[attr-defined]
@@ -81,12 +96,3 @@ def endpoint(
         return wrapped
 
     return decorate
-
-
-def _json_body() -> Any:
-    if not request.is_json:
-        raise UnsupportedMediaType("請以 JSON 格式送出", "send the body as application/json")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ValidationFailed("JSON 格式錯誤", "the body is not valid JSON")
-    return data

@@ -9,8 +9,10 @@ from pydantic import BaseModel, TypeAdapter
 
 from gateway.endpoints import REGISTRY, EndpointSpec
 from gateway.idempotency import UNSAFE_METHODS
+from gateway.limits import MAX_DEPTH, MAX_INT_PARAM, MAX_JSON_BYTES, MAX_KEYS, PARAMETER_SCHEMA
 
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+_INT_PARAM = re.compile(r"<int:([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -57,8 +59,18 @@ def _problem(description: str) -> dict[str, Any]:
 
 def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec.summary, "tags": spec.tags, "operationId": f"{spec.blueprint}_{spec.method.lower()}_{spec.rule}"}
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _PARAM.findall(spec.rule)]
-    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}} for n, d in spec.query.items()]
+    path_schema = {**PARAMETER_SCHEMA, "minLength": 1}
+    integers = set(_INT_PARAM.findall(spec.rule))  # Flask's int converter: only digits route here
+    params = [
+        {
+            "name": n,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT_PARAM} if n in integers else path_schema,
+        }
+        for n in _PARAM.findall(spec.rule)
+    ]
+    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": PARAMETER_SCHEMA} for n, d in spec.query.items()]
     if spec.method in UNSAFE_METHODS and spec.permission is not None:
         params.append(IDEMPOTENCY_PARAMETER)
     if params:
@@ -77,7 +89,19 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema(spec.response, components)}}
-    responses: dict[str, Any] = {str(spec.status): ok, "400": _problem("bad request"), "422": _problem("validation failed")}
+    responses: dict[str, Any] = {
+        **{str(code): {"description": why} for code, why in spec.other_statuses.items()},
+        str(spec.status): ok,
+        "400": _problem("bad request: malformed JSON, control characters or an over-long parameter"),
+        "409": _problem("conflict with the current state (e.g. no semester set up yet: the detail says what to do)"),
+        "422": _problem("validation failed"),
+    }
+    if spec.body is not None or spec.multipart:
+        responses["413"] = _problem(f"body too large (JSON: at most {MAX_JSON_BYTES} bytes, {MAX_KEYS} members, depth {MAX_DEPTH})")
+        responses["415"] = _problem("unsupported media type")
+    if spec.permission is None and spec.body is not None:
+        responses["401"] = _problem("wrong credentials, or the session has ended")
+        responses["429"] = _problem("too many failed attempts")
     if spec.permission is not None:
         responses.update({"401": _problem("not logged in"), "403": _problem("role not allowed"), "404": _problem("not found")})
         op["security"] = [{"bearer": []}, {"cookie": []}]

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from flask import current_app, g, request
 
 from gateway.auth import request_id
+from shared.caller import Caller
 from shared.deadline import deadline_after
 from shared.rpc_pool import DeadlineClusterProxy
 
@@ -44,4 +45,11 @@ def rpc(*, timeout: float | None = None) -> Iterator[DeadlineClusterProxy]:
     context = caller.to_context() if caller else {"request_id": request_id()}
     deadline = deadline_after(timeout) if timeout is not None else request_deadline()
     with current_app.extensions["rpc_pool"].rpc(context, deadline=deadline) as proxy:
+        yield proxy
+
+
+@contextmanager
+def system_rpc() -> Iterator[DeadlineClusterProxy]:
+    """The gateway's own calls, not on a user's behalf (renewing a browser session)."""
+    with current_app.extensions["rpc_pool"].rpc(Caller.system(request_id()).to_context(), deadline=request_deadline()) as proxy:
         yield proxy

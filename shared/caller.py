@@ -17,6 +17,15 @@ class Caller:
     request_id: str = ""
     student_id: str | None = None
     display_name: str = field(default="", compare=False)
+    # The server-side session the token belongs to (identity owns sessions; logout ends this one).
+    session_id: str = field(default="", compare=False)
+    # An account with a password someone else set may only change it (and log out) until it does.
+    must_change_password: bool = field(default=False, compare=False)
+
+    @property
+    def is_system(self) -> bool:
+        """Trusted internal work (workers, commands) acting for a school it names."""
+        return self.user_id == "system"
 
     @classmethod
     def system(cls, request_id: str = "") -> Caller:
@@ -39,6 +48,7 @@ class Caller:
             "roles": ",".join(sorted(self.roles)),
             "request_id": self.request_id,
             "student_id": self.student_id or "",
+            "session_id": self.session_id,
         }
 
     @classmethod
@@ -52,4 +62,5 @@ class Caller:
             roles=frozenset(Role(r) for r in data.get("roles", "").split(",") if r),
             request_id=data.get("request_id", ""),
             student_id=data.get("student_id") or None,
+            session_id=data.get("session_id", ""),
         )

@@ -36,7 +36,13 @@ class Settings:
     bucket_prefix: str = field(default_factory=lambda: _env("LICHENG_BUCKET_PREFIX", "licheng"))
     jwt_secret: str = field(default_factory=lambda: _env("LICHENG_JWT_SECRET", ""))
     jwt_audience: str = field(default_factory=lambda: _env("LICHENG_JWT_AUDIENCE", "licheng"))
+    # A session's absolute lifetime (login to forced re-login); its access tokens live much shorter.
     jwt_ttl_seconds: int = field(default_factory=lambda: _env_int("LICHENG_JWT_TTL_SECONDS", 8 * 3600))
+    access_ttl_seconds: int = field(default_factory=lambda: _env_int("LICHENG_ACCESS_TTL_SECONDS", 15 * 60))
+    # A session unused this long ends (browser idle timeout; API clients' refresh counts as use).
+    session_idle_seconds: int = field(default_factory=lambda: _env_int("LICHENG_SESSION_IDLE_SECONDS", 30 * 60))
+    # Each gateway worker fetches ended sessions this often (a revocation holds within twice this).
+    revocation_poll_seconds: int = field(default_factory=lambda: _env_int("LICHENG_REVOCATION_POLL_SECONDS", 10))
     field_key: str = field(default_factory=lambda: _env("LICHENG_FIELD_KEY", ""))
     rpc_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_RPC_TIMEOUT_SECONDS", 30))
     # how often projections fed by events converge on their source (also once at every start)
@@ -47,6 +53,9 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: _env_int("LICHENG_MAX_BODY_BYTES", 12 * 1024 * 1024))
     login_max_failures: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_MAX_FAILURES", 5))
     login_lock_seconds: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_LOCK_SECONDS", 900))
+    # Failed logins from one source address (any account, any school) within the window refuse it.
+    login_address_max_failures: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_ADDRESS_MAX_FAILURES", 30))
+    login_address_window_seconds: int = field(default_factory=lambda: _env_int("LICHENG_LOGIN_ADDRESS_WINDOW_SECONDS", 900))
     national_url: str = field(default_factory=lambda: _env("LICHENG_NATIONAL_URL", "http://127.0.0.1:8090"))
     backup_dir: str = field(default_factory=lambda: _env("LICHENG_BACKUP_DIR", "var/backups"))
     backup_interval_hours: int = field(default_factory=lambda: _env_int("LICHENG_BACKUP_INTERVAL_HOURS", 24))
@@ -64,6 +73,8 @@ class Settings:
     upload_max_attempts: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_MAX_ATTEMPTS", 5))
     upload_prefetch: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_PREFETCH", 4))
     national_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_NATIONAL_TIMEOUT_SECONDS", 20))
+    # How many reverse proxies stand before the gateway (their X-Forwarded-For names the client).
+    trusted_proxies: int = field(default_factory=lambda: _env_int("LICHENG_TRUSTED_PROXIES", 0))
     cookie_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_COOKIE_SECURE", False))
 
     def database_name(self, service: str) -> str:

@@ -154,3 +154,30 @@ class CourseNotFound(NotFound):
     code = "course_not_found"
     title = "找不到此課程"
     title_en = "Course not found"
+
+
+class PasswordChangeRequired(Forbidden):
+    """A session of an account whose password someone else set: it may only change it or log out."""
+
+    code = "password_change_required"
+    title = "請先變更初始密碼"
+    title_en = "Change the initial password first"
+
+
+class NoSemesterYet(Conflict):
+    """A new school's first visit: the registrar has not set up a semester yet. A step to take, not an outage."""
+
+    code = "no_semester"
+    title = "尚未設定學期行事曆"
+    title_en = "No semester set up yet"
+
+
+def no_semester_yet(year: int | None = None, term: int | None = None) -> NoSemesterYet:
+    """The one answer when a school's calendar lacks the semester asked for, with the step to take."""
+    which = f"{year} 學年度第 {term} 學期" if year and term else (f"{year} 學年度的學期" if year else "本學期")
+    which_en = f"semester {year}-{term}" if year and term else (f"a semester in {year}" if year else "the current semester")
+    return NoSemesterYet(
+        f"註冊組尚未設定{which}。請註冊組到「學期行事曆」（/registrar/calendar）新增學期後再試。",
+        f"the school calendar has no {which_en} yet: the registrar adds it on the calendar page (/registrar/calendar, "
+        "POST /api/v1/records/semesters), then try again",
+    )

@@ -48,6 +48,15 @@ def _rows_to_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
         raise ValidationFailed("第一列須為不重複的欄位名稱", "the first row must hold distinct column names")
     if len(rows) - 1 > MAX_ROWS:
         raise PayloadTooLarge(f"一次最多匯入 {MAX_ROWS} 列", f"at most {MAX_ROWS} rows per import")
+    # Control characters (but tab and line breaks) are never text; PostgreSQL refuses NUL outright.
+    bad = [
+        field_error(f"第 {number} 列第 {column} 欄", "不可含控制字元", "must not contain control characters", "control_character")
+        for number, row in enumerate(rows, start=1)
+        for column, cell in enumerate(row, start=1)
+        if any((ord(ch) < 32 and ch not in "\t\n\r") or 127 <= ord(ch) < 160 for ch in cell)
+    ]
+    if bad:
+        raise ValidationFailed("匯入檔含有控制字元", "the file holds control characters", bad[:50])
     return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h} for row in rows[1:]]
 
 

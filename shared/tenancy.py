@@ -13,6 +13,9 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 
+from shared.caller import Caller
+from shared.errors import NotFound, Unauthenticated
+
 Document = dict[str, Any]
 
 
@@ -20,6 +23,23 @@ def _require(school_id: str | None) -> str:
     if not isinstance(school_id, str) or not school_id:
         raise ValueError("school_id is required for every query of school data")
     return school_id
+
+
+def acting_school(caller: Caller | None, school_id: Any = None) -> str:
+    """The school an RPC acts for: the one rule for every service.
+
+    A trusted system caller (workers, commands) acts for the school it names; any other caller acts
+    only for its own school, named or not. Naming another school is answered as if nothing were
+    there (404), so a caller never learns whether another school's data exists. Naming none is the
+    caller's own school (a caller without one is refused as before: 403, a school account needed).
+    """
+    if caller is None:
+        raise Unauthenticated("請先登入", "authentication required")
+    if school_id is None or school_id == "":
+        return caller.require_school()
+    if isinstance(school_id, str) and (caller.is_system or caller.school_id == school_id):
+        return school_id
+    raise NotFound("找不到資料", "not found")
 
 
 class SchoolCollection:

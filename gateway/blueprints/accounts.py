@@ -8,7 +8,16 @@ from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
-from services.identity.schemas import Account, AccountCreated, AuditEntry, CreateAccount, ImportReport, PasswordReset, UpdateAccount
+from services.identity.schemas import (
+    Account,
+    AccountCreated,
+    AccountPage,
+    AuditEntry,
+    CreateAccount,
+    ImportReport,
+    PasswordReset,
+    UpdateAccount,
+)
 from shared.permissions import Permission
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
@@ -51,7 +60,7 @@ def import_accounts():
     "GET",
     summary="帳號列表 / list accounts",
     permission=Permission.SCHOOL_ACCOUNTS_READ,
-    response=list[Account],
+    response=AccountPage,
     query={"role": "unit role", "class_code": "班級", "page": "page", "per_page": "page size"},
 )
 def list_accounts():

@@ -73,6 +73,7 @@ def set_archive_settings():
     summary="清除逾保存期限的封存資料（預設試算）/ purge portfolios past retention (dry run by default)",
     permission=P.SCHOOL_ARCHIVE_PURGE,
     body=PurgeIn,
+    other_statuses={202: "a real purge, queued: follow GET /api/v1/archive/purges/{purge_id}"},
 )
 def purge():
     with rpc() as services:

@@ -4,14 +4,15 @@ the browser (static/app.js), so the API stays the one way to do a thing."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 
-from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
+from gateway.auth import CSRF_COOKIE, clear_session_cookies, client_info, optional_caller, session_cookie_expiry, set_session_cookies
 from gateway.record_forms import list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
@@ -36,6 +37,21 @@ class Page:
     template: str
     nav: Permission | None = None  # listed in the nav only to roles holding this too (default: everyone allowed)
     context: Callable[[Caller], dict[str, Any]] | None = None  # extra template data for the caller
+
+
+def _my_sessions(caller: Caller) -> dict[str, Any]:
+    """登入裝置: where and when the caller's open sessions started and were last used (民國, Taipei time)."""
+    try:
+        with rpc() as services:
+            found = services.identity.list_sessions()
+    except LichengError:
+        found = []
+    return {"sessions": [{**s, "started": _roc_moment(s["created_at"]), "used": _roc_moment(s["last_seen_at"])} for s in found]}
+
+
+def _roc_moment(iso: str) -> str:
+    moment = to_taipei(datetime.fromisoformat(iso))
+    return f"民國 {moment.year - 1911} 年 {moment.month} 月 {moment.day} 日 {moment:%H:%M}"
 
 
 _PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grades", "performances", "counsellor_assignments")
@@ -99,7 +115,7 @@ PAGES: list[Page] = [
         Permission.DISTRICT_UPLOAD_CONSOLE_READ,
         "deadline_console.html",
     ),
-    Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html"),
+    Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html", context=_my_sessions),
     # web client (issue 7)
     Page(
         "/student/portfolio",
@@ -187,17 +203,24 @@ def login_submit():
     try:
         request_model = parse(Login, form)
         with rpc() as services:
-            result = services.identity.login(request_model.model_dump())
+            result = services.identity.login(request_model.model_dump(), client_info())
     except LichengError as exc:
         form.pop("password", None)
         return render_template("login.html", error=exc, form=form), exc.status
     response = redirect("/home", code=303)
-    set_session_cookies(response, result["token"], datetime.fromisoformat(result["expires_at"]))
+    set_session_cookies(response, result["token"], session_cookie_expiry(result))
     return response
 
 
 @bp.post("/logout")
 def logout_submit():
+    # The session ends on the server too, not only in this browser.
+    caller = _caller_or_none()
+    if caller is not None:
+        with contextlib.suppress(LichengError):  # an ended session logs out all the same
+            with rpc() as services:
+                services.identity.logout()
+            current_app.extensions["revocation_feed"].mark_ended(caller.session_id)
     response = redirect("/login", code=303)
     clear_session_cookies(response)
     return response
@@ -208,6 +231,8 @@ def home():
     caller = _caller_or_none()
     if caller is None:
         return redirect("/login")
+    if caller.must_change_password:
+        return redirect("/me/password")
     writable = [{"key": t.key, "label": t.label, "semester": t.semester} for t in TYPES.values() if is_allowed(caller.roles, t.write)]
     todo = {"roles": sorted(caller.roles), "writable": writable}
     mine = [p for p in pages_for(caller) if p.path != "/me/password"]
@@ -241,6 +266,8 @@ def page(path: str):
     caller = _caller_or_none()
     if caller is None:
         return redirect(f"/login?next=/{path}")
+    if caller.must_change_password and target.path != "/me/password":
+        return redirect("/me/password")
     if not is_allowed(caller.roles, target.permission):
         # The same answer as for a page that does not exist: a role never learns what others may open.
         return _render("not_found.html", caller), 404

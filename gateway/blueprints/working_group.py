@@ -24,7 +24,7 @@ from services.working_group.schemas import (
     TrainingIn,
     TrainingPatch,
 )
-from shared.errors import ServiceUnavailable
+from shared.errors import no_semester_yet
 from shared.permissions import Permission
 
 bp = Blueprint("working_group", __name__, url_prefix="/api/v1/working-group")
@@ -38,7 +38,7 @@ TERM = {"year": "學年度 (default: the current semester)", "term": "學期 1 o
 def _current_year(services) -> int:
     semester = services.records.current_semester(g.caller.require_school())
     if not semester:
-        raise ServiceUnavailable("註冊組尚未設定學期行事曆", "the school calendar has no semester yet")
+        raise no_semester_yet()
     return int(semester["year"])
 
 

@@ -24,6 +24,7 @@ from shared.clock import to_taipei, utcnow
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
+from shared.tenancy import acting_school
 from shared.validation import parse
 
 PURGE_CHUNK = 200
@@ -66,9 +67,7 @@ class BackupService(HealthMixin):
     def _school(self, permission: Permission, school_id: str | None = None) -> tuple[Caller, str]:
         """The caller's school; the system caller (the purge command) names one."""
         caller = require(self.caller, permission)
-        if caller.user_id == "system" and isinstance(school_id, str) and school_id:
-            return caller, school_id
-        return caller, caller.require_school()
+        return caller, acting_school(caller, school_id)
 
     def _retention_years(self, school: str) -> int:
         years = self.archive.retention_years(school)

@@ -13,7 +13,7 @@ from services.certification.domain import Deadlines
 from services.certification.errors import BadEvidence, CourseNotFound
 from services.records.contract import RecordsPeer
 from shared.clock import TAIPEI
-from shared.errors import NotFound, ServiceUnavailable, field_error
+from shared.errors import NotFound, field_error, no_semester_yet
 
 
 def _moment(value: Any) -> datetime:
@@ -50,7 +50,7 @@ class Peers:
     def deadlines(self, year: int, term: int) -> Deadlines:
         semester = self.records.get_semester(self.school, year, term)
         if not semester:
-            raise ServiceUnavailable("註冊組尚未設定本學期行事曆", f"the school calendar has no semester {year}-{term}")
+            raise no_semester_yet(year, term)
         return Deadlines(
             student_upload=_moment(semester["student_upload_deadline"]),
             teacher_certify=_moment(semester["teacher_certification_deadline"]),
@@ -60,7 +60,7 @@ class Peers:
     def current_term(self) -> tuple[int, int]:
         semester = self.records.current_semester(self.school)
         if not semester:
-            raise ServiceUnavailable("註冊組尚未設定學期行事曆", "the school calendar has no semester yet")
+            raise no_semester_yet()
         return int(semester["year"]), int(semester["term"])
 
     def students_of_class(self, class_code: str) -> list[dict[str, Any]]:
@@ -83,7 +83,7 @@ class Peers:
         for term in (2, 1):
             if self.records.get_semester(self.school, year, term):
                 return self.deadlines(year, term)
-        raise ServiceUnavailable("註冊組尚未設定本學年行事曆", f"the school calendar has no semester in {year}")
+        raise no_semester_yet(year)
 
     def homeroom_classes(self, teacher_id: str) -> set[str]:
         return set(self.records.homeroom_classes(self.school, teacher_id))

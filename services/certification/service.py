@@ -45,6 +45,7 @@ from shared.national.rules import rules_for
 from shared.permissions import Permission, require
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
+from shared.tenancy import acting_school
 from shared.validation import parse
 
 OUTCOMES = "outcomes"  # the school's own cap on 課程學習成果 per semester
@@ -504,12 +505,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             raise StudentArchived(f"學號 {student_id} 已離校，學習成果已封存唯讀", f"student {student_id} is archived (read-only)")
 
     def _archive_school(self, permission: Permission, school_id: str) -> str:
-        caller = require(self.caller, permission)
-        if caller.user_id == "system" and isinstance(school_id, str) and school_id:
-            return school_id
-        if caller.require_school() != school_id:
-            raise Forbidden("您的角色不能執行此操作", "not allowed")
-        return school_id
+        return acting_school(require(self.caller, permission), school_id)
 
     @rpc
     def outcomes_of_student(self, school_id: str, student_id: str) -> list[dict]:

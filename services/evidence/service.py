@@ -42,6 +42,7 @@ from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin
+from shared.tenancy import acting_school
 from shared.validation import parse
 
 # Roles whose services may see any evidence's metadata in their school (certification, national upload,
@@ -78,11 +79,7 @@ class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
 
     def _school(self, caller: Caller, school_id: str | None = None) -> str:
         """The caller's school; trusted internal callers without one (workers) name it."""
-        if caller.school_id:
-            return caller.school_id
-        if caller.user_id == "system" and isinstance(school_id, str) and school_id:
-            return school_id
-        return caller.require_school()
+        return acting_school(caller, school_id)
 
     def _find(self, school_id: str, evidence_id: Any) -> dict[str, Any]:
         doc = self.store.find_evidence(school_id, evidence_id) if isinstance(evidence_id, str) else None

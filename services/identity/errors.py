@@ -49,3 +49,21 @@ class WrongPassword(Forbidden):
     code = "wrong_password"
     title = "目前密碼不正確"
     title_en = "The current password is wrong"
+
+
+class AddressThrottled(TooManyRequests):
+    code = "address_throttled"
+    title = "此來源登入失敗次數過多，請稍後再試"
+    title_en = "Too many failed logins from this address; try again later"
+
+
+class SessionEnded(Unauthenticated):
+    code = "session_ended"
+    title = "此登入已結束，請重新登入"
+    title_en = "This session has ended; log in again"
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"
+    title = "找不到此登入裝置"
+    title_en = "Session not found"

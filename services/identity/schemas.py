@@ -78,6 +78,13 @@ class Account(BaseModel):
     created_at: datetime
 
 
+class AccountPage(BaseModel):
+    items: list[Account]
+    page: int
+    per_page: int
+    total: int
+
+
 class AccountCreated(BaseModel):
     account: Account
     initial_password: str | None = Field(None, description="shown once when the server generated it")
@@ -90,9 +97,28 @@ class Login(StrictModel):
 
 
 class LoginResult(BaseModel):
-    token: str
+    token: str = Field(description="access token (Bearer), valid until expires_at")
     expires_at: datetime
     account: Account
+    session_id: str = ""
+    refresh_token: str = Field("", description="trade it at POST /api/v1/auth/refresh for a new access token (once)")
+    session_expires_at: datetime | None = Field(None, description="the session ends then at the latest (or after idling)")
+
+
+class Refresh(StrictModel):
+    refresh_token: Annotated[str, Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9]+\.[A-Za-z0-9_-]+$")]
+
+
+class SessionView(BaseModel):
+    """One of the caller's open sessions (a browser or an API client), for 登入裝置."""
+
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    address: str = ""
+    user_agent: str = ""
+    current: bool = False
 
 
 class ChangePassword(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventlet import tpool
@@ -9,12 +10,16 @@ from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
 from services.identity import domain, events
+from services.identity import sessions as session_rules
 from services.identity.errors import (
     AccountDisabled,
     AccountLocked,
     AccountNotFound,
+    AddressThrottled,
     LoginFailed,
     SchoolNotFound,
+    SessionEnded,
+    SessionNotFound,
     WrongPassword,
 )
 from services.identity.passwords import hash_password, verify_password
@@ -30,7 +35,9 @@ from services.identity.schemas import (
     Login,
     LoginResult,
     PasswordReset,
+    Refresh,
     School,
+    SessionView,
     UpdateAccount,
 )
 from services.identity.store import IdentityStore
@@ -38,13 +45,22 @@ from shared.audit import DISTRICT
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
-from shared.errors import ValidationFailed
+from shared.errors import Forbidden, ValidationFailed
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.tokens import issue_token
 from shared.validation import parse
+
+
+def _client(client: Any) -> tuple[str, str]:
+    """The source address and user agent as the gateway reported them (trimmed, printable)."""
+    if not isinstance(client, dict):
+        return "", ""
+    address = str(client.get("address") or "")[:64]
+    agent = "".join(ch for ch in str(client.get("user_agent") or "") if ch.isprintable())[:200]
+    return address, agent
 
 
 def _account(doc: dict[str, Any]) -> dict[str, Any]:
@@ -159,6 +175,8 @@ class IdentityService(ChangesMixin, HealthMixin):
         action = "account.disabled_by_archive" if leaving else "account.enabled_by_unarchive"
         for account_id in self.store.disable_for_leavers(school_id, list(payload.get("student_ids") or []), leaving):
             self.changes.record(school_id, None, action, account_id)
+            if leaving:
+                self._end_sessions(school_id, account_id, None, "archived")
 
     @rpc
     def update_account(self, account_id: str, payload: dict) -> dict:
@@ -171,6 +189,11 @@ class IdentityService(ChangesMixin, HealthMixin):
         after = self.store.update_account(school_id, account_id, changes)
         event = (events.ACCOUNT_CHANGED, {"school_id": school_id, "account_id": account_id, "changes": changes})
         self.changes.record(school_id, caller, "account.update", account_id, before=before, after=after, event=event)
+        # What the account's tokens claim (roles) or allow (being enabled) changed: its sessions end.
+        if changes.get("disabled") is True and not before.get("disabled"):
+            self._end_sessions(school_id, account_id, caller, "disabled")
+        elif "roles" in changes and sorted(changes["roles"]) != sorted(before.get("roles", [])):
+            self._end_sessions(school_id, account_id, caller, "roles_changed")
         return _account(after)
 
     @rpc
@@ -184,6 +207,7 @@ class IdentityService(ChangesMixin, HealthMixin):
         )
         self.store.clear_throttle(school_id, doc["username"], utcnow())
         self.changes.record(school_id, caller, "account.reset_password", account_id)
+        self._end_sessions(school_id, account_id, caller, "password_reset")
         return PasswordReset(account_id=account_id, temporary_password=password).model_dump(mode="json")
 
     @rpc
@@ -201,10 +225,16 @@ class IdentityService(ChangesMixin, HealthMixin):
     # --- login and the caller's own account ---
 
     @rpc
-    def login(self, payload: dict) -> dict:
+    def login(self, payload: dict, client: dict | None = None) -> dict:
+        """`client`: the source address and user agent the gateway saw (the session list shows them)."""
         request = parse(Login, payload)
         school_id = request.school_code.strip().upper() or DISTRICT
+        address, user_agent = _client(client)
         now = utcnow()
+        window = now - timedelta(seconds=self.settings.login_address_window_seconds)
+        if address and self.store.sessions.address_failures_since(address, window) >= self.settings.login_address_max_failures:
+            self.changes.record(DISTRICT, None, "auth.address_throttled", address)
+            raise AddressThrottled("請稍後再試", "try again later")
         state = self.store.throttle_state(school_id, request.username)
         until = domain.locked_until(state, now)
         if until is not None:
@@ -212,15 +242,149 @@ class IdentityService(ChangesMixin, HealthMixin):
         doc = self.store.find_by_username(school_id, request.username)
         if not tpool.execute(verify_password, doc["password_hash"] if doc else None, request.password):
             self._count_failure(school_id, request.username, now)
+            if address:
+                self.store.sessions.count_address_failure(address, now)
             raise LoginFailed()
         if doc.get("disabled"):
             self.changes.record(school_id, None, "auth.login_disabled", doc["_id"])
             raise AccountDisabled("此帳號已停用，請洽註冊組", "the account is disabled")
         self.store.clear_throttle(school_id, request.username, now)
-        session_id = domain.new_id()
-        token, expires = self._issue(doc, session_id, now)
-        self.changes.record(school_id, None, "auth.login", doc["_id"], note=session_id)
-        return LoginResult(token=token, expires_at=expires, account=_account(doc)).model_dump(mode="json")
+        result = self._open_session(doc, school_id, now, address, user_agent)
+        self.changes.record(school_id, None, "auth.login", doc["_id"], note=result["session_id"])
+        return result
+
+    def _open_session(self, doc: dict[str, Any], school_id: str, now: Any, address: str, user_agent: str) -> dict:
+        secret = session_rules.new_refresh_secret()
+        session_doc = {
+            "_id": domain.new_id(),
+            "school_id": school_id,
+            "account_id": doc["_id"],
+            "created_at": now,
+            "last_seen_at": now,
+            "expires_at": now + timedelta(seconds=self.settings.jwt_ttl_seconds),
+            "address": address,
+            "user_agent": user_agent,
+            "refresh_hash": session_rules.refresh_hash(secret),
+            "ended_at": None,
+            "end_reason": None,
+        }
+        self.store.sessions.start(session_doc)
+        return self._session_result(doc, session_doc, now, secret)
+
+    def _session_result(self, doc: dict[str, Any], session_doc: dict[str, Any], now: Any, secret: str = "") -> dict:
+        token, expires = self._issue(doc, session_doc["_id"], now, session_doc["expires_at"])
+        return LoginResult(
+            token=token,
+            expires_at=expires,
+            account=_account(doc),
+            session_id=session_doc["_id"],
+            refresh_token=f"{session_doc['_id']}.{secret}" if secret else "",
+            session_expires_at=session_doc["expires_at"],
+        ).model_dump(mode="json")
+
+    def _live_session(self, session_doc: dict[str, Any] | None, now: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The session and its account, or SessionEnded (ending a session found over on the way)."""
+        if session_doc is None:
+            raise SessionEnded()
+        school_id = session_doc["school_id"]
+        reason = session_rules.why_over(session_doc, now, self.settings.session_idle_seconds)
+        account = self.store.find_account(school_id, session_doc["account_id"])
+        if reason is None and (account is None or account.get("disabled")):
+            reason = "disabled"
+        if reason is not None:
+            if self.store.sessions.end(school_id, session_doc["_id"], now, reason):
+                self.changes.record(school_id, None, "session.end", session_doc["account_id"], note=f"{session_doc['_id']} {reason}")
+            raise SessionEnded()
+        return session_doc, account  # type: ignore[return-value]
+
+    @rpc
+    def refresh(self, payload: dict, client: dict | None = None) -> dict:
+        """An API client trades its refresh token (once) for a new access token and refresh token."""
+        request = parse(Refresh, payload)
+        now = utcnow()
+        parts = session_rules.split_refresh_token(request.refresh_token)
+        session_doc = self.store.sessions.get(parts[0]) if parts else None
+        if parts is None or session_doc is None or not session_rules.refresh_matches(session_doc, parts[1]):
+            if session_doc is not None and session_doc.get("ended_at") is None:
+                # A refresh token used twice was copied: end the session rather than guess which copy is genuine.
+                self.store.sessions.end(session_doc["school_id"], session_doc["_id"], now, "refresh_reused")
+                self.changes.record(
+                    session_doc["school_id"], None, "session.end", session_doc["account_id"], note=f"{session_doc['_id']} refresh_reused"
+                )
+            raise SessionEnded()
+        session_doc, account = self._live_session(session_doc, now)
+        secret = session_rules.new_refresh_secret()
+        address, user_agent = _client(client)
+        changes = {"last_seen_at": now, "refresh_hash": session_rules.refresh_hash(secret)}
+        if address:
+            changes.update(address=address, user_agent=user_agent)
+        self.store.sessions.touch(session_doc["school_id"], session_doc["_id"], changes)
+        self.changes.record(session_doc["school_id"], None, "session.refresh", account["_id"], note=session_doc["_id"])
+        return self._session_result(account, session_doc, now, secret)
+
+    @rpc
+    def resume(self, session_id: str, account_id: str) -> dict:
+        """A new access token for a browser whose cookie's token expired while its session lives on
+        (the gateway checked that token's signature); idling past the timeout ends the session instead."""
+        if not (self.caller and self.caller.is_system):
+            raise Forbidden("您的角色不能執行此操作", "only the gateway renews browser sessions")
+        now = utcnow()
+        session_doc = self.store.sessions.get(session_id)
+        if session_doc is not None and session_doc["account_id"] != account_id:
+            session_doc = None
+        session_doc, account = self._live_session(session_doc, now)
+        self.store.sessions.touch(session_doc["school_id"], session_doc["_id"], {"last_seen_at": now})
+        self.changes.record(session_doc["school_id"], None, "session.resume", account["_id"], note=session_doc["_id"])
+        return self._session_result(account, session_doc, now)
+
+    @rpc
+    def ended_sessions(self, since: str | None = None) -> dict:
+        """The revocation feed: ids of sessions ended since `since` (ISO time; default: as far back as a
+        still-valid access token can reach). Gateways poll it and refuse those sessions' tokens."""
+        if not (self.caller and self.caller.is_system):
+            raise Forbidden("您的角色不能執行此操作", "only the gateway reads the revocation feed")
+        now = utcnow()
+        floor = now - timedelta(seconds=self.settings.access_ttl_seconds + 60)
+        try:
+            start = max(datetime.fromisoformat(since), floor) if isinstance(since, str) and since else floor
+        except (ValueError, TypeError):
+            start = floor
+        return {"now": now.isoformat(), "session_ids": self.store.sessions.ended_since(start)}
+
+    @rpc
+    def list_sessions(self) -> list[dict]:
+        caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
+        now = utcnow()
+        school_id = caller.school_id or DISTRICT
+        out = []
+        for doc in self.store.sessions.open_of(school_id, caller.user_id):
+            if session_rules.why_over(doc, now, self.settings.session_idle_seconds) is None:
+                view = {**doc, "id": doc["_id"], "current": doc["_id"] == caller.session_id}
+                out.append(SessionView.model_validate(view).model_dump(mode="json"))
+        return out
+
+    @rpc
+    def end_session(self, session_id: str) -> None:
+        """The caller ends one of its own sessions (a lost phone, a shared computer)."""
+        caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
+        school_id = caller.school_id or DISTRICT
+        doc = self.store.sessions.get(session_id)
+        if doc is None or doc["school_id"] != school_id or doc["account_id"] != caller.user_id or doc.get("ended_at") is not None:
+            raise SessionNotFound("找不到此登入裝置", "session not found")
+        self.store.sessions.end(school_id, session_id, utcnow(), "ended_by_user")
+        self.changes.record(school_id, caller, "session.end", caller.user_id, note=f"{session_id} ended_by_user")
+
+    @rpc
+    def logout_everywhere(self) -> list[str]:
+        """Ends every session of the caller's account, its own included; returns their ids."""
+        caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
+        return self._end_sessions(caller.school_id or DISTRICT, caller.user_id, caller, "logout_everywhere")
+
+    def _end_sessions(self, school_id: str, account_id: str, caller: Caller | None, reason: str, keep: str | None = None) -> list[str]:
+        ended = self.store.sessions.end_all(school_id, account_id, utcnow(), reason, keep=keep)
+        for session_id in ended:
+            self.changes.record(school_id, caller, "session.end", account_id, note=f"{session_id} {reason}")
+        return ended
 
     def _count_failure(self, school_id: str, username: str, now: Any) -> None:
         policy = domain.ThrottlePolicy(self.settings.login_max_failures, self.settings.login_lock_seconds)
@@ -231,21 +395,21 @@ class IdentityService(ChangesMixin, HealthMixin):
             self.store.lock(school_id, username, until, now)
             self.changes.record(school_id, None, "auth.locked", username.lower())
 
-    def _issue(self, doc: dict[str, Any], session_id: str, now: Any) -> tuple[str, Any]:
+    def _issue(self, doc: dict[str, Any], session_id: str, now: Any, session_expires: Any) -> tuple[str, Any]:
         user = {**doc, "school_id": None if doc["school_id"] == DISTRICT else doc["school_id"]}
+        # An access token never outlives its session.
+        ttl = min(self.settings.access_ttl_seconds, max(1, int((session_expires - now).total_seconds())))
         return issue_token(
-            secret=self.settings.jwt_secret,
-            audience=self.settings.jwt_audience,
-            user=user,
-            session_id=session_id,
-            now=now,
-            ttl_seconds=self.settings.jwt_ttl_seconds,
+            secret=self.settings.jwt_secret, audience=self.settings.jwt_audience, user=user, session_id=session_id, now=now, ttl_seconds=ttl
         )
 
     @rpc
     def logout(self) -> None:
         caller = require(self.caller, Permission.SELF_ACCOUNT_READ)
-        self.changes.record(caller.school_id or DISTRICT, caller, "auth.logout", caller.user_id)
+        school_id = caller.school_id or DISTRICT
+        self.changes.record(school_id, caller, "auth.logout", caller.user_id, note=caller.session_id)
+        if caller.session_id and self.store.sessions.end(school_id, caller.session_id, utcnow(), "logout"):
+            self.changes.record(school_id, caller, "session.end", caller.user_id, note=f"{caller.session_id} logout")
 
     @rpc
     def me(self) -> dict:
@@ -253,17 +417,29 @@ class IdentityService(ChangesMixin, HealthMixin):
         return _account(self._find(caller.school_id or DISTRICT, caller.user_id))
 
     @rpc
-    def change_password(self, payload: dict) -> None:
+    def change_password(self, payload: dict) -> dict:
+        """Every other session of the account ends; the caller's own goes on with a new access token
+        (no longer limited to changing the password), returned like a login's."""
         caller = require(self.caller, Permission.SELF_PASSWORD_UPDATE)
         request = parse(ChangePassword, payload)
         school_id = caller.school_id or DISTRICT
         doc = self._find(school_id, caller.user_id)
+        current = self.store.sessions.get(caller.session_id) if caller.session_id else None
+        if caller.session_id and (current is None or current["account_id"] != caller.user_id or current.get("ended_at") is not None):
+            raise SessionEnded()
         if not tpool.execute(verify_password, doc["password_hash"], request.current_password):
             raise WrongPassword("目前密碼不正確", "the current password is wrong")
         domain.check_password_policy(doc["username"], request.new_password)
         new_hash = tpool.execute(hash_password, request.new_password)
-        self.store.update_account(school_id, caller.user_id, {"password_hash": new_hash, "must_change_password": False})
+        after = self.store.update_account(school_id, caller.user_id, {"password_hash": new_hash, "must_change_password": False})
         self.changes.record(school_id, caller, "auth.password_changed", caller.user_id)
+        self._end_sessions(school_id, caller.user_id, caller, "password_changed", keep=caller.session_id or None)
+        now = utcnow()
+        if current is None:  # a caller without a session (not through the gateway) gets one, as at login
+            return self._open_session(after or doc, school_id, now, "", "")
+        secret = session_rules.new_refresh_secret()
+        self.store.sessions.touch(school_id, current["_id"], {"last_seen_at": now, "refresh_hash": session_rules.refresh_hash(secret)})
+        return self._session_result(after or doc, current, now, secret)
 
     # working group figures (issue 8)
 

@@ -9,6 +9,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.identity.errors import AccountExists, SchoolExists
+from services.identity.sessions import SessionStore
 from shared.audit import DISTRICT, AuditTrail
 from shared.tenancy import SchoolCollection
 
@@ -21,6 +22,7 @@ class IdentityStore:
         self.throttle = SchoolCollection(db["login_throttle"])
         self.failures = SchoolCollection(db["login_failures"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
+        self.sessions = SessionStore(db)
 
     def ensure_indexes(self) -> None:
         self.schools.create_index([], unique=True, name="school_unique")
@@ -29,6 +31,7 @@ class IdentityStore:
         self.throttle.create_index([("username_key", 1)], unique=True)
         self.failures.create_index([("username_key", 1), ("at", 1)])
         self.audit.ensure_indexes()
+        self.sessions.ensure_indexes()
 
     def ping(self) -> None:
         self.db.command("ping")

@@ -63,3 +63,9 @@ class NotPublishing(Conflict):
     code = "upload_not_publishing"
     title = "此上傳批次已全部送入佇列"
     title_en = "This upload is fully queued already"
+
+
+class ItemNotFound(NotFound):
+    code = "upload_item_not_found"
+    title = "找不到此上傳項目"
+    title_en = "Upload item not found"

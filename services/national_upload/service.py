@@ -21,6 +21,7 @@ from services.national_upload.errors import (
     ConfirmationClosed,
     DraftNotUsable,
     ItemNotDead,
+    ItemNotFound,
     NoCredentials,
     NotPublishing,
     ReceiptEntryNotFound,
@@ -48,6 +49,7 @@ from shared.national.rules import UnknownYear, rules_for
 from shared.permissions import Permission, require
 from shared.roles import Role
 from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
+from shared.tenancy import acting_school
 from shared.validation import parse
 
 log = logging.getLogger("licheng.national_upload")
@@ -103,7 +105,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
     def retry_item(self, item_id: str) -> dict:
         """A dead-lettered item goes back on the queue with fresh attempts and the same idempotency key."""
         caller, school = self._registrar()
-        item = self.store.requeue(school, item_id) if isinstance(item_id, str) else None
+        if not isinstance(item_id, str) or self.store.get_item(school, item_id) is None:
+            raise ItemNotFound("找不到此上傳項目", "no such upload item")
+        item = self.store.requeue(school, item_id)
         if item is None:
             raise ItemNotDead("只有無法送達的項目可以重送", "only dead-lettered items can be retried")
         policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
@@ -168,9 +172,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
     @rpc
     def term_outcome(self, school_id: str, year: int, term: int) -> dict:
         """What the national side holds of a term (for the working group's review): items by result."""
-        caller = require(self.caller, Permission.SCHOOL_COMPLETION_READ)
-        if caller.user_id != "system" and caller.school_id != school_id:
-            raise UploadNotFound("找不到此上傳批次", "upload not found")
+        school_id = acting_school(require(self.caller, Permission.SCHOOL_COMPLETION_READ), school_id)
         counts = self.store.term_counts(school_id, int(year), int(term))
         return {"total": sum(counts.values()), "accepted": counts["accepted"], "rejected": counts["rejected"], "dead": counts["dead"]}
 

@@ -21,11 +21,12 @@ from shared.audit import entry
 from shared.caller import Caller
 from shared.changes import Changes
 from shared.clock import to_taipei, utcnow
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden
 from shared.jsonable import jsonable
 from shared.national_id import NationalIdCipher
 from shared.permissions import Permission, is_allowed, require
 from shared.roles import Role
+from shared.tenancy import acting_school
 
 
 @dataclass
@@ -47,12 +48,8 @@ class Context:
 
     def internal(self, school_id: str, permission: Permission | None = None) -> None:
         """RPCs for other services: the system caller, or a caller of that school holding the permission."""
-        caller = self.caller
-        if caller is None:
-            raise Unauthenticated("請先登入", "authentication required")
-        if caller.user_id == "system":
-            return
-        if caller.school_id != school_id or (permission is not None and not is_allowed(caller.roles, permission)):
+        acting_school(self.caller, school_id)
+        if not self.caller.is_system and permission is not None and not is_allowed(self.caller.roles, permission):
             raise Forbidden("您的角色不能執行此操作", "not allowed")
 
     # --- audit and events ---

@@ -7,7 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 from services.records import rules
 from shared import national_id
@@ -102,13 +112,26 @@ def _course_code(value: str) -> str:
     return value
 
 
-def _in(options: Any, label: str) -> Any:
-    def check(value: str) -> str:
-        if value not in options:
-            raise ValueError(f"{label}不在允許的選項中（{'、'.join(options)}）|unknown {label}: {value}")
+class _OneOf:
+    """A code from a fixed list: checked with our zh-TW message, and published as the schema's enum."""
+
+    def __init__(self, options: Any, label: str) -> None:
+        self.options, self.label = options, label
+
+    def _check(self, value: str) -> str:
+        if value not in self.options:
+            raise ValueError(f"{self.label}不在允許的選項中（{'、'.join(self.options)}）|unknown {self.label}: {value}")
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(schema), "enum": list(self.options)}
+
+
+def _in(options: Any, label: str) -> Any:
+    return _OneOf(options, label)
 
 
 def _gender(value: Any) -> Any:
@@ -248,7 +271,11 @@ class ClassIn(StrictModel):
 
 class StudentIn(StrictModel):
     student_id: StudentId
-    national_id: Annotated[str, AfterValidator(_national_id), Field(description="身分證號或居留證號 (checksum validated)")]
+    national_id: Annotated[
+        str,
+        AfterValidator(_national_id),
+        Field(description="身分證號或居留證號 (checksum validated)", json_schema_extra={"pattern": "^[A-Za-z][0-9A-Za-z][0-9]{8}$"}),
+    ]
     name: Annotated[Text, Field(min_length=1, max_length=50)]
     birth_date: BirthDate
     gender: Annotated[str, BeforeValidator(_gender), _in(rules.GENDERS, "性別")]

@@ -43,7 +43,7 @@ from services.working_group.store import WorkingGroupStore
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import to_taipei, utcnow
-from shared.errors import Forbidden, ServiceUnavailable, ValidationFailed, field_error
+from shared.errors import Forbidden, ValidationFailed, field_error, no_semester_yet
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
@@ -439,7 +439,7 @@ class WorkingGroupService(ChangesMixin, HealthMixin):
         if year is None or term is None:
             current = self.records.current_semester(school)
             if not current:
-                raise ServiceUnavailable("註冊組尚未設定學期行事曆", "the school calendar has no semester yet")
+                raise no_semester_yet()
             year, term = int(current["year"]), int(current["term"])
         year, term = int(year), int(term)
         timeliness = self.records.entry_timeliness(school, year, term)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import zipfile
 from dataclasses import dataclass, field
 
@@ -49,6 +50,14 @@ def _student(rec: RecordsSchool, system, sid: str, n: int) -> Client:
     account = {"username": f"arch-{sid.lower()}", "display_name": sid, "roles": ["student"], "password": PASSWORD, "student_id": sid}
     assert rec.registrar.post("/api/v1/accounts", json=account).status_code in (201, 409)
     return login(system.base_url, rec.code, f"arch-{sid.lower()}", PASSWORD)
+
+
+def _token_not_yet_revoked(system, token: str) -> str:
+    """The same account's token for a session id the gateway's revocation feed does not list."""
+    import jwt
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode({**claims, "sid": secrets.token_hex(16)}, system.env["LICHENG_JWT_SECRET"], algorithm="HS256")
 
 
 def _outcome(course_id: str, student: Client, evidence_id: str, submit: bool = True) -> str:
@@ -109,6 +118,12 @@ def arch(system, rec_a) -> Archive:  # noqa: F811
     assert archived.json()["archived"] == [ARCHIVED]
     left = rec.registrar.post("/api/v1/archive/students", json={"student_ids": [PURGED], "status": "轉出", "left_on": "2020-06-30"})
     assert left.status_code == 200 and left.json()["left_on"] == "2020-06-30"
+
+    # Archiving ends the student's sessions: the old token is refused on every gateway worker.
+    wait_until(lambda: me.get("/api/v1/me").status_code == 401, 30, "the archived student's session ended")
+    # The services refuse the archived student's writes on their own too: tried with a token the gateway
+    # has not heard ended (as one issued just before the archive, within the revocation feed's interval).
+    me = students[ARCHIVED] = Client(system.base_url, token=_token_not_yet_revoked(system, me.token))
 
     def refused(response) -> bool:
         return response.status_code == 409 and response.json().get("code") == "archived"

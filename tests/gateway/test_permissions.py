@@ -13,6 +13,7 @@ from shared.roles import Role
 from tests.support.api import Client, assert_problem, login
 
 PROTECTED = [spec for spec in REGISTRY if spec.permission is not None]
+SESSION_ENDING = {"/api/v1/me/sessions/logout-everywhere"}
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +57,13 @@ def _path(rule: str, school_code: str, account_id: str) -> str:
 def test_route_allows_its_roles_and_denies_others(role_clients, school_a, spec):
     path = _path(spec.rule, school_a.code, _target_account(school_a))
     allowed = sorted(GRANTS[spec.permission])[0]
-    response = role_clients[allowed].request(
-        spec.method, path, json={} if spec.method in ("POST", "PUT", "PATCH") and not spec.multipart else None
-    )
+    client = role_clients[allowed]
+    if spec.rule in SESSION_ENDING:  # a throwaway account: this route ends every session of the one calling it
+        username = f"perm-end-{allowed.value.replace('_', '-')}"
+        body = {"username": username, "display_name": "角色測試", "roles": [allowed.value], "password": "Perm-pass-1"}
+        assert school_a.registrar.post("/api/v1/accounts", json=body).status_code in (201, 409)
+        client = login(client.base_url, school_a.code, username, "Perm-pass-1")
+    response = client.request(spec.method, path, json={} if spec.method in ("POST", "PUT", "PATCH") and not spec.multipart else None)
     assert response.status_code not in (401, 403), f"{allowed} refused on {spec.method} {path}: {response.text[:300]}"
     denied = [r for r in Role if r not in GRANTS[spec.permission]]
     if denied:

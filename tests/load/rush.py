@@ -310,12 +310,23 @@ class Rush:
                 self.unfinished += 1
             return
         try:
-            token = rec.call(
+            logged_in = rec.call(
                 "login",
                 lambda: requests.post(
                     base + "/api/v1/auth/login", json={"school_code": school.code, "username": username, "password": PASSWORD}, timeout=60
                 ),
-            ).json()["token"]
+            ).json()
+            token = logged_in["token"]
+            if logged_in["account"]["must_change_password"]:  # a first login sets the student's own password
+                token = rec.call(
+                    "own_password",
+                    lambda: requests.put(
+                        base + "/api/v1/me/password",
+                        headers={"Authorization": f"Bearer {logged_in['token']}"},
+                        json={"current_password": PASSWORD, "new_password": PASSWORD},
+                        timeout=60,
+                    ),
+                ).json()["token"]
             client = Client(base, token=token, session=browser_like(requests.Session()))
             self.clients[(school.code, student_id)] = client
             rec.call("read_mine", lambda: client.get("/api/v1/outcomes/mine"))

@@ -49,7 +49,7 @@ def test_registrar_sees_progress_and_retries_a_dead_item(system, school_a, schoo
     assert progress["total"] == 2 and progress["counts"]["accepted"] == 1 and progress["counts"]["dead"] == 1 and progress["done"]
     dead = registrar.get(f"/api/v1/national/uploads/{upload_id}/items", params={"state": "dead"}).json()
     assert [i["id"] for i in dead] == [dead_id] and dead[0]["state_zh"] == "無法送達" and "HTTP 500" in dead[0]["detail"]
-    assert_problem(school_b.registrar.post(f"/api/v1/national/items/{dead_id}/retry"), 409)  # another school: not theirs
+    assert_problem(school_b.registrar.post(f"/api/v1/national/items/{dead_id}/retry"), 404)  # another school: not theirs
     assert registrar.post(f"/api/v1/national/items/{dead_id}/retry").json()["state"] == "queued"
     assert_problem(registrar.post(f"/api/v1/national/items/{dead_id}/retry"), 409, "item_not_dead")
     assert_problem(school_b.registrar.get(f"/api/v1/national/uploads/{upload_id}"), 404)

@@ -117,6 +117,14 @@ class TestSystem:
             "LICHENG_JWT_SECRET": secrets.token_urlsafe(48),
             "LICHENG_FIELD_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "LICHENG_LOGIN_MAX_FAILURES": "3",
+            # Session fixtures hold their tokens for the whole run; refresh and renewal are tested explicitly.
+            "LICHENG_ACCESS_TTL_SECONDS": "7200",
+            "LICHENG_JWT_TTL_SECONDS": "14400",
+            "LICHENG_SESSION_IDLE_SECONDS": "7200",
+            # As behind one reverse proxy: tests name the client's address in X-Forwarded-For.
+            "LICHENG_TRUSTED_PROXIES": "1",
+            # Every test's failed logins come from 127.0.0.1; the address throttle test uses addresses of its own.
+            "LICHENG_LOGIN_ADDRESS_MAX_FAILURES": "40",
             # the national simulator of this run listens here once a test asks for it (tests/conftest.py)
             "LICHENG_NATIONAL_URL": f"http://127.0.0.1:{self.national_port}",
             "PYTHONPATH": str(ROOT),

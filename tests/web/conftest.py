@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.support.api import login
+
 # Assertions wait for the page as long as actions do: a loaded 2-core machine can take longer than
 # Playwright's 5 s default to show the result of an RPC (a wait, not a timing assertion).
 expect.set_options(timeout=15_000)
@@ -41,6 +43,8 @@ def page(browser, system):
 
 def log_in(page, school: str, username: str, password: str) -> None:
     page.goto("/login")
+    # An account with an initial password makes it its own first (the browser would be sent to 變更密碼).
+    login(page.url.rsplit("/login", 1)[0], school, username, password)
     page.get_by_label("學校代碼").fill(school)
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(password)
