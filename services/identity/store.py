@@ -9,7 +9,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.identity.errors import AccountExists, SchoolExists
-from services.identity.sessions import SessionStore
+from services.identity.sessions_store import SessionStore
 from shared.audit import DISTRICT, AuditTrail
 from shared.tenancy import SchoolCollection
 
