@@ -9,6 +9,7 @@ from gateway.blueprints import (
     deadline,
     evidence,
     health,
+    lookups,
     national_upload,
     pages,
     previews,
@@ -45,4 +46,6 @@ BLUEPRINTS = [
     previews.bp,
     # deadline console (issue 10)
     deadline.bp,
+    # pickers: search by name, scoped to the caller
+    lookups.bp,
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
+from gateway.display_names import national_names
 from gateway.record_forms import list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
@@ -167,6 +168,7 @@ def _render(template: str, caller: Caller, **context: object) -> str:
         nav=nav_for(caller),
         csrf=request.cookies.get(CSRF_COOKIE, ""),
         labels={str(role): name for role, name in ROLE_NAMES_ZH.items()},
+        names=national_names(),
         **context,
     )
 

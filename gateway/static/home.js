@@ -15,7 +15,7 @@
   function when(deadline) {
     if (!deadline) return "";
     const days = Math.ceil((deadline - Date.now()) / DAY);
-    const date = deadline.toLocaleDateString("zh-TW", { timeZone: "Asia/Taipei" });
+    const date = window.Licheng.rocDateTime(deadline.toISOString()).split(" ")[0];
     return days < 0 ? `（已於 ${date} 截止）` : `（截止 ${date}，剩 ${days} 天）`;
   }
 
@@ -62,7 +62,7 @@
     const unchecked = await api("GET", `/api/v1/records/students?unchecked=${semester.year}-${semester.term}&per_page=1`);
     if (unchecked.total) tasks.push(task(`${unchecked.total} 位學生的基本資料尚未完成本學期檢核`, "/registrar/calendar#recheck-title", endOfDay(semester.internal_deadline)));
     for (const [roster, day] of Object.entries(semester.national_deadlines || {})) {
-      if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`名冊 ${roster} 上傳國教署`, "/registrar/national", endOfDay(day)));
+      if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`${(window.LICHENG_ROSTERS || {})[roster] || "名冊 " + roster} 上傳國教署`, "/registrar/national", endOfDay(day)));
     }
   }
 

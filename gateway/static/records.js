@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, el, table, showProblem, clearErrors, checkFile, uploadEvidence } = window.Licheng;
+  const { api, el, table, showProblem, clearErrors, checkFile, uploadEvidence, bindPicker, namesFor } = window.Licheng;
   const spec = JSON.parse(document.getElementById("record-spec").textContent);
   const base = `/api/v1/records/${spec.key}`;
   let editing = null;
@@ -32,7 +32,8 @@
         actions.push([action.label, (row) => rowAction(action, row), undefined, matches]);
       }
       const note = data.total > data.items.length ? `共 ${data.total} 筆，顯示前 ${data.items.length} 筆（請用篩選縮小範圍）` : `共 ${data.total} 筆`;
-      box.replaceChildren(el("p", { class: "muted" }, note), table(data.items.map(shown), [...spec.columns, ["updated_at", "最後更新"]], actions));
+      const rows = await named(data.items.map(shown));
+      box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions));
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
     }
@@ -47,6 +48,36 @@
     if (record.status in STATUS) row.status = STATUS[record.status];
     return row;
   }
+
+  // Ids in a list are shown by name: 姓名 beside 學號, 科目 beside 課程代碼, teachers by name.
+  async function named(rows) {
+    const columns = new Set(spec.columns.map(([key]) => key));
+    const jobs = [];
+    if (columns.has("student_name")) {
+      jobs.push(namesFor("/api/v1/lookup/students", rows.map((r) => r.student_id)).then((names) => rows.forEach((r) => { r.student_name = names[r.student_id] || ""; })));
+    }
+    if (columns.has("course_name")) {
+      const codes = [...new Set(rows.map((r) => r.course_code).filter(Boolean))];
+      if (codes.length) {
+        jobs.push(api("GET", `/api/v1/lookup/courses?codes=${encodeURIComponent(codes.join(","))}`).catch(() => []).then((found) => {
+          const names = Object.fromEntries(found.map((c) => [c.code, c.name]));
+          rows.forEach((r) => { r.course_name = names[r.course_code] || ""; });
+        }));
+      }
+    }
+    for (const [key, source] of Object.entries(spec.named_columns || {})) {
+      const ids = rows.flatMap((r) => [].concat(r.raw[key] || []));
+      jobs.push(namesFor(source, ids).then((names) => rows.forEach((r) => {
+        const value = r.raw[key];
+        if (value === undefined || value === null) return;
+        r[key] = Array.isArray(value) ? value.map((v) => names[v] || "（未知）") : (names[value] || "（未知）");
+      })));
+    }
+    await Promise.all(jobs);
+    return rows;
+  }
+
+  const pickers = {};  // field -> picker
 
   function valueOf(input, kind) {
     const raw = input.value.trim();
@@ -75,6 +106,11 @@
       }
       if (f.kind === "file" || f.kind === "files") {
         if (attached[f.name] !== undefined) body[f.name] = attached[f.name];
+        continue;
+      }
+      if (f.kind === "picker") {
+        const value = pickers[f.name]?.value;
+        if (Array.isArray(value) ? value.length : value) body[f.name] = value;
         continue;
       }
       if (f.name === "fields" && categories && form.querySelector("#category-fields")) {
@@ -158,6 +194,10 @@
     for (const f of spec.fields) {
       if (f.kind === "multi") {
         for (const box of form.querySelectorAll(`input[name="${f.name}"]`)) box.checked = (row[f.name] || []).includes(box.value);
+      } else if (f.kind === "picker") {
+        showPicked(f, row);
+      } else if (f.kind === "file" || f.kind === "files") {
+        continue;  // a file input cannot be given a value: the attached files are named below
       } else if (form.elements.namedItem(f.name)) form.elements.namedItem(f.name).value = show(row[f.name], f.kind);
     }
     attached = {};
@@ -168,8 +208,36 @@
     }
     form.dispatchEvent(new CustomEvent("licheng:edit", { detail: row }));
     editing = row.id;
-    document.getElementById("record-form-title").textContent = `修改${spec.label}`;
+    document.getElementById("record-form-title").textContent = `編輯${spec.label}`;
     form.querySelector("input, select, textarea").focus();
+  }
+
+  // The stored id(s) of a reference shown by name in its picker; a course by its code and class.
+  async function showPicked(f, row) {
+    const picker = pickers[f.name];
+    if (!picker) return;
+    const value = row[f.name];
+    if (f.options.source.endsWith("/courses") && value) {
+      const found = await api("GET", `/api/v1/lookup/courses?codes=${encodeURIComponent(value)}`).catch(() => []);
+      const course = found.find((c) => c.class_code === row.course_class && c.year === row.year && c.term === row.term)
+        || found.find((c) => c.class_code === row.course_class) || { id: value, code: value, class_code: row.course_class, label: value };
+      picker.show(course);
+      return;
+    }
+    await picker.set(value);
+  }
+
+  function bindPickers(form) {
+    for (const f of spec.fields.filter((x) => x.kind === "picker")) {
+      const input = form.querySelector(`[data-name="${f.name}"]`);
+      if (!input) continue;
+      pickers[f.name] = bindPicker(input, {
+        onPick: (option) => {
+          // a course offering is its code and its class: the picker fills the class too
+          if (option.class_code !== undefined && form.elements.course_class) form.elements.course_class.value = option.class_code;
+        },
+      });
+    }
   }
 
   async function rowAction(action, shownRow) {
@@ -213,6 +281,7 @@
     form.addEventListener("reset", () => {
       editing = null;
       attached = {};
+      Object.values(pickers).forEach((p) => p.clear());
       form.querySelectorAll("[data-attached], [data-progress]").forEach((n) => n.replaceChildren());
       setTimeout(() => form.dispatchEvent(new CustomEvent("licheng:edit", { detail: {} })));
       clearErrors(form);
@@ -242,6 +311,7 @@
     document.getElementById("record-list").addEventListener("licheng:refresh", load);
     const form = document.getElementById("record-form");
     if (form) {
+      bindPickers(form);
       bindForm(form);
       prefillSemester(form);
       categoryFields(form);

@@ -113,7 +113,7 @@
       const status = form.querySelector(".status");
       const at = (value) => (value ? new Date(value).toISOString() : "");
       try {
-        await api("POST", "/api/v1/proxies", { proxy_id: form.proxy_id.value.trim(), starts_at: at(form.starts_at.value), ends_at: at(form.ends_at.value) });
+        await api("POST", "/api/v1/proxies", { proxy_id: document.getElementById("proxy_id").picker.value, starts_at: at(form.starts_at.value), ends_at: at(form.ends_at.value) });
         status.className = "status ok";
         status.textContent = "已指定代理人";
         form.reset();

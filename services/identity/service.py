@@ -8,7 +8,7 @@ from eventlet import tpool
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
-from services.identity import domain, events
+from services.identity import domain, events, lookup
 from services.identity.errors import (
     AccountDisabled,
     AccountLocked,
@@ -280,3 +280,14 @@ class IdentityService(HealthMixin):
             for d in docs
             if not d.get("disabled") and set(d.get("roles", [])) - {Role.STUDENT.value}
         ]
+
+    # pickers
+
+    @rpc
+    def lookup_staff(self, q: str = "", role: str | None = None, ids: list | None = None) -> list[dict]:
+        """At most 20 staff of the caller's school matching a name, or the named ids (to show stored values by name)."""
+        if ids:  # names of staff already chosen (a course's teachers): any school member may read those
+            caller = require(self.caller, Permission.SCHOOL_RECORD_RULES_READ)
+            return lookup.staff(self.store, caller.require_school(), ids=list(ids))
+        caller = require(self.caller, Permission.SCHOOL_STAFF_LOOKUP)
+        return lookup.staff(self.store, caller.require_school(), q if isinstance(q, str) else "", role or None)

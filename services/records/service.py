@@ -15,7 +15,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from pydantic import BaseModel
 
-from services.records import domain, events, rules
+from services.records import domain, events, lookup, rules
 from services.records.archiving import ArchiveMixin
 from services.records.division import STATEMENTS_CHECKERS, STATEMENTS_READERS, TYPES, WINDOW_TYPES, RecordType, Scope, record_type
 from services.records.errors import (
@@ -1226,3 +1226,27 @@ class RecordsService(ArchiveMixin, HealthMixin):
             }
             for d in docs
         ]
+
+    # ------------------------------------------------------------------ pickers (logic in lookup.py)
+
+    @rpc
+    def lookup_students(self, q: str = "", ids: list | None = None) -> list[dict]:
+        type_ = TYPES["students"]
+        caller, school = self._school_caller(type_.read)
+        scope = self._scope_filter(school, caller, type_, type_.readers)
+        return lookup.students(self.store, school, scope, q if isinstance(q, str) else "", ids or None)
+
+    @rpc
+    def lookup_courses(
+        self, q: str = "", year: int | None = None, term: int | None = None, ids: list | None = None, codes: list | None = None
+    ) -> list[dict]:
+        """Staff: the school's offerings; a student: only their own courses of the semester (class + selections)."""
+        type_ = TYPES["courses"]
+        caller, school = self._school_caller(type_.read)
+        if caller.roles == {Role.STUDENT}:
+            semester = domain.current_semester(self.store.list_semesters(school), self._today())
+            if not (year and term) and semester is None:
+                return []
+            year, term = (int(year), int(term)) if year and term else (semester["year"], semester["term"])
+            return lookup.courses_of_student(self.store, school, caller.student_id or "", year, term)
+        return lookup.courses(self.store, school, {}, q if isinstance(q, str) else "", year, term, ids or None, codes or None)

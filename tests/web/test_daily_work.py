@@ -1,0 +1,160 @@
+"""Each unit's daily work in Chromium without typing an id or a code: pickers, names, zh-TW codes, 民國 dates."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from shared.roles import Role
+from tests.evidence import files
+from tests.records.conftest import COURSE_B, PASSWORD, rec_a  # noqa: F401  (school A with a semester, courses, students)
+from tests.web.conftest import log_in
+from tests.web.test_unit_pages import shot
+
+HEX_ID = r"[0-9a-f]{32}"
+
+
+def pick(page, field, text: str, option: str) -> None:
+    """Type into a picker and choose the suggestion that contains `option` (by keyboard-free click)."""
+    field.fill(text)
+    page.get_by_role("option", name=option).first.click()
+
+
+def test_curriculum_picks_the_teachers_of_a_course_by_name(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-curriculum", PASSWORD)
+    page.goto("/records/courses")
+    form = page.locator("#record-form")
+    expect(form.get_by_label("任課教師")).to_be_visible()
+    form.get_by_label("課程代碼").fill("11300000010000000000009")
+    form.get_by_label("課程名稱").fill("數學")
+    form.get_by_label("學分").fill("4")
+    form.get_by_label("開課班級").fill("101")
+    form.get_by_label("選修").select_option("false")
+    pick(page, form.get_by_label("任課教師"), "a-teach", "a-teacher")
+    expect(form.locator(".picker-chips")).to_contain_text("a-teacher")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已")
+    row = page.locator("#record-list tr", has_text="數學")
+    expect(row).to_contain_text("a-teacher")
+    expect(page.locator("#record-list")).not_to_contain_text(rec_a.ids[Role.TEACHER])
+    stored = rec_a.clients[Role.CURRICULUM].get("/api/v1/records/courses", params={"course_code": "11300000010000000000009"}).json()
+    assert stored["items"][0]["teacher_ids"] == [rec_a.ids[Role.TEACHER]]
+    row.get_by_role("button", name="編輯").click()
+    expect(page.locator("#record-form-title")).to_contain_text("編輯")
+    expect(form.locator(".picker-chips")).to_contain_text("a-teacher")
+    shot(page, "curriculum-course-teacher-picker")
+
+
+def test_curriculum_records_an_elective_by_student_and_course_names(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-curriculum", PASSWORD)
+    page.goto("/records/selections")
+    form = page.locator("#record-form")
+    pick(page, form.get_by_label("學生"), "學生3", "S003 學生3")
+    pick(page, form.get_by_label("課程"), "探究", "探究與實作 · 102 · a-teacher")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已")
+    row = page.locator("#record-list tr", has_text="S003")
+    expect(row).to_contain_text("學生3")  # the name beside the 學號
+    expect(row).to_contain_text("探究與實作")  # the subject beside the 課程代碼
+    stored = rec_a.clients[Role.CURRICULUM].get("/api/v1/records/selections", params={"student_id": "S003"}).json()["items"]
+    assert any(s["course_code"] == COURSE_B and s["course_class"] == "102" for s in stored)
+
+
+def test_a_competition_opens_for_editing_with_its_winners(page, rec_a, tmp_path):  # noqa: F811
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    proof = tmp_path / "證明.pdf"
+    proof.write_bytes(files.pdf(6000))
+    log_in(page, rec_a.code, "a-contest-organizer", PASSWORD)
+    page.goto("/records/competitions")
+    form = page.locator("#record-form")
+    form.get_by_label("競賽名稱").fill("校內作文比賽")
+    form.get_by_label("結果公布日期").fill(f"{rec_a.year + 1911}-10-02")
+    form.get_by_label("內容簡述").fill("高一作文")
+    form.get_by_label("得獎名單").fill("S002,佳作")
+    form.get_by_label("簽呈或證明文件").set_input_files(str(proof))
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已新增")
+    page.locator("#record-list tr", has_text="校內作文比賽").last.get_by_role("button", name="編輯").click()
+    expect(page.locator("#record-form-title")).to_have_text("編輯校內競賽")
+    expect(form.get_by_label("得獎名單")).to_have_value(re.compile(r"^S002,佳作"))
+    expect(form.locator("[data-attached='proof_evidence_id']")).to_contain_text("已附 1 個檔案")
+    assert not errors, errors
+    form.get_by_label("項目").fill("高一組")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已修改")
+    row = page.locator("#record-list tr", has_text="校內作文比賽").last
+    expect(row).to_contain_text("草稿")
+    expect(row).to_contain_text("校內")  # 競賽等級 by its name, not its code
+
+
+def test_the_semester_recheck_starts_unticked(page, rec_a, school_a):  # noqa: F811
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/registrar/calendar")
+    recheck = page.locator("#recheck")
+    expect(recheck.locator("input[type=checkbox]").first).to_be_visible()
+    assert recheck.locator("input[type=checkbox]:checked").count() == 0
+    button = recheck.get_by_role("button", name="確認勾選的學生資料無誤")
+    expect(button).to_be_disabled()
+    recheck.get_by_label("S002", exact=False).check()
+    expect(button).to_be_enabled()
+    expect(button).to_contain_text("1 位")
+
+
+def test_account_import_takes_zh_tw_role_names_and_names_the_column(page, rec_a, school_a, tmp_path):  # noqa: F811
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/registrar/accounts")
+    upload = page.locator("form[data-upload='/api/v1/accounts/import']")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("帳號,姓名,角色,班級\nzh-t1,張老師,任課教師、導師,101\nzh-t2,李老師,巫師,\n", encoding="utf-8")
+    upload.get_by_label("選擇檔案").set_input_files(str(bad))
+    upload.get_by_role("button", name="匯入").click()
+    report = upload.locator(".report")
+    expect(report).to_contain_text("角色")
+    expect(report).to_contain_text("沒有「巫師」這個角色")
+    expect(report).not_to_contain_text("roles.0")
+    good = tmp_path / "good.csv"
+    good.write_text("帳號,姓名,角色,班級\nzh-t1,張老師,任課教師、導師,101\n", encoding="utf-8")
+    upload.get_by_label("選擇檔案").set_input_files(str(good))
+    upload.get_by_role("button", name="匯入").click()
+    expect(upload.locator(".status")).to_contain_text("已匯入 1 / 1 筆")
+
+
+def test_backups_say_who_backs_up_and_what_to_do(page, rec_a, school_a):  # noqa: F811
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/registrar/backups")
+    expect(page.locator("main")).to_contain_text("縣市系統管理者")
+    expect(page.get_by_role("button", name="複製狀態給系統管理者")).to_be_visible()
+    expect(page.locator("#backup-status")).not_to_contain_text("請儘速備份")
+
+
+def test_the_proxy_is_picked_by_name(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-teacher", PASSWORD)
+    page.goto("/teacher/certification")
+    proxy = page.locator("#proxy-form")
+    pick(page, proxy.get_by_label("代理人"), "a-coun", "a-counselor")
+    proxy.get_by_label("開始時間").fill("2031-01-01T08:00")
+    proxy.get_by_label("結束時間").fill("2031-02-01T08:00")
+    proxy.get_by_role("button", name="指定").click()
+    expect(proxy.locator(".status")).to_contain_text("已指定代理人")
+
+
+def test_pickers_never_suggest_another_schools_people(rec_a):  # noqa: F811
+    curriculum = rec_a.clients[Role.CURRICULUM]
+    found = curriculum.get("/api/v1/lookup/staff", params={"q": "b-"}).json()
+    assert found == []
+    teachers = curriculum.get("/api/v1/lookup/staff", params={"q": "a-teach", "role": "teacher"}).json()
+    assert [t["id"] for t in teachers] == [rec_a.ids[Role.TEACHER]]
+    student = rec_a.students["S001"]
+    assert student.get("/api/v1/lookup/staff", params={"q": "a-"}).status_code in (403, 404)
+    mine = student.get("/api/v1/lookup/students", params={"q": "S00"}).json()
+    assert [s["id"] for s in mine] == ["S001"]
+    homeroom = rec_a.clients[Role.HOMEROOM].get("/api/v1/lookup/students", params={"q": "S"}).json()
+    assert {s["id"] for s in homeroom} == {"S001", "S002"}  # class 101 only
+
+
+def test_a_students_course_list_is_their_own_classes_courses_with_teachers(rec_a):  # noqa: F811
+    courses = rec_a.students["S003"].get("/api/v1/lookup/courses").json()
+    assert {c["class_code"] for c in courses} <= {"102"}
+    assert all("a-teacher" in c["label"] for c in courses)
