@@ -34,6 +34,8 @@
     }
     const statements = await api("GET", "/api/v1/records/statements").catch(() => []);
     if (!statements.length) tasks.push(task("填寫自傳與學習計畫", "/student/portfolio#statements", null));
+    const KINDS = { autobiography: "自傳", study_plan: "學習計畫" };
+    for (const s of statements.filter((x) => x.needs_revision)) tasks.push(task(`${KINDS[s.kind] || "自傳或學習計畫"}：老師請您修改，請看留言`, "/student/portfolio#statements", null));
     const receipts = await api("GET", "/api/v1/me/receipts").catch(() => []);
     for (const entry of receipts.filter((e) => e.state === "pending" && new Date(e.deadline) > Date.now())) {
       tasks.push(task(`確認國教署收到的${entry.roster_name || "資料"}`, "/student/receipts", entry.deadline));
@@ -53,7 +55,7 @@
       if (progress.not_uploaded.length) tasks.push(task(`${c.code} 班有 ${progress.not_uploaded.length} 位學生尚未上傳成果，可提醒學生`, "/homeroom/class", endOfDay(semester?.student_upload_deadline)));
     }
     const statements = await api("GET", "/api/v1/records/statements").catch(() => []);
-    const unchecked = statements.filter((s) => !s.checked).length;
+    const unchecked = statements.filter((s) => !s.checked && !s.needs_revision).length;
     if (unchecked) tasks.push(task(`${unchecked} 份自傳或學習計畫待檢核`, "/homeroom/class#statements-title", null));
   }
 

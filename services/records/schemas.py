@@ -440,6 +440,8 @@ class CheckIn(StrictModel):
     student_id: StudentId
     version: Annotated[int, Field(ge=1)]
     comment: Annotated[Text, Field(max_length=500)] = ""
+    # "revise" sends the version back to the student (請修改) with the comment saying what to change
+    decision: Literal["checked", "revise"] = "checked"
 
 
 class RecheckIn(SemesterKey):

@@ -962,7 +962,10 @@ class RecordsService(ArchiveMixin, HealthMixin):
     def _statement_view(doc: dict[str, Any]) -> dict[str, Any]:
         view = _json({k: v for k, v in doc.items() if k not in {"_id", "school_id"}})
         view["id"] = doc["_id"]
-        view["checked"] = bool(doc.get("checks"))
+        # The latest check decides: 已檢核, or 請修改 (sent back with a comment for the student).
+        last = (doc.get("checks") or [None])[-1]
+        view["needs_revision"] = bool(last and last.get("decision") == "revise")
+        view["checked"] = bool(last) and not view["needs_revision"]
         return view
 
     def _statement_students(self, school: str, caller: Caller, grants: dict[Role, Scope]) -> list[str] | None:
@@ -1006,7 +1009,14 @@ class RecordsService(ArchiveMixin, HealthMixin):
         if target is None:
             raise RecordNotFound(f"找不到第 {request.version} 版", "version not found")
         role = next(r for r in (Role.GUIDANCE, Role.HOMEROOM) if caller.has(r))
+        if request.decision == "revise" and not request.comment.strip():
+            raise ValidationFailed(
+                "請修改時請說明要修改什麼",
+                "say what to revise",
+                [field_error("comment", "請說明要學生修改什麼", "a comment is required to send back", "missing")],
+            )
         check = {"by": caller.user_id, "by_name": caller.username, "role": str(role), "comment": request.comment, "at": utcnow()}
+        check["decision"] = request.decision
         after = self.store.check_statement(school, target["_id"], check)
         self.store.audit_many([self._audit_doc(school, caller, "statements.check", target["_id"], target, after)])
         self._emit("statements", school, "check", [target["_id"]], [request.student_id])
