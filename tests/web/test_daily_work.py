@@ -187,3 +187,12 @@ def test_a_send_back_with_a_comment_reaches_the_student_and_the_count_follows(pa
     expect(form).to_contain_text("請補充高中想做的科展題目")
     expect(form).to_contain_text("a-homeroom")
     expect(form.locator("[data-version]")).to_contain_text("請修改")
+
+
+def test_the_students_course_choice_is_their_own_classes_courses_with_class_and_teacher(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-stu-s001", PASSWORD)
+    page.goto("/student/outcomes")
+    select = page.locator("#new-outcome").get_by_label("課程")
+    expect(select.locator("option", has_text="國語文 · 101 · a-teacher")).to_have_count(1)
+    labels = select.locator("option").all_inner_texts()
+    assert not any("102" in text for text in labels), labels  # another class's course is not offered
