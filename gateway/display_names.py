@@ -39,4 +39,10 @@ def national_names() -> dict[str, Any]:
         "rosters": {str(code): spec["name"] for code, spec in data.get("rosters", {}).items()},
         "codes": {key: dict(table.get("values", {})) for key, table in data.get("codes", {}).items()},
         "statuses": STATUS_NAMES,
+        # national column -> {"table": code table} or {"type": "roc_date"}: how a receipt cell is shown
+        "columns": {
+            name: ({"table": spec["table"]} if spec.get("type") == "code" and spec.get("table") else {"type": spec.get("type", "")})
+            for name, spec in data.get("column_types", {}).items()
+            if spec.get("type") in ("code", "roc_date")
+        },
     }
