@@ -38,9 +38,20 @@ const Licheng = (() => {
     return node;
   }
 
+  // Old errors disappear as soon as the form is sent again (and after a success).
   function clearErrors(form) {
     form.querySelectorAll(".field-error").forEach((n) => n.remove());
     form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+    const status = form.querySelector(".status");
+    if (status && status.classList.contains("error")) { status.className = "status"; status.setAttribute("role", "status"); status.textContent = ""; }
+  }
+
+  // A check across fields (end before start) names no field: put it beside the field its English names.
+  function fieldOf(form, error) {
+    const named = String(error.field || "").split(".")[0];
+    if (named && named !== "body") return named;
+    const words = String(error.message_en || "").match(/[a-z_]+/g) || [];
+    return words.find((w) => w.includes("_") && (form.querySelector(`[name="${CSS.escape(w)}"]`) || form.querySelector(`[data-name="${CSS.escape(w)}"]`))) || "";
   }
 
   function showProblem(form, problem) {
@@ -48,10 +59,11 @@ const Licheng = (() => {
     const body = problem.body || {};
     if (status) {
       status.className = "status error";
+      status.setAttribute("role", "alert");
       status.textContent = `${body.title || problem.message}${body.detail && body.detail !== body.title ? "：" + body.detail : ""}`;
     }
     for (const error of body.errors || []) {
-      const name = String(error.field || "").split(".")[0];
+      const name = fieldOf(form, error);
       const input = form.querySelector(`[name="${CSS.escape(name)}"]:not([type="hidden"])`) || form.querySelector(`[data-name="${CSS.escape(name)}"]`);
       const message = el("small", { class: "field-error", role: "alert" }, error.message || error.message_en);
       if (input && form.querySelector(`[data-field-error="${CSS.escape(name)}"]`)) continue;  // one message per field
@@ -59,7 +71,7 @@ const Licheng = (() => {
       if (input) {
         input.setAttribute("aria-invalid", "true");
         (input.closest("fieldset") || input.closest(".picker") || input).insertAdjacentElement("afterend", message);
-      } else if (status) status.append(el("br"), message);
+      } else if (status && !status.textContent.includes(message.textContent)) status.append(el("br"), message);  // one message per problem
     }
   }
 

@@ -15,7 +15,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from pydantic import BaseModel
 
-from services.records import domain, events, lookup, rules
+from services.records import consistency, domain, events, lookup, rules
 from services.records.archiving import ArchiveMixin
 from services.records.division import STATEMENTS_CHECKERS, STATEMENTS_READERS, TYPES, WINDOW_TYPES, RecordType, Scope, record_type
 from services.records.errors import (
@@ -477,6 +477,8 @@ class RecordsService(ArchiveMixin, HealthMixin):
                 if semester is None:
                     problems.append(domain.row_error(row, "學年度", f"尚未建立 {sid} 學期", f"no semester {sid}", "semester_not_found"))
                 else:
+                    for name, message, message_en, code in consistency.problems(type_, content, semester):
+                        problems.append(domain.row_error(row, name, message, message_en, code))
                     opens, closes = domain.window_of(semester, type_.key)
                     if not domain.is_open(opens, closes, now):
                         if sid not in reopenings:

@@ -196,3 +196,57 @@ def test_the_students_course_choice_is_their_own_classes_courses_with_class_and_
     expect(select.locator("option", has_text="國語文 · 101 · a-teacher")).to_have_count(1)
     labels = select.locator("option").all_inner_texts()
     assert not any("102" in text for text in labels), labels  # another class's course is not offered
+
+
+def test_dates_outside_the_term_and_a_pass_that_contradicts_the_score_are_refused_beside_the_field(page, rec_a, school_a):  # noqa: F811
+    assign = {"counselor_id": rec_a.ids[Role.COUNSELOR], "student_id": "S001"}
+    assert rec_a.clients[Role.GUIDANCE].post("/api/v1/records/counsellor_assignments", json=assign).status_code in (200, 201)
+    log_in(page, rec_a.code, "a-counselor", PASSWORD)
+    page.goto("/records/counselling")
+    form = page.locator("#record-form")
+    pick(page, form.get_by_label("學生"), "S001", "S001")
+    form.get_by_label("日期").fill("2030-10-01")
+    form.get_by_label("時間").fill("12:10")
+    form.get_by_label("地點").fill("輔導室")
+    form.get_by_label("諮詢內容").fill("選課討論")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".field-error")).to_contain_text("學期內")
+    expect(form.get_by_label("日期")).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="登出").click()
+
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/records/grades")
+    form = page.locator("#record-form")
+    pick(page, form.get_by_label("學生"), "S002", "S002")
+    pick(page, form.get_by_label("課程"), "國語", "國語文 · 101")
+    form.get_by_label("學期學業成績").fill("85")
+    form.get_by_label("成績及格").select_option("false")
+    form.get_by_label("採計學分").fill("4")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".field-error")).to_contain_text("應為及格")
+    expect(form.get_by_label("成績及格")).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("成績及格").select_option("true")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已")
+    expect(form.locator(".field-error")).to_have_count(0)  # old errors disappear after success
+
+
+def test_one_message_per_problem_beside_its_field(page, rec_a):  # noqa: F811
+    log_in(page, rec_a.code, "a-activities", PASSWORD)
+    page.goto("/records/cadres")
+    form = page.locator("#record-form")
+    pick(page, form.get_by_label("學生"), "S001", "S001")
+    form.get_by_label("幹部等級").select_option(index=1)
+    form.get_by_label("單位名稱").fill("101班")
+    form.get_by_label("擔任職務").fill("副班長")
+    form.get_by_label("開始日期").fill(f"{rec_a.year + 1911}-10-01")
+    form.get_by_label("結束日期").fill(f"{rec_a.year + 1911}-09-01")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".field-error")).to_have_count(1)
+    assert form.inner_text().count("結束日期不可早於開始日期") == 1
+    expect(form.get_by_label("結束日期")).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("結束日期").fill("")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已")
+    expect(form.locator(".field-error")).to_have_count(0)
+    expect(form.locator(".status")).not_to_contain_text("結束日期")

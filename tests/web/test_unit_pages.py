@@ -255,6 +255,8 @@ def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, 
     log_in(page, rec_a.code, "a-teacher", PASSWORD)
     page.goto("/teacher/certification")
     card = page.locator(f"[data-outcome='{send_back}']")
+    card.get_by_role("button", name="退回").click()  # no reason chosen: said plainly, beside the field
+    expect(card.locator(".field-error")).to_have_text("請選擇退回原因")
     card.get_by_label("退回原因").select_option(label="其他")
     card.get_by_role("button", name="退回").click()
     expect(card.locator(".field-error, .status.error").first).to_contain_text("須說明")
