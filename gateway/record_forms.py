@@ -31,6 +31,7 @@ _LABELS = {
     "video_url": "影音檔案外部連結",
     "results": "得獎名單",
     "fields": "類別欄位",
+    "proof": "證明文號",
 }
 # References are picked by name from a scoped look-up, never typed as ids: field -> (source, query, multiple, label).
 _PICKERS: dict[tuple[str, str], tuple[str, str, bool, str]] = {
@@ -52,8 +53,9 @@ NAMED_COLUMNS: dict[str, str] = {
 _COLUMN_LABELS = {"teacher_ids": "任課教師", "homeroom_teacher_id": "導師", "counselor_id": "課程諮詢教師", "category": "類別"}
 
 # Evidence fields: the form uploads the file (checked before sending) and puts the stored id in the body.
-_FILE_PURPOSES = {"performances": "performance", "competitions": "competition_proof"}
+_FILE_PURPOSES = {"performances": "performance", "competitions": "competition_proof", "service_learning": "service_proof"}
 _FILE_LABELS = {"evidence_ids": "佐證檔案", "proof_evidence_id": "簽呈或證明文件"}
+_FILE_LABELS_BY_TYPE = {("service_learning", "proof_evidence_id"): "服務證明文件"}
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def form_fields(t: RecordType) -> list[FormField]:
                 multiple = prop.get("type") == "array"
                 hint = "PDF、JPG、PNG ≤ 4 MB" + ("，可多選" if multiple else "")
                 kind = "files" if multiple else "file"
-                out.append(FormField(name, _FILE_LABELS[name], kind, False, hint, {"purpose": _FILE_PURPOSES[t.key]}))
+                label = _FILE_LABELS_BY_TYPE.get((t.key, name), _FILE_LABELS[name])
+                out.append(FormField(name, label, kind, False, hint, {"purpose": _FILE_PURPOSES[t.key]}))
             continue
         label = headers.get(name) or _LABELS.get(name) or prop.get("description") or name
         wide = _PICKERS.get(("*", name))

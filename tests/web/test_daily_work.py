@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from shared.roles import Role
 from tests.evidence import files
+from tests.records.bodies import write_body
 from tests.records.conftest import COURSE_B, PASSWORD, rec_a  # noqa: F401  (school A with a semester, courses, students)
 from tests.web.conftest import log_in
 from tests.web.test_unit_pages import shot
@@ -250,3 +251,35 @@ def test_one_message_per_problem_beside_its_field(page, rec_a):  # noqa: F811
     expect(form.locator(".status")).to_contain_text("已")
     expect(form.locator(".field-error")).to_have_count(0)
     expect(form.locator(".status")).not_to_contain_text("結束日期")
+
+
+def test_the_homeroom_teacher_sees_the_classes_performance_progress(page, rec_a):  # noqa: F811
+    created = rec_a.students["S002"].post("/api/v1/records/performances", json=write_body(rec_a, "performances"))
+    assert created.status_code in (200, 201), created.text
+    log_in(page, rec_a.code, "a-homeroom", PASSWORD)
+    page.goto("/homeroom/class")
+    box = page.locator("#performance-progress")
+    expect(box).to_contain_text("位學生")
+    expect(box.locator("tr", has_text="S002")).to_contain_text("已登錄")
+    expect(box).not_to_contain_text("S003")  # another class
+    shot(page, "homeroom-performance-progress")
+
+
+def test_a_service_learning_proof_is_a_file(page, rec_a, tmp_path):  # noqa: F811
+    proof = tmp_path / "服務證明.pdf"
+    proof.write_bytes(files.pdf(5000))
+    log_in(page, rec_a.code, "a-activities", PASSWORD)
+    page.goto("/records/service_learning")
+    form = page.locator("#record-form")
+    pick(page, form.get_by_label("學生"), "S002", "S002")
+    form.get_by_label("服務名稱").fill("社區淨灘")
+    form.get_by_label("服務單位").fill("環保局")
+    form.get_by_label("開始日期").fill(f"{rec_a.year + 1911}-09-20")
+    form.get_by_label("時數").fill("3")
+    form.get_by_label("服務證明文件").set_input_files(str(proof))
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已")
+    stored = rec_a.clients[Role.ACTIVITIES].get("/api/v1/records/service_learning", params={"student_id": "S002"}).json()["items"]
+    assert any(item.get("proof_evidence_id") for item in stored if item["name"] == "社區淨灘")
+    page.locator("#record-list tr", has_text="社區淨灘").first.get_by_role("button", name="編輯").click()
+    expect(form.locator("[data-attached='proof_evidence_id']")).to_contain_text("已附 1 個檔案")
