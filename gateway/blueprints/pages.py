@@ -13,7 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, optional_caller, set_session_cookies
 from gateway.display_names import national_names
-from gateway.record_forms import list_columns, page_data
+from gateway.record_forms import form_fields, list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
 from services.records.division import TYPES, WINDOW_TYPES, RecordType
@@ -44,8 +44,14 @@ _PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grad
 
 def _portfolio(caller: Caller) -> dict[str, Any]:
     """The record types a student reads about themself, beyond those the portfolio shows in its own sections."""
+    def own_columns(t: RecordType) -> list[tuple[str, str]]:  # the student's own records: no 學號/姓名 column
+        return [(k, label) for k, label in list_columns(t) if k not in ("student_id", "student_name", "course_name")]
+
+    def code_names(t: RecordType) -> dict[str, dict[str, str]]:  # codes shown by their zh-TW names
+        return {f.name: f.options for f in form_fields(t) if f.kind in ("select", "multi")}
+
     others = [
-        {"key": t.key, "label": t.label, "columns": list_columns(t)}
+        {"key": t.key, "label": t.label, "columns": own_columns(t), "options": code_names(t)}
         for t in TYPES.values()
         if Role.STUDENT in t.readers and t.key not in _PORTFOLIO_OWN_SECTIONS and is_allowed(caller.roles, t.read)
     ]

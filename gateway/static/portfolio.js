@@ -23,7 +23,18 @@
   async function records(box) {
     try {
       const data = await api("GET", `/api/v1/records/${box.dataset.portfolio}?per_page=500`);
-      box.replaceChildren(data.items.length ? table(data.items, JSON.parse(box.dataset.columns)) : el("p", { class: "muted" }, "尚無資料"));
+      const options = JSON.parse(box.dataset.options || "{}");
+      const STATUSES = window.LICHENG_STATUSES || {};
+      const rows = data.items.map((item) => {
+        const row = { ...item };
+        for (const [name, names] of Object.entries(options)) {
+          if (Array.isArray(row[name])) row[name] = row[name].map((v) => names[v] ?? v);
+          else if (row[name] !== undefined && String(row[name]) in names) row[name] = names[String(row[name])];
+        }
+        if (typeof row.status === "string" && row.status in STATUSES) row.status = STATUSES[row.status];
+        return row;
+      });
+      box.replaceChildren(rows.length ? table(rows, JSON.parse(box.dataset.columns)) : el("p", { class: "muted" }, "尚無資料"));
     } catch (problem) { error(box, problem); }
   }
 

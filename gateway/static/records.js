@@ -40,7 +40,7 @@
   }
 
   // Codes are listed by their zh-TW names; actions get the record as the API returned it.
-  const STATUS = { draft: "草稿", published: "已公告" };
+  const STATUS = { ...(window.LICHENG_STATUSES || {}), draft: "草稿", published: "已公告" };
   const names = Object.fromEntries(spec.fields.filter((f) => f.kind === "select").map((f) => [f.name, f.options]));
   function shown(record) {
     const row = { ...record, raw: record };

@@ -283,3 +283,16 @@ def test_a_service_learning_proof_is_a_file(page, rec_a, tmp_path):  # noqa: F81
     assert any(item.get("proof_evidence_id") for item in stored if item["name"] == "社區淨灘")
     page.locator("#record-list tr", has_text="社區淨灘").first.get_by_role("button", name="編輯").click()
     expect(form.locator("[data-attached='proof_evidence_id']")).to_contain_text("已附 1 個檔案")
+
+
+def test_the_students_portfolio_names_codes(page, rec_a):  # noqa: F811
+    created = rec_a.clients[Role.ACTIVITIES].post("/api/v1/records/cadres", json=write_body(rec_a, "cadres"))
+    assert created.status_code in (200, 201), created.text
+    log_in(page, rec_a.code, "a-stu-s001", PASSWORD)
+    page.goto("/student/portfolio")
+    cadres = page.locator("[data-portfolio='cadres']")
+    expect(cadres).to_contain_text("班長")
+    row = cadres.locator("tbody tr", has_text="班長").first
+    expect(row.locator("td").nth(2)).to_have_text("班級")  # 幹部等級 2 by its name
+    text = page.locator("main").inner_text()
+    assert "[object Object]" not in text and not re.search(HEX_ID, text)
