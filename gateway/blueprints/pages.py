@@ -21,7 +21,7 @@ from services.records.rules import STATEMENT_FIELDS, STATEMENT_KINDS
 from shared.caller import Caller
 from shared.clock import to_taipei, utcnow
 from shared.errors import LichengError
-from shared.permissions import Permission, is_allowed
+from shared.permissions import GRANTS, Permission, is_allowed
 from shared.roles import ROLE_NAMES_ZH, Role
 from shared.validation import parse
 
@@ -253,7 +253,14 @@ def page(path: str):
         # The same answer as for a page that does not exist: a role never learns what others may open.
         return _render("not_found.html", caller), 404
     extra = target.context(caller) if target.context else {}
-    return _render(target.template, caller, page=target, default_year=_academic_year(), **extra)
+    return _render(target.template, caller, page=target, page_help=_help(target), default_year=_academic_year(), **extra)
+
+
+def _help(target: Page) -> str:
+    """A short zh-TW 說明 for the page: what it is for and which units use it (from the permission table)."""
+    writer = target.nav or target.permission
+    units = [ROLE_NAMES_ZH[r] for r in Role if r in GRANTS[writer]]
+    return f"{target.description}。使用單位：{'、'.join(units)}。" if units else f"{target.description}。"
 
 
 def _academic_year() -> int:
