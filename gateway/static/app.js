@@ -389,7 +389,8 @@ const Licheng = (() => {
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", listId);
     input.setAttribute("autocomplete", "off");
-    if (!input.placeholder) input.placeholder = "輸入姓名、學號或班級搜尋";
+    const HINTS = { staff: "輸入姓名搜尋", students: "輸入學號、姓名或班級搜尋", courses: "輸入科目或班級搜尋", evidence: "輸入檔名搜尋" };
+    if (!input.placeholder) input.placeholder = HINTS[source.split("/").pop()] || "輸入名稱搜尋";
     const box = el("div", { class: "picker" });
     input.replaceWith(box);
     box.append(...(multiple ? [chips] : []), input, list);

@@ -14,7 +14,7 @@
     try {
       const me = (await api("GET", "/api/v1/records/students")).items[0];
       if (!me) { box.replaceChildren(el("p", { class: "muted" }, "尚無基本資料，請洽註冊組")); return; }
-      const rows = [["學號", me.student_id], ["姓名", me.name], ["身分證號", me.national_id_masked], ["出生日期", me.birth_date],
+      const rows = [["學號", me.student_id], ["姓名", me.name], ["身分證號", me.national_id_masked], ["出生日期", cell(me.birth_date)],
         ["性別", { 1: "男", 2: "女" }[me.gender] || me.gender], ["班級", me.class_code], ["座號", me.seat_no], ["學籍狀態", me.status]];
       box.replaceChildren(el("dl", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v ?? ""))])));
     } catch (problem) { error(box, problem); }

@@ -11,6 +11,11 @@
   let attached = {};  // file field -> evidence id(s) of the record being edited
   let categories = null;  // 多元表現 categories with their fields (GET /api/v1/records/rules)
 
+  // Server-side paging (50 a page, with the total); filters and the page live in the address, so a list
+  // can be bookmarked and shared.
+  const PER_PAGE = 50;
+  let pageNo = Math.max(1, Number(new URLSearchParams(location.search).get("page")) || 1);
+
   function filterQuery() {
     const form = document.getElementById("record-filters");
     const query = new URLSearchParams();
@@ -18,11 +23,29 @@
     return query;
   }
 
+  function restoreFilters() {
+    const given = new URLSearchParams(location.search);
+    for (const input of document.getElementById("record-filters").querySelectorAll("input")) if (given.get(input.name)) input.value = given.get(input.name);
+  }
+
+  function pager(data) {
+    const pages = Math.max(1, Math.ceil(data.total / PER_PAGE));
+    const go = (n) => { pageNo = n; load(); };
+    return el("nav", { class: "pager", "aria-label": "分頁" },
+      el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo - 1), ...(pageNo <= 1 ? { disabled: "" } : {}) }, "上一頁"),
+      el("span", {}, ` 第 ${pageNo} / ${pages} 頁 `),
+      el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo + 1), ...(pageNo >= pages ? { disabled: "" } : {}) }, "下一頁"));
+  }
+
   async function load() {
     const box = document.getElementById("record-list");
     const query = filterQuery();
     document.getElementById("record-export").href = `${base}/export.xlsx${query.size ? "?" + query : ""}`;
-    query.set("per_page", "500");
+    const address = new URLSearchParams(query);
+    if (pageNo > 1) address.set("page", String(pageNo));
+    history.replaceState(null, "", `${location.pathname}${address.size ? "?" + address : ""}`);
+    query.set("per_page", String(PER_PAGE));
+    query.set("page", String(pageNo));
     try {
       const data = await api("GET", `${base}?${query}`);
       const form = document.getElementById("record-form");
@@ -31,9 +54,11 @@
         const matches = (row) => Object.entries(action.when).every(([k, v]) => String((row.raw || row)[k]) === v);
         actions.push([action.label, (row) => rowAction(action, row), undefined, matches]);
       }
-      const note = data.total > data.items.length ? `共 ${data.total} 筆，顯示前 ${data.items.length} 筆（請用篩選縮小範圍）` : `共 ${data.total} 筆`;
+      const first = (pageNo - 1) * PER_PAGE;
+      const note = data.total > data.items.length ? `共 ${data.total.toLocaleString("zh-TW")} 筆，顯示第 ${first + 1}–${first + data.items.length} 筆` : `共 ${data.total} 筆`;
       const rows = await named(data.items.map(shown));
-      box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions));
+      box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions),
+        ...(data.total > PER_PAGE ? [pager(data)] : []));
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
     }
@@ -307,7 +332,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+    restoreFilters();
+    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); pageNo = 1; load(); });
     document.getElementById("record-list").addEventListener("licheng:refresh", load);
     const form = document.getElementById("record-form");
     if (form) {

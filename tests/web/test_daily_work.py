@@ -296,3 +296,19 @@ def test_the_students_portfolio_names_codes(page, rec_a):  # noqa: F811
     expect(row.locator("td").nth(2)).to_have_text("班級")  # 幹部等級 2 by its name
     text = page.locator("main").inner_text()
     assert "[object Object]" not in text and not re.search(HEX_ID, text)
+
+
+def test_a_long_list_pages_on_the_server_and_keeps_its_filters_in_the_address(page, rec_a, school_a):  # noqa: F811
+    old_year = rec_a.year - 5  # a year of its own: 55 classes nobody else lists
+    rows = "學年度,班級代碼,班級名稱\n" + "".join(f"{old_year},{300 + n},{300 + n} 班\n" for n in range(55))
+    imported = rec_a.registrar.post("/api/v1/records/classes/import", files={"file": ("classes.csv", rows.encode(), "text/csv")})
+    assert imported.status_code == 200, imported.text
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto(f"/records/classes?year={old_year}")
+    listing = page.locator("#record-list")
+    expect(listing).to_contain_text("共 55 筆，顯示第 1–50 筆")
+    listing.get_by_role("button", name="下一頁").click()
+    expect(listing).to_contain_text("顯示第 51–55 筆")
+    assert f"year={old_year}" in page.url and "page=2" in page.url  # bookmarkable
+    page.reload()
+    expect(page.locator("#record-list")).to_contain_text("顯示第 51–55 筆")
