@@ -44,6 +44,7 @@ _PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grad
 
 def _portfolio(caller: Caller) -> dict[str, Any]:
     """The record types a student reads about themself, beyond those the portfolio shows in its own sections."""
+
     def own_columns(t: RecordType) -> list[tuple[str, str]]:  # the student's own records: no 學號/姓名 column
         return [(k, label) for k, label in list_columns(t) if k not in ("student_id", "student_name", "course_name")]
 

@@ -272,7 +272,13 @@ const Licheng = (() => {
     const columns = JSON.parse(container.dataset.columns);
     const actions = container.dataset.actions ? JSON.parse(container.dataset.actions) : [];
     try {
-      const data = await api("GET", container.dataset.list);
+      // Server-side filters (a form named by data-filter-form) and paging when the API gives a total.
+      const url = new URL(container.dataset.list, location.origin);
+      const filters = container.dataset.filterForm && document.getElementById(container.dataset.filterForm);
+      if (filters) for (const input of filters.elements) if (input.name && input.value) url.searchParams.set(input.name, input.value); else if (input.name) url.searchParams.delete(input.name);
+      const pageNo = Number(container.dataset.page || 1);
+      if (pageNo > 1) url.searchParams.set("page", String(pageNo));
+      const data = await api("GET", url.pathname + url.search);
       const rows = container.dataset.items ? data[container.dataset.items] : data;
       const view = table(rows, columns, actions);
       const parts = [];
@@ -284,7 +290,18 @@ const Licheng = (() => {
         });
         parts.push(filter);
       }
-      parts.push(el("p", { class: "muted" }, `共 ${rows.length} 筆`), view);
+      const total = typeof data?.total === "number" ? data.total : rows.length;
+      const per = Number(url.searchParams.get("per_page") || data?.per_page || rows.length || 1);
+      const first = (pageNo - 1) * per;
+      parts.push(el("p", { class: "muted" }, total > rows.length ? `共 ${total.toLocaleString("zh-TW")} 筆，顯示第 ${first + 1}–${first + rows.length} 筆` : `共 ${total} 筆`), view);
+      if (total > per) {
+        const pages = Math.ceil(total / per);
+        const go = (n) => { container.dataset.page = String(n); loadList(container); };
+        parts.push(el("nav", { class: "pager", "aria-label": "分頁" },
+          el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo - 1), ...(pageNo <= 1 ? { disabled: "" } : {}) }, "上一頁"),
+          el("span", {}, ` 第 ${pageNo} / ${pages} 頁 `),
+          el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo + 1), ...(pageNo >= pages ? { disabled: "" } : {}) }, "下一頁")));
+      }
       container.replaceChildren(...parts);
     } catch (problem) {
       container.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));

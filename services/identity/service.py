@@ -140,7 +140,8 @@ class IdentityService(HealthMixin):
         school_id = caller.require_school()
         page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
         docs = self.store.list_accounts(school_id, role=role, class_code=class_code, skip=(page - 1) * per_page, limit=per_page)
-        return {"items": [_account(d) for d in docs], "page": page, "per_page": per_page, "total": self.store.count_accounts(school_id)}
+        total = self.store.count_accounts(school_id, role, class_code)
+        return {"items": [_account(d) for d in docs], "page": page, "per_page": per_page, "total": total}
 
     @rpc
     def get_account(self, account_id: str) -> dict:

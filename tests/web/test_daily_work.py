@@ -312,3 +312,14 @@ def test_a_long_list_pages_on_the_server_and_keeps_its_filters_in_the_address(pa
     assert f"year={old_year}" in page.url and "page=2" in page.url  # bookmarkable
     page.reload()
     expect(page.locator("#record-list")).to_contain_text("顯示第 51–55 筆")
+
+
+def test_the_registrar_finds_the_teachers_accounts_by_role_on_a_paged_list(page, rec_a, school_a):  # noqa: F811
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/registrar/accounts")
+    listing = page.locator("#accounts")
+    expect(listing).to_contain_text("共")
+    page.get_by_role("search", name="帳號篩選").get_by_label("角色").select_option(label="任課教師")
+    page.get_by_role("search", name="帳號篩選").get_by_role("button", name="查詢").click()
+    expect(listing).to_contain_text("a-teacher")
+    expect(listing).not_to_contain_text("a-stu-s001")
