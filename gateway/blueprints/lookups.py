@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from gateway.auth import current_caller
 from gateway.endpoints import endpoint
 from gateway.services import rpc
 from shared.clock import to_taipei
@@ -93,7 +94,8 @@ def evidence():
     with rpc() as services:
         files = services.evidence.list_evidence(None)
     wanted = set(_ids())
-    picked = [f for f in files if (f["id"] in wanted if wanted else needle in f["filename"].lower())]
+    me = current_caller().user_id  # the caller's own files only, even for a registrar who may read every file
+    picked = [f for f in files if f["uploaded_by"] == me and (f["id"] in wanted if wanted else needle in f["filename"].lower())]
     picked.sort(key=lambda f: f["created_at"], reverse=True)
     out = []
     for f in picked[: (200 if wanted else LIMIT)]:

@@ -324,3 +324,14 @@ def test_the_registrar_finds_the_teachers_accounts_by_role_on_a_paged_list(page,
     page.get_by_role("search", name="帳號篩選").get_by_role("button", name="查詢").click()
     expect(listing).to_contain_text("a-teacher")
     expect(listing).not_to_contain_text("a-stu-s001")
+
+
+def test_meeting_attachments_are_picked_from_the_callers_own_files(rec_a):  # noqa: F811
+    group = rec_a.clients[Role.WORKING_GROUP]
+    params = {"kind": "document", "purpose": "working_group", "filename": "期初會議簽到表.pdf"}
+    stored = group.post("/api/v1/evidence/proxy-upload", params=params, data=files.pdf(3000), headers={"Content-Type": "application/pdf"})
+    assert stored.status_code in (200, 201), stored.text
+    found = group.get("/api/v1/lookup/evidence", params={"q": "簽到"}).json()
+    assert [f["id"] for f in found] == [stored.json()["id"]]
+    assert "期初會議簽到表.pdf" in found[0]["label"] and not re.search(HEX_ID, found[0]["label"])
+    assert rec_a.registrar.get("/api/v1/lookup/evidence", params={"q": "簽到"}).json() == []  # not the registrar's own file
