@@ -162,26 +162,26 @@ def test_a_students_course_list_is_their_own_classes_courses_with_teachers(rec_a
 
 
 def test_a_send_back_with_a_comment_reaches_the_student_and_the_count_follows(page, rec_a):  # noqa: F811
-    saved = rec_a.students["S001"].put("/api/v1/records/statements/autobiography", json={"fields": {"自傳": "我喜歡科學"}})
+    saved = rec_a.students["S002"].put("/api/v1/records/statements/autobiography", json={"fields": {"自傳": "我喜歡科學"}})
     assert saved.status_code == 200, saved.text
     log_in(page, rec_a.code, "a-homeroom", PASSWORD)
     page.goto("/homeroom/class")
     box = page.locator("#statements")
     expect(box).to_contain_text("待檢核")
     before = box.locator("p").first.inner_text()
-    entry = page.locator("[data-statement='S001-autobiography']")
+    entry = page.locator("[data-statement='S002-autobiography']")
     entry.locator("summary").click()
-    expect(entry.locator("summary")).to_contain_text("學生1")  # the name beside the 學號
+    expect(entry.locator("summary")).to_contain_text("學生2")  # the name beside the 學號
     entry.get_by_role("button", name="請修改").click()
     expect(entry.locator(".status")).to_contain_text("請說明")  # a send-back says what to change
-    entry.get_by_label("S001 自傳的檢核留言").fill("請補充高中想做的科展題目")
+    entry.get_by_label("S002 自傳的檢核留言").fill("請補充高中想做的科展題目")
     entry.get_by_role("button", name="請修改").click()
     expect(entry.locator("summary")).to_contain_text("請修改")
     expect(box.locator("p").first).not_to_have_text(before)  # the 待檢核 count updated on the spot
     expect(box.locator("p").first).to_contain_text("請修改 ")
     page.get_by_role("button", name="登出").click()
 
-    log_in(page, rec_a.code, "a-stu-s001", PASSWORD)
+    log_in(page, rec_a.code, "a-stu-s002", PASSWORD)
     expect(page.locator("#todo-list")).to_contain_text("老師請您修改")
     page.goto("/student/portfolio")
     form = page.locator("form.statement[data-kind='autobiography']")
