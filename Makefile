@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit chaos bench rush backup restore purge compose-check clean-var
+.PHONY: help install up down status test lint unit chaos bench rush backup restore purge compose-check clean-var seed-school
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ restore: install ## Restore a backup into an empty system: make restore BACKUP=<
 
 purge: install ## Archive retention purge, a dry run unless RUN=1: make purge SCHOOL=<code> [RUN=1] (services must run)
 	@. var/secrets.env && eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m services.backup purge $(SCHOOL) $(if $(RUN),--run)
+
+seed-school: install ## A 2,000-student school (60 classes, 900 courses, 30,000 grades) through the API of `make up`'s system; ARGS="--students 120 --classes 4"
+	@. var/secrets.env && eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) deploy/seed_school.py $(ARGS)
 
 compose-check: ## Validate docker-compose.yml (docker compose config, or a YAML check)
 	@deploy/compose-check.sh

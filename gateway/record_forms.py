@@ -31,10 +31,31 @@ _LABELS = {
     "video_url": "影音檔案外部連結",
     "results": "得獎名單",
     "fields": "類別欄位",
+    "proof": "證明文號",
 }
+# References are picked by name from a scoped look-up, never typed as ids: field -> (source, query, multiple, label).
+_PICKERS: dict[tuple[str, str], tuple[str, str, bool, str]] = {
+    ("*", "student_id"): ("/api/v1/lookup/students", "", False, "學生"),
+    ("courses", "teacher_ids"): ("/api/v1/lookup/staff", "role=teacher", True, "任課教師"),
+    ("classes", "homeroom_teacher_id"): ("/api/v1/lookup/staff", "role=homeroom", False, "導師"),
+    ("*", "counselor_id"): ("/api/v1/lookup/staff", "role=counselor", False, "課程諮詢教師"),
+    ("selections", "course_code"): ("/api/v1/lookup/courses", "", False, "課程"),
+    ("grades", "course_code"): ("/api/v1/lookup/courses", "", False, "課程"),
+}
+# Filled by the course picker together with course_code (the offering is code + class).
+_PICKED_WITH = {("selections", "course_class"), ("grades", "course_class")}
+# List columns that hold ids: shown by name (the look-up that resolves them), never as the id.
+NAMED_COLUMNS: dict[str, str] = {
+    "teacher_ids": "/api/v1/lookup/staff",
+    "homeroom_teacher_id": "/api/v1/lookup/staff",
+    "counselor_id": "/api/v1/lookup/staff",
+}
+_COLUMN_LABELS = {"teacher_ids": "任課教師", "homeroom_teacher_id": "導師", "counselor_id": "課程諮詢教師", "category": "類別"}
+
 # Evidence fields: the form uploads the file (checked before sending) and puts the stored id in the body.
-_FILE_PURPOSES = {"performances": "performance", "competitions": "competition_proof"}
+_FILE_PURPOSES = {"performances": "performance", "competitions": "competition_proof", "service_learning": "service_proof"}
 _FILE_LABELS = {"evidence_ids": "佐證檔案", "proof_evidence_id": "簽呈或證明文件"}
+_FILE_LABELS_BY_TYPE = {("service_learning", "proof_evidence_id"): "服務證明文件"}
 
 
 @dataclass(frozen=True)
@@ -68,10 +89,11 @@ _FILTERS = {
 class FormField:
     name: str
     label: str
-    kind: str  # text, textarea, number, date, time, bool, select, multi, list, rows, json, file, files
+    kind: str  # text, textarea, number, date, time, bool, select, multi, list, rows, json, file, files, picker, hidden
     required: bool
     hint: str = ""
-    options: dict[str, str] = field(default_factory=dict)  # select/multi: value -> label; file(s): {"purpose": ...}
+    # select/multi: value -> label; file(s): {"purpose": ...}; picker: {"source", "params", "multiple"}
+    options: dict[str, str] = field(default_factory=dict)
     maxlength: int | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -99,9 +121,23 @@ def form_fields(t: RecordType) -> list[FormField]:
                 multiple = prop.get("type") == "array"
                 hint = "PDF、JPG、PNG ≤ 4 MB" + ("，可多選" if multiple else "")
                 kind = "files" if multiple else "file"
-                out.append(FormField(name, _FILE_LABELS[name], kind, False, hint, {"purpose": _FILE_PURPOSES[t.key]}))
+                label = _FILE_LABELS_BY_TYPE.get((t.key, name), _FILE_LABELS[name])
+                out.append(FormField(name, label, kind, False, hint, {"purpose": _FILE_PURPOSES[t.key]}))
             continue
         label = headers.get(name) or _LABELS.get(name) or prop.get("description") or name
+        wide = _PICKERS.get(("*", name))
+        if name == "student_id" and (t.key == "students" or t.student_field != name):
+            wide = None  # the student record itself is where a 學號 is first typed
+        picker = _PICKERS.get((t.key, name)) or wide
+        if picker:
+            source, params, multiple, picker_label = picker
+            options = {"source": source, "params": params, "multiple": "1" if multiple else ""}
+            hint = "輸入姓名搜尋，可選多位" if multiple else "輸入學號、姓名或班級搜尋" if name == "student_id" else "輸入名稱搜尋"
+            out.append(FormField(name, picker_label, "picker", name in required, hint, options))
+            continue
+        if (t.key, name) in _PICKED_WITH:
+            out.append(FormField(name, label, "hidden", name in required))
+            continue
         options = _OPTIONS.get((t.key, name)) or _OPTIONS.get(("*", name)) or {}
         kind = "text"
         kind_of = prop.get("type")
@@ -161,8 +197,15 @@ def filters_for(t: RecordType) -> dict[str, str]:
 
 
 def list_columns(t: RecordType) -> list[tuple[str, str]]:
-    columns = [("national_id_masked" if n == "national_id" else n, label) for n, label in t.columns]
-    return columns[:8]
+    """The list's columns: ids shown by name (a 姓名 beside every 學號, 科目 beside every 課程代碼)."""
+    columns: list[tuple[str, str]] = []
+    for n, label in t.columns:
+        columns.append(("national_id_masked" if n == "national_id" else n, _COLUMN_LABELS.get(n, label)))
+        if n == "student_id" and t.key != "students":
+            columns.append(("student_name", "姓名"))
+        if n == "course_code":
+            columns.append(("course_name", "科目"))
+    return columns[:9]
 
 
 def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, Any]:
@@ -177,6 +220,7 @@ def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, 
         "field_labels": {name: label for name, label in t.columns} | {f.name: f.label for f in form_fields(t)},
         "filters": filters,
         "columns": list_columns(t),
+        "named_columns": {k: v for k, v in NAMED_COLUMNS.items() if k in dict(t.columns)},
         "importable": t.importable,
         "import_headers": [label for _, label in t.columns],
     }

@@ -111,6 +111,7 @@ class Permission(StrEnum):
     SCHOOL_EFFECTIVENESS_READ = "school:effectiveness:read"
     SCHOOL_COMMENDATIONS_WRITE = "school:commendations:write"
     SCHOOL_STAFF_DIRECTORY_READ = "school:staff_directory:read"
+    SCHOOL_STAFF_LOOKUP = "school:staff_lookup:read"  # pickers: staff by name (id, name, roles only)
     # archive
     SCHOOL_ARCHIVE_WRITE = "school:archive:write"
     SCHOOL_ARCHIVE_READ = "school:archive:read"
@@ -263,6 +264,8 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SCHOOL_EFFECTIVENESS_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP}),
     Permission.SCHOOL_COMMENDATIONS_WRITE: frozenset({Role.WORKING_GROUP}),  # the secretary proposes, the group decides
     Permission.SCHOOL_STAFF_DIRECTORY_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
+    # pickers: every staff member chooses colleagues by name (代理人, 任課教師, 課程諮詢教師); students never list staff
+    Permission.SCHOOL_STAFF_LOOKUP: SCHOOL_ROLES - {Role.STUDENT},
     # archive: 註冊組 資料定期備份與封存 — archive leavers, download archived portfolios, purge after retention
     Permission.SCHOOL_ARCHIVE_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_ARCHIVE_READ: frozenset({Role.REGISTRAR}),

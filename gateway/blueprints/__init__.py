@@ -10,6 +10,7 @@ from gateway.blueprints import (
     documents,
     evidence,
     health,
+    lookups,
     national_upload,
     pages,
     previews,
@@ -48,4 +49,6 @@ BLUEPRINTS = [
     deadline.bp,
     # printed documents
     documents.bp,
+    # pickers: search by name, scoped to the caller
+    lookups.bp,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
+from gateway.auth import current_caller
 from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
@@ -180,7 +181,15 @@ def remind_class(class_code: str):
 @endpoint(bp, "/notifications", "GET", summary="通知 / my notifications", permission=P.SELF_NOTIFICATIONS_READ)
 def my_notifications():
     with rpc() as services:
-        return jsonify(services.certification.my_notifications())
+        items = services.certification.my_notifications()
+        # Notifications name people by display name, never by username.
+        senders = sorted({n["from_id"] for n in items if n.get("from_id") and n["from_id"] != "system"})
+        names = {}
+        if senders and current_caller().school_id:
+            names = {a["id"]: a["name"] for a in services.identity.lookup_staff("", None, senders)}
+    for item in items:
+        item["from"] = names.get(item.get("from_id"), item["from"])
+    return jsonify(items)
 
 
 @endpoint(

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
 from gateway.auth import CSRF_COOKIE, clear_session_cookies, client_info, optional_caller, session_cookie_expiry, set_session_cookies
-from gateway.record_forms import list_columns, page_data
+from gateway.display_names import national_names
+from gateway.record_forms import form_fields, list_columns, page_data
 from gateway.services import rpc
 from services.identity.schemas import Login
 from services.records.division import TYPES, WINDOW_TYPES, RecordType
@@ -21,7 +22,7 @@ from services.records.rules import STATEMENT_FIELDS, STATEMENT_KINDS
 from shared.caller import Caller
 from shared.clock import to_taipei, utcnow
 from shared.errors import LichengError
-from shared.permissions import Permission, is_allowed
+from shared.permissions import GRANTS, Permission, is_allowed
 from shared.roles import ROLE_NAMES_ZH, Role
 from shared.validation import parse
 
@@ -59,8 +60,15 @@ _PORTFOLIO_OWN_SECTIONS = ("classes", "students", "courses", "selections", "grad
 
 def _portfolio(caller: Caller) -> dict[str, Any]:
     """The record types a student reads about themself, beyond those the portfolio shows in its own sections."""
+
+    def own_columns(t: RecordType) -> list[tuple[str, str]]:  # the student's own records: no 學號/姓名 column
+        return [(k, label) for k, label in list_columns(t) if k not in ("student_id", "student_name", "course_name")]
+
+    def code_names(t: RecordType) -> dict[str, dict[str, str]]:  # codes shown by their zh-TW names
+        return {f.name: f.options for f in form_fields(t) if f.kind in ("select", "multi")}
+
     others = [
-        {"key": t.key, "label": t.label, "columns": list_columns(t)}
+        {"key": t.key, "label": t.label, "columns": own_columns(t), "options": code_names(t)}
         for t in TYPES.values()
         if Role.STUDENT in t.readers and t.key not in _PORTFOLIO_OWN_SECTIONS and is_allowed(caller.roles, t.read)
     ]
@@ -183,6 +191,7 @@ def _render(template: str, caller: Caller, **context: object) -> str:
         nav=nav_for(caller),
         csrf=request.cookies.get(CSRF_COOKIE, ""),
         labels={str(role): name for role, name in ROLE_NAMES_ZH.items()},
+        names=national_names(),
         **context,
     )
 
@@ -272,7 +281,14 @@ def page(path: str):
         # The same answer as for a page that does not exist: a role never learns what others may open.
         return _render("not_found.html", caller), 404
     extra = target.context(caller) if target.context else {}
-    return _render(target.template, caller, page=target, default_year=_academic_year(), **extra)
+    return _render(target.template, caller, page=target, page_help=_help(target), default_year=_academic_year(), **extra)
+
+
+def _help(target: Page) -> str:
+    """A short zh-TW 說明 for the page: what it is for and which units use it (from the permission table)."""
+    writer = target.nav or target.permission
+    units = [ROLE_NAMES_ZH[r] for r in Role if r in GRANTS[writer]]
+    return f"{target.description}。使用單位：{'、'.join(units)}。" if units else f"{target.description}。"
 
 
 def _academic_year() -> int:

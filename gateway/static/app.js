@@ -49,9 +49,20 @@ const Licheng = (() => {
     return node;
   }
 
+  // Old errors disappear as soon as the form is sent again (and after a success).
   function clearErrors(form) {
     form.querySelectorAll(".field-error").forEach((n) => n.remove());
     form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+    const status = form.querySelector(".status");
+    if (status && status.classList.contains("error")) { status.className = "status"; status.setAttribute("role", "status"); status.textContent = ""; }
+  }
+
+  // A check across fields (end before start) names no field: put it beside the field its English names.
+  function fieldOf(form, error) {
+    const named = String(error.field || "").split(".")[0];
+    if (named && named !== "body") return named;
+    const words = String(error.message_en || "").match(/[a-z_]+/g) || [];
+    return words.find((w) => w.includes("_") && (form.querySelector(`[name="${CSS.escape(w)}"]`) || form.querySelector(`[data-name="${CSS.escape(w)}"]`))) || "";
   }
 
   function showProblem(form, problem) {
@@ -59,16 +70,19 @@ const Licheng = (() => {
     const body = problem.body || {};
     if (status) {
       status.className = "status error";
+      status.setAttribute("role", "alert");
       status.textContent = `${body.title || problem.message}${body.detail && body.detail !== body.title ? "：" + body.detail : ""}`;
     }
     for (const error of body.errors || []) {
-      const name = String(error.field || "").split(".")[0];
-      const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+      const name = fieldOf(form, error);
+      const input = form.querySelector(`[name="${CSS.escape(name)}"]:not([type="hidden"])`) || form.querySelector(`[data-name="${CSS.escape(name)}"]`);
       const message = el("small", { class: "field-error", role: "alert" }, error.message || error.message_en);
+      if (input && form.querySelector(`[data-field-error="${CSS.escape(name)}"]`)) continue;  // one message per field
+      message.dataset.fieldError = name;
       if (input) {
         input.setAttribute("aria-invalid", "true");
-        (input.closest("fieldset") || input).insertAdjacentElement("afterend", message);
-      } else if (status) status.append(el("br"), message);
+        (input.closest("fieldset") || input.closest(".picker") || input).insertAdjacentElement("afterend", message);
+      } else if (status && !status.textContent.includes(message.textContent)) status.append(el("br"), message);  // one message per problem
     }
   }
 
@@ -84,6 +98,11 @@ const Licheng = (() => {
       }
       if (input.value === "") continue;
       (input.hasAttribute("data-path") ? path : body)[input.name] = input.value.trim();
+    }
+    for (const box of form.querySelectorAll(".picker")) {  // pickers send the chosen id(s), not the shown names
+      const name = box.picker.input.dataset.name;
+      const value = box.picker.value;
+      if (name && (Array.isArray(value) ? value.length : value)) (box.picker.input.hasAttribute("data-path") ? path : body)[name] = value;
     }
     for (const [k, v] of Object.entries(body)) if (Array.isArray(v) && v.length === 0) delete body[k];
     return { body, path };
@@ -179,11 +198,43 @@ const Licheng = (() => {
 
   const labels = window.LICHENG_LABELS || {};
 
+  // 民國 dates as schools write them: 115/11/20, and 115/11/20 14:30 in Asia/Taipei.
+  const TAIPEI = { timeZone: "Asia/Taipei", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  function rocDate(iso) {
+    const m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(String(iso || ""));
+    return m ? `${Number(m[1]) - 1911}/${m[2]}/${m[3]}` : (iso ?? "");
+  }
+  function rocDateTime(iso) {
+    if (!iso) return "";
+    const at = new Date(iso);
+    if (Number.isNaN(at.getTime())) return String(iso);
+    const p = Object.fromEntries(new Intl.DateTimeFormat("en-CA", TAIPEI).formatToParts(at).map((x) => [x.type, x.value]));
+    return `${Number(p.year) - 1911}/${p.month}/${p.day} ${p.hour}:${p.minute}`;
+  }
+  // Accepts 民國 (115/11/20, 115-11-20, 1151120) and 西元 (2026-11-20, 2026/11/20); answers ISO or null.
+  function parseDate(text) {
+    const raw = String(text || "").trim().replace(/[.年月]/g, "/").replace(/日$/, "");
+    let m = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$/.exec(raw);
+    let year;
+    if (m) year = Number(m[1]);
+    else if ((m = /^(\d{2,3})[-/](\d{1,2})[-/](\d{1,2})$/.exec(raw))) year = Number(m[1]) + 1911;
+    else if ((m = /^(\d{3})(\d{2})(\d{2})$/.exec(raw))) year = Number(m[1]) + 1911;
+    else if ((m = /^(\d{4})(\d{2})(\d{2})$/.exec(raw))) year = Number(m[1]);
+    else return null;
+    const month = Number(m[2]);
+    const day = Number(m[3]);
+    const date = new Date(Date.UTC(year, month - 1, day));
+    if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+    return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+  }
+
   function cell(value) {
     if (Array.isArray(value)) return value.map((v) => labels[v] ?? v).join("、");
     if (value === true) return "是";
     if (value === false) return "否";
-    if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return new Date(value).toLocaleString("zh-TW", { timeZone: "Asia/Taipei" });
+    if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return rocDateTime(value);
+    if (typeof value === "string" && /^\d{4}-\d\d-\d\d$/.test(value)) return rocDate(value);
+    if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => `${k}：${cell(v)}`).join("；");
     return value ?? "";
   }
 
@@ -203,8 +254,8 @@ const Licheng = (() => {
       head.querySelectorAll("th[data-key]").forEach((th) => {
         if (th.dataset.key === sortKey) th.setAttribute("aria-sort", ascending ? "ascending" : "descending"); else th.removeAttribute("aria-sort");
       });
-      tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key]) => el("td", { "data-label": "" }, String(cell(row[key])))),
-        actions.length ? el("td", {}, actions.filter((a) => !a[3] || a[3](row)).map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
+      tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key, label]) => el("td", { "data-label": label }, String(cell(row[key])))),
+        actions.length ? el("td", { class: "actions", "data-label": "操作" }, actions.filter((a) => !a[3] || a[3](row)).map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
     };
     const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key },
       el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
@@ -233,7 +284,13 @@ const Licheng = (() => {
     const columns = JSON.parse(container.dataset.columns);
     const actions = container.dataset.actions ? JSON.parse(container.dataset.actions) : [];
     try {
-      const data = await api("GET", container.dataset.list);
+      // Server-side filters (a form named by data-filter-form) and paging when the API gives a total.
+      const url = new URL(container.dataset.list, location.origin);
+      const filters = container.dataset.filterForm && document.getElementById(container.dataset.filterForm);
+      if (filters) for (const input of filters.elements) if (input.name && input.value) url.searchParams.set(input.name, input.value); else if (input.name) url.searchParams.delete(input.name);
+      const pageNo = Number(container.dataset.page || 1);
+      if (pageNo > 1) url.searchParams.set("page", String(pageNo));
+      const data = await api("GET", url.pathname + url.search);
       const rows = container.dataset.items ? data[container.dataset.items] : data;
       const view = table(rows, columns, actions);
       const parts = [];
@@ -245,7 +302,18 @@ const Licheng = (() => {
         });
         parts.push(filter);
       }
-      parts.push(el("p", { class: "muted" }, `共 ${rows.length} 筆`), view);
+      const total = typeof data?.total === "number" ? data.total : rows.length;
+      const per = Number(url.searchParams.get("per_page") || data?.per_page || rows.length || 1);
+      const first = (pageNo - 1) * per;
+      parts.push(el("p", { class: "muted" }, total > rows.length ? `共 ${total.toLocaleString("zh-TW")} 筆，顯示第 ${first + 1}–${first + rows.length} 筆` : `共 ${total} 筆`), view);
+      if (total > per) {
+        const pages = Math.ceil(total / per);
+        const go = (n) => { container.dataset.page = String(n); loadList(container); };
+        parts.push(el("nav", { class: "pager", "aria-label": "分頁" },
+          el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo - 1), ...(pageNo <= 1 ? { disabled: "" } : {}) }, "上一頁"),
+          el("span", {}, ` 第 ${pageNo} / ${pages} 頁 `),
+          el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo + 1), ...(pageNo >= pages ? { disabled: "" } : {}) }, "下一頁")));
+      }
       container.replaceChildren(...parts);
     } catch (problem) {
       container.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
@@ -270,7 +338,8 @@ const Licheng = (() => {
   async function loadStatus(box) {
     try {
       const data = await api("GET", box.dataset.status);
-      const rows = [["最近一次成功備份", cell(data.last_good_backup) || "尚無"], ["狀態", data.stale ? "⚠ 已超過備份間隔，請儘速備份" : "正常"],
+      const rows = [["最近一次成功備份", cell(data.last_good_backup) || "尚無"],
+        ["狀態", data.stale ? "⚠ 已超過備份間隔：請通知縣市系統管理者檢查備份排程" : "正常（排程備份如期完成）"],
         ["備份間隔（小時）", data.interval_hours], ["保留中的備份", (data.retained || []).length]];
       box.replaceChildren(el("dl", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])));
     } catch (problem) {
@@ -332,13 +401,129 @@ const Licheng = (() => {
     }
   }
 
+
+  // A picker: the person, student, course or file is chosen by name from suggestions that a scoped
+  // look-up API gives as one types (at most 20, arrow keys + Enter); the form stores the id(s), the page
+  // shows names. `input` is a text box with data-picker="/api/v1/lookup/..." (and data-multiple).
+  let pickerCount = 0;
+  function bindPicker(input, { onPick } = {}) {
+    if (input.picker) return input.picker;
+    const source = input.dataset.picker;
+    const multiple = input.hasAttribute("data-multiple");
+    const listId = `${input.id || "picker" + (pickerCount += 1)}-options`;
+    const list = el("ul", { role: "listbox", id: listId, class: "picker-options", hidden: "" });
+    const chips = el("ul", { class: "picker-chips", "aria-label": "已選擇" });
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", listId);
+    input.setAttribute("autocomplete", "off");
+    const HINTS = { staff: "輸入姓名搜尋", students: "輸入學號、姓名或班級搜尋", courses: "輸入科目或班級搜尋", evidence: "輸入檔名搜尋" };
+    if (!input.placeholder) input.placeholder = HINTS[source.split("/").pop()] || "輸入名稱搜尋";
+    const box = el("div", { class: "picker" });
+    input.replaceWith(box);
+    box.append(...(multiple ? [chips] : []), input, list);
+    let chosen = [];  // [{id, label}]
+    let options = [];
+    let active = -1;
+    let timer = null;
+    let asked = 0;
+    const extra = () => (input.dataset.params ? "&" + input.dataset.params : "");
+
+    const renderChips = () => {
+      chips.replaceChildren(...chosen.map((c) => el("li", {}, c.label, " ",
+        el("button", { type: "button", class: "small secondary", "aria-label": `移除 ${c.label}`, onclick: () => { chosen = chosen.filter((x) => x.id !== c.id); renderChips(); } }, "×"))));
+    };
+    const close = () => { list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); active = -1; };
+    const pick = (option) => {
+      if (multiple) {
+        if (!chosen.some((c) => c.id === option.id)) chosen.push(option);
+        renderChips();
+        input.value = "";
+      } else {
+        chosen = [option];
+        input.value = option.label;
+      }
+      input.removeAttribute("aria-invalid");
+      close();
+      if (onPick) onPick(option);
+      input.dispatchEvent(new CustomEvent("licheng:pick", { detail: option, bubbles: true }));
+    };
+    const highlight = (index) => {
+      active = index;
+      [...list.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
+      if (list.children[index]) { input.setAttribute("aria-activedescendant", list.children[index].id); list.children[index].scrollIntoView({ block: "nearest" }); }
+    };
+    const search = async () => {
+      const ask = (asked += 1);
+      let found = [];
+      try { found = await api("GET", `${source}?q=${encodeURIComponent(input.value.trim())}${extra()}`); } catch { found = []; }
+      if (ask !== asked) return;  // a later keystroke already asked again
+      options = found;
+      list.replaceChildren(...(found.length ? found.map((o, i) => el("li", { role: "option", id: `${listId}-${i}`, "aria-selected": "false",
+        onmousedown: (e) => { e.preventDefault(); pick(o); } }, o.label)) : [el("li", { class: "muted", role: "option", "aria-disabled": "true" }, "找不到符合的項目")]));
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      active = -1;
+    };
+    input.addEventListener("input", () => {
+      if (!multiple) chosen = [];
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener("focus", () => { if (!input.value) { clearTimeout(timer); timer = setTimeout(search, 100); } });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") { event.preventDefault(); if (list.hidden) search(); else highlight(Math.min(active + 1, options.length - 1)); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(Math.max(active - 1, 0)); }
+      else if (event.key === "Enter" && !list.hidden && options[active]) { event.preventDefault(); pick(options[active]); }
+      else if (event.key === "Escape") close();
+    });
+    input.addEventListener("blur", () => setTimeout(close, 150));
+
+    const api_ = {
+      input,
+      // data-value-key: the field of the suggestion that is stored (a course is stored by its code).
+      get value() { const key = input.dataset.valueKey || "id"; return multiple ? chosen.map((c) => c[key]) : (chosen[0]?.[key] ?? ""); },
+      show(options) { chosen = [].concat(options); if (multiple) { renderChips(); input.value = ""; } else input.value = chosen[0]?.label || ""; },
+      get chosen() { return chosen; },
+      // Show stored ids by name (resolved through the same look-up).
+      async set(values) {
+        const ids = [].concat(values ?? []).filter((v) => v !== "" && v !== null && v !== undefined);
+        chosen = ids.map((id) => ({ id, label: id }));
+        if (ids.length) {
+          try {
+            const found = await api("GET", `${source}?ids=${encodeURIComponent(ids.join(","))}${extra()}`);
+            chosen = ids.map((id) => found.find((f) => f.id === id) || { id, label: "（已不存在）" });
+          } catch { /* keep what we have */ }
+        }
+        if (multiple) { renderChips(); input.value = ""; } else input.value = chosen[0]?.label || "";
+      },
+      clear() { chosen = []; input.value = ""; renderChips(); close(); },
+    };
+    input.picker = api_;
+    box.picker = api_;
+    if (input.form) input.form.addEventListener("reset", () => api_.clear());
+    return api_;
+  }
+
+  // Names for ids in lists: one look-up call per column for the ids on the page.
+  async function namesFor(source, ids) {
+    const wanted = [...new Set(ids.filter(Boolean))];
+    if (!wanted.length) return {};
+    try {
+      const found = await api("GET", `${source}?ids=${encodeURIComponent(wanted.join(","))}`);
+      return Object.fromEntries(found.map((f) => [f.id, f.name || f.label]));
+    } catch { return {}; }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("input[data-picker]:not([data-manual])").forEach((input) => bindPicker(input));
     document.querySelectorAll("form[data-api]").forEach(bindForm);
     document.querySelectorAll("form[data-upload]").forEach(bindUpload);
     document.querySelectorAll("[data-list]").forEach(loadList);
     document.querySelectorAll("[data-status]").forEach(loadStatus);
   });
 
-  return { api, el, table, cell, clearErrors, loadList, loadNotifications, showProblem, checkFile, uploadEvidence };
+  return { api, el, table, cell, clearErrors, loadList, loadNotifications, showProblem, checkFile, uploadEvidence, bindPicker, namesFor, rocDate, rocDateTime, parseDate };
 })();
 window.Licheng = Licheng;

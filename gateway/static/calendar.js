@@ -3,17 +3,18 @@
 "use strict";
 
 (() => {
-  const { api, el, table, cell, showProblem, clearErrors } = window.Licheng;
+  const { api, el, table, cell, showProblem, clearErrors, rocDate } = window.Licheng;
   const labels = Object.fromEntries([...document.querySelectorAll("#record_type option")].map((o) => [o.value, o.textContent]));
   let semester = null;
+  const ROSTERS = window.LICHENG_ROSTERS || {};
   const iso = (value) => (value ? new Date(value).toISOString() : "");
   const ok = (form, text) => { const s = form.querySelector(".status"); s.className = "status ok"; s.textContent = text; };
 
   function showSemester() {
     const s = semester;
-    const deadlines = [["學期", `${s.starts_on} 至 ${s.ends_on}`], ["休業式", s.closing_ceremony], ["校內截止", s.internal_deadline || "—"],
-      ["學生上傳截止", s.student_upload_deadline], ["教師認證截止", s.teacher_certification_deadline],
-      ...Object.entries(s.national_deadlines || {}).map(([k, v]) => [`國教署截止（名冊 ${k}）`, v])];
+    const deadlines = [["學期", `${cell(s.starts_on)} 至 ${cell(s.ends_on)}`], ["休業式", cell(s.closing_ceremony)], ["校內截止", cell(s.internal_deadline) || "—"],
+      ["學生上傳截止", cell(s.student_upload_deadline)], ["教師認證截止", cell(s.teacher_certification_deadline)],
+      ...Object.entries(s.national_deadlines || {}).map(([k, v]) => [`國教署截止（${ROSTERS[k] || "名冊 " + k}）`, cell(v)])];
     const windows = Object.entries(s.windows).map(([key, w]) => ({ type: labels[key] || key, opens_at: w.opens_at || "未設定", closes_at: w.closes_at || "未設定", open_now: w.open_now }));
     document.getElementById("semester-detail").replaceChildren(
       el("dl", {}, deadlines.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
@@ -46,16 +47,20 @@
     try {
       const data = await api("GET", `/api/v1/records/students?unchecked=${semester.year}-${semester.term}&per_page=2000`);
       if (!data.items.length) { box.replaceChildren(el("p", { class: "status ok" }, "本學期的學生基本資料都已檢核")); return; }
+      // Nothing is pre-ticked: the registrar looks at each student's data and ticks what they checked.
       const list = el("ul", { class: "tasks" }, data.items.map((s) => el("li", {}, el("label", { class: "check" },
-        el("input", { type: "checkbox", value: s.student_id, checked: "" }), `${s.class_code} ${s.seat_no} ${s.student_id} ${s.name}（${s.national_id_masked || ""}，${s.birth_date}）`))));
+        el("input", { type: "checkbox", value: s.student_id }), `${s.class_code} 班 ${s.seat_no} 號 ${s.student_id} ${s.name}（${s.national_id_masked || ""}，${rocDate(s.birth_date)}）`))));
       const status = el("p", { class: "status", role: "status" });
-      const confirm = el("button", { type: "button", onclick: async () => {
+      const count = () => list.querySelectorAll("input:checked").length;
+      list.addEventListener("change", () => { confirm.disabled = count() === 0; confirm.textContent = `確認勾選的學生資料無誤（${count()} 位）`; });
+      const confirm = el("button", { type: "button", disabled: "", onclick: async () => {
         const ids = [...list.querySelectorAll("input:checked")].map((i) => i.value);
+        if (!ids.length) { status.className = "status error"; status.textContent = "請先勾選已檢核的學生"; return; }
         try {
           await api("POST", "/api/v1/records/students/recheck", { year: semester.year, term: semester.term, student_ids: ids });
           await loadRecheck();
         } catch (problem) { status.className = "status error"; status.textContent = problem.body?.title || problem.message; }
-      } }, "確認勾選的學生資料無誤");
+      } }, "確認勾選的學生資料無誤（0 位）");
       box.replaceChildren(el("p", {}, `尚未檢核 ${data.total} 人`), list, confirm, status);
     } catch (problem) { box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message)); }
   }

@@ -15,7 +15,7 @@
   function when(deadline) {
     if (!deadline) return "";
     const days = Math.ceil((deadline - Date.now()) / DAY);
-    const date = deadline.toLocaleDateString("zh-TW", { timeZone: "Asia/Taipei" });
+    const date = window.Licheng.rocDateTime(deadline.toISOString()).split(" ")[0];
     return days < 0 ? `（已於 ${date} 截止）` : `（截止 ${date}，剩 ${days} 天）`;
   }
 
@@ -34,6 +34,8 @@
     }
     const statements = await api("GET", "/api/v1/records/statements").catch(() => []);
     if (!statements.length) tasks.push(task("填寫自傳與學習計畫", "/student/portfolio#statements", null));
+    const KINDS = { autobiography: "自傳", study_plan: "學習計畫" };
+    for (const s of statements.filter((x) => x.needs_revision)) tasks.push(task(`${KINDS[s.kind] || "自傳或學習計畫"}：老師請您修改，請看留言`, "/student/portfolio#statements", null));
     const receipts = await api("GET", "/api/v1/me/receipts").catch(() => []);
     for (const entry of receipts.filter((e) => e.state === "pending" && new Date(e.deadline) > Date.now())) {
       tasks.push(task(`確認國教署收到的${entry.roster_name || "資料"}`, "/student/receipts", entry.deadline));
@@ -53,7 +55,7 @@
       if (progress.not_uploaded.length) tasks.push(task(`${c.code} 班有 ${progress.not_uploaded.length} 位學生尚未上傳成果，可提醒學生`, "/homeroom/class", endOfDay(semester?.student_upload_deadline)));
     }
     const statements = await api("GET", "/api/v1/records/statements").catch(() => []);
-    const unchecked = statements.filter((s) => !s.checked).length;
+    const unchecked = statements.filter((s) => !s.checked && !s.needs_revision).length;
     if (unchecked) tasks.push(task(`${unchecked} 份自傳或學習計畫待檢核`, "/homeroom/class#statements-title", null));
   }
 
@@ -62,7 +64,7 @@
     const unchecked = await api("GET", `/api/v1/records/students?unchecked=${semester.year}-${semester.term}&per_page=1`);
     if (unchecked.total) tasks.push(task(`${unchecked.total} 位學生的基本資料尚未完成本學期檢核`, "/registrar/calendar#recheck-title", endOfDay(semester.internal_deadline)));
     for (const [roster, day] of Object.entries(semester.national_deadlines || {})) {
-      if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`名冊 ${roster} 上傳國教署`, "/registrar/national", endOfDay(day)));
+      if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`${(window.LICHENG_ROSTERS || {})[roster] || "名冊 " + roster} 上傳國教署`, "/registrar/national", endOfDay(day)));
     }
   }
 

@@ -32,11 +32,33 @@
       filter, view);
   }
 
+  // 多元表現 of the class this academic year: per student how many are recorded (red: none yet).
+  async function loadPerformances(code) {
+    const box = document.getElementById("performance-progress");
+    if (!box || !progress) return;
+    try {
+      const data = await api("GET", `/api/v1/records/performances?class_code=${encodeURIComponent(code)}&year=${progress.year}&per_page=10000`);
+      const count = {};
+      for (const p of data.items) count[p.student_id] = (count[p.student_id] || 0) + 1;
+      const students = progress.students;
+      const done = students.filter((s) => count[s.student_id]).length;
+      const rowsOf = students.map((s) => ({ seat_no: s.seat_no ?? "", student_id: s.student_id, name: s.name,
+        recorded: count[s.student_id] || 0, mark: count[s.student_id] ? "✔ 已登錄" : "✘ 尚未登錄" }));
+      const view = table(rowsOf, [["seat_no", "座號"], ["student_id", "學號"], ["name", "姓名"], ["recorded", "已登錄件數"], ["mark", "狀態"]]);
+      view.querySelectorAll("tbody tr").forEach((tr, i) => tr.classList.add(rowsOf[i].recorded ? "done" : "missing"));
+      box.replaceChildren(el("p", {}, `${progress.year} 學年度多元表現：已登錄 ${done} / ${students.length} 位學生 `,
+        el("progress", { max: String(students.length || 1), value: String(done), "aria-label": "已登錄多元表現的學生比例" })), view);
+    } catch (problem) {
+      box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
+    }
+  }
+
   async function loadProgress(code) {
     const box = document.getElementById("progress");
     try {
       progress = await api("GET", `/api/v1/classes/${encodeURIComponent(code)}/progress`);
       render();
+      loadPerformances(code);
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
     }

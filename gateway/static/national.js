@@ -3,7 +3,10 @@
 "use strict";
 
 (() => {
-  const { api, el, table, showProblem } = window.Licheng;
+  const { api, el, table, showProblem, rocDateTime } = window.Licheng;
+  const ROSTERS = window.LICHENG_ROSTERS || {};
+  const rosterName = (code) => ROSTERS[String(code)] || (code ? `名冊 ${code}` : "");
+  const KINDS = { evidence: "學生檔案", roster: "名冊" };
   const STATES = [["queued", "排隊中"], ["sending", "傳送中"], ["accepted", "已收件"], ["rejected", "退件"], ["retrying", "重試中"], ["dead", "無法送達"]];
   let draft = null;
   let current = null;
@@ -64,7 +67,7 @@
   async function openUpload(id) {
     current = id;
     $("upload-detail").hidden = false;
-    $("detail-id").textContent = id;
+    $("detail-id").textContent = "";
     clearTimeout(timer);
     await refreshDetail();
   }
@@ -73,8 +76,9 @@
     if (!current) return;
     const progress = await api("GET", `/api/v1/national/uploads/${current}`);
     $("detail-progress").replaceChildren(progressView(progress));
+    $("detail-id").textContent = `${progress.year} 學年度第 ${progress.term} 學期${progress.created_at ? "（" + rocDateTime(progress.created_at) + "）" : ""}`;
     const dead = await api("GET", `/api/v1/national/uploads/${current}/items?state=dead`);
-    $("detail-dead").replaceChildren(dead.length ? table(dead, [["kind", "種類"], ["roster", "名冊"], ["student_id", "學號"], ["detail", "原因"], ["attempts", "次數"]],
+    $("detail-dead").replaceChildren(dead.length ? table(dead.map((d) => ({ ...d, kind: KINDS[d.kind] || d.kind, roster: d.roster ? rosterName(d.roster) : "" })), [["kind", "種類"], ["roster", "名冊"], ["student_id", "學號"], ["detail", "原因"], ["attempts", "次數"]],
       [["重送", "POST /api/v1/national/items/{id}/retry"]]) : el("p", {}, "無"));
     await loadReceipts();
     if (!progress.done) timer = setTimeout(refreshDetail, 2000); else loadUploads();
@@ -82,7 +86,7 @@
 
   async function loadReceipts() {
     const data = await api("GET", `/api/v1/national/uploads/${current}/receipts`);
-    $("detail-receipts").replaceChildren(data.receipts.length ? table(data.receipts.map((r) => ({ ...r, check: r.verified ? "核對無誤" : r.problems.join("；") })),
+    $("detail-receipts").replaceChildren(data.receipts.length ? table(data.receipts.map((r) => ({ ...r, roster: rosterName(r.roster), check: r.verified ? "核對無誤" : r.problems.join("；") })),
       [["roster", "名冊別"], ["check", "SHA-256 核對"], ["students", "學生數"], ["confirm_deadline", "學生確認期限"]]) : el("p", {}, "尚未取得"));
     $("detail-reports").replaceChildren(el("p", {}, `待確認 ${data.answers.pending} · 已確認 ${data.answers.confirmed} · 回報錯誤 ${data.answers.reported}`),
       data.reports.length ? table(data.reports, [["student_id", "學號"], ["roster_name", "名冊"], ["message", "學生說明"]]) : "");

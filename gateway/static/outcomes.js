@@ -23,6 +23,7 @@
   function startEdit(o) {
     const form = document.getElementById("new-outcome");
     editing = o;
+    if (![...form.course_id.options].some((opt) => opt.value === o.course_id)) form.course_id.append(el("option", { value: o.course_id }, o.course_name));
     form.course_id.value = o.course_id;
     form.course_id.disabled = true;
     form.summary.value = o.summary;
@@ -68,10 +69,12 @@
     return buttons;
   }
 
+  // Only the student's own courses of this semester (their class's and their electives), each with its
+  // class and teacher, so two 國語文 are told apart.
   async function loadCourses(select) {
-    const data = await api("GET", "/api/v1/records/courses?per_page=200");
-    const courses = data.items || data;
-    select.replaceChildren(el("option", { value: "" }, "請選擇課程"), ...courses.map((c) => el("option", { value: c.id }, c.name)));
+    const courses = await api("GET", "/api/v1/lookup/courses");
+    select.replaceChildren(el("option", { value: "" }, courses.length ? "請選擇課程" : "本學期沒有您的課程，請洽教學組"),
+      ...courses.map((c) => el("option", { value: c.id }, c.label)));
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, el, table, showProblem, clearErrors } = window.Licheng;
+  const { api, el, table, cell, showProblem, clearErrors, namesFor } = window.Licheng;
   const STATES = { draft: "草稿", submitted: "待認證", certified: "已認證", returned: "已退回", withdrawn: "已撤回" };
   const message = (problem) => problem.body?.detail || problem.body?.title || problem.message;
   const error = (box, problem) => box.replaceChildren(el("p", { class: "status error" }, message(problem)));
@@ -14,7 +14,7 @@
     try {
       const me = (await api("GET", "/api/v1/records/students")).items[0];
       if (!me) { box.replaceChildren(el("p", { class: "muted" }, "尚無基本資料，請洽註冊組")); return; }
-      const rows = [["學號", me.student_id], ["姓名", me.name], ["身分證號", me.national_id_masked], ["出生日期", me.birth_date],
+      const rows = [["學號", me.student_id], ["姓名", me.name], ["身分證號", me.national_id_masked], ["出生日期", cell(me.birth_date)],
         ["性別", { 1: "男", 2: "女" }[me.gender] || me.gender], ["班級", me.class_code], ["座號", me.seat_no], ["學籍狀態", me.status]];
       box.replaceChildren(el("dl", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v ?? ""))])));
     } catch (problem) { error(box, problem); }
@@ -23,7 +23,18 @@
   async function records(box) {
     try {
       const data = await api("GET", `/api/v1/records/${box.dataset.portfolio}?per_page=500`);
-      box.replaceChildren(data.items.length ? table(data.items, JSON.parse(box.dataset.columns)) : el("p", { class: "muted" }, "尚無資料"));
+      const options = JSON.parse(box.dataset.options || "{}");
+      const STATUSES = window.LICHENG_STATUSES || {};
+      const rows = data.items.map((item) => {
+        const row = { ...item };
+        for (const [name, names] of Object.entries(options)) {
+          if (Array.isArray(row[name])) row[name] = row[name].map((v) => names[v] ?? v);
+          else if (row[name] !== undefined && String(row[name]) in names) row[name] = names[String(row[name])];
+        }
+        if (typeof row.status === "string" && row.status in STATUSES) row.status = STATUSES[row.status];
+        return row;
+      });
+      box.replaceChildren(rows.length ? table(rows, JSON.parse(box.dataset.columns)) : el("p", { class: "muted" }, "尚無資料"));
     } catch (problem) { error(box, problem); }
   }
 
@@ -46,9 +57,15 @@
     } catch (problem) { error(box, problem); }
   }
 
+  let categoryNames = {};
+
   async function performances() {
     const box = document.getElementById("performance-items");
     try {
+      if (!Object.keys(categoryNames).length) {  // 多元表現類別 by name (from the rules data), never the code
+        const rules = await api("GET", "/api/v1/records/rules").catch(() => ({ categories: [] }));
+        categoryNames = Object.fromEntries((rules.categories || []).map((c) => [c.code, c.sheet]));
+      }
       const [data, picked] = await Promise.all([api("GET", "/api/v1/records/performances?per_page=500"), api("GET", "/api/v1/performances/selection")]);
       const selected = new Set(picked.selected);
       document.getElementById("performance-caps").replaceChildren(el("p", {}, `${picked.year} 學年度勾選上傳 `,
@@ -60,9 +77,21 @@
         const tick = Number(p.year) === Number(picked.year) && !picked.locked ? el("button", { type: "button", class: "small", onclick: async () => {
           try { await api(isSelected ? "DELETE" : "POST", `/api/v1/performances/${p.id}/selection`); await performances(); } catch (problem) { alert(message(problem)); }
         } }, isSelected ? "取消勾選" : "勾選上傳") : "";
-        return el("li", {}, `${p.year}-${p.term} 類別 ${p.category}：${p.summary} `, isSelected ? "✔ 已勾選 " : "", tick);
+        return el("li", {}, `${p.year} 學年度第 ${p.term} 學期 ${categoryNames[p.category] || "多元表現"}：${p.summary} `, isSelected ? "✔ 已勾選 " : "", tick);
       })));
     } catch (problem) { error(box, problem); }
+  }
+
+  // What the 導師/輔導室 wrote reaches the student: each check with who, when, and 請修改 or 已檢核.
+  const ROLE_NAMES = { homeroom: "導師", guidance: "輔導室" };
+  async function showChecks(form, statement) {
+    const checks = [...(statement.checks || [])].reverse();
+    let box = form.querySelector(".checks");
+    if (!box) { box = el("div", { class: "checks", "aria-live": "polite" }); form.querySelector("h3").insertAdjacentElement("afterend", box); }
+    if (!checks.length) { box.replaceChildren(); return; }
+    const names = await namesFor("/api/v1/lookup/staff", checks.map((c) => c.by));
+    box.replaceChildren(el("ul", { class: "tasks" }, checks.map((c) => el("li", { class: c.decision === "revise" ? "revise" : "checked" },
+      `${c.decision === "revise" ? "請修改" : "已檢核"}・${ROLE_NAMES[c.role] || ""} ${names[c.by] || c.by_name}（${cell(c.at)}）${c.comment ? "：" + c.comment : ""}`))));
   }
 
   async function statements() {
@@ -72,7 +101,8 @@
       const current = latest.find((s) => s.kind === form.dataset.kind);
       if (current) {
         for (const [name, value] of Object.entries(current.fields)) if (form.elements[name]) form.elements[name].value = value;
-        form.querySelector("[data-version]").textContent = `第 ${current.version} 版${current.checked ? "，已檢核" : ""}`;
+        form.querySelector("[data-version]").textContent = `第 ${current.version} 版${current.needs_revision ? "，請修改" : current.checked ? "，已檢核" : "，待檢核"}`;
+        await showChecks(form, current);
       }
       form.addEventListener("submit", async (event) => {
         event.preventDefault();

@@ -4,11 +4,28 @@
 (() => {
   const { api, el } = window.Licheng;
 
+  // National cells as a person reads them: codes by name (性別代碼 1 → 男), 7-digit ROC dates as 116/01/31,
+  // and a file's SHA-256 as its first 8 characters with a copy button (the proof, not a wall of hex).
+  const COLUMNS = window.LICHENG_COLUMNS || {};
+  const CODES = window.LICHENG_CODES || {};
+  const header = (name) => (COLUMNS[name]?.table ? name.replace(/代碼$/, "") : name);
+  function shownCell(name, value) {
+    const text = String(value ?? "");
+    const spec = COLUMNS[name] || {};
+    if (spec.table && CODES[spec.table] && text in CODES[spec.table]) return CODES[spec.table][text];
+    if (spec.type === "roc_date" && /^\d{7}$/.test(text)) return `${Number(text.slice(0, 3))}/${text.slice(3, 5)}/${text.slice(5)}`;
+    if (/^[0-9a-f]{64}$/i.test(text)) {
+      return el("span", {}, el("code", { title: "SHA-256" }, text.slice(0, 8)), " ",
+        el("button", { type: "button", class: "small secondary", "aria-label": "複製完整雜湊值", onclick: () => navigator.clipboard?.writeText(text) }, "複製"));
+    }
+    return text;
+  }
+
   function recordsView(records) {
     return records.flatMap((group) => Object.entries(group).filter(([k, v]) => k !== "root" && Array.isArray(v) && v.length).map(([sheet, rows]) =>
       el("div", { class: "table-wrap" }, el("h3", {}, sheet), el("table", {},
-        el("thead", {}, el("tr", {}, Object.keys(rows[0]).map((k) => el("th", { scope: "col" }, k)))),
-        el("tbody", {}, rows.map((row) => el("tr", {}, Object.values(row).map((v) => el("td", {}, String(v ?? ""))))))))));
+        el("thead", {}, el("tr", {}, Object.keys(rows[0]).map((k) => el("th", { scope: "col" }, header(k))))),
+        el("tbody", {}, rows.map((row) => el("tr", {}, Object.entries(row).map(([k, v]) => el("td", { "data-label": header(k) }, shownCell(k, v))))))))));
   }
 
   function entryView(entry) {
@@ -25,7 +42,7 @@
         status.textContent = (b.errors && b.errors[0] && b.errors[0].message) || b.detail || b.title || "失敗";
       }
     };
-    const deadline = new Date(entry.deadline).toLocaleString("zh-TW", { timeZone: "Asia/Taipei" });
+    const deadline = window.Licheng.rocDateTime(entry.deadline);
     return el("section", { class: "card" }, el("h2", {}, `${entry.year} 學年度第 ${entry.term} 學期 · ${entry.roster_name}`),
       el("p", {}, `狀態：${entry.state_zh} · 確認期限：${deadline}`), ...recordsView(entry.records),
       entry.state === "pending" ? [el("button", { type: "button", onclick: () => answer("confirm") }, "確認無誤"),

@@ -4,12 +4,17 @@
 "use strict";
 
 (() => {
-  const { api, el, table, showProblem, clearErrors, checkFile, uploadEvidence } = window.Licheng;
+  const { api, el, table, showProblem, clearErrors, checkFile, uploadEvidence, bindPicker, namesFor } = window.Licheng;
   const spec = JSON.parse(document.getElementById("record-spec").textContent);
   const base = `/api/v1/records/${spec.key}`;
   let editing = null;
   let attached = {};  // file field -> evidence id(s) of the record being edited
   let categories = null;  // 多元表現 categories with their fields (GET /api/v1/records/rules)
+
+  // Server-side paging (50 a page, with the total); filters and the page live in the address, so a list
+  // can be bookmarked and shared.
+  const PER_PAGE = 50;
+  let pageNo = Math.max(1, Number(new URLSearchParams(location.search).get("page")) || 1);
 
   function filterQuery() {
     const form = document.getElementById("record-filters");
@@ -18,11 +23,29 @@
     return query;
   }
 
+  function restoreFilters() {
+    const given = new URLSearchParams(location.search);
+    for (const input of document.getElementById("record-filters").querySelectorAll("input")) if (given.get(input.name)) input.value = given.get(input.name);
+  }
+
+  function pager(data) {
+    const pages = Math.max(1, Math.ceil(data.total / PER_PAGE));
+    const go = (n) => { pageNo = n; load(); };
+    return el("nav", { class: "pager", "aria-label": "分頁" },
+      el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo - 1), ...(pageNo <= 1 ? { disabled: "" } : {}) }, "上一頁"),
+      el("span", {}, ` 第 ${pageNo} / ${pages} 頁 `),
+      el("button", { type: "button", class: "small secondary", onclick: () => go(pageNo + 1), ...(pageNo >= pages ? { disabled: "" } : {}) }, "下一頁"));
+  }
+
   async function load() {
     const box = document.getElementById("record-list");
     const query = filterQuery();
     document.getElementById("record-export").href = `${base}/export.xlsx${query.size ? "?" + query : ""}`;
-    query.set("per_page", "500");
+    const address = new URLSearchParams(query);
+    if (pageNo > 1) address.set("page", String(pageNo));
+    history.replaceState(null, "", `${location.pathname}${address.size ? "?" + address : ""}`);
+    query.set("per_page", String(PER_PAGE));
+    query.set("page", String(pageNo));
     try {
       const data = await api("GET", `${base}?${query}`);
       const form = document.getElementById("record-form");
@@ -31,15 +54,18 @@
         const matches = (row) => Object.entries(action.when).every(([k, v]) => String((row.raw || row)[k]) === v);
         actions.push([action.label, (row) => rowAction(action, row), undefined, matches]);
       }
-      const note = data.total > data.items.length ? `共 ${data.total} 筆，顯示前 ${data.items.length} 筆（請用篩選縮小範圍）` : `共 ${data.total} 筆`;
-      box.replaceChildren(el("p", { class: "muted" }, note), table(data.items.map(shown), [...spec.columns, ["updated_at", "最後更新"]], actions));
+      const first = (pageNo - 1) * PER_PAGE;
+      const note = data.total > data.items.length ? `共 ${data.total.toLocaleString("zh-TW")} 筆，顯示第 ${first + 1}–${first + data.items.length} 筆` : `共 ${data.total} 筆`;
+      const rows = await named(data.items.map(shown));
+      box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions),
+        ...(data.total > PER_PAGE ? [pager(data)] : []));
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
     }
   }
 
   // Codes are listed by their zh-TW names; actions get the record as the API returned it.
-  const STATUS = { draft: "草稿", published: "已公告" };
+  const STATUS = { ...(window.LICHENG_STATUSES || {}), draft: "草稿", published: "已公告" };
   const names = Object.fromEntries(spec.fields.filter((f) => f.kind === "select").map((f) => [f.name, f.options]));
   function shown(record) {
     const row = { ...record, raw: record };
@@ -47,6 +73,36 @@
     if (record.status in STATUS) row.status = STATUS[record.status];
     return row;
   }
+
+  // Ids in a list are shown by name: 姓名 beside 學號, 科目 beside 課程代碼, teachers by name.
+  async function named(rows) {
+    const columns = new Set(spec.columns.map(([key]) => key));
+    const jobs = [];
+    if (columns.has("student_name")) {
+      jobs.push(namesFor("/api/v1/lookup/students", rows.map((r) => r.student_id)).then((names) => rows.forEach((r) => { r.student_name = names[r.student_id] || ""; })));
+    }
+    if (columns.has("course_name")) {
+      const codes = [...new Set(rows.map((r) => r.course_code).filter(Boolean))];
+      if (codes.length) {
+        jobs.push(api("GET", `/api/v1/lookup/courses?codes=${encodeURIComponent(codes.join(","))}`).catch(() => []).then((found) => {
+          const names = Object.fromEntries(found.map((c) => [c.code, c.name]));
+          rows.forEach((r) => { r.course_name = names[r.course_code] || ""; });
+        }));
+      }
+    }
+    for (const [key, source] of Object.entries(spec.named_columns || {})) {
+      const ids = rows.flatMap((r) => [].concat(r.raw[key] || []));
+      jobs.push(namesFor(source, ids).then((names) => rows.forEach((r) => {
+        const value = r.raw[key];
+        if (value === undefined || value === null) return;
+        r[key] = Array.isArray(value) ? value.map((v) => names[v] || "（未知）") : (names[value] || "（未知）");
+      })));
+    }
+    await Promise.all(jobs);
+    return rows;
+  }
+
+  const pickers = {};  // field -> picker
 
   function valueOf(input, kind) {
     const raw = input.value.trim();
@@ -75,6 +131,11 @@
       }
       if (f.kind === "file" || f.kind === "files") {
         if (attached[f.name] !== undefined) body[f.name] = attached[f.name];
+        continue;
+      }
+      if (f.kind === "picker") {
+        const value = pickers[f.name]?.value;
+        if (Array.isArray(value) ? value.length : value) body[f.name] = value;
         continue;
       }
       if (f.name === "fields" && categories && form.querySelector("#category-fields")) {
@@ -158,6 +219,10 @@
     for (const f of spec.fields) {
       if (f.kind === "multi") {
         for (const box of form.querySelectorAll(`input[name="${f.name}"]`)) box.checked = (row[f.name] || []).includes(box.value);
+      } else if (f.kind === "picker") {
+        showPicked(f, row);
+      } else if (f.kind === "file" || f.kind === "files") {
+        continue;  // a file input cannot be given a value: the attached files are named below
       } else if (form.elements.namedItem(f.name)) form.elements.namedItem(f.name).value = show(row[f.name], f.kind);
     }
     attached = {};
@@ -168,8 +233,36 @@
     }
     form.dispatchEvent(new CustomEvent("licheng:edit", { detail: row }));
     editing = row.id;
-    document.getElementById("record-form-title").textContent = `修改${spec.label}`;
+    document.getElementById("record-form-title").textContent = `編輯${spec.label}`;
     form.querySelector("input, select, textarea").focus();
+  }
+
+  // The stored id(s) of a reference shown by name in its picker; a course by its code and class.
+  async function showPicked(f, row) {
+    const picker = pickers[f.name];
+    if (!picker) return;
+    const value = row[f.name];
+    if (f.options.source.endsWith("/courses") && value) {
+      const found = await api("GET", `/api/v1/lookup/courses?codes=${encodeURIComponent(value)}`).catch(() => []);
+      const course = found.find((c) => c.class_code === row.course_class && c.year === row.year && c.term === row.term)
+        || found.find((c) => c.class_code === row.course_class) || { id: value, code: value, class_code: row.course_class, label: value };
+      picker.show(course);
+      return;
+    }
+    await picker.set(value);
+  }
+
+  function bindPickers(form) {
+    for (const f of spec.fields.filter((x) => x.kind === "picker")) {
+      const input = form.querySelector(`[data-name="${f.name}"]`);
+      if (!input) continue;
+      pickers[f.name] = bindPicker(input, {
+        onPick: (option) => {
+          // a course offering is its code and its class: the picker fills the class too
+          if (option.class_code !== undefined && form.elements.course_class) form.elements.course_class.value = option.class_code;
+        },
+      });
+    }
   }
 
   async function rowAction(action, shownRow) {
@@ -213,6 +306,7 @@
     form.addEventListener("reset", () => {
       editing = null;
       attached = {};
+      Object.values(pickers).forEach((p) => p.clear());
       form.querySelectorAll("[data-attached], [data-progress]").forEach((n) => n.replaceChildren());
       setTimeout(() => form.dispatchEvent(new CustomEvent("licheng:edit", { detail: {} })));
       clearErrors(form);
@@ -238,10 +332,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+    restoreFilters();
+    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); pageNo = 1; load(); });
     document.getElementById("record-list").addEventListener("licheng:refresh", load);
     const form = document.getElementById("record-form");
     if (form) {
+      bindPickers(form);
       bindForm(form);
       prefillSemester(form);
       categoryFields(form);

@@ -51,6 +51,10 @@
       clearErrors(form);
       const body = { reason: form.reason.value };
       if (form.comment.value.trim()) body.comment = form.comment.value.trim();
+      if (!body.reason) {  // said plainly beside the field, before asking the server
+        showProblem(form, { body: { title: "退回時請選擇原因", errors: [{ field: "reason", message: "請選擇退回原因" }] } });
+        return;
+      }
       try {
         await api("POST", `/api/v1/outcomes/${encodeURIComponent(outcome.id)}/return`, body);
         await load("已退回，學生會收到通知");
@@ -67,7 +71,7 @@
     } }, "認證");
     const submitted = [...outcome.history].reverse().find((h) => h.action === "submit");
     return el("article", { class: "outcome", "data-outcome": outcome.id },
-      el("h4", {}, pick, " ", el("label", { for: `pick-${outcome.id}` }, `學號 ${outcome.student_id}：${outcome.summary}`)),
+      el("h4", {}, pick, " ", el("label", { for: `pick-${outcome.id}` }, `${outcome.student_id} ${outcome.student_name || ""}：${outcome.summary}`)),
       el("p", { class: "muted" }, `送出時間 ${submitted ? cell(submitted.at) : cell(outcome.updated_at)}`),
       await files(outcome), certify, returnForm(outcome));
   }
@@ -96,7 +100,13 @@
     const summary = document.getElementById("queue-summary");
     try {
       const queue = await api("GET", "/api/v1/teacher/queue");
-      summary.replaceChildren(el("p", {}, `待認證共 ${queue.waiting} 件` + (queue.standing_in_for.length ? `（含代理 ${queue.standing_in_for.join("、")} 的課程）` : "")),
+      // people by name: the students of each outcome, the teachers one stands in for
+      const [students, teachers] = await Promise.all([
+        window.Licheng.namesFor("/api/v1/lookup/students", queue.courses.flatMap((c) => c.items.map((i) => i.student_id))),
+        window.Licheng.namesFor("/api/v1/lookup/staff", queue.standing_in_for)]);
+      queue.courses.forEach((c) => c.items.forEach((i) => { i.student_name = students[i.student_id] || ""; }));
+      const standing = queue.standing_in_for.map((t) => teachers[t] || "其他教師");
+      summary.replaceChildren(el("p", {}, `待認證共 ${queue.waiting} 件` + (standing.length ? `（含代理 ${standing.join("、")} 的課程）` : "")),
         ...(message ? [el("p", { class: "status ok" }, message)] : []));
       const sections = [];
       for (const course of queue.courses) sections.push(await courseSection(course));
@@ -113,7 +123,7 @@
       const status = form.querySelector(".status");
       const at = (value) => (value ? new Date(value).toISOString() : "");
       try {
-        await api("POST", "/api/v1/proxies", { proxy_id: form.proxy_id.value.trim(), starts_at: at(form.starts_at.value), ends_at: at(form.ends_at.value) });
+        await api("POST", "/api/v1/proxies", { proxy_id: document.getElementById("proxy_id").picker.value, starts_at: at(form.starts_at.value), ends_at: at(form.ends_at.value) });
         status.className = "status ok";
         status.textContent = "已指定代理人";
         form.reset();

@@ -349,7 +349,10 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         caller = require(self.caller, Permission.SELF_NOTIFICATIONS_READ)
         recipient = caller.student_id or caller.user_id
         docs = self.store.notifications_of(caller.require_school(), recipient)
-        return [{"id": d["_id"], "at": d["at"].isoformat(), "from": d["from_name"], "message": d["message"]} for d in docs]
+        return [
+            {"id": d["_id"], "at": d["at"].isoformat(), "from": d["from_name"], "from_id": d.get("from"), "message": d["message"]}
+            for d in docs
+        ]
 
     @rpc
     def completion_current(self) -> dict:

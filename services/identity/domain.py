@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from services.identity.schemas import CreateAccount
 from shared.errors import ValidationFailed, field_error
+from shared.roles import ROLE_NAMES_ZH, Role
 from shared.validation import errors_from
 
 # Column names accepted in an import file, in zh-TW or English.
@@ -32,6 +33,16 @@ IMPORT_COLUMNS: dict[str, str] = {
     "password": "password",
 }
 REQUIRED_COLUMNS = ("username", "display_name", "roles")
+# Role names as a school writes them in a sheet (roles by their zh-TW unit names, a few common short forms).
+ROLE_ALIASES: dict[str, str] = {name: role.value for role, name in ROLE_NAMES_ZH.items() if role is not Role.DISTRICT_ADMIN} | {
+    "教師": Role.TEACHER.value,
+    "註冊組長": Role.REGISTRAR.value,
+    "教學組長": Role.CURRICULUM.value,
+    "輔導教師": Role.GUIDANCE.value,
+    "生活輔導組": Role.DISCIPLINE.value,
+    "競賽承辦": Role.CONTEST_ORGANIZER.value,
+    "工作小組執行秘書": Role.WORKING_GROUP.value,
+}
 
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
 
@@ -127,8 +138,20 @@ def normalise_row(raw: dict[str, str]) -> dict[str, Any]:
         if key and value != "":
             row[key] = value
     if "roles" in row:
-        row["roles"] = [r for r in row["roles"].replace("、", ",").replace(";", ",").replace(" ", ",").split(",") if r]
+        names = row["roles"].replace("、", ",").replace("，", ",").replace(";", ",").replace(" ", ",").split(",")
+        row["roles"] = [ROLE_ALIASES.get(r.strip(), r.strip()) for r in names if r.strip()]
     return row
+
+
+def _unknown_role(field: str, roles: list[str]) -> dict[str, str]:
+    position = field.split(".")[1] if "." in field else ""
+    value = roles[int(position)] if position.isdigit() and int(position) < len(roles) else ""
+    allowed = "、".join(ROLE_NAMES_ZH[r] for r in Role if r is not Role.DISTRICT_ADMIN)
+    return {
+        "field": "roles",
+        "message": f"沒有「{value}」這個角色；可填：{allowed}",
+        "message_en": f"unknown role {value!r}",
+    }
 
 
 def check_import_columns(raw_rows: list[dict[str, str]]) -> None:
@@ -157,6 +180,8 @@ def validate_import(raw_rows: list[dict[str, str]], existing_usernames: set[str]
                 code = "unknown_role" if err["field"].startswith("roles") and err["code"] == "enum" else err["code"]
                 if err["field"].startswith("class_code"):
                     code = "bad_class"
+                if code == "unknown_role":  # name the column and the value, never a field path like roles.0
+                    err = {**err, **_unknown_role(err["field"], row.get("roles", []))}
                 errors.append({"row": index, **err, "code": code})
             continue
         key = account.username.lower()

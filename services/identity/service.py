@@ -9,7 +9,7 @@ from eventlet import tpool
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
-from services.identity import domain, events
+from services.identity import domain, events, lookup_store
 from services.identity import sessions as session_rules
 from services.identity.errors import (
     AccountDisabled,
@@ -154,7 +154,8 @@ class IdentityService(ChangesMixin, HealthMixin):
         school_id = caller.require_school()
         page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
         docs = self.store.list_accounts(school_id, role=role, class_code=class_code, skip=(page - 1) * per_page, limit=per_page)
-        return {"items": [_account(d) for d in docs], "page": page, "per_page": per_page, "total": self.store.count_accounts(school_id)}
+        total = self.store.count_accounts(school_id, role, class_code)
+        return {"items": [_account(d) for d in docs], "page": page, "per_page": per_page, "total": total}
 
     @rpc
     def get_account(self, account_id: str) -> dict:
@@ -470,3 +471,14 @@ class IdentityService(ChangesMixin, HealthMixin):
             if doc and set(doc.get("roles", [])) - {Role.STUDENT.value}:
                 names[account_id] = doc.get("display_name") or doc["username"]
         return {"school_id": school_id, "school_name": school.get("name", school_id), "names": names}
+
+    # pickers
+
+    @rpc
+    def lookup_staff(self, q: str = "", role: str | None = None, ids: list | None = None) -> list[dict]:
+        """At most 20 staff of the caller's school matching a name, or the named ids (to show stored values by name)."""
+        if ids:  # names of staff already chosen (a course's teachers): any school member may read those
+            caller = require(self.caller, Permission.SCHOOL_RECORD_RULES_READ)
+            return lookup_store.staff(self.store, caller.require_school(), ids=list(ids))
+        caller = require(self.caller, Permission.SCHOOL_STAFF_LOOKUP)
+        return lookup_store.staff(self.store, caller.require_school(), q if isinstance(q, str) else "", role or None)

@@ -75,16 +75,22 @@ class IdentityStore:
     def usernames(self, school_id: str) -> set[str]:
         return {d["username_key"] for d in self.accounts.find(school_id, projection={"username_key": 1})}
 
-    def list_accounts(self, school_id: str, *, role: str | None, class_code: str | None, skip: int, limit: int) -> list[dict[str, Any]]:
+    @staticmethod
+    def _account_filter(role: str | None, class_code: str | None) -> dict[str, Any]:
         filter_: dict[str, Any] = {}
         if role:
             filter_["roles"] = role
         if class_code:
             filter_["class_code"] = class_code
+        return filter_
+
+    def list_accounts(self, school_id: str, *, role: str | None, class_code: str | None, skip: int, limit: int) -> list[dict[str, Any]]:
+        filter_ = self._account_filter(role, class_code)
         return self.accounts.find(school_id, filter_, sort=[("username_key", 1)], skip=skip, limit=limit)
 
-    def count_accounts(self, school_id: str) -> int:
-        return self.accounts.count(school_id)
+    def count_accounts(self, school_id: str, role: str | None = None, class_code: str | None = None) -> int:
+        """The total the list's pager shows: the same filter as the list."""
+        return self.accounts.count(school_id, self._account_filter(role, class_code))
 
     def update_account(self, school_id: str, account_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         return self.accounts.find_one_and_update(school_id, {"_id": account_id}, {"$set": changes})

@@ -363,6 +363,7 @@ class ServiceLearningIn(SemesterKey):
     end_date: Annotated[SchoolDate | None, BeforeValidator(_blank_none)] = None
     hours: Hours
     proof: Annotated[Text, Field(max_length=200)] = Field("", description="證明 (evidence id or document number)")
+    proof_evidence_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, description="證明文件 e-file")
 
 
 class CourseEvaluationIn(SemesterKey):
@@ -467,6 +468,8 @@ class CheckIn(StrictModel):
     student_id: StudentId
     version: Annotated[int, Field(ge=1)]
     comment: Annotated[Text, Field(max_length=500)] = ""
+    # "revise" sends the version back to the student (請修改) with the comment saying what to change
+    decision: Literal["checked", "revise"] = "checked"
 
 
 class RecheckIn(SemesterKey):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from services.records import archiving, calendar, competitions, imports, peers, statements, students, units
+from services.records import archiving, calendar, competitions, imports, peers, pickers, statements, students, units
 from services.records.access import Context
 from services.records.schemas import AuditEntry
 from services.records.store import RecordsStore
@@ -248,3 +248,17 @@ class RecordsService(ChangesMixin, HealthMixin):
     def active_students(self, school_id: str, year: int, term: int) -> list[dict]:
         """Students now enrolled, with class, seat and whether basic data was re-checked in that semester."""
         return peers.active_students(self.ctx, school_id, year, term)
+
+    # --- pickers ---
+
+    @rpc
+    def lookup_students(self, q: str = "", ids: list | None = None) -> list[dict]:
+        """At most 20 students the caller may read, by 學號/姓名/班級; `ids` names stored 學號."""
+        return pickers.students(self.ctx, q, ids)
+
+    @rpc
+    def lookup_courses(
+        self, q: str = "", year: int | None = None, term: int | None = None, ids: list | None = None, codes: list | None = None
+    ) -> list[dict]:
+        """Course offerings by 科目/班級 (a student: only their own of the semester)."""
+        return pickers.courses(self.ctx, q, year, term, ids, codes)

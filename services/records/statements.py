@@ -26,7 +26,10 @@ def _kind(kind: str) -> str:
 def view(doc: dict[str, Any]) -> dict[str, Any]:
     out = jsonable({k: v for k, v in doc.items() if k not in {"_id", "school_id"}})
     out["id"] = doc["_id"]
-    out["checked"] = bool(doc.get("checks"))
+    # The latest check decides: 已檢核, or 請修改 (sent back with a comment for the student).
+    last = (doc.get("checks") or [None])[-1]
+    out["needs_revision"] = bool(last and last.get("decision") == "revise")
+    out["checked"] = bool(last) and not out["needs_revision"]
     return out
 
 
@@ -95,7 +98,14 @@ def check(ctx: Context, kind: str, payload: dict) -> dict:
     if target is None:
         raise RecordNotFound(f"找不到第 {request.version} 版", "version not found")
     role = next(r for r in (Role.GUIDANCE, Role.HOMEROOM) if caller.has(r))
+    if request.decision == "revise" and not request.comment.strip():
+        raise ValidationFailed(
+            "請修改時請說明要修改什麼",
+            "say what to revise",
+            [field_error("comment", "請說明要學生修改什麼", "a comment is required to send back", "missing")],
+        )
     stamp = {"by": caller.user_id, "by_name": caller.username, "role": str(role), "comment": request.comment, "at": utcnow()}
+    stamp["decision"] = request.decision
     after = ctx.store.check_statement(school, target["_id"], stamp)
     ctx.changed(
         school, "statements", "check", [target["_id"]], [request.student_id], [ctx.entry("statements.check", target["_id"], target, after)]

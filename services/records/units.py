@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.records import domain, rules
+from services.records import consistency, domain, rules
 from services.records.access import Context, refuse_archived, scoped_record, type_of, visible
 from services.records.calendar import check_old_window
 from services.records.division import RecordType, Scope
@@ -177,7 +177,14 @@ def prepare(ctx: Context, school: str, caller: Caller, type_: RecordType, items:
                     )
                 )
         if type_.semester and not problems:
-            problem = _window_problem(ctx, school, type_, row, content, now, semesters, reopenings)
+            sid = domain.semester_id(content["year"], content["term"])
+            if sid not in semesters:
+                semesters[sid] = ctx.store.semester(school, sid)
+            if semesters[sid] is not None:
+                # rules across fields that need the semester (a date inside it, 及格 agreeing with the score)
+                for name, message, message_en, code in consistency.problems(type_, content, semesters[sid]):
+                    problems.append(domain.row_error(row, name, message, message_en, code))
+            problem = None if problems else _window_problem(ctx, school, type_, row, content, now, semesters, reopenings)
             if problem:
                 problems.append(problem)
         if problems:

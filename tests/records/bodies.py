@@ -9,6 +9,7 @@ from tests.records.conftest import COURSE_A, COURSE_B, RecordsSchool, national_i
 def write_body(rec: RecordsSchool, key: str, n: int = 0) -> dict:
     y, t = rec.year, rec.term
     sem = {"year": y, "term": t}
+    in_term = f"{y + 1911}-10-01" if t == 1 else f"{y + 1912}-03-01"  # a 課程諮詢 date inside the semester
     bodies = {
         "classes": {"year": y, "code": f"{110 + n}", "name": "測試班"},
         "students": {
@@ -35,7 +36,7 @@ def write_body(rec: RecordsSchool, key: str, n: int = 0) -> dict:
             "hours": "3.5",
         },
         "course_evaluations": {**sem, "student_id": "S001", "academic_groups": ["資訊"], "exploration": "喜歡寫程式"},
-        "counselling": {**sem, "student_id": "S001", "date": "2024-10-01", "time": "12:10", "place": "輔導室", "content": "選課討論"},
+        "counselling": {**sem, "student_id": "S001", "date": in_term, "time": "12:10", "place": "輔導室", "content": "選課討論"},
         "counsellor_assignments": {"counselor_id": "other-counselor", "student_id": "S002"},
         "performances": {**sem, "category": "8", "fields": {"名稱": "小論文", "日期": "2024-10-01"}, "summary": "小論文比賽作品"},
         "competitions": {

@@ -372,7 +372,8 @@ def test_student_performances_are_their_own_and_visible_to_their_homeroom(rec_a)
 
 def test_counsellor_writes_only_for_assigned_students(rec_a):
     counselor = rec_a.clients[Role.COUNSELOR]
-    body = {"year": rec_a.year, "term": rec_a.term, "date": "2024-10-02", "time": "12:30", "place": "圖書館", "content": "談選修"}
+    in_term = f"{rec_a.year + 1911}-10-02" if rec_a.term == 1 else f"{rec_a.year + 1912}-03-02"
+    body = {"year": rec_a.year, "term": rec_a.term, "date": in_term, "time": "12:30", "place": "圖書館", "content": "談選修"}
     assert_problem(counselor.post("/api/v1/records/counselling", json={**body, "student_id": "S003"}), 404, "student_not_found")
     assign = {"counselor_id": rec_a.ids[Role.COUNSELOR], "student_id": "S003"}
     assert rec_a.clients[Role.GUIDANCE].post("/api/v1/records/counsellor_assignments", json=assign).status_code in (200, 201)

@@ -3,6 +3,7 @@ confirms the receipt — in a real Chromium, against the running system, a worke
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,11 @@ def test_registrar_uploads_and_the_student_confirms_the_receipt(page, school, na
     page.screenshot(path=str(SHOTS / "national-2-done.png"), full_page=True)
     page.get_by_role("button", name="向國教署取回收訖明細並核對").click()
     expect(page.locator("#detail-receipts")).to_contain_text("核對無誤")
+    expect(page.locator("#detail-receipts")).to_contain_text("學生課程學習成果名冊")  # rosters by name, not "名冊 26"
     page.screenshot(path=str(SHOTS / "national-3-receipts.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # /registrar/national fits a phone
+    page.screenshot(path=str(SHOTS / "national-3-receipts-360.png"), full_page=True)
 
     page.context.clear_cookies()
     log_in(page, CODE, "w-stu-s001", PASSWORD)
@@ -50,6 +55,10 @@ def test_registrar_uploads_and_the_student_confirms_the_receipt(page, school, na
     first.click()
     expect(page.locator("#receipts")).to_contain_text("已確認無誤")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shown = page.locator("#receipts").inner_text()
+    assert not re.search(r"[0-9a-f]{64}", shown), "a full file hash on the page"
+    assert not re.search(r"(?<!\d)1\d{6}(?!\d)", shown), "a 7-digit national date on the page"
+    assert "性別代碼" not in shown
     page.screenshot(path=str(SHOTS / "national-4-student-confirms.png"), full_page=True)
 
 

@@ -41,7 +41,7 @@ def test_from_the_students_pdf_to_the_confirmed_national_receipt(page, school, n
     _as(page, "j-stu-s001")  # 1. the student uploads a PDF and submits the outcome
     page.goto("/student/outcomes")
     form = page.locator("#new-outcome")
-    form.get_by_label("課程").select_option(label="國語文")
+    form.get_by_label("課程").select_option(label="國語文 · 101 · j-teacher")  # the course with its class and teacher
     form.get_by_label("成果簡述").fill("國語文期末報告")
     form.get_by_label("檔案").set_input_files(str(work))
     form.get_by_role("button", name="上傳並建立").click()

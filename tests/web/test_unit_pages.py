@@ -40,7 +40,8 @@ def test_discipline_adds_and_imports_attendance_and_sees_the_bad_row(page, rec_a
     form = page.locator("#record-form")
     form.get_by_label("學年度").fill(str(rec_a.year))
     form.get_by_label("學期").fill(str(rec_a.term))
-    form.get_by_label("學號").fill("S003")
+    form.get_by_label("學生").fill("S003")  # the student is picked from suggestions, never typed as an id
+    page.get_by_role("option", name="S003").click()
     form.get_by_label("假別").select_option("病假")
     form.get_by_label("節數").fill("-1")
     form.get_by_role("button", name="儲存").click()
@@ -167,6 +168,8 @@ def test_registrar_sets_a_window_and_rechecks_basic_data(page, rec_a, school_a):
     expect(recheck).to_contain_text("S002")  # (S001 may be re-checked already by the records tests)
     expect(recheck).to_contain_text("A10****029")  # the ID is masked
     shot(page, "registrar-calendar")
+    for box in recheck.locator("input[type=checkbox]").all():  # nothing is pre-ticked: the registrar ticks each
+        box.check()
     recheck.get_by_role("button", name="確認勾選的學生資料無誤").click()
     expect(recheck).to_contain_text("都已檢核")
 
@@ -252,6 +255,8 @@ def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, 
     log_in(page, rec_a.code, "a-teacher", PASSWORD)
     page.goto("/teacher/certification")
     card = page.locator(f"[data-outcome='{send_back}']")
+    card.get_by_role("button", name="退回").click()  # no reason chosen: said plainly, beside the field
+    expect(card.locator(".field-error")).to_have_text("請選擇退回原因")
     card.get_by_label("退回原因").select_option(label="其他")
     card.get_by_role("button", name="退回").click()
     expect(card.locator(".field-error, .status.error").first).to_contain_text("須說明")
@@ -267,7 +272,8 @@ def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, 
     assert any("退回" in n["message"] for n in rec_a.students["S002"].get("/api/v1/notifications").json())
 
     proxy = page.locator("#proxy-form")
-    proxy.get_by_label("代理人帳號編號").fill(rec_a.ids[Role.COUNSELOR])
+    proxy.get_by_label("代理人").fill("a-coun")
+    page.get_by_role("option", name="a-counselor").click()
     proxy.get_by_label("開始時間").fill("2030-03-01T08:00")
     proxy.get_by_label("結束時間").fill("2030-02-01T08:00")
     proxy.get_by_role("button", name="指定").click()
