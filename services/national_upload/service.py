@@ -210,7 +210,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         for start in range(0, len(ids), 500):
             described.update({d["id"]: d for d in self.evidence.describe(ids[start : start + 500], school)})
         only = frozenset(student_ids) if student_ids else None
-        builder = RosterBuilder(rules, TermInput(year, term, data, outcomes, performance_ids, described, only))
+        builder = RosterBuilder(rules, TermInput(year, term, data, outcomes, performance_ids, described, only, school_code=school))
         built = builder.build()
         students = {s["student_id"]: s for s in data.get("students", [])}
         now = utcnow()
