@@ -1,0 +1,194 @@
+"""The whole national cycle on the real system: a school with a 進修部 class, a transfer student with
+former-school grades, a student retaking a course, one repeating a year and one on 借讀. The term's
+upload carries exactly the predicted rows, the simulator accepts them, the receipts verify."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared.clock import roc_date, to_taipei, utcnow
+from shared.national.roster_io import read_roster
+from shared.roles import Role
+from tests.records.conftest import COURSE_A, COURSE_B, fresh_school, national_id
+from tests.support.system import wait_until
+
+CODE = "U00021"
+
+
+@pytest.fixture(scope="module")
+def school(system, district):
+    return fresh_school(system, district, CODE, "己高中", "cy")
+
+
+def _seed(school) -> dict[int, dict[str, int]]:
+    """Records of every kind; returns the rows each roster's sheets must carry."""
+    year, term = school.year, school.term
+    sem = {"year": year, "term": term}
+    registrar, curriculum = school.registrar, school.clients[Role.CURRICULUM]
+
+    def ok(response) -> None:
+        assert response.status_code in (200, 201), response.text
+
+    # the 進修部: its own class, course and a student whose basic data says 部別 5
+    ok(registrar.post("/api/v1/records/classes", json={"year": year, "code": "211", "name": "進修部二年甲班"}))
+    evening_student = {
+        "student_id": "N001",
+        "national_id": national_id(6021),
+        "name": "進修生",
+        "birth_date": "2008-05-06",
+        "gender": "2",
+        "class_code": "211",
+        "seat_no": 1,
+        "division": "5",
+    }
+    ok(registrar.post("/api/v1/records/students", json=evening_student))
+    course = {**sem, "code": COURSE_A, "name": "國語文", "credits": 3, "class_code": "211", "teacher_ids": []}
+    ok(curriculum.post("/api/v1/records/courses", json=course))
+    for sid, klass, extra in (
+        ("S001", "101", {}),
+        ("S002", "101", {}),
+        ("N001", "211", {"score": 52, "makeup_score": 68}),
+    ):
+        grade = {**sem, "student_id": sid, "course_code": COURSE_A, "course_class": klass, "score": 81, "credits_counted": 3} | extra
+        ok(registrar.post("/api/v1/records/grades", json=grade))
+    # S001 retakes last year's course; S002 transferred in with former-school grades and makes one up;
+    # S003 repeats a year and studies at another school for a while
+    ok(
+        registrar.post(
+            "/api/v1/records/retake_grades",
+            json={
+                **sem,
+                "student_id": "S001",
+                "original_year": year - 1,
+                "original_term": 1,
+                "original_course_code": COURSE_B,
+                "original_course_name": "探究與實作",
+                "original_grade_level": 1,
+                "original_credits": 2,
+                "method": "1",
+                "score": 66,
+            },
+        )
+    )
+    for sid in ("S002", "N001"):
+        ok(
+            registrar.post(
+                "/api/v1/records/transfer_grades",
+                json={
+                    **sem,
+                    "student_id": sid,
+                    "former_school_code": "013301",
+                    "former_course_code": COURSE_B,
+                    "former_course_name": "國文",
+                    "mapped_year": year - 1,
+                    "mapped_term": 2,
+                    "course_code": COURSE_A,
+                    "course_name": "國語文",
+                    "grade_level": 1,
+                    "credits": 4,
+                    "periods": 72 if sid == "N001" else None,
+                    "identity": "1",
+                    "score": 77,
+                },
+            )
+        )
+    ok(
+        registrar.post(
+            "/api/v1/records/makeup_grades",
+            json={
+                **sem,
+                "student_id": "S002",
+                "due_year": year - 1,
+                "due_term": 2,
+                "course_code": COURSE_B,
+                "course_name": "探究與實作",
+                "grade_level": 1,
+                "credits": 2,
+                "score": 70,
+                "method": "2",
+            },
+        )
+    )
+    ok(
+        registrar.post(
+            "/api/v1/records/repeat_grades",
+            json={
+                **sem,
+                "student_id": "S003",
+                "course_code": COURSE_B,
+                "course_name": "探究與實作",
+                "grade_level": 1,
+                "credits": 2,
+                "score": 58,
+                "makeup_score": 64,
+            },
+        )
+    )
+    today = to_taipei(utcnow()).date()
+    guest = {
+        **sem,
+        "student_id": "S003",
+        "host_school_code": "013302",
+        "start_date": (today - timedelta(days=7)).isoformat(),
+        "end_date": (today + timedelta(days=30)).isoformat(),
+    }
+    ok(registrar.post("/api/v1/records/guest_study", json=guest))
+    return {
+        1: {"學生資料": 4, "學生借讀資料": 1},
+        2: {"學期成績": 2, "補修成績": 1, "轉學轉科成績": 1},
+        6: {"重修成績": 1, "重讀成績": 1},
+        7: {"學期成績": 1, "補考成績": 1, "轉學轉科成績": 1},
+    }
+
+
+def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, national_sim, upload_worker):
+    sim, registrar = national_sim, school.registrar
+    expected = _seed(school)
+    term = {"year": school.year, "term": school.term}
+    draft = registrar.post("/api/v1/national/rosters", json=term)
+    assert draft.status_code == 201, draft.text
+    report = draft.json()["report"]
+    assert report["ok"], report["students"] or report["file_problems"]
+    by_code = {r["code"]: r for r in report["rosters"]}
+    assert set(by_code) == {1, 2, 4, 6, 7}
+    upload_id = draft.json()["upload_id"]
+    for code, sheets in expected.items():
+        assert by_code[code]["rows"] == sum(sheets.values()), (code, by_code[code])
+        data = registrar.get(f"/api/v1/national/uploads/{upload_id}/rosters/{code}/download").content
+        roster = read_roster(data)
+        assert {name: len(rows) for name, rows in roster.sheets.items() if rows} == sheets, code
+    students = read_roster(registrar.get(f"/api/v1/national/uploads/{upload_id}/rosters/1/download").content)
+    divisions = {row["身分證號"]: row["部別代碼"] for row in students.sheets["學生資料"]}
+    assert divisions[national_id(6021)] == "5" and list(divisions.values()).count("1") == 3
+    [guest] = students.sheets["學生借讀資料"]
+    assert (
+        guest["所屬學校代碼"] == CODE
+        and guest["借讀學校代碼"] == "013302"
+        and guest["申請開始日期"] == roc_date(to_taipei(utcnow()).date() - timedelta(days=7))
+    )
+
+    assert registrar.put("/api/v1/national/credentials", json={"token": sim.token(CODE)}).status_code == 200
+    started = registrar.post("/api/v1/national/uploads", json={**term, "draft_id": upload_id})
+    assert started.status_code == 201, started.text
+    sent = started.json()["upload_id"]
+    progress = wait_until(lambda: (p := registrar.get(f"/api/v1/national/uploads/{sent}").json())["done"] and p, 120, "the upload")
+    assert progress["counts"]["accepted"] == progress["total"] == 5, progress
+    held = {r["roster_code"]: r for r in sim.state(CODE)["rosters"]}
+    assert set(held) == {1, 2, 4, 6, 7}
+    for code in (1, 2, 6, 7):
+        assert held[code]["errors"] in ("[]", []), held[code]
+    assert held[7]["accepted_students"] == 1 and held[6]["accepted_students"] == 2
+
+    password = sim.receipt_password(CODE)
+    credentials = {"token": sim.token(CODE), "receipt_password": password}
+    assert registrar.put("/api/v1/national/credentials", json=credentials).status_code == 200
+    fetched = registrar.post(f"/api/v1/national/uploads/{sent}/receipts/fetch").json()
+    assert fetched["fetched"] == 5 and not fetched["failed"], fetched
+    assert all(r["verified"] and not r["problems"] for r in fetched["receipts"]), fetched["receipts"]
+    mine = school.students["S001"].get("/api/v1/me/receipts").json()
+    assert {e["roster"] for e in mine} >= {1, 2, 6}
+    retake = next(e for e in mine if e["roster"] == 6)
+    assert retake["records"][0]["重修成績"][0]["重修成績"] == "66"
+    assert school.students["S001"].post(f"/api/v1/me/receipts/{retake['id']}", json={"answer": "confirm"}).json()["state"] == "confirmed"
