@@ -41,10 +41,22 @@ RESPONSIBLE_UNITS = {
     24: "訓育組",
     25: "學生（多元表現）",
     26: "學生與任課教師（課程學習成果）",
+    27: "學生與任課教師（重修重讀課程學習成果）",
     28: "進修部學生與任課教師（課程學習成果）",
 }
 TERM_ROSTERS = (1, 2, 3, 4, 6, 7, 24)
-ANNUAL_ROSTERS = (25, 26, 28)
+ANNUAL_ROSTERS = (25, 26, 27, 28)
+# A 課程學習成果 whose course a special grade of the student (of this term) names goes to that kind's
+# sheet: (kind, records key, fields that may name the outcome's course code). A retake course has the
+# original course's code; a transfer outcome is of the former school's course (the course it maps to
+# is ours, of an earlier term, and an outcome of this term's offering of it is an ordinary one).
+OUTCOME_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("重修", "retake_grades", ("original_course_code",)),
+    ("補修", "makeup_grades", ("course_code",)),
+    ("重讀", "repeat_grades", ("course_code",)),
+    ("轉學轉科", "transfer_grades", ("former_course_code",)),
+)
+CONTINUING_OUTCOME_KINDS = frozenset({"學期", "轉學轉科", "借讀"})  # the sheets roster 28 has
 EVIDENCE_ROSTERS = frozenset(ANNUAL_ROSTERS)  # rows refer to evidence files sent before the roster
 
 
@@ -200,9 +212,12 @@ class RosterBuilder:
             ),
             BuiltRoster(24, term, {"幹部經歷紀錄": self._cadres()}),
             BuiltRoster(25, 0, self._performances()),
-            BuiltRoster(26, 0, self._sheets(26, {"學期課程學習成果": outcomes_day})),
-            BuiltRoster(28, 0, self._sheets(28, {"學期課程學習成果": self._continuing_outcomes(outcomes_evening)})),
+            BuiltRoster(26, 0, self._sheets(26, self._outcome_sheets(outcomes_day, 26))),
+            BuiltRoster(28, 0, self._sheets(28, self._outcome_sheets(outcomes_evening, 28))),
         ]
+        if self.rules.roster_in_use(27):  # years whose rules still send 重修/重讀 outcomes apart
+            retakes = {k: built[-2].sheets.pop(k) for k in ("重修課程學習成果", "重讀課程學習成果") if k in built[-2].sheets}
+            built.append(BuiltRoster(27, 0, self._sheets(27, retakes)))
         if self.data.only_students is None:
             built.insert(3, BuiltRoster(4, term, {"開設課程": self._courses()}))
         return [r for r in built if r.row_count or r.code in TERM_ROSTERS[:1]]
@@ -418,13 +433,87 @@ class RosterBuilder:
             )
         return out
 
-    def _continuing_outcomes(self, rows: list[dict]) -> list[dict]:
-        """Roster 28's 學期課程學習成果: roster 26's row with 修課節數 for 修課學分."""
-        out = []
+    # ------------------------------------------------------------------ 課程學習成果 by kind of course
+
+    def _outcome_kind(self, student_id: str, code: str) -> tuple[str, dict[str, Any]]:
+        """Which sheet an outcome of course `code` goes to: the student's special grade of this term
+        that names the course decides (first match in OUTCOME_KINDS), else 學期課程學習成果."""
+        for kind, key, field_names in OUTCOME_KINDS:
+            for record in self.data.records.get(key, []):
+                if record.get("student_id") == student_id and code in {record.get(f) for f in field_names}:
+                    return kind, record
+        host = self._course_school(code)
+        for record in self.data.records.get("guest_study", []):
+            if record.get("student_id") == student_id and host and record.get("host_school_code") == host:
+                return "借讀", record
+        return "學期", {}
+
+    def _course_school(self, code: str) -> str:
+        """The 學校代碼 part of a course code (a 借讀 course is the host school's own)."""
+        try:
+            return self.rules.course_code_parts(code).get("學校代碼", "")
+        except ValueError:
+            return ""
+
+    def _outcome_sheets(self, rows: list[dict], code: int) -> dict[str, list[dict]]:
+        """Roster 26's (or 28's, for 進修部 students: 節數 for 學分) sheets of the built outcome rows."""
+        continuing = code == 28
+        sheets: dict[str, list[dict]] = {}
         for row in rows:
-            changed = {("修課節數" if k == "修課學分" else k): v for k, v in row.items()}
-            out.append(changed)
-        return out
+            kind, record = self._outcome_kind(row["_student"], row["課程代碼"])
+            if continuing and kind not in CONTINUING_OUTCOME_KINDS:
+                kind = "學期"  # roster 28 has no 補修/重修/重讀 sheets: this term's course outcome
+            sheet, out = self._outcome_row(kind, row, record)
+            if continuing:
+                out = {k.replace("修課學分", "修課節數"): v for k, v in out.items()}
+            sheets.setdefault(sheet, []).append(out)
+        return sheets
+
+    def _outcome_row(self, kind: str, row: dict, record: dict[str, Any]) -> tuple[str, dict]:
+        meta = {k: v for k, v in row.items() if k.startswith("_") or k in ("身分證號", "出生日期")}
+        files = {k: row[k] for k in ("成果簡述", "成果檔案", "影音檔案")}
+        course = {k: row[k] for k in ("課程代碼", "科目名稱", "開課年級", "修課學分")}
+        if kind == "補修":
+            due = {"應修課學年度": _text(record.get("due_year")), "應修課學期": _text(record.get("due_term"))}
+            method = {"補修方式": _text(record.get("method"))}
+            return "補修課程學習成果", {**meta, **due, "實際修課學期": row["實際修課學期"], **course, **method, **files}
+        if kind == "重修":
+            original = {
+                "原修課學年度": _text(record.get("original_year")),
+                "原修課學期": _text(record.get("original_term")),
+                "實際修課學期": row["實際修課學期"],
+                "原修課課程代碼": _text(record.get("original_course_code")),
+                "原修課科目名稱": _text(record.get("original_course_name")),
+                "原修課開課年級": _text(record.get("original_grade_level")),
+                "原修課修課學分": _number(record.get("original_credits")),
+                "重修方式": _text(record.get("method")),
+            }
+            return "重修課程學習成果", {**meta, **original, **files}
+        if kind == "重讀":
+            return "重讀課程學習成果", {**meta, "實際修課學期": row["實際修課學期"], **course, **files}
+        if kind == "轉學轉科":
+            former = {
+                "原修課學校代碼": _text(record.get("former_school_code")),
+                "原修課學年度": _text(record.get("mapped_year")),
+                "原修課學期": _text(record.get("mapped_term")),
+                "原修課課程代碼": _text(record.get("former_course_code")),
+                "原修課科目名稱": _text(record.get("former_course_name") or record.get("course_name")),
+                "原修課開課年級": _text(record.get("grade_level")),
+                "原修課修課學分": _number(record.get("credits")),
+            }
+            return "轉學轉科課程學習成果", {**meta, **former, **files}
+        if kind == "借讀":
+            guest = {
+                "借讀學校代碼": _text(record.get("host_school_code")),
+                "借讀修課學年度": _text(record.get("year")),
+                "借讀修課學期": row["實際修課學期"],
+                "借讀校課程代碼": row["課程代碼"],
+                "借讀校科目名稱": row["科目名稱"],
+                "借讀校開課年級": row["開課年級"],
+                "借讀校修課學分": row["修課學分"],
+            }
+            return "借讀課程學習成果", {**meta, **guest, **files}
+        return "學期課程學習成果", {**meta, "實際修課學期": row["實際修課學期"], **course, **files}
 
     def _absences(self) -> list[dict]:
         semester = self.data.records.get("semester") or {}

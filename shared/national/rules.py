@@ -249,6 +249,15 @@ class YearRules:
             uncertain=bool(raw.get("uncertain") or shape.get("uncertain")),
         )
 
+    def roster_in_use(self, code: int | str) -> bool:
+        """Whether this year uploads the roster at all: the rules data may retire one from a year on
+        (`in_use_until_year`, with the sources in `in_use_note`) when newer sources moved its sheets."""
+        raw = self.data["rosters"].get(str(code))
+        if raw is None:
+            return False
+        until = raw.get("in_use_until_year")
+        return until is None or self.year <= int(until)
+
     def _sheet(self, raw: dict) -> Sheet:
         extra_required = set(raw.get("required", ()))
         return Sheet(

@@ -11,6 +11,8 @@ import pytest
 from shared.clock import roc_date, to_taipei, utcnow
 from shared.national.roster_io import read_roster
 from shared.roles import Role
+from tests.evidence import files
+from tests.evidence.test_flow import direct_upload
 from tests.records.conftest import COURSE_A, COURSE_B, fresh_school, national_id
 from tests.support.system import wait_until
 
@@ -135,12 +137,33 @@ def _seed(school) -> dict[int, dict[str, int]]:
         "end_date": (today + timedelta(days=30)).isoformat(),
     }
     ok(registrar.post("/api/v1/records/guest_study", json=guest))
+    # 課程學習成果 of the retake course (S001) and of the repeated year's course (S003), certified like any other
+    for sid in ("S001", "S003"):
+        selection = {**sem, "student_id": sid, "course_code": COURSE_B, "course_class": "102"}
+        ok(curriculum.post("/api/v1/records/selections", json=selection))
+        _certified_outcome(school, sid, COURSE_B, f"{sid} 的探究報告")
     return {
         1: {"學生資料": 4, "學生借讀資料": 1},
         2: {"學期成績": 2, "補修成績": 1, "轉學轉科成績": 1},
         6: {"重修成績": 1, "重讀成績": 1},
         7: {"學期成績": 1, "補考成績": 1, "轉學轉科成績": 1},
+        26: {"重修課程學習成果": 1, "重讀課程學習成果": 1},
     }
+
+
+def _certified_outcome(school, sid: str, course_code: str, summary: str) -> None:
+    student, teacher = school.students[sid], school.clients[Role.TEACHER]
+    courses = student.get("/api/v1/records/courses", params={"per_page": 200}).json()["items"]
+    course_id = next(c["id"] for c in courses if c["code"] == course_code)
+    data = files.pdf(3000 + len(sid))
+    form = direct_upload(student, data, sha256=files.sha256(data))
+    evidence_id = student.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={}).json()["id"]
+    outcome = student.post("/api/v1/outcomes", json={"course_id": course_id, "summary": summary, "evidence_ids": [evidence_id]})
+    assert outcome.status_code == 201, outcome.text
+    outcome_id = outcome.json()["id"]
+    assert student.post(f"/api/v1/outcomes/{outcome_id}/submit").status_code == 200
+    assert teacher.post(f"/api/v1/outcomes/{outcome_id}/certify").status_code == 200
+    assert student.post(f"/api/v1/outcomes/{outcome_id}/selection").status_code == 200
 
 
 def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, national_sim, upload_worker):
@@ -152,7 +175,7 @@ def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, nationa
     report = draft.json()["report"]
     assert report["ok"], report["students"] or report["file_problems"]
     by_code = {r["code"]: r for r in report["rosters"]}
-    assert set(by_code) == {1, 2, 4, 6, 7}
+    assert set(by_code) == {1, 2, 4, 6, 7, 26} and report["evidence_files"] == 2
     upload_id = draft.json()["upload_id"]
     for code, sheets in expected.items():
         assert by_code[code]["rows"] == sum(sheets.values()), (code, by_code[code])
@@ -174,10 +197,10 @@ def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, nationa
     assert started.status_code == 201, started.text
     sent = started.json()["upload_id"]
     progress = wait_until(lambda: (p := registrar.get(f"/api/v1/national/uploads/{sent}").json())["done"] and p, 120, "the upload")
-    assert progress["counts"]["accepted"] == progress["total"] == 5, progress
+    assert progress["counts"]["accepted"] == progress["total"] == 8, progress  # 2 files + 6 rosters
     held = {r["roster_code"]: r for r in sim.state(CODE)["rosters"]}
-    assert set(held) == {1, 2, 4, 6, 7}
-    for code in (1, 2, 6, 7):
+    assert set(held) == {1, 2, 4, 6, 7, 26}
+    for code in (1, 2, 6, 7, 26):
         assert held[code]["errors"] in ("[]", []), held[code]
     assert held[7]["accepted_students"] == 1 and held[6]["accepted_students"] == 2
 
@@ -185,10 +208,12 @@ def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, nationa
     credentials = {"token": sim.token(CODE), "receipt_password": password}
     assert registrar.put("/api/v1/national/credentials", json=credentials).status_code == 200
     fetched = registrar.post(f"/api/v1/national/uploads/{sent}/receipts/fetch").json()
-    assert fetched["fetched"] == 5 and not fetched["failed"], fetched
+    assert fetched["fetched"] == 6 and not fetched["failed"], fetched
     assert all(r["verified"] and not r["problems"] for r in fetched["receipts"]), fetched["receipts"]
     mine = school.students["S001"].get("/api/v1/me/receipts").json()
-    assert {e["roster"] for e in mine} >= {1, 2, 6}
+    assert {e["roster"] for e in mine} >= {1, 2, 6, 26}
+    outcome = next(e for e in mine if e["roster"] == 26)
+    assert outcome["records"][0]["重修課程學習成果"][0]["成果簡述"] == "S001 的探究報告"
     retake = next(e for e in mine if e["roster"] == 6)
     assert retake["records"][0]["重修成績"][0]["重修成績"] == "66"
     assert school.students["S001"].post(f"/api/v1/me/receipts/{retake['id']}", json={"answer": "confirm"}).json()["state"] == "confirmed"

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.unit
 RULES = rules_for(114)
 NOW = datetime(2026, 1, 20, 2, 0, tzinfo=UTC)
 OTHER_CODE = "1131234561110110D110202"
+FORMER_CODE = "1130133011110110D110303"  # a course of the former school 013301
 SCHOOL = "123456"
 
 
@@ -126,7 +127,7 @@ def _records() -> dict:
                 **sem,
                 "student_id": sid,
                 "former_school_code": "013301",
-                "former_course_code": OTHER_CODE,
+                "former_course_code": FORMER_CODE,
                 "mapped_year": 113,
                 "mapped_term": 2,
                 "course_code": COURSE_CODE,
@@ -352,3 +353,88 @@ def test_an_uncertified_continuing_outcome_is_held_back_from_28():
     prepared = prepare(RULES, SCHOOL, list(rosters.values()), list(builder.evidence_refs.values()), {}, NOW)
     [entry] = prepared.report["students"]
     assert entry["problems"][0]["code"] == "certification_missing" and entry["problems"][0]["roster"] == 28
+
+
+HOST_CODE = "1130133021110110D110404"  # a course of the host school 013302 (its 學校代碼 part)
+
+
+def test_outcomes_of_special_courses_go_to_their_own_sheets():
+    records = _records()
+    records["courses"] += [
+        {"id": "c5", "code": FORMER_CODE, "name": "國文", "credits": 4, "class_code": "201"},
+        {"id": "c6", "code": HOST_CODE, "name": "程式設計", "credits": 2, "class_code": "201"},
+    ]
+    outcomes = [
+        _outcome(id="o-makeup", student_id="S001", course_id="c3"),  # S001's 補修 of OTHER_CODE
+        _outcome(id="o-retake", student_id="S001", course_id="c1"),  # S001 retakes COURSE_CODE
+        _outcome(id="o-repeat", student_id="S005", course_id="c1"),  # S005 repeats COURSE_CODE
+        _outcome(id="o-transfer", student_id="S002", course_id="c5"),  # S002 brings FORMER_CODE
+        _outcome(id="o-guest", student_id="S004", course_id="c6"),  # S004 at the host school
+        _outcome(id="o-evening", student_id="S003", course_id="c5"),  # 進修部 transfer: roster 28
+    ]
+    builder, rosters = _build(records, outcomes)
+    sheets = rosters[26].sheets
+    assert {name: [r["_outcome"] for r in rows] for name, rows in sheets.items()} == {
+        "補修課程學習成果": ["o-makeup"],
+        "重修課程學習成果": ["o-retake"],
+        "重讀課程學習成果": ["o-repeat"],
+        "轉學轉科課程學習成果": ["o-transfer"],
+        "借讀課程學習成果": ["o-guest"],
+    }
+    [makeup] = sheets["補修課程學習成果"]
+    assert (makeup["應修課學年度"], makeup["應修課學期"], makeup["實際修課學期"], makeup["補修方式"], makeup["課程代碼"]) == (
+        "113",
+        "2",
+        "1",
+        "1",
+        OTHER_CODE,
+    )
+    [retake] = sheets["重修課程學習成果"]
+    assert (retake["原修課學年度"], retake["原修課學期"], retake["原修課課程代碼"], retake["原修課修課學分"], retake["重修方式"]) == (
+        "113",
+        "1",
+        COURSE_CODE,
+        "4",
+        "2",
+    )
+    [transfer] = sheets["轉學轉科課程學習成果"]
+    assert (transfer["原修課學校代碼"], transfer["原修課課程代碼"], transfer["原修課學年度"], transfer["原修課學期"]) == (
+        "013301",
+        FORMER_CODE,
+        "113",
+        "2",
+    )
+    [guest] = sheets["借讀課程學習成果"]
+    assert (guest["借讀學校代碼"], guest["借讀修課學年度"], guest["借讀修課學期"], guest["借讀校課程代碼"], guest["借讀校修課學分"]) == (
+        "013302",
+        "114",
+        "1",
+        HOST_CODE,
+        "2",
+    )
+    [evening] = rosters[28].sheets["轉學轉科課程學習成果"]
+    assert evening["_outcome"] == "o-evening" and evening["原修課修課節數"] == "4" and "原修課修課學分" not in evening
+    assert 27 not in rosters  # 114: 重修/重讀 outcomes are in 26 (the rules data retires 27 after 107)
+    prepared = prepare(RULES, SCHOOL, list(rosters.values()), list(builder.evidence_refs.values()), {}, NOW)
+    assert prepared.report["ok"], prepared.report
+    headers = _headers(next(f for f in prepared.files if f.code == 26).data)
+    for name in sheets:
+        assert headers[name] == RULES.roster(26).sheet(name).column_names, name
+    assert headers["轉學轉科課程學習成果"][2:5] == ["原修課學校代碼", "原修課學年度", "原修課學期"]
+
+
+def test_the_cap_counts_special_outcomes_by_their_own_semester_column():
+    outcomes = [_outcome(id=f"o{n}", student_id="S001", course_id="c1") for n in range(4)]  # 4 retake outcomes
+    builder, rosters = _build(None, outcomes)
+    prepared = prepare(RULES, SCHOOL, list(rosters.values()), list(builder.evidence_refs.values()), {}, NOW)
+    [entry] = prepared.report["students"]
+    assert [p["code"] for p in entry["problems"]] == ["cap_exceeded"] and entry["problems"][0]["sheet"] == "重修課程學習成果"
+
+
+def test_a_year_whose_rules_keep_roster_27_sends_retake_outcomes_there():
+    from shared.national.rules import rules_with
+
+    old = rules_with(114, {"rosters": {"27": {"in_use_until_year": 114}}})
+    data = TermInput(114, 1, _records(), [_outcome(student_id="S001", course_id="c1")], {}, EVIDENCE, school_code=SCHOOL)
+    rosters = {r.code: r for r in RosterBuilder(old, data).build()}
+    assert list(rosters[27].sheets) == ["重修課程學習成果"] and 26 not in rosters
