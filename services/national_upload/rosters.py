@@ -43,9 +43,17 @@ RESPONSIBLE_UNITS = {
     26: "學生與任課教師（課程學習成果）",
     27: "學生與任課教師（重修重讀課程學習成果）",
     28: "進修部學生與任課教師（課程學習成果）",
+    34: "訓育組",
+    35: "學生（多元表現）",
+    36: "學生與任課教師（課程學習成果）",
+    38: "進修部學生與任課教師（課程學習成果）",
+    74: "訓育組",
+    75: "學生（多元表現）",
+    76: "學生與任課教師（課程學習成果）",
+    78: "進修部學生與任課教師（課程學習成果）",
 }
-TERM_ROSTERS = (1, 2, 3, 4, 6, 7, 24)
-ANNUAL_ROSTERS = (25, 26, 27, 28)
+TERM_ROSTERS = (1, 2, 3, 4, 6, 7, 24, 34, 74)
+ANNUAL_ROSTERS = (25, 26, 27, 28, 35, 36, 38, 75, 76, 78)
 # A 課程學習成果 whose course a special grade of the student (of this term) names goes to that kind's
 # sheet: (kind, records key, fields that may name the outcome's course code). A retake course has the
 # original course's code; a transfer outcome is of the former school's course (the course it maps to
@@ -98,6 +106,7 @@ class TermInput:
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence id -> evidence.describe entry
     only_students: frozenset[str] | None = None  # a resubmission of some students only
     school_code: str = ""  # 所屬學校代碼 of 學生借讀資料
+    batch: int | None = None  # a 高三 梯次 (1 or 2): its rosters (34-38 or 74-78) for grade-3 students only
 
 
 def _roc(value: Any) -> str:
@@ -131,9 +140,13 @@ class RosterBuilder:
         self.rules = rules
         self.data = data
         records = data.records
-        self.students = {
-            s["student_id"]: s for s in records.get("students", []) if data.only_students is None or s["student_id"] in data.only_students
-        }
+        self.only = data.only_students
+        self.batch = rules.batch_rosters(data.batch) if data.batch else {}
+        if self.batch:  # only the grades the 梯次 rosters are for (grade 3): the others are simply not in them
+            grades = {str(g) for code in self.batch.values() for g in rules.roster(code).grades}
+            of_grade = {s["student_id"] for s in records.get("students", []) if str(s.get("class_code", ""))[:1] in grades}
+            self.only = frozenset(of_grade if self.only is None else of_grade & self.only)
+        self.students = {s["student_id"]: s for s in records.get("students", []) if self.only is None or s["student_id"] in self.only}
         self.classes = {c["code"]: c for c in records.get("classes", [])}
         self.courses_by_id = {c["id"]: c for c in records.get("courses", [])}
         self.courses_by_key = {(c["code"], c["class_code"]): c for c in records.get("courses", [])}
@@ -145,7 +158,7 @@ class RosterBuilder:
     def _person(self, student_id: str) -> dict[str, str] | None:
         student = self.students.get(student_id)
         if student is None:
-            if self.data.only_students is None or student_id in self.data.only_students:
+            if self.only is None or student_id in self.only:
                 self.unknown_students.add(student_id)
             return None
         return {"身分證號": student.get("national_id", ""), "出生日期": _roc(student.get("birth_date")), "_student": student_id}
@@ -215,12 +228,24 @@ class RosterBuilder:
             BuiltRoster(26, 0, self._sheets(26, self._outcome_sheets(outcomes_day, 26))),
             BuiltRoster(28, 0, self._sheets(28, self._outcome_sheets(outcomes_evening, 28))),
         ]
-        if self.rules.roster_in_use(27):  # years whose rules still send 重修/重讀 outcomes apart
+        if self.rules.roster_in_use(27) and not self.batch:  # years whose rules still send 重修/重讀 outcomes apart
             retakes = {k: built[-2].sheets.pop(k) for k in ("重修課程學習成果", "重讀課程學習成果") if k in built[-2].sheets}
             built.append(BuiltRoster(27, 0, self._sheets(27, retakes)))
-        if self.data.only_students is None:
+        if self.batch:
+            return self._batch_rosters(built)
+        if self.only is None:
             built.insert(3, BuiltRoster(4, term, {"開設課程": self._courses()}))
         return [r for r in built if r.row_count or r.code in TERM_ROSTERS[:1]]
+
+    def _batch_rosters(self, built: list[BuiltRoster]) -> list[BuiltRoster]:
+        """The 梯次's rosters: those of the same shape, renumbered, with their own cover 學期."""
+        out = []
+        for roster in built:
+            code = self.batch.get(roster.code)
+            if code is not None and roster.row_count:
+                semester = roster.semester if self.rules.roster(code).period == "semester" else 0
+                out.append(BuiltRoster(code, semester, roster.sheets))
+        return out
 
     def _split(self, rows: list[dict]) -> tuple[list[dict], list[dict]]:
         """Rows of day students and of 進修部 students."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -45,12 +45,14 @@ class StartUpload(StrictModel):
         list[Annotated[str, Field(min_length=1, max_length=20)]] | None,
         Field(max_length=5000, description="resubmit these students only (after receipt error reports)"),
     ] = None
+    batch: Literal[1, 2] | None = Field(None, description="高三 梯次: 1 (rosters 34-38) or 2 (74-78), grade-3 students only")
 
 
 class PrepareRosters(StrictModel):
     year: Annotated[int, Field(ge=100, le=200, description="學年度 (ROC)")]
     term: Annotated[int, Field(ge=1, le=2, description="學期")]
     student_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=20)]] | None, Field(max_length=5000)] = None
+    batch: Literal[1, 2] | None = Field(None, description="高三 梯次: 1 (rosters 34-38) or 2 (74-78), grade-3 students only")
 
 
 # deadline console (issue 10)

@@ -120,7 +120,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         can preview, download and hand on (its per-student report) before starting the upload."""
         caller, school = self._registrar()
         request = parse(PrepareRosters, payload)
-        upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+        upload = self._prepare(caller, school, request.year, request.term, request.student_ids, request.batch)
         return self._progress(school, upload, with_report=True)
 
     @rpc
@@ -132,11 +132,18 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             raise NoCredentials("尚未設定國教署上傳憑證", "set the national database credential first")
         if request.draft_id:
             upload = self.store.get_upload(school, request.draft_id)
-            if upload is None or upload.get("state") != "draft" or (upload["year"], upload["term"]) != (request.year, request.term):
+            if (
+                upload is None
+                or upload.get("state") != "draft"
+                or (upload["year"], upload["term"], upload.get("batch")) != (request.year, request.term, request.batch)
+            ):
                 raise DraftNotUsable("此名冊檢查結果已送出或不屬於此學期，請重新產生", "this draft was sent or is for another term")
         else:
-            upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+            upload = self._prepare(caller, school, request.year, request.term, request.student_ids, request.batch)
         items = self._items_of_draft(school, upload)
+        if upload.get("batch"):  # the 梯次 carries these students' 勾選: it may no longer change
+            carried = sorted({s for i in items.values() for s in i.get("students") or ([i["student_id"]] if i.get("student_id") else [])})
+            self.certification.lock_batch_selection(upload["year"], upload["batch"], carried)
         fresh_keys = set(items) - self.store.existing_keys(school, list(items))
         new_items = [item for key, item in items.items() if key in fresh_keys]
         if new_items:
@@ -195,7 +202,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             if (upload.get("heartbeat") or upload.get("started_at") or stale_before) < stale_before:
                 self._publish(upload["school_id"], upload["_id"])
 
-    def _prepare(self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None) -> dict[str, Any]:
+    def _prepare(
+        self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None, batch: int | None = None
+    ) -> dict[str, Any]:
         try:
             rules = rules_for(year)
         except UnknownYear:
@@ -210,7 +219,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         for start in range(0, len(ids), 500):
             described.update({d["id"]: d for d in self.evidence.describe(ids[start : start + 500], school)})
         only = frozenset(student_ids) if student_ids else None
-        builder = RosterBuilder(rules, TermInput(year, term, data, outcomes, performance_ids, described, only, school_code=school))
+        builder = RosterBuilder(
+            rules, TermInput(year, term, data, outcomes, performance_ids, described, only, school_code=school, batch=batch)
+        )
         built = builder.build()
         students = {s["student_id"]: s for s in data.get("students", [])}
         now = utcnow()
@@ -241,6 +252,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             "created_by": caller.user_id,
             "uploader": caller.display_name or caller.username,
             "only_students": sorted(only) if only else None,
+            "batch": batch,
             "report": prepared.report,
             "evidence": [vars(ref) for ref in prepared.evidence],
         }

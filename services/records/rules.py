@@ -32,6 +32,12 @@ INTERNAL_DEADLINE_DAYS_BEFORE_NATIONAL = 14
 STUDENT_UPLOAD_DAYS_AFTER_CLOSING = 14
 TEACHER_CERTIFICATION_DAYS_AFTER_CLOSING = 21
 
+# 高三 梯次: grade-3 students' items go up in two rounds before university applications, each with its
+# own national deadline per 名冊別 (set in the semester's national_deadlines); the school's internal
+# deadline of a 梯次 is two weeks before its earliest one, like the term's.
+BATCH_ROSTERS: dict[str, tuple[str, ...]] = {"1": ("34", "35", "36", "38"), "2": ("74", "75", "76", "78")}
+BATCH_LABELS = {"1": "高三第一梯次", "2": "高三第二梯次"}
+
 SCORE_MIN, SCORE_MAX = 0, 100
 PASS_MARK = 60
 MAX_CREDITS = 20

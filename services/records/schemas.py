@@ -214,6 +214,9 @@ class Semester(BaseModel):
     closing_ceremony: date
     national_deadlines: dict[str, date]
     internal_deadline: date | None
+    batch_deadlines: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="高三 梯次 (1, 2) -> label, earliest national deadline of its rosters, internal deadline"
+    )
     student_upload_deadline: date
     teacher_certification_deadline: date
     windows: dict[str, dict[str, Any]] = Field(description="every window type with opens_at, closes_at, open_now")

@@ -438,3 +438,37 @@ def test_a_year_whose_rules_keep_roster_27_sends_retake_outcomes_there():
     data = TermInput(114, 1, _records(), [_outcome(student_id="S001", course_id="c1")], {}, EVIDENCE, school_code=SCHOOL)
     rosters = {r.code: r for r in RosterBuilder(old, data).build()}
     assert list(rosters[27].sheets) == ["重修課程學習成果"] and 26 not in rosters
+
+
+@pytest.mark.parametrize(("batch", "codes"), [(1, {34: 1, 36: 0, 38: 0}), (2, {74: 1, 76: 0, 78: 0})])
+def test_a_senior_batch_carries_grade_3_students_only_under_its_own_codes(batch, codes):
+    records = _records()
+    records["students"] += [_student(6, klass="301"), _student(7, "5", "311")]
+    records["classes"] += [{"code": "301", "name": "三年一班"}, {"code": "311", "name": "進修部三年甲班"}]
+    records["courses"] += [
+        {"id": "c7", "code": COURSE_CODE, "name": "國語文", "credits": 4, "class_code": "301"},
+        {"id": "c8", "code": OTHER_CODE, "name": "數學", "credits": 3, "class_code": "311"},
+    ]
+    records["cadres"] = [
+        {"student_id": sid, "unit": "班聯會", "position": "會長", "level": "1", "start_date": "2025-09-01", "end_date": "2026-01-10"}
+        for sid in ("S001", "S006")
+    ]
+    outcomes = [
+        _outcome(id="o-senior", student_id="S006", course_id="c7"),
+        _outcome(id="o-senior-evening", student_id="S007", course_id="c8"),
+        _outcome(id="o-junior", student_id="S001", course_id="c1"),
+    ]
+    data = TermInput(114, 1, records, outcomes, {}, EVIDENCE, school_code=SCHOOL, batch=batch)
+    builder = RosterBuilder(RULES, data)
+    rosters = {r.code: r for r in builder.build()}
+    assert {code: r.semester for code, r in rosters.items()} == codes
+    first, outcome, evening = sorted(codes)
+    assert [r["_student"] for _, r in rosters[first].rows()] == ["S006"]
+    assert [r["_outcome"] for _, r in rosters[outcome].rows()] == ["o-senior"]
+    assert [r["_outcome"] for r in rosters[evening].sheets["學期課程學習成果"]] == ["o-senior-evening"]
+    assert not builder.unknown_students  # the other grades are simply not in a 梯次
+    prepared = prepare(RULES, SCHOOL, list(rosters.values()), list(builder.evidence_refs.values()), {}, NOW)
+    assert prepared.report["ok"], prepared.report
+    names = {f.code: f.filename for f in prepared.files}
+    assert names[outcome] == f"123456_114_0_{outcome}_20260120_10_00_00.xlsx"
+    assert read_roster(next(f for f in prepared.files if f.code == first).data).roster_code == first
