@@ -141,7 +141,7 @@ def _seed(school) -> dict[int, dict[str, int]]:
     for sid in ("S001", "S003"):
         selection = {**sem, "student_id": sid, "course_code": COURSE_B, "course_class": "102"}
         ok(curriculum.post("/api/v1/records/selections", json=selection))
-        _certified_outcome(school, sid, COURSE_B, f"{sid} 的探究報告")
+        _certified_outcome(school, sid, COURSE_B, "102", f"{sid} 的探究報告")
     return {
         1: {"學生資料": 4, "學生借讀資料": 1},
         2: {"學期成績": 2, "補修成績": 1, "轉學轉科成績": 1},
@@ -151,10 +151,10 @@ def _seed(school) -> dict[int, dict[str, int]]:
     }
 
 
-def _certified_outcome(school, sid: str, course_code: str, summary: str) -> None:
+def _certified_outcome(school, sid: str, course_code: str, course_class: str, summary: str) -> str:
     student, teacher = school.students[sid], school.clients[Role.TEACHER]
     courses = student.get("/api/v1/records/courses", params={"per_page": 200}).json()["items"]
-    course_id = next(c["id"] for c in courses if c["code"] == course_code)
+    course_id = next(c["id"] for c in courses if (c["code"], c["class_code"]) == (course_code, course_class))
     data = files.pdf(3000 + len(sid))
     form = direct_upload(student, data, sha256=files.sha256(data))
     evidence_id = student.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={}).json()["id"]
@@ -164,6 +164,7 @@ def _certified_outcome(school, sid: str, course_code: str, summary: str) -> None
     assert student.post(f"/api/v1/outcomes/{outcome_id}/submit").status_code == 200
     assert teacher.post(f"/api/v1/outcomes/{outcome_id}/certify").status_code == 200
     assert student.post(f"/api/v1/outcomes/{outcome_id}/selection").status_code == 200
+    return outcome_id
 
 
 def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, national_sim, upload_worker):
@@ -217,3 +218,61 @@ def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, nationa
     retake = next(e for e in mine if e["roster"] == 6)
     assert retake["records"][0]["重修成績"][0]["重修成績"] == "66"
     assert school.students["S001"].post(f"/api/v1/me/receipts/{retake['id']}", json={"answer": "confirm"}).json()["state"] == "confirmed"
+
+
+def test_a_senior_batch_goes_up_for_grade_3_only_and_locks_their_selection(system, school, national_sim, upload_worker):
+    from tests.records.conftest import _account
+
+    sim, registrar = national_sim, school.registrar
+    year, term = school.year, school.term
+    sem = {"year": year, "term": term}
+    sid = f"{year}-{term}"
+    today = to_taipei(utcnow()).date()
+    deadlines = {"1": (today + timedelta(days=120)).isoformat(), "36": (today + timedelta(days=40)).isoformat()}
+    patched = registrar.patch(f"/api/v1/records/semesters/{sid}", json={"national_deadlines": deadlines})
+    assert patched.status_code == 200, patched.text
+    batch = patched.json()["batch_deadlines"]["1"]
+    assert batch["label"] == "高三第一梯次" and batch["internal"] == (today + timedelta(days=26)).isoformat()
+    assert patched.json()["internal_deadline"] == (today + timedelta(days=106)).isoformat()  # the term's own
+
+    # a 高三 class with one student, a course taught by the school's teacher and a certified outcome
+    assert registrar.post("/api/v1/records/classes", json={"year": year, "code": "301", "name": "三年一班"}).status_code in (200, 201)
+    senior = {
+        "student_id": "T001",
+        "national_id": national_id(6031),
+        "name": "高三生",
+        "birth_date": "2007-04-05",
+        "gender": "1",
+        "class_code": "301",
+        "seat_no": 1,
+    }
+    assert registrar.post("/api/v1/records/students", json=senior).status_code in (200, 201)
+    school.students["T001"], _ = _account(
+        registrar, system.base_url, school.code, "cy-stu-t001", ["student"], student_id="T001", class_code="301"
+    )
+    course = {**sem, "code": COURSE_A, "name": "國語文", "credits": 4, "class_code": "301", "teacher_ids": [school.ids[Role.TEACHER]]}
+    assert school.clients[Role.CURRICULUM].post("/api/v1/records/courses", json=course).status_code in (200, 201)
+    outcome_id = _certified_outcome(school, "T001", COURSE_A, "301", "高三閱讀報告")
+
+    draft = registrar.post("/api/v1/national/rosters", json={**sem, "batch": 1})
+    assert draft.status_code == 201, draft.text
+    report = draft.json()["report"]
+    assert report["ok"], report
+    assert {r["code"]: r["rows"] for r in report["rosters"]} == {36: 1}  # S001/S003's outcomes are not grade 3
+    data = registrar.get(f"/api/v1/national/uploads/{draft.json()['upload_id']}/rosters/36/download").content
+    roster = read_roster(data)
+    assert roster.roster_code == 36 and [r["成果簡述"] for r in roster.sheets["學期課程學習成果"]] == ["高三閱讀報告"]
+
+    started = registrar.post("/api/v1/national/uploads", json={**sem, "batch": 1, "draft_id": draft.json()["upload_id"]})
+    assert started.status_code == 201, started.text
+    sent = started.json()["upload_id"]
+    progress = wait_until(lambda: (p := registrar.get(f"/api/v1/national/uploads/{sent}").json())["done"] and p, 120, "the 梯次")
+    assert progress["counts"]["accepted"] == progress["total"] == 2, progress  # its PDF and roster 36
+    held = next(r for r in sim.state(CODE)["rosters"] if r["roster_code"] == 36)
+    assert held["accepted_students"] == 1 and held["errors"] in ("[]", [])
+    fetched = registrar.post(f"/api/v1/national/uploads/{sent}/receipts/fetch").json()
+    assert fetched["fetched"] == 1 and all(r["verified"] for r in fetched["receipts"]), fetched
+
+    # T001's 勾選 went up with the 梯次: it is locked; other grades keep theirs open
+    problem = school.students["T001"].delete(f"/api/v1/outcomes/{outcome_id}/selection")
+    assert problem.status_code == 409 and "第一梯次" in problem.json()["detail"], problem.text
