@@ -34,7 +34,15 @@ from services.national_upload.preparation import Preparation, evidence_item, pre
 from services.national_upload.publisher import Publisher
 from services.national_upload.receipts import check_receipt, confirm_deadline
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
-from services.national_upload.schemas import Credentials, PauseUploads, PrepareRosters, Progress, ReceiptAnswer, StartUpload
+from services.national_upload.schemas import (
+    Credentials,
+    PauseUploads,
+    PrepareRosters,
+    Progress,
+    ReceiptAnswer,
+    StartUpload,
+    batch_deadlines_text,
+)
 from services.national_upload.store import UploadStore
 from services.records.contract import RecordsPeer
 from shared.caller import Caller
@@ -456,6 +464,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             state=state,
             published=upload.get("published", 0),
             report=upload.get("report") if with_report else _report_summary(upload.get("report")),
+            batch=upload.get("batch"),
         ).model_dump(mode="json")
 
     # deadline console (issue 10)
@@ -470,7 +479,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             latest = self.store.list_uploads(school, limit=1)
             progress = self._progress(school, latest[0]) if latest else None
             retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
-            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school)))
+            # the school's own 梯次 deadlines (records answers a school's own callers; the district row goes without)
+            deadlines = batch_deadlines_text(self.records.current_semester(school)) if caller.school_id == school else ""
+            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school), deadlines))
         queue = console.queue_figures(self.settings.amqp_uri)
         queue["sending"] = sum(r.get("sending", 0) for r in rows)
         return {"schools": rows, "queue": queue}

@@ -276,3 +276,14 @@ def test_a_senior_batch_goes_up_for_grade_3_only_and_locks_their_selection(syste
     # T001's 勾選 went up with the 梯次: it is locked; other grades keep theirs open
     problem = school.students["T001"].delete(f"/api/v1/outcomes/{outcome_id}/selection")
     assert problem.status_code == 409 and "第一梯次" in problem.json()["detail"], problem.text
+
+
+def test_the_deadline_console_names_the_batch_and_its_deadlines(school):
+    [row] = school.registrar.get("/api/v1/national/deadline").json()["schools"]
+    assert row["batch_zh"] == "高三第一梯次" and row["batch"] == 1
+    today = to_taipei(utcnow()).date()
+    internal, national = today + timedelta(days=26), today + timedelta(days=40)
+    roc = lambda d: f"{d.year - 1911}/{d.month:02d}/{d.day:02d}"  # noqa: E731
+    assert row["batch_deadlines"] == f"高三第一梯次 校內 {roc(internal)}／國教署 {roc(national)}"
+    home = school.registrar.get("/home")
+    assert home.status_code == 200
