@@ -19,6 +19,8 @@ from shared.roles import Role
 _OPTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("*", "gender"): rules.GENDERS,
     ("students", "status"): {s: s for s in rules.STUDENT_STATUSES},
+    ("students", "division"): rules.DIVISIONS,
+    ("repeat_grades", "repeat_note"): rules.REPEAT_NOTES,
     ("*", "absence_type"): {s: s for s in rules.ABSENCE_TYPES},
     ("cadres", "level"): rules.CADRE_LEVELS,
     ("*", "role"): {s: s for s in rules.CLUB_ROLES},

@@ -3,8 +3,8 @@
 (() => {
   const { api, el, table } = window.Licheng;
   const REFRESH_MS = 5000;
-  const columns = [["school_id", "學校代碼"], ["school_name", "校名"], ["state_zh", "狀態"], ["percent", "完成 %"], ["total", "總件數"],
-    ["accepted", "已收件"], ["rejected", "退件"], ["waiting", "等待中"], ["sending", "傳送中"], ["retries", "重試次數"], ["dead", "無法送達"], ["paused", "暫停中"]];
+  const columns = [["school_id", "學校代碼"], ["school_name", "校名"], ["batch_zh", "名冊批次"], ["state_zh", "狀態"], ["percent", "完成 %"], ["total", "總件數"],
+    ["accepted", "已收件"], ["rejected", "退件"], ["waiting", "等待中"], ["sending", "傳送中"], ["retries", "重試次數"], ["dead", "無法送達"], ["batch_deadlines", "高三梯次截止"], ["paused", "暫停中"]];
   const shown = (v) => (v === null || v === undefined ? "—" : String(v));
 
   async function refresh() {

@@ -66,6 +66,9 @@
     for (const [roster, day] of Object.entries(semester.national_deadlines || {})) {
       if (new Date(endOfDay(day)) > Date.now()) tasks.push(task(`${(window.LICHENG_ROSTERS || {})[roster] || "名冊 " + roster} 上傳國教署`, "/registrar/national", endOfDay(day)));
     }
+    for (const batch of Object.values(semester.batch_deadlines || {})) {
+      if (new Date(endOfDay(batch.internal)) > Date.now()) tasks.push(task(`${batch.label}：完成高三學生的校內作業與勾選`, "/registrar/national", endOfDay(batch.internal)));
+    }
   }
 
   function unitTasks(semester, tasks) {

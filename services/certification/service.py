@@ -388,7 +388,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         school = caller.require_school()
         doc = self._own(caller, outcome_id)
         self._refuse_archived(school, doc["student_id"])
-        self._selection_open(school, doc["year"], doc["term"])
+        self._selection_open(school, doc["year"], doc["term"], doc["student_id"])
         if doc["state"] != State.CERTIFIED.value:
             raise NotSelectable("只能勾選已認證的學習成果", "only certified outcomes can be selected")
         cap = rules_for(doc["year"]).national_outcomes_per_semester
@@ -405,7 +405,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         school = caller.require_school()
         doc = self._own(caller, outcome_id)
         self._refuse_archived(school, doc["student_id"])
-        self._selection_open(school, doc["year"], doc["term"])
+        self._selection_open(school, doc["year"], doc["term"], doc["student_id"])
         if self.store.free_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, outcome_id):
             self.changes.record(school, caller, "selection.remove", outcome_id)
         return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED)}
@@ -439,7 +439,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             "year": year,
             "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES),
             "cap": rules_for(year).performances_per_year,
-            "locked": self.store.is_locked(school, year, 0),
+            "locked": self.store.is_locked(school, year, 0) or self.store.batch_locked(school, year, caller.student_id) is not None,
         }
 
     def _open_performance(self, performance_id: str) -> tuple[Caller, str, int]:
@@ -451,6 +451,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         if item is None:
             raise PerformanceNotFound("找不到此多元表現", "performance not found")
         year = int(item["year"])
+        self._batch_open(school, year, caller.student_id)
         self._annual_selection_open(school, year)
         return caller, school, year
 
@@ -479,6 +480,16 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         event = (events.SELECTION_LOCKED, {"school_id": school, "year": int(year), "term": int(term)})
         self.changes.record(school, caller, "selection.lock", f"{year}-{term}", event=event)
         return {"year": int(year), "term": int(term), "locked": True}
+
+    @rpc
+    def lock_batch_selection(self, year: int, batch: int, student_ids: list[str]) -> dict:
+        """A 高三 梯次 upload started: the 勾選 of the students it carries is locked for the year."""
+        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
+        school = caller.require_school()
+        wanted = sorted({str(s) for s in student_ids})
+        self.store.lock_batch(school, int(year), int(batch), wanted, caller.user_id, utcnow())
+        self.changes.record(school, caller, "selection.batch_lock", f"{year}-batch{batch}", note=f"{len(wanted)} students")
+        return {"year": int(year), "batch": int(batch), "students": len(wanted)}
 
     @rpc
     def selected_outcomes(self, year: int, term: int) -> list[dict]:
@@ -570,7 +581,16 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         if class_code not in self._homeroom_classes(caller):
             raise OutcomeNotFound("找不到此班級", "no such class of yours")
 
-    def _selection_open(self, school: str, year: int, term: int) -> None:
+    def _batch_open(self, school: str, year: int, student_id: str | None) -> None:
+        batch = self.store.batch_locked(school, year, student_id)
+        if batch is not None:
+            label = "第一梯次" if batch == 1 else "第二梯次"
+            raise SelectionLocked(
+                f"本學年勾選已隨高三{label}上傳至國教署，不能再更改", f"this year's selection went up with 高三 batch {batch}: it is locked"
+            )
+
+    def _selection_open(self, school: str, year: int, term: int, student_id: str | None = None) -> None:
+        self._batch_open(school, year, student_id)
         if self.store.is_locked(school, year, term):
             raise SelectionLocked("本學期勾選已由註冊組鎖定", "the registrar has locked this semester's selection")
         deadlines = self.peers.deadlines(year, term)

@@ -20,6 +20,7 @@ class CertificationStore:
         self.outcomes = SchoolCollection(db["outcomes"])
         self.slots = SchoolCollection(db["slots"])
         self.locks = SchoolCollection(db["selection_locks"])
+        self.batch_locks = SchoolCollection(db["batch_selection_locks"])  # 高三 梯次 uploads, per student
         self.proxies = SchoolCollection(db["proxies"])
         self.notifications = SchoolCollection(db["notifications"])
         self.settings = SchoolCollection(db["school_settings"])
@@ -32,6 +33,7 @@ class CertificationStore:
         self.outcomes.create_index([("year", 1), ("term", 1), ("state", 1)])
         self.slots.create_index([("student_id", 1), ("year", 1), ("term", 1), ("kind", 1), ("holder", 1)], unique=True, name="holder")
         self.locks.create_index([("year", 1), ("term", 1)], unique=True)
+        self.batch_locks.create_index([("year", 1), ("student_id", 1)], unique=True)
         self.settings.create_index([], unique=True)
         self.proxies.create_index([("proxy_id", 1)])
         self.proxies.create_index([("teacher_id", 1)])
@@ -115,6 +117,19 @@ class CertificationStore:
 
     def lock_term(self, school_id: str, year: int, term: int, by: str, at: datetime) -> None:
         self.locks.update_one(school_id, {"year": year, "term": term}, {"$set": {"locked_by": by, "locked_at": at}}, upsert=True)
+
+    def lock_batch(self, school_id: str, year: int, batch: int, student_ids: list[str], by: str, at: datetime) -> None:
+        """The students a 高三 梯次 upload carried: their 勾選 of the year stays as sent (the first 梯次 wins)."""
+        for student_id in student_ids:
+            fields = {"batch": batch, "locked_by": by, "locked_at": at}
+            self.batch_locks.update_one(school_id, {"year": year, "student_id": student_id}, {"$setOnInsert": fields}, upsert=True)
+
+    def batch_locked(self, school_id: str, year: int, student_id: str | None) -> int | None:
+        """The 梯次 whose upload locked this student's 勾選 of the year (None: not locked that way)."""
+        if not student_id:
+            return None
+        doc = self.batch_locks.find_one(school_id, {"year": year, "student_id": student_id})
+        return int(doc["batch"]) if doc else None
 
     def is_locked(self, school_id: str, year: int, term: int) -> bool:
         return self.locks.find_one(school_id, {"year": year, "term": term}) is not None

@@ -5,9 +5,13 @@ evidence metadata) and hands it here. Rows are keyed by the national column name
 with "_" are our metadata (never written): `_student` (學號, for the per-student report) and
 `_certified` (the validator's certification check).
 
-Which rosters a term uploads (NATIONAL-ROSTERS.md): 1 學生資料, 2 學生成績, 3 缺勤, 4 科目 and
-24 校內幹部經歷 per semester; 25 學生自填多元表現 and 26 課程學習成果 are annual (封面 學期 0) and
-carry the term's selections (26: the outcomes of this term, 實際修課學期 = term).
+Which rosters a term uploads (docs/national-rosters.md): 1 學生資料 (with 學生借讀資料), 2 學生成績
+(學期, 補修 and 轉學轉科 grades of day students), 3 缺勤, 4 科目, 6 重修重讀成績, 7 進修學校學生成績
+(the 進修部 students' 學期, 補考 and 轉學轉科 grades) and 24 校內幹部經歷 per semester; 25 學生自填多元表現
+and 26 課程學習成果 (28 for 進修部 students) are annual (封面 學期 0) and carry the term's selections
+(the outcomes of this term, 實際修課學期 = term). A student's 部別 decides between 2/26 and 7/28.
+Sheet names are the rules data's own (looked up, never spelled here), so a year whose sources name a
+sheet differently changes the data, not this module.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from services.records.rules import CONTINUING_DIVISIONS, DAY_DIVISION
 from shared.clock import roc_date
 from shared.national.rules import YearRules
 
@@ -24,7 +29,6 @@ from shared.national.rules import YearRules
 ABSENCE_CODES = {"公假": "01", "事假": "02", "病假": "03", "產假": "05", "喪假": "11", "曠課": "12"}
 # Our 多元表現 field names where they differ from the national column (otherwise exact or name + 代碼).
 PERFORMANCE_COLUMN_ALIASES = {"註1": "檢定證照類別", "內容(開設名稱)": "內容", "彈性學習時間類別(種類)代碼": "彈性學習時間類別"}
-DAY_DIVISION = "1"  # 部別代碼 日間部: the seed school has only a day division
 
 # Which school unit fixes the data of each roster (for the registrar's report).
 RESPONSIBLE_UNITS = {
@@ -32,12 +36,35 @@ RESPONSIBLE_UNITS = {
     2: "註冊組",
     3: "生輔組",
     4: "教學組",
+    6: "註冊組",
+    7: "註冊組（進修部）",
     24: "訓育組",
     25: "學生（多元表現）",
     26: "學生與任課教師（課程學習成果）",
+    27: "學生與任課教師（重修重讀課程學習成果）",
+    28: "進修部學生與任課教師（課程學習成果）",
+    34: "訓育組",
+    35: "學生（多元表現）",
+    36: "學生與任課教師（課程學習成果）",
+    38: "進修部學生與任課教師（課程學習成果）",
+    74: "訓育組",
+    75: "學生（多元表現）",
+    76: "學生與任課教師（課程學習成果）",
+    78: "進修部學生與任課教師（課程學習成果）",
 }
-TERM_ROSTERS = (1, 2, 3, 4, 24)
-ANNUAL_ROSTERS = (25, 26)
+TERM_ROSTERS = (1, 2, 3, 4, 6, 7, 24, 34, 74)
+ANNUAL_ROSTERS = (25, 26, 27, 28, 35, 36, 38, 75, 76, 78)
+# A 課程學習成果 whose course a special grade of the student (of this term) names goes to that kind's
+# sheet: (kind, records key, fields that may name the outcome's course code). A retake course has the
+# original course's code; a transfer outcome is of the former school's course (the course it maps to
+# is ours, of an earlier term, and an outcome of this term's offering of it is an ordinary one).
+OUTCOME_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("重修", "retake_grades", ("original_course_code",)),
+    ("補修", "makeup_grades", ("course_code",)),
+    ("重讀", "repeat_grades", ("course_code",)),
+    ("轉學轉科", "transfer_grades", ("former_course_code",)),
+)
+CONTINUING_OUTCOME_KINDS = frozenset({"學期", "轉學轉科", "借讀"})  # the sheets roster 28 has
 EVIDENCE_ROSTERS = frozenset(ANNUAL_ROSTERS)  # rows refer to evidence files sent before the roster
 
 
@@ -78,6 +105,8 @@ class TermInput:
     performance_ids: dict[str, list[str]] = field(default_factory=dict)  # student -> selected 多元表現 ids
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)  # evidence id -> evidence.describe entry
     only_students: frozenset[str] | None = None  # a resubmission of some students only
+    school_code: str = ""  # 所屬學校代碼 of 學生借讀資料
+    batch: int | None = None  # a 高三 梯次 (1 or 2): its rosters (34-38 or 74-78) for grade-3 students only
 
 
 def _roc(value: Any) -> str:
@@ -97,14 +126,27 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _number(value: Any) -> str:
+    """A stored number as the sheet shows it: 4.0 -> "4", 3.5 -> "3.5"."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class RosterBuilder:
     def __init__(self, rules: YearRules, data: TermInput) -> None:
         self.rules = rules
         self.data = data
         records = data.records
-        self.students = {
-            s["student_id"]: s for s in records.get("students", []) if data.only_students is None or s["student_id"] in data.only_students
-        }
+        self.only = data.only_students
+        self.batch = rules.batch_rosters(data.batch) if data.batch else {}
+        if self.batch:  # only the grades the 梯次 rosters are for (grade 3): the others are simply not in them
+            grades = {str(g) for code in self.batch.values() for g in rules.roster(code).grades}
+            of_grade = {s["student_id"] for s in records.get("students", []) if str(s.get("class_code", ""))[:1] in grades}
+            self.only = frozenset(of_grade if self.only is None else of_grade & self.only)
+        self.students = {s["student_id"]: s for s in records.get("students", []) if self.only is None or s["student_id"] in self.only}
         self.classes = {c["code"]: c for c in records.get("classes", [])}
         self.courses_by_id = {c["id"]: c for c in records.get("courses", [])}
         self.courses_by_key = {(c["code"], c["class_code"]): c for c in records.get("courses", [])}
@@ -116,7 +158,7 @@ class RosterBuilder:
     def _person(self, student_id: str) -> dict[str, str] | None:
         student = self.students.get(student_id)
         if student is None:
-            if self.data.only_students is None or student_id in self.data.only_students:
+            if self.only is None or student_id in self.only:
                 self.unknown_students.add(student_id)
             return None
         return {"身分證號": student.get("national_id", ""), "出生日期": _roc(student.get("birth_date")), "_student": student_id}
@@ -138,19 +180,82 @@ class RosterBuilder:
 
     # ------------------------------------------------------------------ rosters
 
+    def continuing(self, student_id: str) -> bool:
+        """A 進修部 student (by the 部別 of their basic data): rosters 7 and 28 instead of 2 and 26."""
+        student = self.students.get(student_id) or {}
+        return (student.get("division") or DAY_DIVISION) in CONTINUING_DIVISIONS
+
+    def _sheet(self, code: int, name: str) -> str:
+        """The rules data's own name of a roster's sheet (an alias given here finds it too)."""
+        sheet = self.rules.roster(code).sheet(name)
+        if sheet is None:
+            raise LookupError(f"roster {code} has no sheet {name} in the {self.rules.year} rules")
+        return sheet.name
+
+    def _sheets(self, code: int, sheets: dict[str, list[dict]]) -> dict[str, list[dict]]:
+        return {self._sheet(code, name): rows for name, rows in sheets.items() if rows}
+
     def build(self) -> list[BuiltRoster]:
         term = self.data.term
+        day, evening = self._split(self._grades())
+        outcomes_day, outcomes_evening = self._split(self._outcomes())
         built = [
-            BuiltRoster(1, term, {"學生資料": self._students()}),
-            BuiltRoster(2, term, {"學期成績": self._grades()}),
+            BuiltRoster(1, term, {self._sheet(1, "學生資料"): self._students(), **self._sheets(1, {"學生借讀資料": self._guest_study()})}),
+            BuiltRoster(
+                2,
+                term,
+                self._sheets(
+                    2,
+                    {"學期成績": day, "補修成績": self._day_only(self._makeup()), "轉學轉科成績": self._day_only(self._transfers(2))},
+                ),
+            ),
             BuiltRoster(3, term, {"缺勤紀錄": self._absences()}),
+            BuiltRoster(6, term, self._sheets(6, {"重修成績": self._retakes(), "重讀成績": self._repeats()})),
+            BuiltRoster(
+                7,
+                term,
+                self._sheets(
+                    7,
+                    {
+                        "學期成績": self._continuing_grades(evening),
+                        "補考成績": self._continuing_makeups(evening),
+                        "轉學轉科成績": self._evening_only(self._transfers(7)),
+                    },
+                ),
+            ),
             BuiltRoster(24, term, {"幹部經歷紀錄": self._cadres()}),
             BuiltRoster(25, 0, self._performances()),
-            BuiltRoster(26, 0, {"學期課程學習成果": self._outcomes()}),
+            BuiltRoster(26, 0, self._sheets(26, self._outcome_sheets(outcomes_day, 26))),
+            BuiltRoster(28, 0, self._sheets(28, self._outcome_sheets(outcomes_evening, 28))),
         ]
-        if self.data.only_students is None:
+        if self.rules.roster_in_use(27) and not self.batch:  # years whose rules still send 重修/重讀 outcomes apart
+            retakes = {k: built[-2].sheets.pop(k) for k in ("重修課程學習成果", "重讀課程學習成果") if k in built[-2].sheets}
+            built.append(BuiltRoster(27, 0, self._sheets(27, retakes)))
+        if self.batch:
+            return self._batch_rosters(built)
+        if self.only is None:
             built.insert(3, BuiltRoster(4, term, {"開設課程": self._courses()}))
         return [r for r in built if r.row_count or r.code in TERM_ROSTERS[:1]]
+
+    def _batch_rosters(self, built: list[BuiltRoster]) -> list[BuiltRoster]:
+        """The 梯次's rosters: those of the same shape, renumbered, with their own cover 學期."""
+        out = []
+        for roster in built:
+            code = self.batch.get(roster.code)
+            if code is not None and roster.row_count:
+                semester = roster.semester if self.rules.roster(code).period == "semester" else 0
+                out.append(BuiltRoster(code, semester, roster.sheets))
+        return out
+
+    def _split(self, rows: list[dict]) -> tuple[list[dict], list[dict]]:
+        """Rows of day students and of 進修部 students."""
+        return [r for r in rows if not self.continuing(r["_student"])], [r for r in rows if self.continuing(r["_student"])]
+
+    def _day_only(self, rows: list[dict]) -> list[dict]:
+        return self._split(rows)[0]
+
+    def _evening_only(self, rows: list[dict]) -> list[dict]:
+        return self._split(rows)[1]
 
     def _students(self) -> list[dict]:
         rows = []
@@ -160,7 +265,7 @@ class RosterBuilder:
                 {
                     **(self._person(student["student_id"]) or {}),
                     "性別代碼": _text(student.get("gender")),
-                    "部別代碼": DAY_DIVISION,
+                    "部別代碼": _text(student.get("division") or DAY_DIVISION),
                     "群別代碼": _text(klass.get("department_code")),
                     "科班學程別代碼": _text(klass.get("program_code")),
                     "年級": self._grade_level(student.get("class_code", "")),
@@ -194,6 +299,246 @@ class RosterBuilder:
                 }
             )
         return rows
+
+    def _per_record(self, key: str) -> list[tuple[dict, dict]]:
+        """(record, person) for each record of `key` whose student is in this build."""
+        out = []
+        for record in self.data.records.get(key, []):
+            person = self._person(record["student_id"])
+            if person is not None:
+                out.append((record, person))
+        return out
+
+    def _guest_study(self) -> list[dict]:
+        return [
+            {
+                **person,
+                "所屬學校代碼": self.data.school_code,
+                "借讀學校代碼": _text(r.get("host_school_code")),
+                "群別": _text(r.get("group_code")),
+                "借讀科班學程別": _text(r.get("program_code")),
+                "借讀代碼": _text(r.get("guest_code")),
+                "申請開始日期": _roc(r.get("start_date")),
+                "申請結束日期": _roc(r.get("end_date")),
+            }
+            for r, person in self._per_record("guest_study")
+        ]
+
+    def _makeup(self) -> list[dict]:
+        return [
+            {
+                **person,
+                "應修課學年度": _text(r.get("due_year")),
+                "應修課學期": _text(r.get("due_term")),
+                "課程代碼": _text(r.get("course_code")),
+                "科目名稱": _text(r.get("course_name")),
+                "開課年級": _text(r.get("grade_level")),
+                "修課學分": _number(r.get("credits")),
+                "補修成績": _number(r.get("score")),
+                "補修及格": _yes_no(r.get("passed")),
+                "補考成績": _number(r.get("makeup_score")),
+                "補考及格": _yes_no(r.get("makeup_passed")),
+                "補修方式": _text(r.get("method")),
+                "是否採計學分": _yes_no(r.get("credits_counted")),
+                "質性文字描述": _text(r.get("description")),
+            }
+            for r, person in self._per_record("makeup_grades")
+        ]
+
+    def _transfers(self, code: int) -> list[dict]:
+        """轉學轉科成績: credits for day students (2), 節數/學時 for 進修部 students (7)."""
+        rows = []
+        for r, person in self._per_record("transfer_grades"):
+            row = {
+                **person,
+                "對應學年度": _text(r.get("mapped_year")),
+                "對應學期": _text(r.get("mapped_term")),
+                "課程代碼": _text(r.get("course_code")),
+                "科目名稱": _text(r.get("course_name")),
+                "對應年級": _text(r.get("grade_level")),
+                "身分別": _text(r.get("identity")),
+                "抵免後成績": _number(r.get("score")),
+                "成績及格": _yes_no(r.get("passed")),
+                "質性文字描述": _text(r.get("description")),
+            }
+            if code == 7:
+                row["修課節數"] = _number(r.get("periods") if r.get("periods") is not None else r.get("credits"))
+                row["是否採計學時"] = _yes_no(r.get("credits_counted"))
+            else:
+                row["修課學分"] = _number(r.get("credits"))
+                row["是否採計學分"] = _yes_no(r.get("credits_counted"))
+            rows.append(row)
+        return rows
+
+    def _retakes(self) -> list[dict]:
+        return [
+            {
+                **person,
+                "原修課學年度": _text(r.get("original_year")),
+                "原修課學期": _text(r.get("original_term")),
+                "原修課課程代碼": _text(r.get("original_course_code")),
+                "原修課科目名稱": _text(r.get("original_course_name")),
+                "原修課開課年級": _text(r.get("original_grade_level")),
+                "原修課修課學分": _number(r.get("original_credits")),
+                "重修方式": _text(r.get("method")),
+                "重修成績": _number(r.get("score")),
+                "重修及格": _yes_no(r.get("passed")),
+                "質性文字描述": _text(r.get("description")),
+            }
+            for r, person in self._per_record("retake_grades")
+        ]
+
+    def _repeats(self) -> list[dict]:
+        return [
+            {
+                **person,
+                "課程代碼": _text(r.get("course_code")),
+                "科目名稱": _text(r.get("course_name")),
+                "開課年級": _text(r.get("grade_level")),
+                "修課學分": _number(r.get("credits")),
+                "重讀成績": _number(r.get("score")),
+                "成績及格": _yes_no(r.get("passed")),
+                "補考成績": _number(r.get("makeup_score")),
+                "補考及格": _yes_no(r.get("makeup_passed")),
+                "重讀註記": _text(r.get("repeat_note")),
+                "是否採計學分": _yes_no(r.get("credits_counted")),
+                "質性文字描述": _text(r.get("description")),
+            }
+            for r, person in self._per_record("repeat_grades")
+        ]
+
+    @staticmethod
+    def _periods(row: dict) -> str:
+        # Our courses carry credits; a 進修部 course's 節數 is taken as its credits (unverified: the
+        # national side counts 學時 for 進修部, the school enters one number per course).
+        return row.get("修課學分", "")
+
+    def _continuing_grades(self, rows: list[dict]) -> list[dict]:
+        """進修部 學期成績 from the built day-style rows: 節數 for 學分, 學時 for 學分 counted."""
+        out = []
+        for row in rows:
+            out.append(
+                {
+                    **{k: v for k, v in row.items() if k.startswith("_") or k in ("身分證號", "出生日期")},
+                    "課程代碼": row["課程代碼"],
+                    "科目名稱": row["科目名稱"],
+                    "開課年級": row["開課年級"],
+                    "修課節數": self._periods(row),
+                    "學期學業成績": row["學期學業成績"],
+                    "成績及格": row["成績及格"],
+                    "學年學業成績": "",
+                    "學年及格": "",
+                    "是否採計學時": row["是否採計學分"],
+                    "質性文字描述": row["質性文字描述"],
+                }
+            )
+        return out
+
+    def _continuing_makeups(self, rows: list[dict]) -> list[dict]:
+        """進修部 補考成績: the grades with a 補考 this term (the term decides which 節數 column)."""
+        out = []
+        for row in rows:
+            if row.get("補考成績", "") == "":
+                continue
+            periods = self._periods(row)
+            first = self.data.term == 1
+            out.append(
+                {
+                    **{k: v for k, v in row.items() if k.startswith("_") or k in ("身分證號", "出生日期")},
+                    "課程代碼": row["課程代碼"],
+                    "科目名稱": row["科目名稱"],
+                    "開課年級": row["開課年級"],
+                    "第一學期開設修課節數": periods if first else "",
+                    "第二學期開設修課節數": "" if first else periods,
+                    "第一次補考成績": row["補考成績"],
+                    "第一次及格": row["補考及格"],
+                    "第二次補考成績": "",
+                    "第二次及格": "",
+                }
+            )
+        return out
+
+    # ------------------------------------------------------------------ 課程學習成果 by kind of course
+
+    def _outcome_kind(self, student_id: str, code: str) -> tuple[str, dict[str, Any]]:
+        """Which sheet an outcome of course `code` goes to: the student's special grade of this term
+        that names the course decides (first match in OUTCOME_KINDS), else 學期課程學習成果."""
+        for kind, key, field_names in OUTCOME_KINDS:
+            for record in self.data.records.get(key, []):
+                if record.get("student_id") == student_id and code in {record.get(f) for f in field_names}:
+                    return kind, record
+        host = self._course_school(code)
+        for record in self.data.records.get("guest_study", []):
+            if record.get("student_id") == student_id and host and record.get("host_school_code") == host:
+                return "借讀", record
+        return "學期", {}
+
+    def _course_school(self, code: str) -> str:
+        """The 學校代碼 part of a course code (a 借讀 course is the host school's own)."""
+        try:
+            return self.rules.course_code_parts(code).get("學校代碼", "")
+        except ValueError:
+            return ""
+
+    def _outcome_sheets(self, rows: list[dict], code: int) -> dict[str, list[dict]]:
+        """Roster 26's (or 28's, for 進修部 students: 節數 for 學分) sheets of the built outcome rows."""
+        continuing = code == 28
+        sheets: dict[str, list[dict]] = {}
+        for row in rows:
+            kind, record = self._outcome_kind(row["_student"], row["課程代碼"])
+            if continuing and kind not in CONTINUING_OUTCOME_KINDS:
+                kind = "學期"  # roster 28 has no 補修/重修/重讀 sheets: this term's course outcome
+            sheet, out = self._outcome_row(kind, row, record)
+            if continuing:
+                out = {k.replace("修課學分", "修課節數"): v for k, v in out.items()}
+            sheets.setdefault(sheet, []).append(out)
+        return sheets
+
+    def _outcome_row(self, kind: str, row: dict, record: dict[str, Any]) -> tuple[str, dict]:
+        meta = {k: v for k, v in row.items() if k.startswith("_") or k in ("身分證號", "出生日期")}
+        files = {k: row[k] for k in ("成果簡述", "成果檔案", "影音檔案")}
+        course = {k: row[k] for k in ("課程代碼", "科目名稱", "開課年級", "修課學分")}
+        if kind == "補修":
+            due = {"應修課學年度": _text(record.get("due_year")), "應修課學期": _text(record.get("due_term"))}
+            method = {"補修方式": _text(record.get("method"))}
+            return "補修課程學習成果", {**meta, **due, "實際修課學期": row["實際修課學期"], **course, **method, **files}
+        if kind == "重修":
+            original = {
+                "原修課學年度": _text(record.get("original_year")),
+                "原修課學期": _text(record.get("original_term")),
+                "實際修課學期": row["實際修課學期"],
+                "原修課課程代碼": _text(record.get("original_course_code")),
+                "原修課科目名稱": _text(record.get("original_course_name")),
+                "原修課開課年級": _text(record.get("original_grade_level")),
+                "原修課修課學分": _number(record.get("original_credits")),
+                "重修方式": _text(record.get("method")),
+            }
+            return "重修課程學習成果", {**meta, **original, **files}
+        if kind == "重讀":
+            return "重讀課程學習成果", {**meta, "實際修課學期": row["實際修課學期"], **course, **files}
+        if kind == "轉學轉科":
+            former = {
+                "原修課學校代碼": _text(record.get("former_school_code")),
+                "原修課學年度": _text(record.get("mapped_year")),
+                "原修課學期": _text(record.get("mapped_term")),
+                "原修課課程代碼": _text(record.get("former_course_code")),
+                "原修課科目名稱": _text(record.get("former_course_name") or record.get("course_name")),
+                "原修課開課年級": _text(record.get("grade_level")),
+                "原修課修課學分": _number(record.get("credits")),
+            }
+            return "轉學轉科課程學習成果", {**meta, **former, **files}
+        if kind == "借讀":
+            guest = {
+                "借讀學校代碼": _text(record.get("host_school_code")),
+                "借讀修課學年度": _text(record.get("year")),
+                "借讀修課學期": row["實際修課學期"],
+                "借讀校課程代碼": row["課程代碼"],
+                "借讀校科目名稱": row["科目名稱"],
+                "借讀校開課年級": row["開課年級"],
+                "借讀校修課學分": row["修課學分"],
+            }
+            return "借讀課程學習成果", {**meta, **guest, **files}
+        return "學期課程學習成果", {**meta, "實際修課學期": row["實際修課學期"], **course, **files}
 
     def _absences(self) -> list[dict]:
         semester = self.data.records.get("semester") or {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -35,6 +35,7 @@ class Progress(BaseModel):
     state: str = "sending"
     published: int = 0
     report: dict | None = None
+    batch: int | None = None  # a 高三 梯次 upload (1 or 2); None: the term's rosters
 
 
 class StartUpload(StrictModel):
@@ -45,12 +46,14 @@ class StartUpload(StrictModel):
         list[Annotated[str, Field(min_length=1, max_length=20)]] | None,
         Field(max_length=5000, description="resubmit these students only (after receipt error reports)"),
     ] = None
+    batch: Literal[1, 2] | None = Field(None, description="高三 梯次: 1 (rosters 34-38) or 2 (74-78), grade-3 students only")
 
 
 class PrepareRosters(StrictModel):
     year: Annotated[int, Field(ge=100, le=200, description="學年度 (ROC)")]
     term: Annotated[int, Field(ge=1, le=2, description="學期")]
     student_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=20)]] | None, Field(max_length=5000)] = None
+    batch: Literal[1, 2] | None = Field(None, description="高三 梯次: 1 (rosters 34-38) or 2 (74-78), grade-3 students only")
 
 
 # deadline console (issue 10)
@@ -61,10 +64,33 @@ class PauseUploads(StrictModel):
 # --- the deadline console ---
 
 
-def school_row(school_id: str, progress: dict | None, retries: int, paused: bool = False) -> dict:
-    """One console row: the latest upload's counts, its share finished, retries and dead letters."""
+BATCH_LABELS = {1: "高三第一梯次", 2: "高三第二梯次"}
+
+
+def batch_deadlines_text(semester: dict | None) -> str:
+    """The 高三 梯次 deadlines of a semester for the console, in 民國 dates: 校內 and 國教署 per 梯次."""
+
+    def roc(iso: str) -> str:
+        y, m, d = (int(p) for p in iso[:10].split("-"))
+        return f"{y - 1911}/{m:02d}/{d:02d}"
+
+    entries = ((semester or {}).get("batch_deadlines") or {}).values()
+    return "；".join(f"{e['label']} 校內 {roc(e['internal'])}／國教署 {roc(e['national'])}" for e in entries)
+
+
+def school_row(school_id: str, progress: dict | None, retries: int, paused: bool = False, batch_deadlines: str = "") -> dict:
+    """One console row: the latest upload's counts, its share finished, retries and dead letters,
+    which roster set it was (the term's or a 高三 梯次) and the semester's 梯次 deadlines."""
     if progress is None:
-        return {"school_id": school_id, "upload_id": None, "state": "not_started", "state_zh": "尚未上傳", "percent": 0, "paused": paused}
+        return {
+            "school_id": school_id,
+            "upload_id": None,
+            "state": "not_started",
+            "state_zh": "尚未上傳",
+            "percent": 0,
+            "paused": paused,
+            "batch_deadlines": batch_deadlines,
+        }
     counts, total = progress["counts"], progress["total"]
     ended = counts.get("accepted", 0) + counts.get("rejected", 0) + counts.get("dead", 0)
     state = "done" if progress["done"] else ("paused" if paused else "running")
@@ -84,4 +110,7 @@ def school_row(school_id: str, progress: dict | None, retries: int, paused: bool
         "state": state,
         "state_zh": {"done": "已完成", "paused": "已暫停", "running": "上傳中"}[state],
         "paused": paused,
+        "batch": progress.get("batch"),
+        "batch_zh": BATCH_LABELS.get(progress.get("batch") or 0, "學期名冊"),
+        "batch_deadlines": batch_deadlines,
     }

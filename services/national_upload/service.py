@@ -35,7 +35,15 @@ from services.national_upload.preparation import Preparation, evidence_item, pre
 from services.national_upload.publisher import Publisher
 from services.national_upload.receipts import check_receipt, confirm_deadline
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
-from services.national_upload.schemas import Credentials, PauseUploads, PrepareRosters, Progress, ReceiptAnswer, StartUpload
+from services.national_upload.schemas import (
+    Credentials,
+    PauseUploads,
+    PrepareRosters,
+    Progress,
+    ReceiptAnswer,
+    StartUpload,
+    batch_deadlines_text,
+)
 from services.national_upload.store import UploadStore
 from services.records.contract import RecordsPeer
 from shared.caller import Caller
@@ -124,7 +132,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         can preview, download and hand on (its per-student report) before starting the upload."""
         caller, school = self._registrar()
         request = parse(PrepareRosters, payload)
-        upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+        upload = self._prepare(caller, school, request.year, request.term, request.student_ids, request.batch)
         return self._progress(school, upload, with_report=True)
 
     @rpc
@@ -136,11 +144,18 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             raise NoCredentials("尚未設定國教署上傳憑證", "set the national database credential first")
         if request.draft_id:
             upload = self.store.get_upload(school, request.draft_id)
-            if upload is None or upload.get("state") != "draft" or (upload["year"], upload["term"]) != (request.year, request.term):
+            if (
+                upload is None
+                or upload.get("state") != "draft"
+                or (upload["year"], upload["term"], upload.get("batch")) != (request.year, request.term, request.batch)
+            ):
                 raise DraftNotUsable("此名冊檢查結果已送出或不屬於此學期，請重新產生", "this draft was sent or is for another term")
         else:
-            upload = self._prepare(caller, school, request.year, request.term, request.student_ids)
+            upload = self._prepare(caller, school, request.year, request.term, request.student_ids, request.batch)
         items = self._items_of_draft(school, upload)
+        if upload.get("batch"):  # the 梯次 carries these students' 勾選: it may no longer change
+            carried = sorted({s for i in items.values() for s in i.get("students") or ([i["student_id"]] if i.get("student_id") else [])})
+            self.certification.lock_batch_selection(upload["year"], upload["batch"], carried)
         fresh_keys = set(items) - self.store.existing_keys(school, list(items))
         new_items = [item for key, item in items.items() if key in fresh_keys]
         if new_items:
@@ -197,7 +212,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             if (upload.get("heartbeat") or upload.get("started_at") or stale_before) < stale_before:
                 self._publish(upload["school_id"], upload["_id"])
 
-    def _prepare(self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None) -> dict[str, Any]:
+    def _prepare(
+        self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None, batch: int | None = None
+    ) -> dict[str, Any]:
         try:
             rules = rules_for(year)
         except UnknownYear:
@@ -212,7 +229,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         for start in range(0, len(ids), 500):
             described.update({d["id"]: d for d in self.evidence.describe(ids[start : start + 500], school)})
         only = frozenset(student_ids) if student_ids else None
-        builder = RosterBuilder(rules, TermInput(year, term, data, outcomes, performance_ids, described, only))
+        builder = RosterBuilder(
+            rules, TermInput(year, term, data, outcomes, performance_ids, described, only, school_code=school, batch=batch)
+        )
         built = builder.build()
         students = {s["student_id"]: s for s in data.get("students", [])}
         now = utcnow()
@@ -243,6 +262,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             "created_by": caller.user_id,
             "uploader": caller.display_name or caller.username,
             "only_students": sorted(only) if only else None,
+            "batch": batch,
             "report": prepared.report,
             "evidence": [vars(ref) for ref in prepared.evidence],
         }
@@ -446,6 +466,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             state=state,
             published=upload.get("published", 0),
             report=upload.get("report") if with_report else _report_summary(upload.get("report")),
+            batch=upload.get("batch"),
         ).model_dump(mode="json")
 
     # deadline console (issue 10)
@@ -460,7 +481,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             latest = self.store.list_uploads(school, limit=1)
             progress = self._progress(school, latest[0]) if latest else None
             retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
-            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school)))
+            # the school's own 梯次 deadlines (records answers a school's own callers; the district row goes without)
+            deadlines = batch_deadlines_text(self.records.current_semester(school)) if caller.school_id == school else ""
+            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school), deadlines))
         queue = console.queue_figures(self.settings.amqp_uri)
         queue["sending"] = sum(r.get("sending", 0) for r in rows)
         return {"schools": rows, "queue": queue}

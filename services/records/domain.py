@@ -61,8 +61,10 @@ def semester_document(request: SemesterIn) -> dict[str, Any]:
     check_window_types(request.windows)
     national = dict(sorted(request.national_deadlines.items()))
     internal = request.internal_deadline
-    if internal is None and national:
-        internal = min(national.values()) - timedelta(days=rules.INTERNAL_DEADLINE_DAYS_BEFORE_NATIONAL)
+    batch_codes = {c for codes in rules.BATCH_ROSTERS.values() for c in codes}
+    term_deadlines = [d for code, d in national.items() if code not in batch_codes]  # a 梯次 has its own
+    if internal is None and term_deadlines:
+        internal = min(term_deadlines) - timedelta(days=rules.INTERNAL_DEADLINE_DAYS_BEFORE_NATIONAL)
     closing = request.closing_ceremony
     return {
         "_id": semester_id(request.year, request.term),
@@ -74,6 +76,7 @@ def semester_document(request: SemesterIn) -> dict[str, Any]:
         "national_deadlines": {k: v.isoformat() for k, v in national.items()},
         "internal_deadline": internal.isoformat() if internal else None,
         "internal_deadline_set": request.internal_deadline is not None,
+        "batch_deadlines": batch_deadlines(national),
         "student_upload_deadline": (
             request.student_upload_deadline or closing + timedelta(days=rules.STUDENT_UPLOAD_DAYS_AFTER_CLOSING)
         ).isoformat(),
@@ -82,6 +85,18 @@ def semester_document(request: SemesterIn) -> dict[str, Any]:
         ).isoformat(),
         "windows": {k: {"opens_at": aware(w.opens_at), "closes_at": aware(w.closes_at)} for k, w in request.windows.items()},
     }
+
+
+def batch_deadlines(national: dict[str, date]) -> dict[str, dict[str, str]]:
+    """Per 高三 梯次 with a national deadline: its earliest national deadline and the school's internal one."""
+    out = {}
+    for batch, codes in rules.BATCH_ROSTERS.items():
+        days = [national[c] for c in codes if c in national]
+        if days:
+            first = min(days)
+            internal = first - timedelta(days=rules.INTERNAL_DEADLINE_DAYS_BEFORE_NATIONAL)
+            out[batch] = {"label": rules.BATCH_LABELS[batch], "national": first.isoformat(), "internal": internal.isoformat()}
+    return out
 
 
 def merge_semester(current: dict[str, Any], patch: dict[str, Any]) -> SemesterIn:
@@ -152,6 +167,7 @@ def semester_view(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {
         "id": doc["_id"],
         **{k: doc.get(k) for k in ("year", "term", "starts_on", "ends_on", "closing_ceremony", "national_deadlines", "internal_deadline")},
+        "batch_deadlines": doc.get("batch_deadlines") or {},
         "student_upload_deadline": doc["student_upload_deadline"],
         "teacher_certification_deadline": doc["teacher_certification_deadline"],
         "windows": window_view(doc, now),

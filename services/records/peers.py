@@ -18,6 +18,8 @@ from shared.permissions import Permission
 from shared.roles import Role
 
 STUDENTS = TYPES["students"]
+# 註冊組's special grades and 借讀, each feeding its own roster sheet.
+SPECIAL_GRADES = ("makeup_grades", "retake_grades", "repeat_grades", "transfer_grades", "guest_study")
 COURSES = TYPES["courses"]
 
 
@@ -121,6 +123,7 @@ def roster_data(ctx: Context, school_id: str, year: int, term: int) -> dict:
         "classes": of("classes", {"year": year}),
         "courses": of("courses", term_filter),
         "grades": of("grades", term_filter),
+        **{key: of(key, term_filter) for key in SPECIAL_GRADES},
         "attendance": of("attendance", term_filter),
         "cadres": of("cadres", term_filter),
         "performances": of("performances", {"year": year}),

@@ -32,6 +32,12 @@ INTERNAL_DEADLINE_DAYS_BEFORE_NATIONAL = 14
 STUDENT_UPLOAD_DAYS_AFTER_CLOSING = 14
 TEACHER_CERTIFICATION_DAYS_AFTER_CLOSING = 21
 
+# 高三 梯次: grade-3 students' items go up in two rounds before university applications, each with its
+# own national deadline per 名冊別 (set in the semester's national_deadlines); the school's internal
+# deadline of a 梯次 is two weeks before its earliest one, like the term's.
+BATCH_ROSTERS: dict[str, tuple[str, ...]] = {"1": ("34", "35", "36", "38"), "2": ("74", "75", "76", "78")}
+BATCH_LABELS = {"1": "高三第一梯次", "2": "高三第二梯次"}
+
 SCORE_MIN, SCORE_MAX = 0, 100
 PASS_MARK = 60
 MAX_CREDITS = 20
@@ -46,6 +52,14 @@ STUDENT_STATUSES = {
     "死亡": "deceased",
 }
 ACTIVE_STATUSES = frozenset({"在學"})
+# 部別 (the national 部別代碼, codes 1-5 of the 2015 defaults; 6 and 7 appear in 108 data with no known
+# meaning and are not offered). A student's 部別 decides their rosters: 進修部 students go to the
+# 進修學校 rosters (7 and 28) instead of 2 and 26.
+DIVISIONS = {"1": "日間部", "2": "夜間部", "3": "實用技能學程(日)", "4": "實用技能學程(夜)", "5": "進修部"}
+DAY_DIVISION = "1"
+CONTINUING_DIVISIONS = frozenset({"5"})
+# 重讀註記 is 1/2 in the 108 extracts; what each value means is not documented (unverified).
+REPEAT_NOTES = {"1": "1", "2": "2"}
 # Leaving the school archives the portfolio (DESIGN.md section 2): read-only, out of active lists,
 # kept `retention years` after leaving, then purged (seed regulation: 以學生就學期間之資料為限).
 ARCHIVED_STATUSES = frozenset({"畢業", "轉出"})
@@ -65,7 +79,17 @@ ACADEMIC_GROUPS = (
     "大眾傳播", "外語", "文史哲", "教育", "法政", "管理", "財經", "遊憩運動",
 )  # fmt: skip
 
-UNVERIFIED = ("course_code_split", "flexible_learning_codes", "group_activity_codes", "workplace_codes", "certificate_note_codes")
+UNVERIFIED = (
+    "course_code_split",
+    "repeat_notes",
+    "makeup_retake_methods",
+    "transfer_identities",
+    "guest_study_codes",
+    "flexible_learning_codes",
+    "group_activity_codes",
+    "workplace_codes",
+    "certificate_note_codes",
+)
 
 
 @dataclass(frozen=True)
@@ -218,6 +242,8 @@ def catalogue() -> dict:
         "club_roles": list(CLUB_ROLES),
         "statement_fields": {k: list(v) for k, v in STATEMENT_FIELDS.items()},
         "academic_groups": list(ACADEMIC_GROUPS),
+        "divisions": DIVISIONS,
+        "repeat_notes": REPEAT_NOTES,
         "unverified": list(UNVERIFIED),
         "deadline_defaults": {
             "internal_days_before_national": INTERNAL_DEADLINE_DAYS_BEFORE_NATIONAL,

@@ -249,6 +249,19 @@ class YearRules:
             uncertain=bool(raw.get("uncertain") or shape.get("uncertain")),
         )
 
+    def batch_rosters(self, batch: int) -> dict[int, int]:
+        """The 高三 梯次 `batch` (1 or 2): the roster each of its rosters has the shape of -> its own code."""
+        return {int(raw["same_as"]): int(code) for code, raw in self.data["rosters"].items() if raw.get("batch") == batch}
+
+    def roster_in_use(self, code: int | str) -> bool:
+        """Whether this year uploads the roster at all: the rules data may retire one from a year on
+        (`in_use_until_year`, with the sources in `in_use_note`) when newer sources moved its sheets."""
+        raw = self.data["rosters"].get(str(code))
+        if raw is None:
+            return False
+        until = raw.get("in_use_until_year")
+        return until is None or self.year <= int(until)
+
     def _sheet(self, raw: dict) -> Sheet:
         extra_required = set(raw.get("required", ()))
         return Sheet(

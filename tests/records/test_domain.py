@@ -251,3 +251,24 @@ def test_import_headers_zh_or_english_and_refusals():
         domain.validate_rows(type_, [{"year": "113", "term": "1", "學號": "S1", "假別": "病假", "顏色": "紅"}])
     codes = {e["code"] for e in exc.value.errors}
     assert codes == {"unknown_column", "missing_column"}
+
+
+def test_senior_batches_have_their_own_deadlines_and_leave_the_terms_alone():
+    from services.records.schemas import SemesterIn
+
+    request = SemesterIn.model_validate(
+        {
+            "year": 114,
+            "term": 2,
+            "starts_on": "2026-02-01",
+            "ends_on": "2026-07-31",
+            "closing_ceremony": "2026-07-15",
+            "national_deadlines": {"1": "2026-08-31", "34": "2026-03-20", "36": "2026-03-25", "74": "2026-05-10"},
+        }
+    )
+    doc = domain.semester_document(request)
+    assert doc["internal_deadline"] == "2026-08-17"  # the term's: two weeks before roster 1, not the 梯次
+    assert doc["batch_deadlines"] == {
+        "1": {"label": "高三第一梯次", "national": "2026-03-20", "internal": "2026-03-06"},
+        "2": {"label": "高三第二梯次", "national": "2026-05-10", "internal": "2026-04-26"},
+    }
