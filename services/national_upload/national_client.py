@@ -7,6 +7,8 @@ very same bytes under the same key.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from shared.config import Settings
 from shared.crypto import FieldCipher
 
 _CHUNK = 256 * 1024
+TOKEN_CACHE_SECONDS = 30.0  # a school's token read once per half minute, not once per item; a new one is seen soon
 
 
 class NationalClient:
@@ -27,15 +30,34 @@ class NationalClient:
         self.store = store
         self.cipher = FieldCipher(settings.field_key)
         self.evidence_url = evidence_url
-        self.session = requests.Session()
+        self._local = threading.local()  # one HTTP session per worker thread (a Session is not thread-safe)
+        self._tokens: dict[str, tuple[float, str]] = {}
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def _token(self, school_id: str) -> str:
+        cached = self._tokens.get(school_id)
+        if cached is not None and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
+            return cached[1]
         credentials = self.store.credentials(school_id)
         if credentials is None:
             raise LookupError(f"no national credentials configured for school {school_id}")
-        return self.cipher.decrypt(credentials["token_enc"])
+        token = self.cipher.decrypt(credentials["token_enc"])
+        self._tokens[school_id] = (time.monotonic(), token)
+        return token
 
     def send(self, item: dict[str, Any]) -> SendResult:
+        result, status = self._send(item)
+        if status in (401, 403) and self._tokens.pop(item["school_id"], None) is not None:
+            result, status = self._send(item)  # the cached token may be one the registrar just replaced
+        return result
+
+    def _send(self, item: dict[str, Any]) -> tuple[SendResult, int | None]:
         headers = {
             "Authorization": f"Bearer {self._token(item['school_id'])}",
             "Idempotency-Key": item["idempotency_key"],
@@ -44,7 +66,7 @@ class NationalClient:
         if item["kind"] == "roster":
             doc = self.store.get_file(item["school_id"], item["ref"])
             if doc is None:
-                return SendResult(Verdict.REJECTED, detail="roster file missing")
+                return SendResult(Verdict.REJECTED, detail="roster file missing"), None
             params = {"filename": doc["filename"], "uploader": item.get("uploader", ""), "sha256": doc["sha256"]}
             body: bytes | Iterator[bytes] = bytes(doc["data"])
             url = f"{self.base}/api/v1/rosters"
@@ -57,8 +79,8 @@ class NationalClient:
         try:
             response = self.session.post(url, params=params, data=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:  # dropped connection, timeout: retried
-            return SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}")
-        return self._result(response)
+            return SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}"), None
+        return self._result(response), response.status_code
 
     def fetch_receipt(self, school_id: str, roster_id: str) -> bytes:
         """The 收訖明細 ZIP of one accepted roster (raises requests' errors; the caller reports them)."""

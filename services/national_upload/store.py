@@ -127,10 +127,11 @@ class UploadStore:
             {"$set": {"state": ItemState.SENDING.value, "updated_at": utcnow()}, "$inc": {"attempts": 1}},
         )
 
-    def record(self, school_id: str, item_id: str, state: ItemState, **fields: Any) -> dict[str, Any] | None:
+    def record(self, school_id: str, item_id: str, state: ItemState, **fields: Any) -> None:
+        """One plain update (no document read back): the worker needs only that it was written."""
         now = utcnow()
         entry = {"at": now, "state": state.value, **{k: v for k, v in fields.items() if k in ("detail", "retry_in")}}
-        return self.items.find_one_and_update(
+        self.items.update_one(
             school_id, {"_id": item_id}, {"$set": {"state": state.value, "updated_at": now, **fields}, "$push": {"history": entry}}
         )
 

@@ -4,7 +4,12 @@ Each message names one item. The worker claims it in MongoDB, sends it with its 
 records the result, and only then acknowledges the message. A worker killed between sending and
 acknowledging leaves the message unacknowledged: RabbitMQ redelivers it, the item is sent again with
 the same key, and the national side answers with its first acceptance, so nothing is accepted twice.
-SIGTERM stops consuming; the current item is finished (or, if the process dies, redelivered).
+
+One process keeps several items in flight (LICHENG_UPLOAD_CONCURRENCY threads): a send is mostly
+waiting for the national side, so the threads overlap that waiting. pika's connection is not
+thread-safe, so a thread never touches it: when its item is recorded it hands the ack to the
+connection's own thread with add_callback_threadsafe. SIGTERM stops consuming; items in flight are
+finished and acked (or, if the process dies, redelivered).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pika
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -49,10 +56,26 @@ QUEUE_POLL_SECONDS = 5.0
 PAUSE_CHECK_SECONDS = 5.0
 
 
+class LockedPublisher:
+    """The handler's threads share one confirming publisher; its pika connection takes one caller at a time."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self._publisher = publisher
+        self._lock = threading.Lock()
+
+    def retry_later(self, item: dict, delay: int) -> None:
+        with self._lock:
+            self._publisher.retry_later(item, delay)
+
+    def dead_letter(self, item: dict, reason: str) -> None:
+        with self._lock:
+            self._publisher.dead_letter(item, reason)
+
+
 class ItemHandler:
     """What one message does; separate from the consuming loop so it can be tested on its own."""
 
-    def __init__(self, store: UploadStore, sender: Sender, publisher: Publisher, policy: RetryPolicy) -> None:
+    def __init__(self, store: UploadStore, sender: Sender, publisher: Publisher | LockedPublisher, policy: RetryPolicy) -> None:
         self.store = store
         self.sender = sender
         self.publisher = publisher
@@ -121,10 +144,13 @@ class ItemHandler:
 
 
 class Worker:
-    def __init__(self, settings: Settings, sender: Sender, *, prefetch: int = 4, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, settings: Settings, sender: Sender, *, prefetch: int = 4, policy: RetryPolicy | None = None, concurrency: int = 1
+    ) -> None:
         self.settings = settings
         self.sender = sender
-        self.prefetch = prefetch
+        self.concurrency = max(1, concurrency)
+        self.prefetch = max(prefetch, self.concurrency)  # every thread has its next item at hand
         self.policy = policy or RetryPolicy()
         self.stopping = False
         self.connection: pika.BlockingConnection | None = None
@@ -172,16 +198,36 @@ class Worker:
     def _consume(self, store: UploadStore) -> None:
         parameters = pika_parameters(self.settings.amqp_uri, heartbeat=30)
         with Publisher(self.settings.amqp_uri, self.policy) as publisher:
-            handler = ItemHandler(store, self.sender, publisher, self.policy)
+            handler = ItemHandler(store, self.sender, LockedPublisher(publisher), self.policy)
             self.connection = pika.BlockingConnection(parameters)
-            self._channel = self.connection.channel()
-            topology.declare(self._channel, self.policy)
-            self._channel.basic_qos(prefetch_count=self.prefetch)
+            connection = self.connection
+            channel = self._channel = connection.channel()
+            topology.declare(channel, self.policy)
+            channel.basic_qos(prefetch_count=self.prefetch)
+            pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="upload")
 
-            def on_message(channel, method, properties, body) -> None:
+            def settle(tag: int, done: bool) -> None:
+                if channel.is_open:  # closed meanwhile: the broker redelivers, the key keeps it once
+                    if done:
+                        channel.basic_ack(tag)
+                    else:
+                        channel.basic_nack(tag, requeue=True)  # counted by the queue's delivery limit
+
+            def hand_back(tag: int, done: bool) -> None:
+                try:  # from the connection's own thread
+                    connection.add_callback_threadsafe(lambda: settle(tag, done))
+                except Exception:  # the connection is gone: the message comes back
+                    log.warning("connection closed before an item was settled; it will be redelivered")
+
+            def work(method, body: bytes) -> None:
                 message = json.loads(body)
                 waits_for = message.get("upload_id") if message.get("after_evidence") else None
-                state = handler.handle(message["school_id"], message["item_id"], waits_for)
+                try:
+                    state = handler.handle(message["school_id"], message["item_id"], waits_for)
+                except Exception:  # the database or broker away: handed back, redelivered later
+                    log.exception("item failed; handed back for redelivery")
+                    hand_back(method.delivery_tag, False)
+                    return
                 log_event(
                     log,
                     "item",
@@ -190,15 +236,22 @@ class Worker:
                     state=state.value if state else "already final",
                     redelivered=method.redelivered,
                 )
-                channel.basic_ack(method.delivery_tag)  # only after the result is recorded
+                hand_back(method.delivery_tag, True)  # only after the result is recorded
 
-            self._channel.basic_consume(topology.WORK_QUEUE, on_message)
+            def on_message(channel, method, properties, body) -> None:
+                pool.submit(work, method, body)
+
+            channel.basic_consume(topology.WORK_QUEUE, on_message)
             self._watch_queue()
             try:
-                self._channel.start_consuming()
+                channel.start_consuming()
             finally:
-                if self.connection.is_open:
-                    self.connection.close()
+                pool.shutdown(wait=True)  # items in flight finish; their acks are queued on the connection
+                if connection.is_open:
+                    try:
+                        connection.process_data_events(time_limit=0)  # deliver those acks
+                    finally:
+                        connection.close()
 
 
 def main() -> int:
@@ -210,13 +263,14 @@ def main() -> int:
     evidence_url, rpc_proxy = evidence_url_source(settings)
     sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")]), evidence_url).send
     policy = RetryPolicy.from_settings(settings.upload_retry_delays, settings.upload_max_attempts)
-    worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy)
+    concurrency = int(os.environ.get("LICHENG_UPLOAD_CONCURRENCY", "8"))
+    worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy, concurrency=concurrency)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     metrics_port = int(os.environ.get("LICHENG_METRICS_PORT", "0"))
     if metrics_port:
         start_http_server(metrics_port, addr=os.environ.get("LICHENG_METRICS_ADDR", "127.0.0.1"))
-    log_event(log, "worker started", prefetch=settings.upload_prefetch)
+    log_event(log, "worker started", prefetch=worker.prefetch, concurrency=concurrency)
     try:
         worker.run()
     finally:
@@ -224,16 +278,41 @@ def main() -> int:
     return 0
 
 
-def evidence_url_source(settings: Settings) -> tuple[Callable[[dict], str], ClusterRpcProxy]:
+def evidence_url_source(settings: Settings) -> tuple[Callable[[dict], str], ProxyGroup]:
     """Evidence bytes come from the evidence service as a short presigned GET (asked as the system
-    caller); the worker never reads the object store's keys itself."""
-    proxy = ClusterRpcProxy(settings.nameko_config(), context_data=Caller.system().to_context(), timeout=settings.rpc_timeout_seconds)
-    cluster = proxy.start()
+    caller); the worker never reads the object store's keys itself. A standalone Nameko proxy is not
+    thread-safe, so each of the worker's threads gets its own, all stopped together."""
+    local = threading.local()
+    proxies = ProxyGroup()
 
     def url(item: dict) -> str:
+        cluster = getattr(local, "cluster", None)
+        if cluster is None:
+            proxy = ClusterRpcProxy(
+                settings.nameko_config(), context_data=Caller.system().to_context(), timeout=settings.rpc_timeout_seconds
+            )
+            cluster = local.cluster = proxy.start()
+            proxies.add(proxy)
         return cluster.evidence.fetch_url(item["school_id"], item["ref"])["url"]
 
-    return url, proxy
+    return url, proxies
+
+
+class ProxyGroup:
+    """The per-thread RPC proxies of one worker, stopped at exit like one proxy."""
+
+    def __init__(self) -> None:
+        self._proxies: list[ClusterRpcProxy] = []
+        self._lock = threading.Lock()
+
+    def add(self, proxy: ClusterRpcProxy) -> None:
+        with self._lock:
+            self._proxies.append(proxy)
+
+    def stop(self) -> None:
+        with self._lock:
+            for proxy in self._proxies:
+                proxy.stop()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from shared.crypto import FieldCipher
 from shared.mongo import make_client
 from shared.national.roster_io import write_roster
 from shared.national.rules import rules_for
+from tests.bench.cpu import CpuMeter, profile, system_pids
+from tests.bench.harness import BENCH_DIR
 from tests.national.samples import PDF, valid_sheets
 from tests.national.simulator import SimClient, SimProcess
 from tests.support.system import ROOT, TestSystem, wait_until
@@ -150,6 +152,7 @@ def _run(system: TestSystem, store: UploadStore, sim: SimClient, files: list, st
             publisher.enqueue({**item, "school_id": SCHOOL})
     enqueue_s = time.perf_counter() - started
     env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,5", "LICHENG_UPLOAD_PREFETCH": "4"}
+    meter = CpuMeter(system_pids(system)).start()
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "services.national_upload.worker"],
@@ -161,9 +164,15 @@ def _run(system: TestSystem, store: UploadStore, sim: SimClient, files: list, st
         )
         for _ in range(workers)
     ]
+    for n, process in enumerate(processes):
+        meter.add(process.pid, f"upload worker {n}")
     try:
+        # profiled once it is under way (its first seconds are imports, not items)
+        wait_until(lambda: _done(store, upload_id) >= min(20, len(items)), 600, "the first items sent", interval=0.5)
+        spy = profile(processes[0].pid, 20, BENCH_DIR / f"national-drain-{workers}w-worker.svg")
         wait_until(lambda: _done(store, upload_id) == len(items), 3600, "the upload drained", interval=1.0)
         drain_s = time.perf_counter() - started
+        cpu = meter.stop(len(items), "item")
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -177,6 +186,9 @@ def _run(system: TestSystem, store: UploadStore, sim: SimClient, files: list, st
         "drain_s": round(drain_s, 2),
         "items_per_s": round(len(items) / drain_s, 1),
         "counts": {k: v for k, v in counts.items() if v},
+        "cpu": cpu,
+        "workers_cpu_ms_per_item": round(sum(v for k, v in cpu["cpu_ms_per_op"].items() if k.startswith("upload worker")), 2),
+        "profile": spy.args[spy.args.index("-o") + 1].rsplit("/", 1)[-1] if spy else None,
     }
 
 
@@ -206,6 +218,7 @@ def bench_drain(system: TestSystem) -> dict[str, Any]:
         "files_per_student": FILES_PER_STUDENT,
         "national_latency_ms": 50,
         "runs": runs,
+        "cpu": runs[-1]["cpu"],
         "goal": "speed-up from 1 to 4 workers >= 3",
         "note": "2 cores shared by RabbitMQ, FerretDB+PostgreSQL, SeaweedFS, the evidence service, the simulator and the workers",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_national
+from tests.bench.cpu import CpuMeter, system_pids
 from tests.bench.harness import bench_system, write_result
 
 
@@ -22,7 +23,11 @@ def main(selected: list[str]) -> int:
             if selected and name not in selected:
                 continue
             print(f"== {name}", flush=True)
-            path = write_result(name, bench())
+            meter = CpuMeter(system_pids(system)).start()
+            result = bench()
+            # national-drain meters each of its runs itself (workers come and go); the rest per bench
+            result.setdefault("cpu", meter.stop(int(result.get("operations", 0)), "operation (see operations)"))
+            path = write_result(name, result)
             print(path.read_text(encoding="utf-8"), flush=True)
     return 0
 

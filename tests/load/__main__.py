@@ -17,11 +17,13 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
 from shared.config import Settings
-from tests.bench.harness import bench_system, write_result
+from tests.bench.cpu import CpuMeter, profile, system_pids
+from tests.bench.harness import BENCH_DIR, bench_system, write_result
 from tests.load.baselines import all_baselines
 from tests.load.rush import RushConfig, Target, run_rush
 from tests.national.simulator import SimClient, SimProcess
@@ -139,7 +141,15 @@ def main(argv: list[str]) -> int:
                 baselines = all_baselines(system, password, target, config, args.baseline_concurrency, args.baseline_files)
                 print(json.dumps(baselines, indent=1), flush=True)
             print(f"== rush: {config.students} students in {config.schools} schools, {config.concurrency} at once", flush=True)
+            meter = CpuMeter(system_pids(system)).start()
+            spy = profile(
+                system.processes["gateway"].pid, 60, BENCH_DIR / f"rush-{time.strftime('%Y%m%d-%H%M%S')}-gateway.svg", children=True
+            )
             report, _ = run_rush(target, config)
+            report["cpu"] = meter.stop(config.students, "student (whole journey)")
+            if spy is not None:
+                spy.wait(timeout=120)
+                report["cpu"]["profile"] = Path(spy.args[spy.args.index("-o") + 1]).name
     finally:
         sim.stop()
     return finish(

@@ -75,9 +75,10 @@ def _roster_items(store, count: int) -> list[dict]:
     return [{**i, "school_id": SCHOOL} for i in items]
 
 
-def _worker(isolated, sim) -> subprocess.Popen:
+def _worker(isolated, sim, concurrency: int = 8) -> subprocess.Popen:
     env = {
         **isolated.env,
+        "LICHENG_UPLOAD_CONCURRENCY": str(concurrency),
         "LICHENG_NATIONAL_URL": sim.sim.url,
         "LICHENG_UPLOAD_PREFETCH": "1",
         "LICHENG_UPLOAD_RETRY_DELAYS": "1,2",
@@ -192,10 +193,10 @@ def _restart_broker() -> None:
 )
 def test_a_broker_outage_mid_upload_loses_nothing_and_the_upload_completes(isolated, upload_store, sim, credentials, outage):
     sim.admin("POST", "/admin/reset")
-    sim.faults({"latency_ms": 400})
+    sim.faults({"latency_ms": 1000})  # slow enough that the upload outlasts the outage's set-up
     items = _roster_items(upload_store, 40)
     _enqueue(isolated, items)  # confirmed by the broker: from here on nothing may be lost
-    workers = [_worker(isolated, sim) for _ in range(2)]
+    workers = [_worker(isolated, sim, concurrency=2) for _ in range(2)]
     accepted = lambda: sum(upload_store.get_item(SCHOOL, i["_id"])["state"] == "accepted" for i in items)  # noqa: E731
     try:
         wait_until(lambda: accepted() >= 3, 60, "the upload under way")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import signal
 
+import pika
 import pytest
 
+from services.national_upload import topology
 from services.national_upload.domain import FINAL_STATES, ItemState
 from shared.crypto import FieldCipher
 from tests.national.simulator import SimClient, SimProcess
@@ -24,19 +26,29 @@ def sim(tmp_path_factory):
     process.stop()
 
 
+def _consumers(isolated) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(isolated.settings().amqp_uri))
+    try:
+        return connection.channel().queue_declare(topology.WORK_QUEUE, passive=True).method.consumer_count
+    finally:
+        connection.close()
+
+
 def _ended(store, items) -> int:
     return sum(store.get_item(SCHOOL, i["_id"])["state"] in ENDED for i in items)
 
 
 def test_scaling_workers_1_to_4_to_1_mid_upload_ends_every_item_once(isolated, upload_store, sim):
     upload_store.set_credentials(SCHOOL, FieldCipher(isolated.env["LICHENG_FIELD_KEY"]).encrypt(sim.token(SCHOOL)), "test")
-    sim.faults({"latency_ms": 150, "rules": [{"mode": "error", "rate": 0.1, "status": 503}]})  # some sends retried
+    # two sends in flight per worker and a slow national side, so the upload outlasts the scaling
+    sim.faults({"latency_ms": 400, "rules": [{"mode": "error", "rate": 0.1, "status": 503}]})  # some sends retried
     items = _roster_items(upload_store, ITEMS)
     _enqueue(isolated, items)
-    workers = [_worker(isolated, sim)]
+    workers = [_worker(isolated, sim, concurrency=2)]
     try:
         wait_until(lambda: _ended(upload_store, items) >= 4, 90, "the first worker under way")
-        workers += [_worker(isolated, sim) for _ in range(3)]  # scale out to 4
+        workers += [_worker(isolated, sim, concurrency=2) for _ in range(3)]  # scale out to 4
+        wait_until(lambda: _consumers(isolated) == 4, 90, "four workers consuming")  # started, so SIGTERM is theirs to handle
         wait_until(lambda: _ended(upload_store, items) >= ITEMS // 2, 90, "half the items with 4 workers")
         for extra in workers[1:]:  # scale back in to 1 while items are in flight
             extra.send_signal(signal.SIGTERM)

@@ -110,3 +110,43 @@ def test_publishing_to_a_missing_queue_fails_loudly(isolated):
             pass
         else:
             raise AssertionError("an unroutable message was silently dropped")
+
+
+def test_one_worker_keeps_several_items_in_flight_and_sends_each_once(isolated, upload_store):
+    """The threads overlap the national side's waiting; acks still come only after each result is recorded."""
+    settings = isolated.settings()
+    upload = uuid.uuid4().hex
+    items = [_item(upload_store, upload, n) for n in range(40, 64)]
+    lock = threading.Lock()
+    seen: dict[str, int] = {}
+    in_flight = peak = 0
+    release = threading.Event()
+
+    def sender(item: dict) -> SendResult:
+        nonlocal in_flight, peak
+        with lock:
+            seen[item["_id"]] = seen.get(item["_id"], 0) + 1
+            in_flight += 1
+            peak = max(peak, in_flight)
+            if peak >= 4:
+                release.set()
+        release.wait(10)  # hold the first sends until four are waiting together
+        with lock:
+            in_flight -= 1
+        return SendResult(Verdict.ACCEPTED, receipt_id=f"r-{item['_id']}")
+
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        for item in items:
+            publisher.enqueue(item)
+    worker = Worker(settings, sender, prefetch=1, policy=POLICY, concurrency=4)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == len(items), 60, "all items accepted")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert peak == 4  # four sends waiting at once in one process, never more than its threads
+    assert all(seen.get(i["_id"]) == 1 for i in items)
+    assert _queue_depth(settings.amqp_uri, topology.WORK_QUEUE) == 0  # every message acked
