@@ -171,7 +171,7 @@ def seed_records(base: str, school: str, password: str, registrar: requests.Sess
 
 
 def seed_working_group(base: str, registrar: requests.Session) -> None:
-    """The 工作小組 by position (issue 8); the 'workgroup' account is the executive secretary. Reruns: seats are taken (409)."""
+    """The 工作小組 by position; the 'workgroup' account is the executive secretary. Reruns: seats are taken (409)."""
     accounts = _ok(registrar.get(f"{base}/api/v1/accounts", params={"per_page": 200})).json()["items"]
     ids = {a["username"]: a["id"] for a in accounts}
     year_starts = date(current_semester(to_taipei(utcnow()).date())[0] + 1911, 8, 1)  # the academic year's first day

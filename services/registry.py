@@ -6,15 +6,15 @@ import importlib
 SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
     "backup": "services.backup.service:BackupService",
-    # records (issue 3)
+    # records
     "records": "services.records.service:RecordsService",
-    # evidence (issue 4)
+    # evidence
     "evidence": "services.evidence.service:EvidenceService",
-    # certification (issue 5)
+    # certification
     "certification": "services.certification.service:CertificationService",
-    # national_upload (issue 6)
+    # national_upload
     "national_upload": "services.national_upload.service:NationalUploadService",
-    # working group (issue 8)
+    # working group
     "working_group": "services.working_group.service:WorkingGroupService",
     # printed documents: 確認單, 班級進度, 收訖明細, minutes (PDF by WeasyPrint)
     "documents": "services.documents.service:DocumentsService",

@@ -1,4 +1,4 @@
-"""Configuration, read only from the environment (DESIGN.md section 9).
+"""Configuration, read only from the environment (docs/architecture.md §8).
 
 Every process builds one `Settings` at start-up. Defaults suit a native local run on loopback; `make up`
 writes generated secrets to `var/secrets.env` and the servers' addresses come from

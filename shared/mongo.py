@@ -1,6 +1,6 @@
-"""MongoDB access: one client per process, one database per service (DESIGN.md section 3).
+"""MongoDB access: one client per process, one database per service (docs/architecture.md §3).
 
-Our code stays inside FerretDB's subset (DESIGN.md section 4); tests/test_mongo_subset.py guards it.
+Our code stays inside FerretDB's subset (docs/architecture.md §4); tests/test_mongo_subset.py guards it.
 """
 
 from __future__ import annotations

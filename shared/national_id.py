@@ -1,6 +1,6 @@
 """身分證統一編號 and 居留證號: checksum validation, masking, encryption at rest, keyed lookup hash.
 
-DESIGN.md section 4: the number is validated, encrypted at rest (Fernet), masked everywhere
+docs/architecture.md §4: the number is validated, encrypted at rest (Fernet), masked everywhere
 (A12****789), and appears in clear only in the national roster. A keyed HMAC of the normalised
 number lets a store index and unique-check it without holding it in clear.
 

@@ -1,4 +1,4 @@
-"""Unit roles (DESIGN.md section 2). One person may hold several."""
+"""Unit roles (docs/architecture.md §2). One person may hold several."""
 
 from __future__ import annotations
 

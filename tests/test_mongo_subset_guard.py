@@ -1,4 +1,4 @@
-"""Guard: our code stays inside FerretDB's MongoDB subset (DESIGN.md section 4)."""
+"""Guard: our code stays inside FerretDB's MongoDB subset (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@
 #   deploy/native/infra.sh db-up / db-down   PostgreSQL + FerretDB alone (LICHENG_INFRA_DIR, ports by env)
 #   deploy/native/infra.sh rabbitmqctl ARGS...   rabbitmqctl against our node
 #
-# Servers (DESIGN.md section 6), ports overridable by env:
+# Servers (docs/architecture.md §8), ports overridable by env:
 #   RabbitMQ 3.x (Debian)     AMQP  127.0.0.1:$LICHENG_RABBIT_PORT (5672), management
 #                             127.0.0.1:$LICHENG_RABBIT_MGMT_PORT (15672), node licheng@localhost
 #   PostgreSQL (Debian)       127.0.0.1:$LICHENG_PG_PORT (55432), only as FerretDB's backend

@@ -28,24 +28,24 @@ BLUEPRINTS = [
     accounts.bp,
     backups.bp,
     pages.bp,
-    # records (issue 3)
+    # records
     records_calendar.bp,
     records_special.bp,
     records_units.bp,
-    # evidence (issue 4)
+    # evidence
     evidence.bp,
-    # certification (issue 5)
+    # certification
     certification.bp,
-    # national_upload (issue 6)
+    # national_upload
     national_upload.bp,
     national_upload.me,
-    # working group (issue 8)
+    # working group
     working_group.bp,
-    # archive (issue 9)
+    # archive
     archive.bp,
-    # web client (issue 7)
+    # web client
     previews.bp,
-    # deadline console (issue 10)
+    # deadline console
     deadline.bp,
     # printed documents
     documents.bp,

@@ -1,4 +1,4 @@
-"""Archive (封存, issue 9): the registrar archives students who left, sets the retention, downloads an
+"""Archive (封存): the registrar archives students who left, sets the retention, downloads an
 archived portfolio as a ZIP streamed from the store, and purges portfolios past retention."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Deadline console (issue 10): every school's national upload, the work queue and its workers, live.
+"""Deadline console: every school's national upload, the work queue and its workers, live.
 
 The district admin sees each school of the district (names from identity, figures from
 national_upload); a registrar sees their own school. Only counts: nothing personal leaves here.

@@ -93,13 +93,13 @@ PAGES: list[Page] = [
     Page("/district/schools", "學校管理", "新增學校並開設各校註冊組帳號", Permission.DISTRICT_SCHOOLS_READ, "district_schools.html"),
     Page("/registrar/accounts", "帳號管理", "開設、匯入、重設與停用帳號", Permission.SCHOOL_ACCOUNTS_READ, "accounts.html"),
     Page("/registrar/backups", "資料備份", "定期備份與封存的狀態", Permission.SCHOOL_BACKUPS_READ, "backups.html"),
-    # archive (issue 9)
+    # archive
     Page("/registrar/archive", "封存與保存期限", "封存離校學生、下載歷程、清除逾期資料", Permission.SCHOOL_ARCHIVE_READ, "archive.html"),
     Page("/student/outcomes", "我的課程學習成果", "上傳作品、送出認證、勾選上傳", Permission.SELF_OUTCOMES_READ, "student_outcomes.html"),
-    # national upload (issue 6)
+    # national upload
     Page("/registrar/national", "國教署上傳", "檢查名冊、上傳、進度、收訖明細", Permission.SCHOOL_NATIONAL_UPLOAD, "national.html"),
     Page("/student/receipts", "收訖明細確認", "確認國教署收到的資料，或回報錯誤", Permission.SELF_RECEIPT_CONFIRM, "student_receipts.html"),
-    # working group (issue 8)
+    # working group
     Page("/working-group", "工作小組", "成員、任期與會議紀錄", Permission.SCHOOL_WORKING_GROUP_READ, "working_group.html"),
     Page(
         "/working-group/trainings",
@@ -115,7 +115,7 @@ PAGES: list[Page] = [
         Permission.SCHOOL_EFFECTIVENESS_READ,
         "wg_dashboard.html",
     ),
-    # deadline console (issue 10)
+    # deadline console
     Page(
         "/national/deadline",
         "截止日上傳監控",
@@ -124,7 +124,7 @@ PAGES: list[Page] = [
         "deadline_console.html",
     ),
     Page("/me/password", "變更密碼", "定期更換密碼，保護個人資料", Permission.SELF_PASSWORD_UPDATE, "password.html", context=_my_sessions),
-    # web client (issue 7)
+    # web client
     Page(
         "/student/portfolio",
         "我的學習歷程",
@@ -257,7 +257,7 @@ def home():
 
 
 def _working_group_warnings(caller: Caller) -> list[dict]:
-    """working group (issue 8): the secretary's home page warns about a semester without a meeting."""
+    """working group: the secretary's home page warns about a semester without a meeting."""
     if not is_allowed(caller.roles, Permission.SCHOOL_WORKING_GROUP_READ):
         return []
     try:

@@ -1,4 +1,4 @@
-"""The archive's own data (issue 9), in `{prefix}_archive` (dumped with every backup): each school's
+"""The archive's own data, in `{prefix}_archive` (dumped with every backup): each school's
 retention setting and the purge reports, which name students only by their student number."""
 
 from __future__ import annotations

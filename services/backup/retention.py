@@ -1,4 +1,4 @@
-"""Retention of archived portfolios (issue 9): plain rules, no I/O.
+"""Retention of archived portfolios: plain rules, no I/O.
 
 The seed regulation limits the portfolio to the enrolment period (以學生就學期間之資料為限); the school
 keeps an archived portfolio `retention_years` after the student left (畢業/轉出), then purges it.

@@ -1,5 +1,5 @@
 """BackupService: the registrar's 資料定期備份與封存 — backups (the work runs as `python -m services.backup`)
-and the archive of students who left: retention setting, portfolio download, retention purge (issue 9).
+and the archive of students who left: retention setting, portfolio download, retention purge.
 
 The purge orchestrates; each service removes its own data (evidence objects first, records last, so a
 purge stopped halfway is finished by running it again: every step is idempotent). A real purge is
@@ -62,7 +62,7 @@ class BackupService(HealthMixin):
             "retained": engine.list_backups(Path(self.settings.backup_dir)),
         }
 
-    # --- archive (issue 9) ---
+    # --- archive ---
 
     def _school(self, permission: Permission, school_id: str | None = None) -> tuple[Caller, str]:
         """The caller's school; the system caller (the purge command) names one."""

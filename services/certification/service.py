@@ -512,7 +512,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             out.setdefault(slot["student_id"], []).append(slot["holder"])
         return out
 
-    # --- archive (issue 9): records announces who left; their outcomes are read-only, then purged ---
+    # --- archive: records announces who left; their outcomes are read-only, then purged ---
 
     def _refuse_archived(self, school: str, student_id: str | None) -> None:
         if student_id and self.store.archived.contains(school, student_id):
@@ -644,7 +644,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         if docs:
             self.store.notify(school, docs)
 
-    # working group figures (issue 8)
+    # working group figures
 
     @rpc
     def first_uploads(self, year: int, term: int) -> dict[str, str]:

@@ -142,7 +142,7 @@ class CertificationStore:
         filter_ = {"proxy_id": proxy_id} if proxy_id else {"teacher_id": teacher_id}
         return self.proxies.find(school_id, filter_)
 
-    # archive (issue 9): a student's documents removed after retention
+    # archive: a student's documents removed after retention
     def purge(self, school_id: str, student_ids: list[str], dry_run: bool) -> dict[str, int]:
         """Every outcome, slot and notification of these students, and the audit entries about their outcomes."""
         by_student = {"student_id": {"$in": student_ids}}
@@ -164,6 +164,6 @@ class CertificationStore:
     def notifications_of(self, school_id: str, recipient: str, limit: int = 50) -> list[dict]:
         return self.notifications.find(school_id, {"recipient": recipient}, sort=[("at", -1)], limit=limit)
 
-    # working group figures (issue 8)
+    # working group figures
     def created_in_term(self, school_id: str, year: int, term: int) -> list[dict]:
         return self.outcomes.find(school_id, {"year": year, "term": term}, projection={"student_id": 1, "state": 1, "created_at": 1})

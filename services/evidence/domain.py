@@ -44,7 +44,7 @@ class FileType:
     kind: Kind
 
 
-# National rule (NATIONAL-RULES.md): documents PDF/JPG/PNG <= 4 MB, media MP3/MP4 <= 10 MB.
+# National rule (docs/national-rules.md): documents PDF/JPG/PNG <= 4 MB, media MP3/MP4 <= 10 MB.
 FILE_TYPES: dict[str, FileType] = {
     "application/pdf": FileType("application/pdf", (".pdf",), Kind.DOCUMENT),
     "image/jpeg": FileType("image/jpeg", (".jpg", ".jpeg"), Kind.DOCUMENT),

@@ -1,7 +1,7 @@
 """Events evidence emits (payloads are plain JSON dicts).
 
 Nameko names an event by its source service and type: listeners subscribe with
-`@event_handler("evidence", STORED)`, which is the `evidence.stored` of DESIGN.md.
+`@event_handler("evidence", STORED)`, which is the `evidence.stored` of docs/architecture.md §6.
 """
 
 # {"school_id", "evidence_id", "student_id", "purpose", "kind", "sha256", "size", "content_type", "version_id", "replaced"}

@@ -353,7 +353,7 @@ class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
             granted.append(evidence_id)
         return {"granted": granted, "not_found": missing}
 
-    # --- archive (issue 9): records announces who left; their files are read-only, then purged ---
+    # --- archive: records announces who left; their files are read-only, then purged ---
 
     def _refuse_archived(self, school_id: str, student_id: str | None) -> None:
         if self.store.archived.contains(school_id, student_id):

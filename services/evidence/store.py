@@ -46,7 +46,7 @@ class EvidenceStore:
         """Schools holding evidence or uploads (for the district-wide reconcile command)."""
         return sorted(set(self.evidence.raw.distinct("school_id")) | set(self.uploads.raw.distinct("school_id")))
 
-    # --- archive (issue 9): a student's evidence, and removing it after retention ---
+    # --- archive: a student's evidence, and removing it after retention ---
 
     def of_students(self, school_id: str, student_ids: list[str]) -> list[dict[str, Any]]:
         return self.evidence.find(school_id, {"student_id": {"$in": student_ids}}, sort=[("created_at", 1)])

@@ -442,7 +442,7 @@ class IdentityService(ChangesMixin, HealthMixin):
         self.store.sessions.touch(school_id, current["_id"], {"last_seen_at": now, "refresh_hash": session_rules.refresh_hash(secret)})
         return self._session_result(after or doc, current, now, secret)
 
-    # working group figures (issue 8)
+    # working group figures
 
     @rpc
     def staff_directory(self, role: str | None = None) -> list[dict]:

@@ -1,6 +1,6 @@
 """Upload items: their states, the idempotency key, the retry policy. Plain rules, no I/O.
 
-Why a pika work queue and not Nameko (DESIGN.md §3): Nameko drops a message when a handler raises
+Why a pika work queue and not Nameko (docs/architecture.md §3): Nameko drops a message when a handler raises
 and publishes without `mandatory`; here a lost item is a student's missing record, so every item is
 a persistent message on a durable quorum queue, published with confirms and acknowledged only after
 its result is recorded.

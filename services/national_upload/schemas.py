@@ -56,7 +56,7 @@ class PrepareRosters(StrictModel):
     batch: Literal[1, 2] | None = Field(None, description="高三 梯次: 1 (rosters 34-38) or 2 (74-78), grade-3 students only")
 
 
-# deadline console (issue 10)
+# deadline console
 class PauseUploads(StrictModel):
     paused: bool = Field(description="true: the workers hold this school's items (nothing sent) until set back to false")
 

@@ -469,7 +469,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             batch=upload.get("batch"),
         ).model_dump(mode="json")
 
-    # deadline console (issue 10)
+    # deadline console
     @rpc
     def deadline_overview(self) -> dict:
         """Per school, the latest upload's progress, retries and dead letters; the work queue's depth and

@@ -25,7 +25,7 @@ class UploadStore:
         self.receipts = SchoolCollection(db["receipts"])
         self.entries = SchoolCollection(db["receipt_entries"])  # one per student and roster: confirm or report
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
-        self.controls = SchoolCollection(db["school_controls"])  # deadline console (issue 10): pause per school
+        self.controls = SchoolCollection(db["school_controls"])  # deadline console: pause per school
 
     def ensure_indexes(self) -> None:
         self.uploads.create_index([("created_at", -1)])
@@ -191,7 +191,7 @@ class UploadStore:
     def answer_entry(self, school_id: str, entry_id: str, state: str, message: str) -> None:
         self.entries.update_one(school_id, {"_id": entry_id}, {"$set": {"state": state, "message": message, "answered_at": utcnow()}})
 
-    # deadline console (issue 10): aggregate figures only (counts, no personal data)
+    # deadline console: aggregate figures only (counts, no personal data)
     def schools_with_uploads(self) -> list[str]:
         """Every school that has started an upload (the district admin's console spans schools on purpose)."""
         return sorted(row["_id"] for row in self.uploads.raw.aggregate([{"$group": {"_id": "$school_id"}}]))

@@ -1,1 +1,1 @@
-"""The records service: every unit's part of the portfolio except files and certification (issue 3)."""
+"""The records service: every unit's part of the portfolio except files and certification."""

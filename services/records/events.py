@@ -7,7 +7,7 @@ Imports emit one event per chunk. Handlers must be idempotent (re-read by RPC wh
 """
 
 CHANGED = "changed"
-# Archiving (issue 9): {"school_id", "student_ids", "status", "left_on"}; certification and evidence keep a
+# Archiving: {"school_id", "student_ids", "status", "left_on"}; certification and evidence keep a
 # projection of archived students and refuse writes for them. Unarchived: {"school_id", "student_ids"}.
 STUDENT_ARCHIVED = "student_archived"
 STUDENT_UNARCHIVED = "student_unarchived"

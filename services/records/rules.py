@@ -1,7 +1,7 @@
-"""National and school rules as data (DESIGN.md section 5): codes, categories and their fields, limits.
+"""National and school rules as data (docs/architecture.md §5): codes, categories and their fields, limits.
 
 A new academic year's rule is a change here, not in the code. Facts marked (unverified) in
-NATIONAL-RULES.md / NATIONAL-ROSTERS.md stay configurable and are flagged in `UNVERIFIED`.
+docs/national-rules.md / docs/national-rosters.md stay configurable and are flagged in `UNVERIFIED`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ DAY_DIVISION = "1"
 CONTINUING_DIVISIONS = frozenset({"5"})
 # 重讀註記 is 1/2 in the 108 extracts; what each value means is not documented (unverified).
 REPEAT_NOTES = {"1": "1", "2": "2"}
-# Leaving the school archives the portfolio (DESIGN.md section 2): read-only, out of active lists,
+# Leaving the school archives the portfolio (docs/architecture.md §2): read-only, out of active lists,
 # kept `retention years` after leaving, then purged (seed regulation: 以學生就學期間之資料為限).
 ARCHIVED_STATUSES = frozenset({"畢業", "轉出"})
 ABSENCE_TYPES = ("事假", "病假", "公假", "喪假", "產假", "曠課", "遲到", "早退")
@@ -132,7 +132,7 @@ GROUP_ACTIVITY_CODES = {"1": "班級活動", "2": "社團活動", "3": "學生�
 WORKPLACE_CODES = {"1": "職場體驗或參訪", "2": "職場實習", "3": "職場工作經驗", "4": "其他"}
 TERMS = {"1": "第一學期", "2": "第二學期"}
 
-# 多元表現: the ten national categories (108 curriculum, NATIONAL-ROSTERS.md d.1) and their fields.
+# 多元表現: the ten national categories (108 curriculum, docs/national-rosters.md d.1) and their fields.
 CATEGORIES: dict[str, Category] = {
     c.code: c
     for c in (

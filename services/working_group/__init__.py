@@ -1,1 +1,1 @@
-"""The working group (工作小組): members, meetings, trainings, effectiveness review and commendations (issue 8)."""
+"""The working group (工作小組): members, meetings, trainings, effectiveness review and commendations."""

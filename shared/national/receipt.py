@@ -4,7 +4,7 @@ A password-protected ZIP (AES-256, WinZip AE-2, via pyzipper) holding one JSON d
 named `{學校代碼}_{學年度}_{學期}_{名冊別}_{root}.json` where root is 修課紀錄 / 校內幹部經歷 / 多元表現 /
 課程學習成果 (the substring school platforms route by), and `SHA.txt`: one `name,sha256` line per
 JSON document, for the roster file as received, and for every evidence file the roster refers to.
-JSON shape (reconstructed, see NATIONAL-ROSTERS.md §d): {名冊資訊: [{名稱, SHA, ...}], 上傳人員,
+JSON shape (reconstructed, see docs/national-rosters.md §d): {名冊資訊: [{名稱, SHA, ...}], 上傳人員,
 開放確認期限, <root>: [{身分證號, 出生日期, <sheet array>: [flat records]}]}.
 """
 

@@ -1,4 +1,4 @@
-"""Archive (封存, issue 9) on the real system through the gateway: archived students are read-only on
+"""Archive (封存) on the real system through the gateway: archived students are read-only on
 every write route, out of active lists, downloadable by their registrar only, and purged after retention."""
 
 from __future__ import annotations

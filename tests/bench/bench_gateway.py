@@ -1,4 +1,4 @@
-"""RPC round trip through the pool, and the gateway read path against bare Flask (DESIGN.md §8)."""
+"""RPC round trip through the pool, and the gateway read path against bare Flask (docs/architecture.md §10)."""
 
 from __future__ import annotations
 

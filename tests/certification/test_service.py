@@ -1,5 +1,5 @@
 """CertificationService through worker_factory with a real FerretDB store; records and evidence are
-replaced by small in-memory peers (a unit test of one service, as DESIGN.md §7 allows)."""
+replaced by small in-memory peers (a unit test of one service, as docs/architecture.md §9 allows)."""
 
 from __future__ import annotations
 

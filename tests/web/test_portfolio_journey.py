@@ -1,4 +1,4 @@
-"""The whole journey in one browser, as issue 7 tells it: a student uploads a PDF and submits an
+"""The whole journey in one browser: a student uploads a PDF and submits an
 outcome, the teacher certifies it, the student selects it, the registrar runs the national upload and
 watches it finish, the student confirms the receipt. Screenshots of each step in var/screenshots/."""
 
