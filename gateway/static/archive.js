@@ -24,7 +24,12 @@
 
   async function loadPurges() {
     const reports = await api("GET", "/api/v1/archive/purges");
-    const rows = (reports.items || reports).map((r) => ({ ...r, students_n: (r.students || []).length }));
+    const items = reports.items || reports;
+    // who ran it, by name: the report keeps the account id
+    const ids = [...new Set(items.map((r) => r.by).filter(Boolean))];
+    const staff = ids.length ? await api("GET", `/api/v1/lookup/staff?ids=${encodeURIComponent(ids.join(","))}`) : [];
+    const names = Object.fromEntries(staff.map((a) => [a.id, a.name]));
+    const rows = items.map((r) => ({ ...r, students_n: (r.students || []).length, by: names[r.by] || (r.by ? "（已停用帳號）" : "") }));
     $("purges").replaceChildren(rows.length ? table(rows, [["started_at", "時間"], ["status", "狀態"], ["students_n", "學生數"], ["by", "執行者"]]) : el("p", {}, "尚無"));
   }
 

@@ -19,19 +19,20 @@ from tests.support.system import TestSystem
 @pytest.fixture(scope="session")
 def on_cluster():
     cluster.run("up", timeout=600)
+    # The environment points at the cluster only while the system starts and stops: the processes keep
+    # what they were given (system.env), and every other test of the session sees the usual servers.
+    system = TestSystem()
     with cluster.pointed_at_cluster():
-        system = TestSystem()
         system.start()
-        try:
-            settings = system.settings()
-            client = make_client(settings)
-            password = secrets.token_urlsafe(12)
-            ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
-            client.close()
-            district = login(system.base_url, "", "district", password)
-            school = make_school(system, district, "C00001", "叢集高中")
-            yield system, school
-        finally:
+    try:
+        settings = system.settings()
+        client = make_client(settings)
+        password = secrets.token_urlsafe(12)
+        ensure_district_admin(IdentityStore(client[settings.database_name("identity")]), "district", password)
+        client.close()
+        district = login(system.base_url, "", "district", password)
+        school = make_school(system, district, "C00001", "叢集高中")
+        yield system, school
+    finally:
+        with cluster.pointed_at_cluster():
             system.stop()
-
-

@@ -46,6 +46,10 @@ def test_registrar_opens_an_account_and_sees_field_errors(page, school_a):
     form.get_by_label("任課教師").check()
     form.get_by_role("button", name="開設").click()
     expect(form.locator(".status")).to_contain_text("已開設帳號")
+    # the list pages on the server (50 a page): find the new teacher through the role filter
+    filters = page.locator("#accounts-filter")
+    filters.get_by_label("角色").select_option("teacher")
+    filters.get_by_role("button", name="查詢").click()
     expect(page.locator("#accounts")).to_contain_text("web001")
 
     form.get_by_label("帳號").fill("web002")
