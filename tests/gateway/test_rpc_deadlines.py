@@ -84,6 +84,8 @@ def test_a_write_to_a_dead_service_fails_fast_and_never_happens(system, school):
     finally:
         system.start_service("records")
     wait_until(lambda: _ready(system.base_url), 90, "records again")
+    # each gateway worker learns for itself that records has a consumer again
+    wait_until(lambda: registrar.get("/api/v1/records/classes").status_code == 200, 90, "records answering reads again")
     assert "377" not in _class_codes(registrar, 115)
     assert registrar.post("/api/v1/records/classes", json=body).status_code == 201  # not a 409: it never happened
     assert _class_codes(registrar, 115).count("377") == 1
