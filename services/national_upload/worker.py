@@ -263,7 +263,7 @@ def main() -> int:
     evidence_url, rpc_proxy = evidence_url_source(settings)
     sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")]), evidence_url).send
     policy = RetryPolicy.from_settings(settings.upload_retry_delays, settings.upload_max_attempts)
-    concurrency = int(os.environ.get("LICHENG_UPLOAD_CONCURRENCY", "1"))  # 1 until a rush audit loss seen with 8 is explained
+    concurrency = int(os.environ.get("LICHENG_UPLOAD_CONCURRENCY", "8"))
     worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy, concurrency=concurrency)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)

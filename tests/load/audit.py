@@ -87,8 +87,16 @@ def audit(ledger: Ledger, facts: Facts) -> dict:
             elif state != "dead":
                 findings.append({"what": "national item", "id": item["id"], "school": school, "why": f"left in state {state}"})
         for student in sorted(facts.selected_at_start.get(school, set()) - accepted_students):
+            # the student's own items, by state: tells a dead-lettered item from one never built
+            own = sorted(f"{i.get('kind')}:{i.get('state')}" for i in items if i.get("student_id") == student)
             findings.append(
-                {"what": "selection", "id": student, "school": school, "why": "selected but never accepted by the national side"}
+                {
+                    "what": "selection",
+                    "id": student,
+                    "school": school,
+                    "why": "selected but never accepted by the national side",
+                    "items": own,
+                }
             )
         for key, held in keys.items():
             if held > 1:

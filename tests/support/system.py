@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +84,7 @@ class TestSystem:
     __test__ = False  # a fixture's engine, not a test class
     run_id: str = field(default_factory=lambda: "t" + secrets.token_hex(4))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    spawned: dict[str, tuple[list[str], dict[str, str] | None]] = field(default_factory=dict)  # name -> how it was started
     env: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     log_dir: Path = field(default_factory=lambda: ROOT / "var" / "test-logs")
@@ -136,6 +139,19 @@ class TestSystem:
         self.processes[name] = subprocess.Popen(
             args, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.spawned[name] = (args, extra_env)
+
+    @contextmanager
+    def paused(self, name: str) -> Iterator[None]:
+        """`name` stopped (gracefully) while the block runs and started again as it was after it, if it ran."""
+        running = name in self.processes and self.processes[name].poll() is None
+        if running:
+            self.stop_process(name)
+        try:
+            yield
+        finally:
+            if running:
+                self._spawn(name, *self.spawned[name])
 
     def start(self) -> None:
         self.prepare()
