@@ -123,6 +123,10 @@ class RpcPool:
         now = time.monotonic()
         with self._lock:
             cached = self._consumers.get(service)
+        # a proxy that sat idle is asked itself: its broker node may have gone meanwhile, and that is
+        # found now, before anything is sent, rather than after, while waiting for the reply
+        if cached is not None and now - getattr(proxy, "_licheng_checked_at", 0.0) > CONSUMER_CACHE_SECONDS:
+            cached = None
         if cached is not None:
             checked, count = cached
             if now - checked < (CONSUMER_CACHE_SECONDS if count else NO_CONSUMER_CACHE_SECONDS):
@@ -144,7 +148,24 @@ class RpcPool:
                 pass
         with self._lock:
             self._consumers[service] = (time.monotonic(), count)
+        proxy._licheng_checked_at = time.monotonic()
         return count
+
+    def replace(self, dead: ClusterRpcProxy) -> ClusterRpcProxy:
+        """A fresh proxy (a new connection, so a node that is up) in place of one whose connection broke
+        before anything was sent on it; its context data moves along. 503 when none can be opened."""
+        data = dict(dead._worker_ctx.data)
+        self._discard(dead)
+        with self._lock:
+            self._created += 1
+        try:
+            fresh = self._new_proxy()
+        except Exception:
+            with self._lock:
+                self._created -= 1
+            raise ServiceUnavailable("訊息佇列無法連線", "the message broker cannot be reached") from None
+        fresh._worker_ctx.data.update(data)
+        return fresh
 
     def forget_consumers(self, service: str) -> None:
         with self._lock:
@@ -158,9 +179,10 @@ class RpcPool:
         data = proxy._worker_ctx.data  # nameko keeps context_data here; the proxy is ours alone now
         data.clear()
         data.update({k: v for k, v in context.items() if v})
+        lent = DeadlineClusterProxy(self, proxy, deadline)
         healthy = False
         try:
-            yield DeadlineClusterProxy(self, proxy, deadline)
+            yield lent
             healthy = True
         except BrokerLost:
             raise
@@ -184,7 +206,8 @@ class RpcPool:
             # proxy is dropped and the next request gets a new one on a node that is up
             raise ServiceUnavailable("服務暫時無法連線", "a service cannot be reached") from None
         finally:
-            data.clear()
+            proxy = lent._proxy  # a broken connection may have been replaced while lent
+            proxy._worker_ctx.data.clear()
             if healthy:
                 self._idle.put(proxy)
             else:
@@ -214,6 +237,9 @@ class DeadlineClusterProxy:
     def __getitem__(self, service: str) -> _DeadlineServiceProxy:
         return _DeadlineServiceProxy(self, service)
 
+    def renew(self) -> None:
+        self._proxy = self._pool.replace(self._proxy)
+
 
 class _DeadlineServiceProxy:
     def __init__(self, cluster: DeadlineClusterProxy, service: str) -> None:
@@ -237,7 +263,26 @@ class _DeadlineMethodProxy(MethodProxy):
         left = remaining(cluster.deadline)
         if left <= 0:
             raise out_of_time()
-        if cluster._pool.consumer_count(self.service_name, cluster._proxy) == 0:
+        try:
+            consumers = cluster._pool.consumer_count(self.service_name, cluster._proxy)
+        except BrokerLost:
+            # An idle proxy's broker node went away (a cluster node killed or restarted). Nothing has been
+            # sent yet, so the call goes out once more on a fresh connection; a second loss answers 503.
+            cluster.renew()
+            fresh = cluster._proxy
+            again = _DeadlineMethodProxy(cluster, fresh._worker_ctx, self.service_name, self.method_name, fresh._reply_listener)
+            return again._call_checked(*args, **kwargs)
+        return self._publish_checked(consumers, *args, **kwargs)
+
+    def _call_checked(self, *args, **kwargs):
+        return self._publish_checked(self._cluster._pool.consumer_count(self.service_name, self._cluster._proxy), *args, **kwargs)
+
+    def _publish_checked(self, consumers: int, *args, **kwargs):
+        cluster = self._cluster
+        left = remaining(cluster.deadline)
+        if left <= 0:
+            raise out_of_time()
+        if consumers == 0:
             log_event(log, "service has no consumer", service=self.service_name)
             raise ServiceDown("服務暫時停止，請稍後再試", f"service {self.service_name} is not running")
         self.worker_ctx.data[DEADLINE_KEY] = f"{cluster.deadline:.3f}"

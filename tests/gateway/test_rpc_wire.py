@@ -3,6 +3,7 @@ the deadline in its Nameko context headers; and no message at all for a service 
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
@@ -67,4 +68,41 @@ def test_no_consumer_means_no_message_and_a_fast_refusal(amqp_uri):
                 services.never_ran.anything()
         finally:
             queue(connection.default_channel).delete()
+    pool.close()
+
+
+def test_an_idle_proxy_whose_connection_broke_is_replaced_before_anything_is_sent(amqp_uri):
+    """A broker node killed under an idle proxy (a cluster node restarted) costs its next caller nothing:
+    the break is found before publishing, and the call goes out once on a fresh connection."""
+    pool = RpcPool({"AMQP_URI": amqp_uri, "serializer": "json"}, size=1, timeout=5)
+    assert pool.warm_up()
+    idle = pool._idle.get_nowait()
+    idle._reply_listener.queue_consumer.connection.connection.transport.sock.shutdown(socket.SHUT_RDWR)
+    idle._licheng_checked_at = 0.0  # it sat idle: it is asked before use
+    pool._idle.put(idle)
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    queue = Queue("rpc-echo", exchange, routing_key="echo.*", auto_delete=True)
+    seen, answers = [], []
+
+    def call() -> None:
+        with pool.rpc({"request_id": "after-break"}) as services:
+            answers.append(services.echo.ping())
+
+    with Connection(amqp_uri) as connection:
+        with connection.Consumer(queue, callbacks=[lambda body, message: seen.append(message)], accept=["json"]):
+            caller = threading.Thread(target=call)
+            caller.start()
+            while not seen:
+                connection.drain_events(timeout=10)
+            request = seen[0]
+            request.ack()
+            connection.Producer(serializer="json").publish(
+                {"result": "pong", "error": None},
+                exchange=exchange,
+                routing_key=request.properties["reply_to"],
+                correlation_id=request.properties["correlation_id"],
+            )
+            caller.join(timeout=20)
+    assert answers == ["pong"] and len(seen) == 1  # answered, and sent exactly once
+    assert pool._idle.qsize() == 1 and pool._created == 1  # the broken proxy is gone, its replacement kept
     pool.close()
