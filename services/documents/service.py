@@ -105,20 +105,8 @@ class DocumentsService(WorkingGroupDocuments, PortfolioDocuments, HealthMixin):
         peers = self._peers(caller)
         year, term = peers.term(year, term)
         peers.certification.class_selection(class_code, year, term)  # refuses a class not the caller's, now
-        job = {
-            "_id": uuid.uuid4().hex,
-            "kind": "class_confirmations",
-            "title": f"{class_code} 班勾選確認單（{year} 學年度第 {term} 學期）",
-            "params": {"class_codes": [class_code], "year": year, "term": term},
-            "state": "queued",
-            "done": 0,
-            "total": 0,
-            "requested_by": caller.user_id,
-            "created_at": utcnow(),
-        }
-        self.store.insert_job(caller.school_id, job)
-        self.dispatch(JOB_QUEUED, {"school_id": caller.school_id, "job_id": job["_id"]})
-        return job_view(job)
+        title = f"{class_code} 班勾選確認單（{year} 學年度第 {term} 學期）"
+        return self._queue(caller, "class_confirmations", title, {"class_codes": [class_code], "year": year, "term": term})
 
     @rpc
     def start_school_confirmations(self, year: int | None = None, term: int | None = None) -> dict:
@@ -128,11 +116,16 @@ class DocumentsService(WorkingGroupDocuments, PortfolioDocuments, HealthMixin):
         year, term = peers.term(year, term)
         classes = peers.records.list_records("classes", {"year": year}, 1, 500)["items"]
         codes = sorted(c["code"] for c in classes)
+        title = f"全校勾選確認單（{year} 學年度第 {term} 學期，{len(codes)} 班）"
+        return self._queue(caller, "school_confirmations", title, {"class_codes": codes, "year": year, "term": term})
+
+    def _queue(self, caller: Caller, kind: str, title: str, params: dict[str, Any]) -> dict:
+        """The job is stored first and then announced, so the page can show it queued at once."""
         job = {
             "_id": uuid.uuid4().hex,
-            "kind": "school_confirmations",
-            "title": f"全校勾選確認單（{year} 學年度第 {term} 學期，{len(codes)} 班）",
-            "params": {"class_codes": codes, "year": year, "term": term},
+            "kind": kind,
+            "title": title,
+            "params": params,
             "state": "queued",
             "done": 0,
             "total": 0,
