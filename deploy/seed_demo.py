@@ -108,22 +108,28 @@ def current_semester(today: date) -> tuple[int, int, date, date]:
     return today.year - 1912, 2, date(today.year, 2, 1), date(today.year, 7, 31)
 
 
+def semester_body(today: date, national_deadlines: dict[str, str] | None = None) -> dict:
+    """The semester containing today as the registrar enters it: 休業式 ten days before its end and, unless
+    given, national deadlines (名冊別 1 學生資料, 2 成績, 25 多元表現, 26 課程學習成果) 45 days after it
+    (the school's internal deadline is two weeks before each)."""
+    year, term, starts, ends = current_semester(today)
+    return {
+        "year": year,
+        "term": term,
+        "starts_on": starts.isoformat(),
+        "ends_on": ends.isoformat(),
+        "closing_ceremony": (ends - timedelta(days=10)).isoformat(),
+        "national_deadlines": national_deadlines or {k: (ends + timedelta(days=45)).isoformat() for k in ("1", "2", "25", "26")},
+    }
+
+
 def seed_records(base: str, school: str, password: str, registrar: requests.Session) -> None:
     """The records a demo needs: this semester, classes 101/102 with their homeroom teachers, students, courses."""
     accounts = _ok(registrar.get(f"{base}/api/v1/accounts", params={"per_page": 200})).json()["items"]
     ids = {a["username"]: a["id"] for a in accounts}
     today = to_taipei(utcnow()).date()
-    year, term, starts, ends = current_semester(today)
-    closing = ends - timedelta(days=10)
-    semester = {
-        "year": year,
-        "term": term,
-        "starts_on": starts.isoformat(),
-        "ends_on": ends.isoformat(),
-        "closing_ceremony": closing.isoformat(),
-        # national deadlines (名冊別 1 學生資料, 2 成績, 25 多元表現, 26 課程學習成果); the internal one is 2 weeks earlier
-        "national_deadlines": {k: (ends + timedelta(days=45)).isoformat() for k in ("1", "2", "25", "26")},
-    }
+    semester = semester_body(today)
+    year, term = semester["year"], semester["term"]
     _ok(registrar.post(f"{base}/api/v1/records/semesters", json=semester), 409)
     for code in ("101", "102"):
         body = {"year": year, "code": code, "name": f"{code} 班", "homeroom_teacher_id": ids.get(f"homeroom{code}")}

@@ -16,11 +16,10 @@ import io
 import os
 import sys
 import time
-from datetime import timedelta
 
 import requests
 
-from deploy.seed_demo import _login, _ok, current_semester
+from deploy.seed_demo import _login, _ok, semester_body
 from shared.clock import to_taipei, utcnow
 from shared.national_id import with_check_digit
 
@@ -79,15 +78,8 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
     )
     registrar = _login(base, code, "registrar", password)
     today = to_taipei(utcnow()).date()
-    year, term, starts, ends = current_semester(today)
-    semester = {
-        "year": year,
-        "term": term,
-        "starts_on": starts.isoformat(),
-        "ends_on": ends.isoformat(),
-        "closing_ceremony": (ends - timedelta(days=10)).isoformat(),
-        "national_deadlines": {k: (ends + timedelta(days=45)).isoformat() for k in ("1", "2", "25", "26")},
-    }
+    semester = semester_body(today)
+    year, term = semester["year"], semester["term"]
     _ok(registrar.post(f"{base}/api/v1/records/semesters", json=semester), 409)
     class_codes = [f"{1 + i // 20}{(i % 20) + 1:02d}" for i in range(classes)]  # 101..120, 201..220, 301..320
 

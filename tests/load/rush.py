@@ -22,14 +22,13 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from deploy.seed_demo import current_semester
+from deploy.seed_demo import semester_body
 from shared.clock import to_taipei, utcnow
 from shared.config import Settings
 from shared.national_id import with_check_digit
@@ -219,15 +218,8 @@ def setup_school(target: Target, n: int, students: int, tag: str) -> School:
     for username, roles in (("teacher", ["teacher", "homeroom"]), ("curriculum", ["curriculum"])):
         body = {"username": username, "display_name": username, "roles": roles, "password": PASSWORD}
         ids[username] = _ok(registrar.post("/api/v1/accounts", json=body), 201).json()["account"]["id"]
-    year, term, starts, ends = current_semester(to_taipei(utcnow()).date())
-    semester = {
-        "year": year,
-        "term": term,
-        "starts_on": starts.isoformat(),
-        "ends_on": ends.isoformat(),
-        "closing_ceremony": (ends - timedelta(days=10)).isoformat(),
-        "national_deadlines": {k: (ends + timedelta(days=45)).isoformat() for k in ("1", "2", "25", "26")},
-    }
+    semester = semester_body(to_taipei(utcnow()).date())
+    year, term = semester["year"], semester["term"]
     _ok(registrar.post("/api/v1/records/semesters", json=semester), 201)
     _ok(
         registrar.post(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from deploy.seed_demo import semester_body
 from shared.clock import to_taipei, utcnow
 from shared.national_id import with_check_digit
 from shared.roles import Role
@@ -19,15 +20,6 @@ COURSE_B = "11300000010000000000002"
 
 def national_id(n: int, gender: str = "1") -> str:
     return with_check_digit(f"A{gender}{n:07d}")
-
-
-def current_term(today: date) -> tuple[int, int, date, date]:
-    """(ROC academic year, term, starts_on, ends_on) of the semester containing today."""
-    if today.month >= 8:
-        return today.year - 1911, 1, date(today.year, 8, 1), date(today.year + 1, 1, 31)
-    if today.month == 1:
-        return today.year - 1912, 1, date(today.year - 1, 8, 1), date(today.year, 1, 31)
-    return today.year - 1912, 2, date(today.year, 2, 1), date(today.year, 7, 31)
 
 
 @dataclass
@@ -65,15 +57,8 @@ def build_school(system, school, prefix: str) -> RecordsSchool:
             registrar, system.base_url, school.code, f"{prefix}-{role.value.replace('_', '-')}", [role.value]
         )
     today = to_taipei(utcnow()).date()
-    year, term, starts, ends = current_term(today)
-    semester = {
-        "year": year,
-        "term": term,
-        "starts_on": starts.isoformat(),
-        "ends_on": ends.isoformat(),
-        "closing_ceremony": (ends - timedelta(days=10)).isoformat(),
-        "national_deadlines": {"1": (today + timedelta(days=120)).isoformat()},
-    }
+    semester = semester_body(today, {"1": (today + timedelta(days=120)).isoformat()})
+    year, term = semester["year"], semester["term"]
     assert registrar.post("/api/v1/records/semesters", json=semester).status_code in (201, 409)
     for code, homeroom in (("101", ids[Role.HOMEROOM]), ("102", None)):
         body = {"year": year, "code": code, "name": f"{code} 班"}
