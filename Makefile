@@ -4,7 +4,7 @@ VENV := var/venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install up down status test lint unit chaos bench rush backup restore purge compose-check clean-var seed-school
+.PHONY: help install up down status test lint unit chaos sweep bench rush backup restore purge compose-check clean-var seed-school
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,11 @@ chaos: install ## Fault suite on a 3-node RabbitMQ cluster and replicated Seawee
 	@deploy/native/infra.sh up
 	@deploy/native/cluster.sh up
 	@eval "$$(deploy/native/infra.sh env)" && LICHENG_CHAOS_FULL=1 PYTHONPATH=$(CURDIR) $(PY) -m pytest tests/chaos -q -s
+
+sweep: install ## Every page as every role that may open it, at 1366 and 360 px (make test visits each page once)
+	@deploy/native/browser.sh
+	@deploy/native/infra.sh up
+	@eval "$$(deploy/native/infra.sh env)" && LICHENG_SWEEP_FULL=1 PYTHONPATH=$(CURDIR) $(PY) -m pytest tests/web/test_page_sweep.py -q
 
 backup: install ## Back up every database and object version to var/backups (verified, recorded)
 	@deploy/native/infra.sh up >/dev/null
