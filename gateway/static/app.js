@@ -228,6 +228,36 @@ const Licheng = (() => {
     return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
   }
 
+  // 民國 date entry: a date field takes 115/11/20 (or 1151120, or 西元 2026-11-20) and shows 民國 once
+  // left. Scripts keep reading and writing ISO through .value, so every form sends ISO dates as before.
+  const nativeValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
+  function rocDateInput(input) {
+    if (input.dataset.rocDate) return;
+    input.dataset.rocDate = "on";
+    const initial = nativeValue.get.call(input);
+    input.type = "text";
+    input.inputMode = "numeric";
+    input.autocomplete = "off";
+    if (!input.placeholder) input.placeholder = "例：115/11/20";
+    if (!input.title) input.title = "民國年/月/日，例：115/11/20；也可輸入西元 2026-11-20";
+    Object.defineProperty(input, "value", {
+      configurable: true,
+      get() { const raw = nativeValue.get.call(this).trim(); return raw === "" ? "" : (parseDate(raw) ?? raw); },
+      set(v) { nativeValue.set.call(this, /^\d{4}-\d\d-\d\d$/.test(String(v ?? "")) ? rocDate(v) : String(v ?? "")); },
+    });
+    input.value = initial;
+    input.addEventListener("blur", () => {
+      const raw = nativeValue.get.call(input).trim();
+      const iso = raw ? parseDate(raw) : "";
+      if (iso) nativeValue.set.call(input, rocDate(iso));
+      input.setCustomValidity(raw && !iso ? "日期格式不正確，請輸入民國年/月/日，例：115/11/20" : "");
+    });
+  }
+  function rocDateInputs(root) {
+    if (root.matches?.("input[type=date]")) rocDateInput(root);
+    root.querySelectorAll?.("input[type=date]").forEach(rocDateInput);
+  }
+
   function cell(value) {
     if (Array.isArray(value)) return value.map((v) => labels[v] ?? v).join("、");
     if (value === true) return "是";
@@ -517,6 +547,8 @@ const Licheng = (() => {
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    rocDateInputs(document);  // and every date field a page script adds later
+    new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach(rocDateInputs))).observe(document.body, { childList: true, subtree: true });
     document.querySelectorAll("input[data-picker]:not([data-manual])").forEach((input) => bindPicker(input));
     document.querySelectorAll("form[data-api]").forEach(bindForm);
     document.querySelectorAll("form[data-upload]").forEach(bindUpload);

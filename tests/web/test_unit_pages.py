@@ -296,3 +296,31 @@ def test_teacher_returns_one_with_a_reason_and_certifies_the_rest_at_once(page, 
     expect(form.locator(".status")).to_contain_text("已修改")
     page.locator("#outcome-list li", has_text="需要退回的作品").get_by_role("button", name="送出認證").click()
     expect(page.locator("#outcome-list li", has_text="需要退回的作品")).to_contain_text("待認證")
+
+
+def test_dates_are_entered_and_shown_in_minguo_and_stored_as_iso(page, rec_a):  # noqa: F811
+    """A school writes 115/10/02: the field takes it (or 西元), shows 民國 once left, the API stores ISO,
+    and a date that does not exist is named beside its field."""
+    log_in(page, rec_a.code, "a-contest-organizer", PASSWORD)
+    page.goto("/records/competitions")
+    expect(page.locator("#record-list")).to_contain_text("共")
+    form = page.locator("#record-form")
+    day = form.get_by_label("結果公布日期")
+    form.get_by_label("競賽名稱").fill("民國日期輸入測試")
+    day.fill(f"{rec_a.year}1002")  # seven digits, as on the national rosters
+    day.blur()
+    expect(day).to_have_value(f"{rec_a.year}/10/02")
+    form.get_by_label("內容簡述").fill("日期欄位")
+    form.get_by_role("button", name="儲存").click()
+    expect(form.locator(".status")).to_contain_text("已新增")
+    row = page.locator("#record-list tr", has_text="民國日期輸入測試").last
+    expect(row).to_contain_text(f"{rec_a.year}/10/02")
+    listed = rec_a.clients[Role.CONTEST_ORGANIZER].get("/api/v1/records/competitions", params={"per_page": 200}).json()["items"]
+    assert [c["published_on"] for c in listed if c["name"] == "民國日期輸入測試"] == [f"{rec_a.year + 1911}-10-02"]
+
+    row.get_by_role("button", name="編輯").click()
+    expect(day).to_have_value(f"{rec_a.year}/10/02")  # an ISO value from the API is shown in 民國
+    day.fill(f"{rec_a.year}/02/30")
+    form.get_by_role("button", name="儲存").click()
+    expect(form).to_contain_text("日期不存在")
+    shot(page, "minguo-date-entry")
