@@ -118,6 +118,9 @@ class Permission(StrEnum):
     SCHOOL_ARCHIVE_PURGE = "school:archive:purge"
     # deadline console: the district admin sees every school, a registrar their own
     DISTRICT_UPLOAD_CONSOLE_READ = "district:upload_console:read"
+    # 問題回報: anyone of a school reports a problem with a page; 註冊組 answers
+    SELF_PROBLEM_REPORTS_WRITE = "self:problem_reports:write"
+    SCHOOL_PROBLEM_REPORTS_MANAGE = "school:problem_reports:manage"
 
 
 def scope_of(permission: Permission) -> str:
@@ -272,6 +275,8 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SCHOOL_ARCHIVE_PURGE: frozenset({Role.REGISTRAR}),
     # deadline console: progress counts and queue figures, no personal data
     Permission.DISTRICT_UPLOAD_CONSOLE_READ: frozenset({Role.DISTRICT_ADMIN, Role.REGISTRAR}),
+    Permission.SELF_PROBLEM_REPORTS_WRITE: SCHOOL_ROLES,
+    Permission.SCHOOL_PROBLEM_REPORTS_MANAGE: frozenset({Role.REGISTRAR}),
 }
 
 TABLE: dict[Permission, dict[Role, Scope]] = {

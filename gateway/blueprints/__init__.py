@@ -14,6 +14,7 @@ from gateway.blueprints import (
     national_upload,
     pages,
     previews,
+    problem_reports,
     records_calendar,
     records_special,
     records_units,
@@ -51,4 +52,6 @@ BLUEPRINTS = [
     documents.bp,
     # pickers: search by name, scoped to the caller
     lookups.bp,
+    # 問題回報 to the registrar
+    problem_reports.bp,
 ]

@@ -75,6 +75,12 @@ def _portfolio(caller: Caller) -> dict[str, Any]:
     return {"sections": others, "statement_fields": STATEMENT_FIELDS, "statement_kinds": STATEMENT_KINDS}
 
 
+def _report_from(caller: Caller) -> dict[str, Any]:
+    """The page a 問題回報 is about (`?from=` its path), named by its title; an unknown one is the home page."""
+    origin = _BY_PATH.get(request.args.get("from", ""))
+    return {"report_from": {"path": origin.path, "title": origin.title} if origin else {"path": "/home", "title": "首頁"}}
+
+
 def _calendar(caller: Caller) -> dict[str, Any]:
     return {"window_types": {k: TYPES[k].label if k in TYPES else k for k in WINDOW_TYPES}}
 
@@ -161,6 +167,21 @@ PAGES: list[Page] = [
         Permission.SCHOOL_CALENDAR_WRITE,
         "calendar.html",
         context=_calendar,
+    ),
+    Page(
+        "/help/reports",
+        "問題回報",
+        "操作遇到問題時回報給註冊組，並查看回覆",
+        Permission.SELF_PROBLEM_REPORTS_WRITE,
+        "problem_reports.html",
+        context=_report_from,
+    ),
+    Page(
+        "/registrar/problem-reports",
+        "問題回報處理",
+        "閱讀全校的問題回報（頁面、瀏覽器）並回覆",
+        Permission.SCHOOL_PROBLEM_REPORTS_MANAGE,
+        "problem_reports_admin.html",
     ),
     *(_record_page(t) for t in TYPES.values()),
 ]

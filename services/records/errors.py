@@ -60,3 +60,15 @@ class AlreadyClaimed(Conflict):
     code = "already_claimed"
     title = "已登錄過此競賽成績"
     title_en = "Already claimed"
+
+
+class ProblemReportNotFound(NotFound):
+    code = "problem_report_not_found"
+    title = "找不到此問題回報"
+    title_en = "Problem report not found"
+
+
+class TooManyOpenReports(Conflict):
+    code = "too_many_open_reports"
+    title = "待處理的回報過多"
+    title_en = "Too many unanswered reports"

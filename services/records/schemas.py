@@ -688,3 +688,16 @@ class AuditEntry(BaseModel):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     note: str = ""
+
+
+class ProblemReportIn(StrictModel):
+    """問題回報: what went wrong, on which page (its path and title), and the browser it happened in."""
+
+    page: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^/[A-Za-z0-9/_\-.?=&%]*$")]
+    page_title: Annotated[Text, Field(max_length=100)] = ""
+    message: Annotated[Text, Field(min_length=1, max_length=1000)]
+    client: Annotated[Text, Field(max_length=300)] = ""
+
+
+class ProblemAnswerIn(StrictModel):
+    answer: Annotated[Text, Field(min_length=1, max_length=1000)]

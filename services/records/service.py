@@ -10,8 +10,9 @@ from __future__ import annotations
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from services.records import archiving, calendar, competitions, imports, peers, pickers, statements, students, units
+from services.records import archiving, calendar, competitions, imports, peers, pickers, problem_reports, statements, students, units
 from services.records.access import Context
+from services.records.problem_report_store import ProblemReportStore
 from services.records.schemas import AuditEntry
 from services.records.store import RecordsStore
 from shared.caller import Caller
@@ -25,6 +26,7 @@ class RecordsService(ChangesMixin, HealthMixin):
     name = "records"
 
     store: RecordsStore = StoreProvider("records", RecordsStore)
+    reports: ProblemReportStore = StoreProvider("records", ProblemReportStore)
     caller: Caller | None = CallerProvider()
     settings = SettingsProvider()
     dispatch = EventDispatcher()
@@ -262,3 +264,21 @@ class RecordsService(ChangesMixin, HealthMixin):
     ) -> list[dict]:
         """Course offerings by 科目/班級 (a student: only their own of the semester)."""
         return pickers.courses(self.ctx, q, year, term, ids, codes)
+
+    # --- 問題回報 ---
+
+    @rpc
+    def report_problem(self, payload: dict) -> dict:
+        return problem_reports.report(self.caller, self.reports, self.changes, payload)
+
+    @rpc
+    def my_problem_reports(self) -> list[dict]:
+        return problem_reports.mine(self.caller, self.reports)
+
+    @rpc
+    def list_problem_reports(self, state: str | None = None, page: int = 1, per_page: int = 50) -> dict:
+        return problem_reports.listing(self.caller, self.reports, state, page, per_page)
+
+    @rpc
+    def answer_problem_report(self, report_id: str, payload: dict) -> dict:
+        return problem_reports.answer(self.caller, self.reports, self.changes, report_id, payload)
