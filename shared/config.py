@@ -72,6 +72,8 @@ class Settings:
     upload_retry_delays: str = field(default_factory=lambda: _env("LICHENG_UPLOAD_RETRY_DELAYS", "5,30,120"))
     upload_max_attempts: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_MAX_ATTEMPTS", 5))
     upload_prefetch: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_PREFETCH", 4))
+    # unfinished items one upload keeps on the shared work queue (services/national_upload/pacing.py)
+    upload_publish_window: int = field(default_factory=lambda: _env_int("LICHENG_UPLOAD_PUBLISH_WINDOW", 400))
     national_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_NATIONAL_TIMEOUT_SECONDS", 20))
     # How many reverse proxies stand before the gateway (their X-Forwarded-For names the client).
     trusted_proxies: int = field(default_factory=lambda: _env_int("LICHENG_TRUSTED_PROXIES", 0))

@@ -31,6 +31,7 @@ from services.national_upload.errors import (
     UploadNotFound,
 )
 from services.national_upload.national_client import NationalClient
+from services.national_upload.pacing import publish_upload
 from services.national_upload.preparation import Preparation, evidence_item, prepare, roster_item
 from services.national_upload.publisher import Publisher
 from services.national_upload.receipts import check_receipt, confirm_deadline
@@ -61,7 +62,6 @@ from shared.tenancy import acting_school
 from shared.validation import parse
 
 log = logging.getLogger("licheng.national_upload")
-PUBLISH_BATCH = 500
 STALE_PUBLISH = timedelta(minutes=2)  # a publishing upload without a heartbeat this long is resumed
 
 
@@ -286,27 +286,16 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         return items
 
     def _publish(self, school: str, upload_id: str) -> None:
-        """Publish the upload's items in _id order, in confirmed batches, keeping a cursor and a heartbeat."""
-        upload = self.store.get_upload(school, upload_id)
-        if upload is None:
-            return
-        cursor, published = upload.get("cursor", ""), upload.get("published", 0)
+        """Publish the upload's items at the pace they are sent (pacing.py), then mark it sending."""
         policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
         try:
             with Publisher(self.settings.amqp_uri, policy) as publisher:
-                while True:
-                    batch = self.store.items_after(school, upload_id, cursor, PUBLISH_BATCH)
-                    if not batch:
-                        break
-                    for item in batch:
-                        if item["state"] == ItemState.QUEUED.value:
-                            publisher.enqueue({**item, "school_id": school, "upload_id": upload_id})
-                    cursor, published = batch[-1]["_id"], published + len(batch)
-                    self.store.update_upload(school, upload_id, {"cursor": cursor, "published": published, "heartbeat": utcnow()})
+                done = publish_upload(self.store, publisher, school, upload_id, self.settings.upload_publish_window)
         except Exception as exc:  # the broker went away: the timer resumes from the cursor
             log_event(log, "publishing interrupted", upload=upload_id, error=type(exc).__name__)
             return
-        self.store.update_upload(school, upload_id, {"state": "sending", "published_at": utcnow()})
+        if done:
+            self.store.update_upload(school, upload_id, {"state": "sending", "published_at": utcnow()})
 
     # ------------------------------------------------------------------ receipts (收訖明細)
 

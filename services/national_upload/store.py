@@ -95,6 +95,11 @@ class UploadStore:
             projection={"_id": 1, "idempotency_key": 1, "state": 1, "after_evidence": 1},
         )
 
+    def unfinished_through(self, school_id: str, upload_id: str, cursor: str) -> int:
+        """Items up to the publishing cursor (published) still on their way: not accepted, rejected or dead."""
+        unfinished = [ItemState.QUEUED.value, ItemState.SENDING.value, ItemState.RETRYING.value]  # dead ones wait off the queue
+        return self.items.count(school_id, {"upload_id": upload_id, "state": {"$in": unfinished}, "_id": {"$lte": cursor}})
+
     def evidence_pending(self, school_id: str, upload_id: str) -> int:
         """Evidence items of an upload still on their way (rosters that refer to them wait)."""
         done = [ItemState.ACCEPTED.value, ItemState.REJECTED.value, ItemState.DEAD.value]
