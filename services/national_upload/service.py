@@ -210,7 +210,8 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         stale_before = utcnow() - STALE_PUBLISH
         for upload in self.store.uploads_in_state("publishing"):
             if (upload.get("heartbeat") or upload.get("started_at") or stale_before) < stale_before:
-                self._publish(upload["school_id"], upload["_id"])
+                # in the background: a paced upload publishes for as long as it is sent
+                self.background(lambda u=upload: self._publish(u["school_id"], u["_id"]))
 
     def _prepare(
         self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None, batch: int | None = None
