@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -23,7 +24,7 @@ from services.records import rules
 from shared import national_id
 from shared.clock import utcnow
 from shared.tabular import ImportRowError
-from shared.validation import StrictModel, Text
+from shared.validation import StrictModel, Text, iso_date_pattern
 
 # --- value types -------------------------------------------------------------------------------
 
@@ -53,8 +54,12 @@ def _to_date(value: Any) -> Any:
     raise ValueError("日期格式不正確（西元 2024-09-15 或民國 1130915、113/09/15）|use 2024-09-15 or the ROC 1130915")
 
 
+PLAUSIBLE_YEARS = (1990, 2100)
+BIRTH_AGES = (10, 40)  # a senior high student's birth year lies this many years back
+
+
 def _plausible(day: date) -> date:
-    if day.year < 1990 or day.year > 2100:
+    if day.year < PLAUSIBLE_YEARS[0] or day.year > PLAUSIBLE_YEARS[1]:
         raise ValueError(
             f"日期 {day.isoformat()} 不合理，可能混用民國年與西元年（西元年須 4 碼，民國年 2 至 3 碼）|"
             f"{day.isoformat()} is implausible: ROC and Gregorian years mixed up?"
@@ -64,15 +69,33 @@ def _plausible(day: date) -> date:
 
 def _plausible_birth(day: date) -> date:
     today = utcnow().date()
-    if not (today.year - 40 <= day.year <= today.year - 10):
+    if not (today.year - BIRTH_AGES[1] <= day.year <= today.year - BIRTH_AGES[0]):
         raise ValueError(
             f"出生日期 {day.isoformat()} 不合理，可能混用民國年與西元年|birth date {day.isoformat()} is implausible: ROC/Gregorian mix-up?"
         )
     return day
 
 
-SchoolDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible)]
-BirthDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible_birth)]
+def _date_schema(first_year: int, last_year: int) -> WithJsonSchema:
+    # The published form is the ISO one within the plausible years; the ROC forms are accepted as well.
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": iso_date_pattern(first_year, last_year),
+            "description": f"YYYY-MM-DD, {first_year}-{last_year} (民國 1130915 or 113/09/15 accepted as well)",
+        },
+        mode="validation",
+    )
+
+
+SchoolDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible), _date_schema(*PLAUSIBLE_YEARS)]
+_THIS_YEAR = utcnow().year
+BirthDate = Annotated[
+    date,
+    BeforeValidator(_to_date),
+    AfterValidator(_plausible_birth),
+    _date_schema(_THIS_YEAR - BIRTH_AGES[1], _THIS_YEAR - BIRTH_AGES[0]),
+]
 
 
 def _to_bool(value: Any) -> Any:
@@ -156,8 +179,12 @@ def _summary(value: str) -> str:
     return value
 
 
+# No spaces, quotes or angle brackets, and no control characters (the request parser refuses them anyway).
+VIDEO_URL = r"^https?://[^\s<>\"\u0000-\u001f\u007f-\u009f]{3,500}$"
+
+
 def _url(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s<>\"]{3,500}", value):
+    if not re.fullmatch(VIDEO_URL, value):
         raise ValueError("影音連結須為 http(s) 網址|the video link must be an http(s) URL")
     return value
 
@@ -167,14 +194,19 @@ Term = Annotated[int, Field(ge=1, le=2, description="學期 1 or 2")]
 StudentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="學號 (the school's student number)")]
 AccountId = Annotated[str, Field(min_length=1, max_length=64)]
 ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
-CourseCode = Annotated[str, AfterValidator(_course_code), Field(description="23-character 課程代碼")]
+_CODE_CHARS = rules.COURSE_CODE_CHARSET + rules.COURSE_CODE_CHARSET.lower()  # lower case is upper-cased
+CourseCode = Annotated[
+    str,
+    AfterValidator(_course_code),
+    Field(description="23-character 課程代碼", json_schema_extra={"pattern": f"^[{_CODE_CHARS}]{{{rules.COURSE_CODE_LENGTH}}}$"}),
+]
 ShortText = Annotated[Text, Field(min_length=1, max_length=100)]
 LongText = Annotated[Text, Field(max_length=2000)]
-Summary = Annotated[Text, AfterValidator(_summary)]
+Summary = Annotated[Text, AfterValidator(_summary), Field(json_schema_extra={"maxLength": rules.SUMMARY_MAX_CHARS})]
 Score = Annotated[Decimal, Field(ge=rules.SCORE_MIN, le=rules.SCORE_MAX, max_digits=5, decimal_places=2)]
 OptionalScore = Annotated[Score | None, BeforeValidator(_blank_none)]
 Hours = Annotated[Decimal, Field(ge=0, le=2000, max_digits=6, decimal_places=1)]
-VideoUrl = Annotated[str, AfterValidator(_url)]
+VideoUrl = Annotated[str, AfterValidator(_url), Field(json_schema_extra={"pattern": VIDEO_URL})]
 
 
 class SemesterKey(StrictModel):
