@@ -109,6 +109,12 @@ class RequestJsonSchema(GenerateJsonSchema):
             json_schema.update(text_rules(stripped=bool(self._config.str_strip_whitespace)))
         return json_schema
 
+    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+        json_schema = super().dict_schema(schema)
+        if "patternProperties" in json_schema:  # keys that miss the pattern are refused, not passed on
+            json_schema.setdefault("additionalProperties", False)
+        return json_schema
+
     def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
         """A decimal as a JSON number within its bounds and places (a numeric string is accepted as well,
         not published: its range cannot be written as a pattern)."""

@@ -11,6 +11,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -218,6 +219,8 @@ class SemesterKey(StrictModel):
 
 
 class Window(StrictModel):
+    """closes_at is after opens_at."""
+
     opens_at: datetime
     closes_at: datetime
 
@@ -229,6 +232,8 @@ class Window(StrictModel):
 
 
 class SemesterIn(SemesterKey):
+    """The semester ends after it starts; the closing ceremony (休業式) falls within it."""
+
     starts_on: SchoolDate
     ends_on: SchoolDate
     closing_ceremony: SchoolDate = Field(description="休業式")
@@ -421,7 +426,7 @@ class MakeupGradeIn(SemesterKey):
 
 
 class RetakeGradeIn(SemesterKey):
-    """重修成績: a failed course retaken this term; the original course's term, code and credits."""
+    """重修成績: a failed course retaken this term; the original course's term (before this one), code and credits."""
 
     student_id: StudentId
     original_year: AcademicYear = Field(description="原修課學年度")
@@ -499,7 +504,7 @@ class TransferGradeIn(SemesterKey):
 
 
 class GuestStudyIn(SemesterKey):
-    """學生借讀資料: a student of ours studying at another school for a period."""
+    """學生借讀資料: a student of ours studying at another school for a period (end_date not before start_date)."""
 
     student_id: StudentId
     host_school_code: SchoolCode = Field(description="借讀學校代碼")
@@ -523,6 +528,8 @@ class AttendanceIn(SemesterKey):
 
 
 class CadreIn(SemesterKey):
+    """end_date, when given, is not before start_date."""
+
     student_id: StudentId
     level: Annotated[str, _in(rules.CADRE_LEVELS, "幹部等級")]
     unit: ShortText = Field(description="單位名稱")
@@ -575,9 +582,40 @@ class AssignmentIn(StrictModel):
     student_id: StudentId
 
 
+_FREE_TEXT = "[^\\u0000-\\u001f\\u007f-\\u009f]"
+
+
+def _category_field_schema(spec: rules.FieldSpec) -> dict[str, Any]:
+    if spec.kind == "text":  # a required text is not blank
+        pattern = f"^{_FREE_TEXT}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]{_FREE_TEXT}*$" if spec.required else f"^{_FREE_TEXT}*$"
+        return {"type": "string", "maxLength": spec.max_chars, "pattern": pattern}
+    if spec.kind == "date":
+        return {"type": "string", "pattern": iso_date_pattern(*PLAUSIBLE_YEARS)}
+    if spec.kind == "code":
+        return {"enum": list(spec.codes or {})}
+    return {"type": "integer" if spec.kind == "int" else "number", "minimum": 0, "maximum": 100000}
+
+
+def _categories_schema() -> dict[str, Any]:
+    """Each category with its own `fields` (what check_category_fields enforces), one branch each."""
+    branches = []
+    for code, category in rules.CATEGORIES.items():
+        fields = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [f.name for f in category.fields if f.required],
+            "properties": {f.name: _category_field_schema(f) for f in category.fields},
+        }
+        branches.append({"required": ["fields"], "properties": {"category": {"const": code}, "fields": fields}})
+    return {"oneOf": branches}
+
+
 class PerformanceIn(SemesterKey):
+    """`fields` are the category's own (names, kinds and which are required: GET /api/v1/records/rules)."""
+
+    model_config = ConfigDict(json_schema_extra=_categories_schema())
     student_id: StudentId | None = Field(None, description="students omit it: their own")
-    category: str = Field(description="1..10, see GET /api/v1/records/rules")
+    category: str = Field(description="1..10, see GET /api/v1/records/rules", json_schema_extra={"enum": list(rules.CATEGORIES)})
     fields: dict[str, Any] = Field(default_factory=dict)
     summary: Annotated[Summary, Field(min_length=1)]
     evidence_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=10)] = Field(default_factory=list)
@@ -669,6 +707,15 @@ class RecheckIn(SemesterKey):
 
 class ArchiveIn(StrictModel):
     """Archive (封存) students who left: named students, or whole classes (a graduating year's classes)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["student_ids"], "properties": {"student_ids": {"type": "array", "minItems": 1}}},
+                {"required": ["class_codes"], "properties": {"class_codes": {"type": "array", "minItems": 1}}},
+            ]
+        }
+    )
 
     student_ids: list[StudentId] | None = Field(default=None, max_length=5000)
     class_codes: list[ClassCode] | None = Field(default=None, max_length=100)
