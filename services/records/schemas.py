@@ -602,12 +602,12 @@ def _categories_schema() -> dict[str, Any]:
     for code, category in rules.CATEGORIES.items():
         fields = {
             "type": "object",
-            "additionalProperties": False,
+            "propertyNames": {"enum": [f.name for f in category.fields]},
             "required": [f.name for f in category.fields if f.required],
             "properties": {f.name: _category_field_schema(f) for f in category.fields},
         }
         branches.append({"required": ["fields"], "properties": {"category": {"const": code}, "fields": fields}})
-    return {"oneOf": branches}
+    return {"anyOf": branches}  # the category's const keeps the branches apart
 
 
 class PerformanceIn(SemesterKey):
