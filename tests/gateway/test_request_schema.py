@@ -39,6 +39,27 @@ def _explained(error: dict[str, str]) -> bool:
     return error.get("code") == "value_error" and (field in UNSTATABLE or field.startswith("windows."))
 
 
+def _check(operation, spec, refused: Counter[str]) -> None:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case) -> None:
+        try:
+            parse(spec.body, case.body)
+        except ValidationFailed as exc:
+            for error in exc.errors or [{"field": "body", "code": exc.code}]:
+                if not _explained(error):
+                    refused[f"{operation.method.upper()} {operation.path}: {error.get('field')} {error.get('code')}"] += 1
+
+    run()
+
+
 def test_bodies_valid_by_the_document_pass_validation():
     _cache_regex_strategies()
     schemathesis.experimental.OPEN_API_3_1.enable()
@@ -53,24 +74,7 @@ def test_bodies_valid_by_the_document_pass_validation():
             continue
         checked += 1
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case, spec=spec, operation=operation) -> None:
-            try:
-                parse(spec.body, case.body)
-            except ValidationFailed as exc:
-                for error in exc.errors or [{"field": "body", "code": exc.code}]:
-                    if not _explained(error):
-                        refused[f"{operation.method.upper()} {operation.path}: {error.get('field')} {error.get('code')}"] += 1
-
-        run()
+        _check(operation, spec, refused)
     assert checked > 70
     assert not refused, "valid by the document, refused by validation:\n" + "\n".join(f"{k} ×{n}" for k, n in refused.most_common())
 
