@@ -2,10 +2,11 @@
 
 pydantic's own generator describes the types; what the gateway does to every body besides is not in
 it: the parser refuses control characters in any string (gateway.limits), a `Text` field refuses
-invisible format, surrogate and private-use characters as well (shared.validation), and a strict
-model strips the whitespace around every string before it checks lengths. Each is stated here, from
-the very rules that enforce it, as a `pattern`: a client (or a fuzzer) that keeps to the published
-document is not refused by validation for a reason the document did not say.
+invisible format and private-use characters as well (shared.validation), a strict model strips the
+whitespace around every string before it checks lengths, and a decimal has its places. Each is stated
+here, from the very rules that enforce it: a client (or a fuzzer) that keeps to the published document
+is not refused by validation for a reason the document did not say. Rules no JSON Schema can hold (a
+checksum, one date after another) are in the models' descriptions.
 """
 
 from __future__ import annotations
