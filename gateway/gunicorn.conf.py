@@ -28,7 +28,10 @@ def on_starting(server):
 
 def post_worker_init(worker):
     # Each worker connects to the broker before it takes its first request (its pool is its own).
-    worker.wsgi.extensions["rpc_pool"].warm_up()
+    # The bench's bare Flask baseline runs on these same settings and has no pool.
+    pool = worker.wsgi.extensions.get("rpc_pool")
+    if pool is not None:
+        pool.warm_up()
 
 
 def child_exit(server, worker):

@@ -28,7 +28,7 @@ MAX_INT_PARAM = 1_000_000  # an integer path id (學年度, 學期)
 PARAMETER_SCHEMA = {"type": "string", "maxLength": MAX_PARAM, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
 
 # In free text a tab, line feed and carriage return are text; every other control character is not.
-_TEXT_WHITESPACE = frozenset("\t\n\r")
+TEXT_WHITESPACE = frozenset("\t\n\r")
 
 
 class MalformedJson(BadRequest):
@@ -51,7 +51,7 @@ class ControlCharacter(BadRequest):
 
 def has_control(value: str, allow_whitespace: bool = False) -> bool:
     for ch in value:
-        if unicodedata.category(ch) == "Cc" and not (allow_whitespace and ch in _TEXT_WHITESPACE):
+        if unicodedata.category(ch) == "Cc" and not (allow_whitespace and ch in TEXT_WHITESPACE):
             return True
     return False
 

@@ -6,10 +6,12 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 
 from gateway.endpoints import REGISTRY, EndpointSpec
 from gateway.idempotency import UNSAFE_METHODS
 from gateway.limits import MAX_DEPTH, MAX_INT_PARAM, MAX_JSON_BYTES, MAX_KEYS, PARAMETER_SCHEMA
+from gateway.request_schema import RequestJsonSchema
 
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _INT_PARAM = re.compile(r"<int:([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -42,9 +44,10 @@ PROBLEM_SCHEMA = {
 }
 
 
-def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
+def _schema(model: Any, components: dict[str, Any], request: bool = False) -> dict[str, Any]:
     adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
-    schema = adapter.json_schema(ref_template="#/components/schemas/{model}")
+    generator = RequestJsonSchema if request else GenerateJsonSchema
+    schema = adapter.json_schema(ref_template="#/components/schemas/{model}", schema_generator=generator)
     for name, definition in schema.pop("$defs", {}).items():
         components[name] = definition
     if isinstance(model, type) and issubclass(model, BaseModel):
@@ -76,7 +79,7 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     if params:
         op["parameters"] = params
     if spec.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(spec.body, components)}}}
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema(spec.body, components, request=True)}}}
     elif spec.multipart:
         op["requestBody"] = {
             "required": True,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import calendar
 import unicodedata
 from typing import Annotated, Any, TypeVar
 
@@ -48,15 +49,19 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _nfc_text(value: str) -> str:
+# Control, invisible format, surrogate and private-use characters: never part of a name or a title.
+TEXT_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+
+def nfc_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in value):
+    if any(unicodedata.category(ch) in TEXT_REFUSED_CATEGORIES for ch in value):
         raise ValueError("不可含控制字元|must not contain control characters")
     return value
 
 
 # Human text (names, titles): NFC-normalised, no control or invisible format characters.
-Text = Annotated[str, AfterValidator(_nfc_text)]
+Text = Annotated[str, AfterValidator(nfc_text)]
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -99,3 +104,13 @@ def parse(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed("部分欄位不正確", "some fields are invalid", errors_from(exc)) from None
+
+
+def iso_date_pattern(first_year: int, last_year: int) -> str:
+    """A pattern of the ISO dates (YYYY-MM-DD) that exist in these years: what a date field that checks
+    its year's plausibility publishes (JSON Schema's `format: date` would take any year)."""
+    years = range(first_year, last_year + 1)
+    any_year = "|".join(str(y) for y in years)
+    leap = "|".join(str(y) for y in years if calendar.isleap(y))
+    days = "(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])"
+    return f"^(?:(?:{any_year})-(?:{days})" + (f"|(?:{leap})-02-29" if leap else "") + ")$"

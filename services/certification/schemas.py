@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from services.certification.domain import SCHOOL_CAP_RANGE, ReturnReason, State
 from shared.validation import StrictModel, Text
@@ -28,6 +28,17 @@ class EditOutcome(StrictModel):
 
 
 class ReturnOutcome(StrictModel):
+    """The reason 其他 (other) needs a comment."""
+
+    # the cross-field rule below, as the published schema states it
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"reason": {"not": {"const": ReturnReason.OTHER.value}}}},
+                {"required": ["comment"], "properties": {"comment": {"minLength": 1}}},
+            ]
+        }
+    )
     reason: ReturnReason
     comment: Annotated[Text, Field(max_length=300)] = ""
 
@@ -43,6 +54,8 @@ class BulkCertify(StrictModel):
 
 
 class NameProxy(StrictModel):
+    """The period ends after it starts (ends_at > starts_at)."""
+
     teacher_id: Id | None = Field(None, description="the teacher being stood in for; omitted = the caller (a teacher)")
     proxy_id: Id
     starts_at: datetime

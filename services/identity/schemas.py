@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 
 from shared.roles import Role
 from shared.tabular import ImportRowError
@@ -16,6 +16,9 @@ Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 DisplayName = Annotated[Text, Field(min_length=1, max_length=50)]
 ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
+# A school account's roles: any but the district admin's (the validators below refuse that one).
+SchoolRole = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role if r is not Role.DISTRICT_ADMIN]})]
+SchoolRoles = Annotated[list[SchoolRole], Field(min_length=1, max_length=len(Role))]
 
 
 class CreateSchool(StrictModel):
@@ -32,7 +35,7 @@ class School(BaseModel):
 class CreateAccount(StrictModel):
     username: Username
     display_name: DisplayName
-    roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))]
+    roles: SchoolRoles
     password: Password | None = None
     class_code: ClassCode | None = None
     student_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -53,7 +56,7 @@ class CreateSchoolAdmin(StrictModel):
 
 class UpdateAccount(StrictModel):
     display_name: DisplayName | None = None
-    roles: Annotated[list[Role], Field(min_length=1, max_length=len(Role))] | None = None
+    roles: SchoolRoles | None = None
     class_code: ClassCode | None = None
     disabled: bool | None = None
 

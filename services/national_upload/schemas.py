@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.validation import StrictModel
 
@@ -15,6 +15,16 @@ class Credentials(StrictModel):
 
 
 class ReceiptAnswer(StrictModel):
+    """A report needs a message saying what is wrong."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"answer": {"const": "confirm"}}},
+                {"required": ["message"], "properties": {"message": {"minLength": 1}}},
+            ]
+        }
+    )
     answer: Annotated[str, Field(pattern="^(confirm|report)$", description="confirm: 確認無誤; report: 回報錯誤")]
     message: Annotated[str, Field(max_length=500, description="what is wrong (required when reporting)")] = ""
 

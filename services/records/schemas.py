@@ -11,9 +11,11 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -23,7 +25,7 @@ from services.records import rules
 from shared import national_id
 from shared.clock import utcnow
 from shared.tabular import ImportRowError
-from shared.validation import StrictModel, Text
+from shared.validation import StrictModel, Text, iso_date_pattern
 
 # --- value types -------------------------------------------------------------------------------
 
@@ -53,8 +55,12 @@ def _to_date(value: Any) -> Any:
     raise ValueError("日期格式不正確（西元 2024-09-15 或民國 1130915、113/09/15）|use 2024-09-15 or the ROC 1130915")
 
 
+PLAUSIBLE_YEARS = (1990, 2100)
+BIRTH_AGES = (10, 40)  # a senior high student's birth year lies this many years back
+
+
 def _plausible(day: date) -> date:
-    if day.year < 1990 or day.year > 2100:
+    if day.year < PLAUSIBLE_YEARS[0] or day.year > PLAUSIBLE_YEARS[1]:
         raise ValueError(
             f"日期 {day.isoformat()} 不合理，可能混用民國年與西元年（西元年須 4 碼，民國年 2 至 3 碼）|"
             f"{day.isoformat()} is implausible: ROC and Gregorian years mixed up?"
@@ -64,15 +70,33 @@ def _plausible(day: date) -> date:
 
 def _plausible_birth(day: date) -> date:
     today = utcnow().date()
-    if not (today.year - 40 <= day.year <= today.year - 10):
+    if not (today.year - BIRTH_AGES[1] <= day.year <= today.year - BIRTH_AGES[0]):
         raise ValueError(
             f"出生日期 {day.isoformat()} 不合理，可能混用民國年與西元年|birth date {day.isoformat()} is implausible: ROC/Gregorian mix-up?"
         )
     return day
 
 
-SchoolDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible)]
-BirthDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible_birth)]
+def _date_schema(first_year: int, last_year: int) -> WithJsonSchema:
+    # The published form is the ISO one within the plausible years; the ROC forms are accepted as well.
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": iso_date_pattern(first_year, last_year),
+            "description": f"YYYY-MM-DD, {first_year}-{last_year} (民國 1130915 or 113/09/15 accepted as well)",
+        },
+        mode="validation",
+    )
+
+
+SchoolDate = Annotated[date, BeforeValidator(_to_date), AfterValidator(_plausible), _date_schema(*PLAUSIBLE_YEARS)]
+_THIS_YEAR = utcnow().year
+BirthDate = Annotated[
+    date,
+    BeforeValidator(_to_date),
+    AfterValidator(_plausible_birth),
+    _date_schema(_THIS_YEAR - BIRTH_AGES[1], _THIS_YEAR - BIRTH_AGES[0]),
+]
 
 
 def _to_bool(value: Any) -> Any:
@@ -156,8 +180,12 @@ def _summary(value: str) -> str:
     return value
 
 
+# No spaces, quotes or angle brackets, and no control characters (the request parser refuses them anyway).
+VIDEO_URL = r"^https?://[^\s<>\"\u0000-\u001f\u007f-\u009f]{3,500}$"
+
+
 def _url(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s<>\"]{3,500}", value):
+    if not re.fullmatch(VIDEO_URL, value):
         raise ValueError("影音連結須為 http(s) 網址|the video link must be an http(s) URL")
     return value
 
@@ -167,14 +195,19 @@ Term = Annotated[int, Field(ge=1, le=2, description="學期 1 or 2")]
 StudentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="學號 (the school's student number)")]
 AccountId = Annotated[str, Field(min_length=1, max_length=64)]
 ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
-CourseCode = Annotated[str, AfterValidator(_course_code), Field(description="23-character 課程代碼")]
+_CODE_CHARS = rules.COURSE_CODE_CHARSET + rules.COURSE_CODE_CHARSET.lower()  # lower case is upper-cased
+CourseCode = Annotated[
+    str,
+    AfterValidator(_course_code),
+    Field(description="23-character 課程代碼", json_schema_extra={"pattern": f"^[{_CODE_CHARS}]{{{rules.COURSE_CODE_LENGTH}}}$"}),
+]
 ShortText = Annotated[Text, Field(min_length=1, max_length=100)]
 LongText = Annotated[Text, Field(max_length=2000)]
-Summary = Annotated[Text, AfterValidator(_summary)]
+Summary = Annotated[Text, AfterValidator(_summary), Field(json_schema_extra={"maxLength": rules.SUMMARY_MAX_CHARS})]
 Score = Annotated[Decimal, Field(ge=rules.SCORE_MIN, le=rules.SCORE_MAX, max_digits=5, decimal_places=2)]
 OptionalScore = Annotated[Score | None, BeforeValidator(_blank_none)]
 Hours = Annotated[Decimal, Field(ge=0, le=2000, max_digits=6, decimal_places=1)]
-VideoUrl = Annotated[str, AfterValidator(_url)]
+VideoUrl = Annotated[str, AfterValidator(_url), Field(json_schema_extra={"pattern": VIDEO_URL})]
 
 
 class SemesterKey(StrictModel):
@@ -186,6 +219,8 @@ class SemesterKey(StrictModel):
 
 
 class Window(StrictModel):
+    """closes_at is after opens_at."""
+
     opens_at: datetime
     closes_at: datetime
 
@@ -197,6 +232,8 @@ class Window(StrictModel):
 
 
 class SemesterIn(SemesterKey):
+    """The semester ends after it starts; the closing ceremony (休業式) falls within it."""
+
     starts_on: SchoolDate
     ends_on: SchoolDate
     closing_ceremony: SchoolDate = Field(description="休業式")
@@ -389,7 +426,7 @@ class MakeupGradeIn(SemesterKey):
 
 
 class RetakeGradeIn(SemesterKey):
-    """重修成績: a failed course retaken this term; the original course's term, code and credits."""
+    """重修成績: a failed course retaken this term; the original course's term (before this one), code and credits."""
 
     student_id: StudentId
     original_year: AcademicYear = Field(description="原修課學年度")
@@ -467,7 +504,7 @@ class TransferGradeIn(SemesterKey):
 
 
 class GuestStudyIn(SemesterKey):
-    """學生借讀資料: a student of ours studying at another school for a period."""
+    """學生借讀資料: a student of ours studying at another school for a period (end_date not before start_date)."""
 
     student_id: StudentId
     host_school_code: SchoolCode = Field(description="借讀學校代碼")
@@ -491,6 +528,8 @@ class AttendanceIn(SemesterKey):
 
 
 class CadreIn(SemesterKey):
+    """end_date, when given, is not before start_date."""
+
     student_id: StudentId
     level: Annotated[str, _in(rules.CADRE_LEVELS, "幹部等級")]
     unit: ShortText = Field(description="單位名稱")
@@ -543,9 +582,40 @@ class AssignmentIn(StrictModel):
     student_id: StudentId
 
 
+_FREE_TEXT = "[^\\u0000-\\u001f\\u007f-\\u009f]"
+
+
+def _category_field_schema(spec: rules.FieldSpec) -> dict[str, Any]:
+    if spec.kind == "text":  # a required text is not blank
+        pattern = f"^{_FREE_TEXT}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]{_FREE_TEXT}*$" if spec.required else f"^{_FREE_TEXT}*$"
+        return {"type": "string", "maxLength": spec.max_chars, "pattern": pattern}
+    if spec.kind == "date":
+        return {"type": "string", "pattern": iso_date_pattern(*PLAUSIBLE_YEARS)}
+    if spec.kind == "code":
+        return {"enum": list(spec.codes or {})}
+    return {"type": "integer" if spec.kind == "int" else "number", "minimum": 0, "maximum": 100000}
+
+
+def _categories_schema() -> dict[str, Any]:
+    """Each category with its own `fields` (what check_category_fields enforces), one branch each."""
+    branches = []
+    for code, category in rules.CATEGORIES.items():
+        fields = {
+            "type": "object",
+            "propertyNames": {"enum": [f.name for f in category.fields]},
+            "required": [f.name for f in category.fields if f.required],
+            "properties": {f.name: _category_field_schema(f) for f in category.fields},
+        }
+        branches.append({"required": ["fields"], "properties": {"category": {"const": code}, "fields": fields}})
+    return {"anyOf": branches}  # the category's const keeps the branches apart
+
+
 class PerformanceIn(SemesterKey):
+    """`fields` are the category's own (names, kinds and which are required: GET /api/v1/records/rules)."""
+
+    model_config = ConfigDict(json_schema_extra=_categories_schema())
     student_id: StudentId | None = Field(None, description="students omit it: their own")
-    category: str = Field(description="1..10, see GET /api/v1/records/rules")
+    category: str = Field(description="1..10, see GET /api/v1/records/rules", json_schema_extra={"enum": list(rules.CATEGORIES)})
     fields: dict[str, Any] = Field(default_factory=dict)
     summary: Annotated[Summary, Field(min_length=1)]
     evidence_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=10)] = Field(default_factory=list)
@@ -637,6 +707,15 @@ class RecheckIn(SemesterKey):
 
 class ArchiveIn(StrictModel):
     """Archive (封存) students who left: named students, or whole classes (a graduating year's classes)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["student_ids"], "properties": {"student_ids": {"type": "array", "minItems": 1}}},
+                {"required": ["class_codes"], "properties": {"class_codes": {"type": "array", "minItems": 1}}},
+            ]
+        }
+    )
 
     student_ids: list[StudentId] | None = Field(default=None, max_length=5000)
     class_codes: list[ClassCode] | None = Field(default=None, max_length=100)

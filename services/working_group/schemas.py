@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.working_group.domain import Position, TrainingKind
 from shared.validation import StrictModel, Text
@@ -19,6 +19,16 @@ Term = Annotated[int, Field(ge=1, le=2)]
 
 
 class MemberIn(StrictModel):
+    """A subject chair (and only one) names the subject; the term does not end before it starts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["subject"], "properties": {"position": {"const": Position.SUBJECT_CHAIR.value}, "subject": {"minLength": 1}}},
+                {"properties": {"position": {"not": {"const": Position.SUBJECT_CHAIR.value}}, "subject": {"maxLength": 0}}},
+            ]
+        }
+    )
     position: Position
     name: Name
     subject: Annotated[Text, Field(max_length=30)] = Field("", description="教研會科別, required for subject_chair")

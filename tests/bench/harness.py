@@ -65,11 +65,13 @@ def wrk(url: str, *, seconds: int = 8, connections: int = 16, threads: int = 2, 
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1, "s": 1000}
     return {
         "requests_per_second": rps,
+        "requests": int(total.group(1)) if total else 0,
         "non_2xx": int(errors.group(1)) if errors else 0,
         "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else None,
     }
