@@ -19,14 +19,21 @@ exactly forgets the mark, and the next list builds them again.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from pymongo import UpdateMany
+from pymongo.errors import DuplicateKeyError
 
 from services.records.division import TYPES
+from shared.clock import utcnow
 from shared.tenancy import SchoolCollection
+
+log = logging.getLogger("licheng.records.lists")
 
 PARTITION = "list_class"
 # Record types about one student (by student_id): their records carry the student's class.
@@ -34,6 +41,11 @@ PARTITIONED = frozenset(k for k, t in TYPES.items() if t.student_field == "stude
 # A whole-school list larger than this is paged by partitions; a smaller one is read as one query
 # (the order is the natural key's; by partitions it is year, term, class, then the natural key).
 BIG_LIST = 3000
+# Tallies of a school and type with at most this many records are built inside the list call that
+# needs them (a new school: at once); more (records stored before tallies existed) are built in the
+# background, and lists are read the plain way until they are done.
+BUILD_INLINE = 5000
+BUILD_LEASE = timedelta(minutes=15)
 
 Partition = tuple[Any, Any, str]  # (year, term, class); year/term None for types without a semester
 
@@ -68,10 +80,38 @@ class Tallies:
     def forget(self, school_id: str, type_key: str) -> None:
         self.coll.delete_one(school_id, {"_id": self._id(school_id, type_key, None)})
 
-    def partitions(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]]) -> list[dict[str, Any]]:
-        """Every non-empty partition of the type, in (year, term, class) order; built first when not complete."""
-        if not self.complete(school_id, type_key):
+    def ready(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]]) -> bool:
+        """Are the tallies complete (built now when small, else in the background: False until done)?"""
+        if self.complete(school_id, type_key):
+            return True
+        probe = self.records[type_key].find(school_id, {}, projection={"_id": 1}, limit=BUILD_INLINE + 1)
+        if len(probe) <= BUILD_INLINE:
             self.build(school_id, type_key, class_of)
+            return True
+        self._build_in_background(school_id, type_key, class_of)
+        return False
+
+    def _build_in_background(self, school_id: str, type_key: str, class_of) -> None:
+        lease = {"_id": f"{school_id}|{type_key}|building", "at": utcnow()}
+        self.coll.delete_many(school_id, {"_id": lease["_id"], "at": {"$lt": utcnow() - BUILD_LEASE}})
+        try:
+            self.coll.insert_one(school_id, lease)  # one builder at a time, whichever process asks first
+        except DuplicateKeyError:
+            return
+
+        def run() -> None:
+            try:
+                self.build(school_id, type_key, class_of)
+                log.info("list tallies built", extra={"school_id": school_id, "type": type_key})
+            except Exception:
+                log.exception("list tallies not built", extra={"school_id": school_id, "type": type_key})
+            finally:
+                self.coll.delete_one(school_id, {"_id": lease["_id"]})
+
+        threading.Thread(target=run, name=f"tallies-{type_key}", daemon=True).start()
+
+    def partitions(self, school_id: str, type_key: str) -> list[dict[str, Any]]:
+        """Every non-empty partition of the type, in (year, term, class) order (the tallies are complete)."""
         found = self.coll.find(school_id, {"type": type_key})
         rows = [t for t in found if t.get("class") is not None and t.get("n", 0) > 0]
         return sorted(rows, key=lambda t: (t["year"] or 0, t["term"] or 0, t["class"]))

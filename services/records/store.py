@@ -118,12 +118,14 @@ class RecordsStore:
         """One page of a list and the list's total, read the cheapest way FerretDB allows (list_store.py):
         a whole-school list of a student-linked type, at most filtered by semester, is paged over its
         tallied partitions when large; anything else is one query and one count."""
-        if key in PARTITIONED and visible.whole_school and set(where) <= {"year", "term"} and TYPES[key].semester:
-            parts = [
-                p
-                for p in self.tallies.partitions(school_id, key, self._classes_of(school_id))
-                if all(p.get(name) == value for name, value in where.items())
-            ]
+        if (
+            key in PARTITIONED
+            and visible.whole_school
+            and set(where) <= {"year", "term"}
+            and TYPES[key].semester
+            and self.tallies.ready(school_id, key, self._classes_of(school_id))
+        ):
+            parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(name) == value for name, value in where.items())]
             total = sum(p["n"] for p in parts)
             if total > BIG_LIST:
                 return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit), total
@@ -134,11 +136,7 @@ class RecordsStore:
 
     def class_partition(self, key: str, school_id: str) -> bool:
         """Does every record of this type carry its student's class (so a class filter may use it)?"""
-        if key not in PARTITIONED:
-            return False
-        if not self.tallies.complete(school_id, key):
-            self.tallies.build(school_id, key, self._classes_of(school_id))
-        return True
+        return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
 
     def _classes_of(self, school_id: str):
         def classes(student_ids: set[str]) -> dict[str, str]:
