@@ -65,6 +65,10 @@ class Tallies:
     def _id(school_id: str, type_key: str, part: Partition | None) -> str:
         return f"{school_id}|{type_key}|" + ("*" if part is None else "|".join("" if p is None else str(p) for p in part))
 
+    @staticmethod
+    def _lease(school_id: str, type_key: str) -> str:
+        return f"{school_id}|{type_key}|building"
+
     def complete(self, school_id: str, type_key: str) -> bool:
         return self.coll.find_one(school_id, {"_id": self._id(school_id, type_key, None)}) is not None
 
@@ -84,6 +88,8 @@ class Tallies:
         """Are the tallies complete (built now when small, else in the background: False until done)?"""
         if self.complete(school_id, type_key):
             return True
+        if self.coll.find_one(school_id, {"_id": self._lease(school_id, type_key)}) is not None:
+            return False  # being built
         probe = self.records[type_key].find(school_id, {}, projection={"_id": 1}, limit=BUILD_INLINE + 1)
         if len(probe) <= BUILD_INLINE:
             self.build(school_id, type_key, class_of)
@@ -92,7 +98,7 @@ class Tallies:
         return False
 
     def _build_in_background(self, school_id: str, type_key: str, class_of) -> None:
-        lease = {"_id": f"{school_id}|{type_key}|building", "at": utcnow()}
+        lease = {"_id": self._lease(school_id, type_key), "at": utcnow()}
         self.coll.delete_many(school_id, {"_id": lease["_id"], "at": {"$lt": utcnow() - BUILD_LEASE}})
         try:
             self.coll.insert_one(school_id, lease)  # one builder at a time, whichever process asks first

@@ -41,7 +41,7 @@ def build_school(system: TestSystem, district_password: str, students: int, clas
 
 
 def _get(client, path: str, **params: Any) -> requests.Response:
-    response = client.get(path, params=params, timeout=120)
+    response = client.get(path, params=params)
     assert response.status_code == 200, f"{path} {params}: {response.status_code} {response.text[:300]}"
     return response
 
