@@ -32,7 +32,9 @@ _PART_FIELDS = {"year": 1, "term": 1, "student_id": 1, PARTITION: 1}
 def _mongo(where: Where | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in (where or {}).items():
-        if isinstance(value, OneOf):
+        if isinstance(value, OneOf) and len(value.values) == 1:
+            out[name] = value.values[0]  # an equality FerretDB hands to PostgreSQL; `$in` it evaluates itself over every row
+        elif isinstance(value, OneOf):
             out[name] = {"$in": list(value.values)}
         elif isinstance(value, NoneOf):
             out[name] = {"$nin": list(value.values)}
