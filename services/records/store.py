@@ -132,14 +132,36 @@ class RecordsStore:
             if total > BIG_LIST:
                 return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit), total
             return self.find(key, school_id, where, sort=sort, skip=skip, limit=limit), total
+        filters = [_within(where, visible)]
+        classes = self._classes_seen(key, school_id, where, visible)
+        if classes is not None:  # a teacher's or 導師's students: only their classes' partitions are read
+            filters = [_within({**where, PARTITION: c}, visible) for c in classes]
         # FerretDB reads (and sorts) every matching row for a page anyway, and again for its count:
         # one read instead, counting the rows as they stream by and keeping only the page's.
         docs, total = [], 0
-        for doc in self.records[key].iterate(school_id, _within(where, visible), sort=sort):
-            if skip <= total < skip + limit:
-                docs.append(doc)
-            total += 1
+        for filter_ in filters:
+            for doc in self.records[key].iterate(school_id, filter_, sort=sort):
+                if skip <= total < skip + limit:
+                    docs.append(doc)
+                total += 1
         return docs, total
+
+    def _classes_seen(self, key: str, school_id: str, where: Where, visible: Visible) -> list[str] | None:
+        """The classes of the students a scoped caller sees, when their list is large enough to be read by
+        partitions (class, then the natural key); None: read it as one query."""
+        type_ = TYPES[key]
+        alternatives = visible.alternatives or ()
+        if key not in PARTITIONED or not alternatives or not set(where) <= {"year", "term"} or not type_.semester:
+            return None
+        if not all(isinstance(a.get("student_id"), OneOf) for a in alternatives):
+            return None
+        if not self.tallies.ready(school_id, key, self._classes_of(school_id)):
+            return None
+        parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(n) == v for n, v in where.items())]
+        if sum(p["n"] for p in parts) <= BIG_LIST:
+            return None
+        students = visible.students("student_id") or set()
+        return sorted(set(self._classes_of(school_id)(students).values())) if students else []
 
     def class_partition(self, key: str, school_id: str) -> bool:
         """Does every record of this type carry its student's class (so a class filter may use it)?"""
