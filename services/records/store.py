@@ -54,7 +54,8 @@ def _within(where: Where | None, visible: Visible) -> dict[str, Any]:
         return {"$and": [query, {"_id": {"$in": []}}]} if query else {"_id": {"$in": []}}
     alternatives = [_mongo(a) for a in visible.alternatives]
     limit = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
-    return {"$and": [query, limit]} if query else limit
+    # `where`'s fields stay at the top: FerretDB hands only top-level equalities to PostgreSQL
+    return {**query, "$and": [limit]} if query else limit
 
 
 class RecordsStore:
