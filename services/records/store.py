@@ -120,7 +120,8 @@ class RecordsStore:
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of a list and the list's total, read the cheapest way FerretDB allows (list_store.py):
         a whole-school list of a student-linked type, at most filtered by semester, is paged over its
-        tallied partitions when large; anything else is one query and one count."""
+        tallied partitions when large; a scoped caller's over their students' classes; anything else is
+        one read that counts as it goes."""
         if (
             key in PARTITIONED
             and visible.whole_school
