@@ -74,12 +74,12 @@ class Tallies:
 
     def add(self, school_id: str, type_key: str, docs: Iterable[dict[str, Any]], sign: int = 1) -> None:
         for part, n in Counter(partition_of(d) for d in docs).items():
-            self.coll.update_one(
-                school_id,
-                {"_id": self._id(school_id, type_key, part)},
-                {"$inc": {"n": sign * n}, "$set": {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}},
-                upsert=True,
-            )
+            change = {"$inc": {"n": sign * n}, "$set": {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}}
+            where = {"_id": self._id(school_id, type_key, part)}
+            try:
+                self.coll.update_one(school_id, where, change, upsert=True)
+            except DuplicateKeyError:  # another writer created the partition's tally at the same moment
+                self.coll.update_one(school_id, where, change)
 
     def forget(self, school_id: str, type_key: str) -> None:
         self.coll.delete_one(school_id, {"_id": self._id(school_id, type_key, None)})
@@ -149,6 +149,7 @@ def page_by_partitions(
     sort: list[tuple[str, int]],
     skip: int,
     limit: int,
+    on_short: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """The records from `skip` (at most `limit`), reading only the partitions that hold them."""
     out: list[dict[str, Any]] = []
@@ -163,7 +164,10 @@ def page_by_partitions(
             where.update(year=part["year"], term=part["term"])
         local = max(0, skip - start)
         want = limit - len(out)
-        out += coll.find(school_id, where, sort=sort, skip=local, limit=want)
+        found = coll.find(school_id, where, sort=sort, skip=local, limit=want)
+        if len(found) < min(want, n - local) and on_short is not None:
+            on_short()  # the tally counts more than the partition holds: count again at the next list
+        out += found
         start += n
         if len(out) >= limit:
             break

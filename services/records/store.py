@@ -132,7 +132,8 @@ class RecordsStore:
             parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(name) == value for name, value in where.items())]
             total = sum(p["n"] for p in parts)
             if total > BIG_LIST:
-                return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit), total
+                forget = lambda: self.tallies.forget(school_id, key)  # noqa: E731
+                return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit, forget), total
             return self.find(key, school_id, where, sort=sort, skip=skip, limit=limit), total
         filters = [_within(where, visible)]
         classes = self._classes_seen(key, school_id, where, visible)
