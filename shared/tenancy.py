@@ -7,7 +7,7 @@ caller of school B therefore cannot reach a document of school A: it simply is n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -88,6 +88,13 @@ class SchoolCollection:
         if limit:
             cursor = cursor.limit(limit)
         return list(cursor)
+
+    def iterate(
+        self, school_id: str, filter_: Mapping[str, Any] | None = None, *, sort: list[tuple[str, int]] | None = None
+    ) -> Iterator[Document]:
+        """The matching documents one batch at a time (a caller counting as it reads holds no list of them)."""
+        cursor = self.raw.find(self._filter(school_id, filter_))
+        return cursor.sort(sort) if sort else cursor
 
     def count(self, school_id: str, filter_: Mapping[str, Any] | None = None) -> int:
         return self.raw.count_documents(self._filter(school_id, filter_))

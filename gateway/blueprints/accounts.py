@@ -61,13 +61,15 @@ def import_accounts():
     summary="帳號列表 / list accounts",
     permission=Permission.SCHOOL_ACCOUNTS_READ,
     response=AccountPage,
-    query={"role": "unit role", "class_code": "班級", "page": "page", "per_page": "page size"},
+    query={"role": "unit role", "class_code": "班級", "q": "part of the username or the name", "page": "page", "per_page": "page size"},
 )
 def list_accounts():
     page, per_page = int_arg("page", 1, minimum=1), int_arg("per_page", 50, minimum=1, maximum=200)
     with rpc() as services:
         return jsonify(
-            services.identity.list_accounts(request.args.get("role") or None, request.args.get("class_code") or None, page, per_page)
+            services.identity.list_accounts(
+                request.args.get("role") or None, request.args.get("class_code") or None, page, per_page, request.args.get("q") or None
+            )
         )
 
 

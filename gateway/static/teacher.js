@@ -19,9 +19,12 @@
 
   async function files(outcome) {
     const box = el("div", { class: "files" });
+    // the queue describes each outcome's files itself: no call per file
+    const described = Object.fromEntries((outcome.files || []).map((f) => [f.id, f]));
     for (const id of outcome.evidence_ids) {
       try {
-        const file = await api("GET", `/api/v1/evidence/${encodeURIComponent(id)}`);
+        const file = described[id];
+        if (!file) throw new Error("找不到此佐證檔案");
         const holder = el("div", {});
         const toggle = el("button", { type: "button", class: "small secondary", "aria-expanded": "false", onclick: () => {
           const open = toggle.getAttribute("aria-expanded") === "true";
@@ -30,7 +33,7 @@
         } }, `預覽 ${file.filename}（${Math.ceil(file.size / 1024)} KB）`);
         box.append(el("div", {}, toggle, holder));
       } catch (problem) {
-        box.append(el("p", { class: "status error" }, `${id}：${problem.body?.title || problem.message}`));
+        box.append(el("p", { class: "status error" }, `佐證檔案：${problem.body?.title || problem.message}`));
       }
     }
     if (outcome.video_url) box.append(el("p", {}, "影音連結：", el("a", { href: outcome.video_url, target: "_blank", rel: "noopener noreferrer" }, outcome.video_url)));

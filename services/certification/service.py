@@ -269,6 +269,11 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             )
             entry["waiting"] += 1
             entry["items"].append(_view(doc))
+        # each outcome's files described here, in one call for the whole queue, not one per file by the page
+        files = self.peers.files([e for d in waiting for e in d.get("evidence_ids", [])]) if waiting else {}
+        for entry in courses.values():
+            for item in entry["items"]:
+                item["files"] = [files[e] for e in item["evidence_ids"] if e in files]
         return {"courses": list(courses.values()), "waiting": len(waiting), "standing_in_for": standing_for}
 
     @rpc

@@ -149,12 +149,16 @@ class IdentityService(ChangesMixin, HealthMixin):
         return ImportReport(imported=len(docs), rows=len(rows), errors=[], initial_passwords=passwords).model_dump(mode="json")
 
     @rpc
-    def list_accounts(self, role: str | None = None, class_code: str | None = None, page: int = 1, per_page: int = 50) -> dict:
+    def list_accounts(
+        self, role: str | None = None, class_code: str | None = None, page: int = 1, per_page: int = 50, q: str | None = None
+    ) -> dict:
+        """A page of the school's accounts by username; `q` finds a part of the username or the name."""
         caller = require(self.caller, Permission.SCHOOL_ACCOUNTS_READ)
         school_id = caller.require_school()
         page, per_page = max(1, int(page)), min(max(1, int(per_page)), 200)
-        docs = self.store.list_accounts(school_id, role=role, class_code=class_code, skip=(page - 1) * per_page, limit=per_page)
-        total = self.store.count_accounts(school_id, role, class_code)
+        q = q if isinstance(q, str) and q.strip() else None
+        docs = self.store.list_accounts(school_id, role=role, class_code=class_code, skip=(page - 1) * per_page, limit=per_page, q=q)
+        total = self.store.count_accounts(school_id, role, class_code, q)
         return {"items": [_account(d) for d in docs], "page": page, "per_page": per_page, "total": total}
 
     @rpc

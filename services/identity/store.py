@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -76,21 +77,26 @@ class IdentityStore:
         return {d["username_key"] for d in self.accounts.find(school_id, projection={"username_key": 1})}
 
     @staticmethod
-    def _account_filter(role: str | None, class_code: str | None) -> dict[str, Any]:
+    def _account_filter(role: str | None, class_code: str | None, q: str | None = None) -> dict[str, Any]:
         filter_: dict[str, Any] = {}
         if role:
             filter_["roles"] = role
         if class_code:
             filter_["class_code"] = class_code
+        if q:  # part of the username (any case) or of the name, taken literally
+            needle = re.escape(q.strip()[:50])
+            filter_["$or"] = [{"username_key": {"$regex": needle.lower()}}, {"display_name": {"$regex": needle}}]
         return filter_
 
-    def list_accounts(self, school_id: str, *, role: str | None, class_code: str | None, skip: int, limit: int) -> list[dict[str, Any]]:
-        filter_ = self._account_filter(role, class_code)
+    def list_accounts(
+        self, school_id: str, *, role: str | None, class_code: str | None, skip: int, limit: int, q: str | None = None
+    ) -> list[dict[str, Any]]:
+        filter_ = self._account_filter(role, class_code, q)
         return self.accounts.find(school_id, filter_, sort=[("username_key", 1)], skip=skip, limit=limit)
 
-    def count_accounts(self, school_id: str, role: str | None = None, class_code: str | None = None) -> int:
+    def count_accounts(self, school_id: str, role: str | None = None, class_code: str | None = None, q: str | None = None) -> int:
         """The total the list's pager shows: the same filter as the list."""
-        return self.accounts.count(school_id, self._account_filter(role, class_code))
+        return self.accounts.count(school_id, self._account_filter(role, class_code, q))
 
     def update_account(self, school_id: str, account_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         return self.accounts.find_one_and_update(school_id, {"_id": account_id}, {"$set": changes})

@@ -19,7 +19,9 @@ from shared.national_id import NationalIdCipher, classify, mask
 from shared.validation import errors_from
 
 # Fields a store adds; never part of a record's compared content.
-META_FIELDS = frozenset({"_id", "school_id", "created_at", "created_by", "updated_at", "updated_by", "import_id", "national_id_enc"})
+META_FIELDS = frozenset(
+    {"_id", "school_id", "created_at", "created_by", "updated_at", "updated_by", "import_id", "national_id_enc", "list_class"}
+)
 
 
 def new_id() -> str:
@@ -228,7 +230,7 @@ def student_content(request: dict[str, Any], cipher: NationalIdCipher) -> dict[s
 
 def view(type_: RecordType, doc: dict[str, Any]) -> dict[str, Any]:
     """The public shape of a stored record (the clear ID never appears)."""
-    out = {k: v for k, v in doc.items() if k not in {"_id", "school_id", "national_id_enc", "national_id_hash", "import_id"}}
+    out = {k: v for k, v in doc.items() if k not in {"_id", "school_id", "national_id_enc", "national_id_hash", "import_id", "list_class"}}
     out["id"] = doc["_id"]
     return out
 

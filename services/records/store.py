@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import InsertOne, UpdateOne
+from pymongo import InsertOne, UpdateMany, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.records import rules
 from services.records.division import TYPES, RecordType
 from services.records.errors import RecordExists
+from services.records.list_store import BIG_LIST, PARTITION, PARTITIONED, Tallies, page_by_partitions, partition_of
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
@@ -25,10 +26,15 @@ ARCHIVED: Where = {"status": OneOf(rules.ARCHIVED_STATUSES)}
 ENROLLED: Where = {"status": OneOf(rules.ACTIVE_STATUSES)}
 
 
+_PART_FIELDS = {"year": 1, "term": 1, "student_id": 1, PARTITION: 1}
+
+
 def _mongo(where: Where | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in (where or {}).items():
-        if isinstance(value, OneOf):
+        if isinstance(value, OneOf) and len(value.values) == 1:
+            out[name] = value.values[0]  # an equality FerretDB hands to PostgreSQL; `$in` it evaluates itself over every row
+        elif isinstance(value, OneOf):
             out[name] = {"$in": list(value.values)}
         elif isinstance(value, NoneOf):
             out[name] = {"$nin": list(value.values)}
@@ -48,7 +54,8 @@ def _within(where: Where | None, visible: Visible) -> dict[str, Any]:
         return {"$and": [query, {"_id": {"$in": []}}]} if query else {"_id": {"$in": []}}
     alternatives = [_mongo(a) for a in visible.alternatives]
     limit = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
-    return {"$and": [query, limit]} if query else limit
+    # `where`'s fields stay at the top: FerretDB hands only top-level equalities to PostgreSQL
+    return {**query, "$and": [limit]} if query else limit
 
 
 class RecordsStore:
@@ -60,6 +67,7 @@ class RecordsStore:
         self.statements = SchoolCollection(db["statements"])
         self.imports = SchoolCollection(db["imports"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
+        self.tallies = Tallies(SchoolCollection(db["list_tallies"]), self.records)
 
     def ensure_indexes(self) -> None:
         for key, type_ in TYPES.items():
@@ -71,6 +79,9 @@ class RecordsStore:
             for single in {type_.student_field, type_.owner_field} - {None}:
                 if type_.natural_key != (single,):  # the same keys under another name would conflict
                     coll.create_index([(single, 1)])
+        for key in PARTITIONED:
+            self.records[key].create_index([(PARTITION, 1)])
+        self.tallies.coll.create_index([("type", 1)])
         self.records["students"].create_index([("national_id_hash", 1)], unique=True, name="national_id_unique")
         self.records["students"].create_index([("class_code", 1), ("seat_no", 1)])
         self.records["classes"].create_index([("homeroom_teacher_id", 1)])
@@ -104,6 +115,90 @@ class RecordsStore:
     def count(self, key: str, school_id: str, where: Where | None = None, *, visible: Visible = EVERYTHING) -> int:
         return self.records[key].count(school_id, _within(where, visible))
 
+    def page(
+        self, key: str, school_id: str, where: Where, *, visible: Visible, sort, skip: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of a list and the list's total, read the cheapest way FerretDB allows (list_store.py):
+        a whole-school list of a student-linked type, at most filtered by semester, is paged over its
+        tallied partitions when large; a scoped caller's over their students' classes; anything else is
+        one read that counts as it goes."""
+        if (
+            key in PARTITIONED
+            and visible.whole_school
+            and set(where) <= {"year", "term"}
+            and TYPES[key].semester
+            and self.tallies.ready(school_id, key, self._classes_of(school_id))
+        ):
+            parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(name) == value for name, value in where.items())]
+            total = sum(p["n"] for p in parts)
+            if total > BIG_LIST:
+                forget = lambda: self.tallies.forget(school_id, key)  # noqa: E731
+                return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit, forget), total
+            # a small list is read whole below: its total is counted, not taken from the tallies
+        filters = [_within(where, visible)]
+        classes = self._classes_seen(key, school_id, where, visible)
+        if classes is not None:  # a teacher's or 導師's students: only their classes' partitions are read
+            filters = [_within({**where, PARTITION: c}, visible) for c in classes]
+        # FerretDB reads (and sorts) every matching row for a page anyway, and again for its count:
+        # one read instead, counting the rows as they stream by and keeping only the page's.
+        docs, total = [], 0
+        for filter_ in filters:
+            for doc in self.records[key].iterate(school_id, filter_, sort=sort):
+                if skip <= total < skip + limit:
+                    docs.append(doc)
+                total += 1
+        return docs, total
+
+    def _classes_seen(self, key: str, school_id: str, where: Where, visible: Visible) -> list[str] | None:
+        """The classes of the students a scoped caller sees, when their list is large enough to be read by
+        partitions (class, then the natural key); None: read it as one query."""
+        type_ = TYPES[key]
+        alternatives = visible.alternatives or ()
+        if key not in PARTITIONED or not alternatives or not set(where) <= {"year", "term"} or not type_.semester:
+            return None
+        if not all(isinstance(a.get("student_id"), OneOf) for a in alternatives):
+            return None
+        if not self.tallies.ready(school_id, key, self._classes_of(school_id)):
+            return None
+        parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(n) == v for n, v in where.items())]
+        if sum(p["n"] for p in parts) <= BIG_LIST:
+            return None
+        students = visible.students("student_id") or set()
+        return sorted(set(self._classes_of(school_id)(students).values())) if students else []
+
+    def class_partition(self, key: str, school_id: str) -> bool:
+        """Does every record of this type carry its student's class (so a class filter may use it)?"""
+        return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
+
+    def _classes_of(self, school_id: str):
+        def classes(student_ids: set[str]) -> dict[str, str]:
+            if len(student_ids) <= 20:  # one equality each is cheaper than reading every student
+                docs = [d for s in student_ids if (d := self.student(school_id, s)) is not None]
+            else:
+                docs = self.find("students", school_id, {}, projection={"student_id": 1, "class_code": 1})
+            return {d["student_id"]: d.get("class_code") or "" for d in docs if d["student_id"] in student_ids}
+
+        return classes
+
+    def _move_students(self, school_id: str, new_class: dict[str, str]) -> None:
+        """Students changed class: their records follow (one equality update per student and type)."""
+        if not new_class:
+            return
+        for key in sorted(PARTITIONED):
+            coll = self.records[key]
+            if len(new_class) <= 20:
+                docs = [d for sid in new_class for d in coll.find(school_id, {"student_id": sid}, projection=_PART_FIELDS)]
+            else:
+                docs = [d for d in coll.find(school_id, {}, projection=_PART_FIELDS) if d.get("student_id") in new_class]
+            if not docs:
+                continue
+            moving = sorted({d["student_id"] for d in docs})
+            coll.raw.bulk_write(
+                [UpdateMany({"school_id": school_id, "student_id": s}, {"$set": {PARTITION: new_class[s]}}) for s in moving], ordered=False
+            )
+            self.tallies.add(school_id, key, docs, -1)
+            self.tallies.add(school_id, key, [{**d, PARTITION: new_class[d["student_id"]]} for d in docs])
+
     def get(self, key: str, school_id: str, record_id: str, visible: Visible = EVERYTHING, also: Where | None = None):
         """One record by id if it is visible (and matches `also`); None otherwise."""
         if not isinstance(record_id, str):
@@ -114,24 +209,54 @@ class RecordsStore:
         return self.records[key].find_one(school_id, _mongo(where))
 
     def insert(self, key: str, school_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        if key in PARTITIONED and doc.get("student_id"):
+            doc[PARTITION] = self._classes_of(school_id)({doc["student_id"]}).get(doc["student_id"], "")
         try:
-            return self.records[key].insert_one(school_id, doc)
+            stored = self.records[key].insert_one(school_id, doc)
         except DuplicateKeyError:
             raise RecordExists("已有相同的資料（學號、學期或代碼重複）", "a record with the same natural key exists") from None
+        if key in PARTITIONED:
+            self.tallies.add(school_id, key, [stored])
+        return stored
 
     def update(self, key: str, school_id: str, record_id: str, changes: dict[str, Any], expect: Where | None = None):
         """Set `changes` on the record (when it still matches `expect`); the record after, or None."""
+        before = None
+        if (key == "students" and "class_code" in changes) or (key in PARTITIONED and {"year", "term", "student_id"} & set(changes)):
+            before = self.records[key].find_one(school_id, {"_id": record_id})
+        if before is not None and key in PARTITIONED and changes.get("student_id", before.get("student_id")) != before.get("student_id"):
+            sid = changes["student_id"]
+            changes = {**changes, PARTITION: self._classes_of(school_id)({sid}).get(sid, "")}
         try:
-            return self.records[key].find_one_and_update(school_id, {"_id": record_id, **_mongo(expect)}, {"$set": changes})
+            after = self.records[key].find_one_and_update(school_id, {"_id": record_id, **_mongo(expect)}, {"$set": changes})
         except DuplicateKeyError:
             raise RecordExists("已有相同的資料（學號、學期或代碼重複）", "a record with the same natural key exists") from None
+        if after is not None and before is not None:
+            if key == "students" and before.get("class_code") != after.get("class_code"):
+                self._move_students(school_id, {after["student_id"]: after.get("class_code") or ""})
+            elif key in PARTITIONED and partition_of(before) != partition_of(after):
+                self.tallies.add(school_id, key, [before], -1)
+                self.tallies.add(school_id, key, [after])
+        return after
 
     def delete(self, key: str, school_id: str, record_id: str) -> int:
-        return self.records[key].delete_one(school_id, {"_id": record_id})
+        before = self.records[key].find_one(school_id, {"_id": record_id}, _PART_FIELDS) if key in PARTITIONED else None
+        deleted = self.records[key].delete_one(school_id, {"_id": record_id})
+        if deleted and before is not None:
+            self.tallies.add(school_id, key, [before], -1)
+        return deleted
 
     def bulk_upsert(self, key: str, school_id: str, inserts: list[dict[str, Any]], updates: list[tuple[str, dict[str, Any]]]) -> None:
         """One round trip per chunk. pymongo's bulk write has no SchoolCollection form, so this is the one
         place that uses the raw collection: every operation names the school by hand, as the wrapper would."""
+        if key in PARTITIONED and inserts:
+            classes = self._classes_of(school_id)({d["student_id"] for d in inserts if d.get("student_id")})
+            inserts = [{**d, PARTITION: classes.get(d.get("student_id"), "")} for d in inserts]
+        moved: dict[str, str] = {}
+        if key == "students" and any("class_code" in c for _, c in updates):
+            now = {rid: c["class_code"] for rid, c in updates if "class_code" in c}
+            before = self.records[key].find(school_id, {}, projection={"student_id": 1, "class_code": 1})
+            moved = {d["student_id"]: now[d["_id"]] for d in before if d["_id"] in now and d.get("class_code") != now[d["_id"]]}
         ops: list[Any] = [InsertOne({**doc, "school_id": school_id}) for doc in inserts]
         ops += [UpdateOne({"_id": rid, "school_id": school_id}, {"$set": changes}) for rid, changes in updates]
         if not ops:
@@ -140,6 +265,9 @@ class RecordsStore:
             self.records[key].raw.bulk_write(ops, ordered=True)
         except BulkWriteError:
             raise RecordExists("匯入時發生重複資料（可能有人同時匯入），請重新匯入", "duplicate key during import; retry") from None
+        if key in PARTITIONED:
+            self.tallies.add(school_id, key, inserts)
+        self._move_students(school_id, moved)
 
     def existing_by_first_key(self, type_: RecordType, school_id: str, values: set[Any]) -> list[dict[str, Any]]:
         """Records of a non-semester type whose first natural-key field is one of `values`."""
@@ -327,6 +455,8 @@ class RecordsStore:
         audit_filter = {"target": {"$in": ids}}  # every change of a record is audited under the record's id (indexed)
         counts["audit"] = self.audit.collection.count(school_id, audit_filter) if student_ids else 0
         if not dry_run and student_ids:
+            for key in PARTITIONED & set(student_keys):
+                self.tallies.forget(school_id, key)  # counted again at the next list
             self.statements.delete_many(school_id, by_student)
             self.reopenings.delete_many(school_id, by_student)
             for doc in competitions:

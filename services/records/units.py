@@ -23,6 +23,7 @@ from services.records.errors import (
     StudentNotFound,
     WindowClosed,
 )
+from services.records.list_store import PARTITION
 from services.records.query import ABSENT, OneOf, Where
 from services.records.store import ARCHIVED, ENROLLED, STILL_HERE
 from shared.caller import Caller
@@ -50,10 +51,10 @@ def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, p
     seen = visible(ctx, school, caller, type_, type_.readers)
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PAGE)
     sort = [(k, 1) for k in (type_.natural_key or ("year", "term", type_.student_field or "_id"))]
-    docs = ctx.store.find(type_.key, school, where, visible=seen, sort=sort, skip=(page - 1) * per_page, limit=per_page)
+    docs, total = ctx.store.page(type_.key, school, where, visible=seen, sort=sort, skip=(page - 1) * per_page, limit=per_page)
     return {
         "items": [view(type_, d) for d in docs],
-        "total": ctx.store.count(type_.key, school, where, visible=seen),
+        "total": total,
         "page": page,
         "per_page": per_page,
     }
@@ -75,6 +76,8 @@ def _filters(ctx: Context, school: str, type_: RecordType, filters: dict[str, An
             where[type_.class_field] = class_code
         elif type_.student_field == "student_id":
             where["student_id"] = OneOf(ctx.store.students_of_classes(school, [class_code]))
+            if ctx.store.class_partition(type_.key, school):
+                where[PARTITION] = class_code  # an equality FerretDB hands to PostgreSQL: one class's rows are read
     if type_.student_register and "status" not in where and "student_id" not in where:
         archived = filters.get("archived")  # lists: only students still here, unless asked (one student_id is a look-up)
         if archived == "only":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_national
+from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_national, bench_scale
 from tests.bench.cpu import CpuMeter, system_pids
 from tests.bench.harness import bench_system, write_result
 
@@ -18,6 +18,8 @@ def main(selected: list[str]) -> int:
             "certification-bulk": bench_certification.bench_bulk_certify,
             "national-drain": lambda: bench_national.bench_drain(system),
             "backup": lambda: bench_backup.bench_backup(system, password),
+            # a 2,000-student school built through the API (minutes); alone: `make bench BENCH=scale`
+            "scale": lambda: bench_scale.bench_scale(system, password),
         }
         for name, bench in benches.items():
             if selected and name not in selected:

@@ -1,0 +1,174 @@
+"""Lists of a whole school's records, shaped for what FerretDB (PostgreSQL backend) can do fast.
+
+FerretDB 1.x sends PostgreSQL only a filter's top-level equalities on scalars; `$in`, `$or`,
+`$nin`, ranges and every sort, skip and count run in FerretDB over all the rows those equalities
+matched (about 0.1 ms a row). A school's 30,000 grades filtered by school alone are read whole
+twice per page (the page, then its count): seconds. So records about a student carry their
+student's class (`list_class`, kept current when the student changes class), and a list is
+read by equality, partition by partition:
+
+- a class filter becomes the equality `list_class = <class>` (one class: ~500 grades, not 30,000);
+- a whole-school list is paged over (year, term, class) partitions whose sizes are tallied here
+  (`list_tallies`, kept by every write of the store), so a page reads one or two partitions and
+  its total reads no record at all.
+
+Tallies of a school and type are built once (one full read, which also sets `list_class` on
+records written before it existed) and marked complete; any write the store cannot tally
+exactly forgets the mark, and the next list builds them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from pymongo import UpdateMany
+from pymongo.errors import DuplicateKeyError
+
+from services.records.division import TYPES
+from shared.clock import utcnow
+from shared.tenancy import SchoolCollection
+
+log = logging.getLogger("licheng.records.lists")
+
+PARTITION = "list_class"
+# Record types about one student (by student_id): their records carry the student's class.
+PARTITIONED = frozenset(k for k, t in TYPES.items() if t.student_field == "student_id" and not t.student_register)
+# A whole-school list larger than this is paged by partitions; a smaller one is read as one query
+# (the order is the natural key's; by partitions it is year, term, class, then the natural key).
+BIG_LIST = 3000
+# Tallies of a school and type with at most this many records are built inside the list call that
+# needs them (a new school: at once); more (records stored before tallies existed) are built in the
+# background, and lists are read the plain way until they are done.
+BUILD_INLINE = 5000
+BUILD_LEASE = timedelta(minutes=15)
+
+Partition = tuple[Any, Any, str]  # (year, term, class); year/term None for types without a semester
+
+
+def partition_of(doc: dict[str, Any]) -> Partition:
+    return (doc.get("year") if "term" in doc else None, doc.get("term"), doc.get(PARTITION) or "")
+
+
+class Tallies:
+    """How many records of a type each (year, term, class) partition of a school holds."""
+
+    def __init__(self, tallies: SchoolCollection, records: dict[str, SchoolCollection]) -> None:
+        self.coll = tallies
+        self.records = records
+
+    @staticmethod
+    def _id(school_id: str, type_key: str, part: Partition | None) -> str:
+        return f"{school_id}|{type_key}|" + ("*" if part is None else "|".join("" if p is None else str(p) for p in part))
+
+    @staticmethod
+    def _lease(school_id: str, type_key: str) -> str:
+        return f"{school_id}|{type_key}|building"
+
+    def complete(self, school_id: str, type_key: str) -> bool:
+        return self.coll.find_one(school_id, {"_id": self._id(school_id, type_key, None)}) is not None
+
+    def add(self, school_id: str, type_key: str, docs: Iterable[dict[str, Any]], sign: int = 1) -> None:
+        for part, n in Counter(partition_of(d) for d in docs).items():
+            change = {"$inc": {"n": sign * n}, "$set": {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}}
+            where = {"_id": self._id(school_id, type_key, part)}
+            try:
+                self.coll.update_one(school_id, where, change, upsert=True)
+            except DuplicateKeyError:  # another writer created the partition's tally at the same moment
+                self.coll.update_one(school_id, where, change)
+
+    def forget(self, school_id: str, type_key: str) -> None:
+        self.coll.delete_one(school_id, {"_id": self._id(school_id, type_key, None)})
+
+    def ready(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]]) -> bool:
+        """Are the tallies complete (built now when small, else in the background: False until done)?"""
+        if self.complete(school_id, type_key):
+            return True
+        if self.coll.find_one(school_id, {"_id": self._lease(school_id, type_key)}) is not None:
+            return False  # being built
+        probe = self.records[type_key].find(school_id, {}, projection={"_id": 1}, limit=BUILD_INLINE + 1)
+        if len(probe) <= BUILD_INLINE:
+            self.build(school_id, type_key, class_of)
+            return True
+        self._build_in_background(school_id, type_key, class_of)
+        return False
+
+    def _build_in_background(self, school_id: str, type_key: str, class_of) -> None:
+        lease = {"_id": self._lease(school_id, type_key), "at": utcnow()}
+        self.coll.delete_many(school_id, {"_id": lease["_id"], "at": {"$lt": utcnow() - BUILD_LEASE}})
+        try:
+            self.coll.insert_one(school_id, lease)  # one builder at a time, whichever process asks first
+        except DuplicateKeyError:
+            return
+
+        def run() -> None:
+            try:
+                self.build(school_id, type_key, class_of)
+                log.info("list tallies built", extra={"school_id": school_id, "type": type_key})
+            except Exception:
+                log.exception("list tallies not built", extra={"school_id": school_id, "type": type_key})
+            finally:
+                self.coll.delete_one(school_id, {"_id": lease["_id"]})
+
+        threading.Thread(target=run, name=f"tallies-{type_key}", daemon=True).start()
+
+    def partitions(self, school_id: str, type_key: str) -> list[dict[str, Any]]:
+        """Every non-empty partition of the type, in (year, term, class) order (the tallies are complete)."""
+        found = self.coll.find(school_id, {"type": type_key})
+        rows = [t for t in found if t.get("class") is not None and t.get("n", 0) > 0]
+        return sorted(rows, key=lambda t: (t["year"] or 0, t["term"] or 0, t["class"]))
+
+    def build(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]]) -> None:
+        """Count every record once; records without `list_class` get their student's class first."""
+        coll = self.records[type_key]
+        docs = coll.find(school_id, {}, projection={"year": 1, "term": 1, "student_id": 1, PARTITION: 1})
+        unset = {d["student_id"] for d in docs if PARTITION not in d and d.get("student_id")}
+        if unset:
+            classes = class_of(unset)
+            ops = [
+                UpdateMany({"school_id": school_id, "student_id": sid}, {"$set": {PARTITION: classes.get(sid, "")}})
+                for sid in sorted(unset)
+            ]
+            coll.raw.bulk_write(ops, ordered=False)
+            for d in docs:
+                if PARTITION not in d:
+                    d[PARTITION] = classes.get(d.get("student_id"), "")
+        self.coll.delete_many(school_id, {"type": type_key})
+        self.add(school_id, type_key, docs)
+        self.coll.update_one(school_id, {"_id": self._id(school_id, type_key, None)}, {"$set": {"type": type_key, "n": 0}}, upsert=True)
+
+
+def page_by_partitions(
+    coll: SchoolCollection,
+    school_id: str,
+    partitions: list[dict[str, Any]],
+    sort: list[tuple[str, int]],
+    skip: int,
+    limit: int,
+    on_short: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """The records from `skip` (at most `limit`), reading only the partitions that hold them."""
+    out: list[dict[str, Any]] = []
+    start = 0
+    for part in partitions:
+        n = part["n"]
+        if start + n <= skip:
+            start += n
+            continue
+        where: dict[str, Any] = {PARTITION: part["class"]}
+        if part["term"] is not None:
+            where.update(year=part["year"], term=part["term"])
+        local = max(0, skip - start)
+        want = limit - len(out)
+        found = coll.find(school_id, where, sort=sort, skip=local, limit=want)
+        if len(found) < min(want, n - local) and on_short is not None:
+            on_short()  # the tally counts more than the partition holds: count again at the next list
+        out += found
+        start += n
+        if len(out) >= limit:
+            break
+    return out

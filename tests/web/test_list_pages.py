@@ -1,0 +1,56 @@
+"""Pages that list a school's rows: the accounts page searches on the server, the certification queue
+loads in one call (its files described in it), at 1366 and 360 px (var/screenshots/lists-*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.records.conftest import PASSWORD, rec_a, rec_b  # noqa: F401  (school A with a semester, courses, students)
+from tests.web.conftest import log_in
+from tests.web.test_unit_pages import _submitted_outcome
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def shots(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1366, 900), (360, 780)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SHOTS / f"lists-{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+
+def test_the_registrar_finds_a_teachers_account_by_part_of_the_name(page, rec_a, school_a):  # noqa: F811
+    log_in(page, rec_a.code, "registrar", school_a.registrar_password)
+    page.goto("/registrar/accounts")
+    listing = page.locator("#accounts")
+    expect(listing).to_contain_text("共")
+    search = page.get_by_role("search", name="帳號篩選")
+    search.get_by_label("姓名或帳號").fill("teach")
+    with page.expect_response(lambda r: "/api/v1/accounts?" in r.url and "q=teach" in r.url) as answered:
+        search.get_by_role("button", name="查詢").click()
+    assert answered.value.status == 200
+    found = answered.value.json()
+    assert found["total"] == len(found["items"]) >= 1
+    assert all("teach" in a["username"].lower() or "teach" in a["display_name"].lower() for a in found["items"])
+    expect(listing).to_contain_text("a-teacher")
+    expect(listing).not_to_contain_text("a-stu-s001")
+    shots(page, "accounts-search")
+
+
+def test_the_certification_queue_loads_in_one_call_with_each_file_described(page, rec_a):  # noqa: F811
+    first = _submitted_outcome(rec_a, "S001", "一次載入的報告一")
+    second = _submitted_outcome(rec_a, "S002", "一次載入的報告二")
+    log_in(page, rec_a.code, "a-teacher", PASSWORD)
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "/api/v1/" in r.url else None)
+    page.goto("/teacher/certification")
+    for outcome_id in (first, second):
+        card = page.locator(f"[data-outcome='{outcome_id}']")
+        expect(card.get_by_role("button", name="預覽")).to_contain_text("KB")
+    queue_calls = [u for u in calls if "/api/v1/teacher/queue" in u]
+    per_file = [u for u in calls if "/api/v1/evidence/" in u]
+    assert len(queue_calls) == 1 and per_file == [], calls
+    shots(page, "certification-queue")
