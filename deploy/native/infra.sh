@@ -222,6 +222,14 @@ rabbit_stop() {
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
+# FerretDB 1.24 holds its metadata lock while it waits for a pool connection (creating an index), and
+# every open cursor keeps a connection: with its default pool of 50, a test session's services starting
+# while others stream results can take every connection and wait on that lock for ever (a goroutine dump
+# showed 50 connections in use, IndexesCreate holding the lock in Pool.Acquire, 45 readers in RLock).
+# A pool far larger than the cursors we ever keep open, and PostgreSQL room for it.
+FERRET_POOL_CONNS=${LICHENG_FERRET_POOL_CONNS:-200}
+PG_MAX_CONNECTIONS=${LICHENG_PG_MAX_CONNECTIONS:-300}
+
 pg_dir=$infra/postgres
 pg_data=$pg_dir/data
 
@@ -267,7 +275,7 @@ pg_start() {
       log "postgres: starting"
       # settings on the command line (not in postgresql.conf) so a changed port applies at once
       as_postgres "$bindir/pg_ctl" -D "$pg_data" -l "$pg_dir/log/postgresql.log" -w -t "$TIMEOUT" \
-        -o "-c listen_addresses=$HOST -c port=$PG_PORT -c unix_socket_directories='$socket_dir'" \
+        -o "-c listen_addresses=$HOST -c port=$PG_PORT -c unix_socket_directories='$socket_dir' -c max_connections=$PG_MAX_CONNECTIONS" \
         start >/dev/null || fail_with_log postgres "$pg_dir/log/postgresql.log" "postgres did not start"
     fi
     wait_until "$TIMEOUT" pg_healthy ||
@@ -312,7 +320,7 @@ ferret_launch() {
     log "ferretdb: starting"
     start_detached "$ferret_dir" "$ferret_dir/ferretdb.log" "$ferret_dir/ferretdb.pid" \
       "$ferretdb_bin" --listen-addr="$HOST:$MONGO_PORT" \
-      --postgresql-url="postgres://licheng@$HOST:$PG_PORT/ferretdb"
+      --postgresql-url="postgres://licheng@$HOST:$PG_PORT/ferretdb?pool_max_conns=$FERRET_POOL_CONNS"
   fi
   return 0
 }
