@@ -12,8 +12,8 @@ from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
 from gateway.endpoints import endpoint
-from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.import_jobs import job_response
+from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.uploads import uploaded_job_file
 from services.records.division import TYPES, RecordType
 from services.records.schemas import ImportReport, RecordList, SaveResult
@@ -110,13 +110,13 @@ def _routes(t: RecordType) -> None:
             bp,
             f"/{key}/import",
             "POST",
-            summary=f"批次匯入{t.label}（CSV/XLSX，一個檔案最多 {JOB_MAX_ROWS} 列；背景工作，先驗證全部，有錯不匯入）/ import {key} as a job",
+            summary=f"批次匯入{t.label}（CSV/XLSX，最多 {JOB_MAX_ROWS} 列；背景工作，有錯不匯入）/ import {key} as a job",
             permission=t.write,
             multipart=True,
             response=ImportReport,
             status=202,
             other_statuses={
-                200: "the same file (same bytes) was imported before: nothing done (already_imported); or, with Prefer: wait=N, the job done in time",
+                200: "the same file (same bytes) imported before: nothing done (already_imported); or Prefer: wait=N and the job done",
                 422: "with Prefer: wait=N: the job rejected the file (errors per row; nothing imported)",
             },
             query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>; sent again, the first report"},

@@ -119,7 +119,12 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     errors = sorted(errors + more, key=lambda e: e["row"])
     validated = len(rows) - len({e["row"] for e in errors})
     if errors:
-        _finish(ctx, school, import_id, {"status": "rejected", "validated": validated, "errors": errors[:MAX_ERRORS], "error_count": len(errors)})
+        _finish(
+            ctx,
+            school,
+            import_id,
+            {"status": "rejected", "validated": validated, "errors": errors[:MAX_ERRORS], "error_count": len(errors)},
+        )
         return
     counts = {k: job.get(k, 0) for k in ("inserted", "updated", "unchanged", "processed")}
     ctx.store.update_import(school, import_id, {"validated": validated, "phase": "writing"})
