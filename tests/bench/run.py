@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_national
+from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_imports, bench_national
 from tests.bench.cpu import CpuMeter, system_pids
 from tests.bench.harness import bench_system, write_result
 
@@ -18,6 +18,7 @@ def main(selected: list[str]) -> int:
             "certification-bulk": bench_certification.bench_bulk_certify,
             "national-drain": lambda: bench_national.bench_drain(system),
             "backup": lambda: bench_backup.bench_backup(system, password),
+            "imports": lambda: bench_imports.bench_imports(system, password),
         }
         for name, bench in benches.items():
             if selected and name not in selected:
