@@ -133,7 +133,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     cipher = ctx.cipher if type_.student_register else None
     now = utcnow()
     done_before = counts["processed"]  # chunks written before a crash are not written again
-    for start in range(done_before - done_before % CHUNK, len(ready), CHUNK):
+    for start in range(done_before, len(ready), CHUNK):
         chunk = ready[start : start + CHUNK]
         existing = _existing_by_key(ctx, school, type_, [c for _, c in chunk])
         inserts, updates, entries, ids, students = [], [], [], [], []
