@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from shared.national_id import with_check_digit
+from tests.records.conftest import rec_a  # noqa: F401  (school A with a semester, classes, students)
 from tests.support.api import assert_problem
 from tests.web.conftest import log_in
 
@@ -23,7 +24,7 @@ def _students(first: int, n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_account_import_shows_progress_and_hands_out_the_sheet_once(page, rec_a, school_a, tmp_path):
+def test_account_import_shows_progress_and_hands_out_the_sheet_once(page, rec_a, school_a, tmp_path):  # noqa: F811
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, rec_a.code, "registrar", school_a.registrar_password)
     page.goto("/registrar/accounts")
@@ -52,7 +53,7 @@ def test_account_import_shows_progress_and_hands_out_the_sheet_once(page, rec_a,
     assert "只能下載一次" in gone["detail"]
 
 
-def test_records_import_names_the_bad_row_and_then_imports_at_360px(page, rec_a, school_a, tmp_path):
+def test_records_import_names_the_bad_row_and_then_imports_at_360px(page, rec_a, school_a, tmp_path):  # noqa: F811
     page.set_viewport_size({"width": 360, "height": 780})
     log_in(page, rec_a.code, "registrar", school_a.registrar_password)
     page.goto("/records/students")
