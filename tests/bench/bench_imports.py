@@ -20,6 +20,8 @@ import io
 import time
 from typing import Any
 
+import requests
+
 from shared.mongo import make_client
 from shared.national_id import with_check_digit
 from shared.roles import Role
@@ -50,7 +52,14 @@ def run_import(client: Client, path: str, rows: list[dict[str, Any]], name: str)
     url = response.headers["Location"]
     seen: list[int] = []
     while True:
-        job = client.get(url).json()
+        try:
+            polled = client.get(url)
+        except requests.RequestException:  # a poll lost on a loaded machine: the job goes on, poll again
+            continue
+        if polled.status_code != 200:
+            time.sleep(0.5)
+            continue
+        job = polled.json()
         seen.append(job.get("processed", job.get("hashed", 0)))
         if job["status"] in ("done", "rejected", "failed"):
             break
@@ -148,7 +157,7 @@ def bench_imports(system, district_password: str) -> dict[str, Any]:
     ][:30000]
     results["grades_5000"] = run_import(registrar, "/api/v1/records/grades/import", grades[:5000], "grades-5000")
     results["grades_30000"] = run_import(registrar, "/api/v1/records/grades/import", grades, "grades-30000")
-    changed = [{**g, "學期學業成績": 100 - int(g["學期學業成績"]) // 2, "採計學分": 2} for g in grades[-5000:]]
+    changed = [{**g, "學期學業成績": 60 + int(g["學期學業成績"]) % 40, "採計學分": 2} for g in grades[-5000:]]  # passing: credits count
     results["grades_5000_at_30000"] = run_import(registrar, "/api/v1/records/grades/import", changed, "grades-5000-changed")
     results["accounts_2063"] = run_import(registrar, "/api/v1/accounts/import", accounts, "accounts")
 
