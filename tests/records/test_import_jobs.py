@@ -96,14 +96,14 @@ def test_a_records_service_killed_mid_job_resumes_and_ends_with_every_row(system
     system.stop_process("records")
     system._spawn("records", args, {"LICHENG_IMPORT_CHUNK_ROWS": "25"})
     try:
-        wait_until(lambda: rec_a.registrar.get("/api/v1/records/semesters").status_code == 200, 60, "records back")
+        wait_until(lambda: rec_a.registrar.get("/api/v1/records/semesters").status_code == 200, 180, "records back")
         job = _post(rec_a.registrar, _students("N", 1, 400, 50_000)).json()
 
         def writing() -> bool:
             state = rec_a.registrar.get(job["url"]).json()
             return state["status"] == "done" or state["processed"] >= 25
 
-        wait_until(writing, 60, "the job writing", interval=0.05)
+        wait_until(writing, 180, "the job writing", interval=0.05)
         system.stop_process("records", signal.SIGKILL)
     finally:
         system.start_service("records")
