@@ -2,8 +2,7 @@
 
 2,000 students in 60 classes, 60 teachers (each the 導師 of one class and 任課教師 of its courses),
 15 course offerings per class (900) and a grade per student and course (30,000), in the current semester.
-Everything goes through the public API in batches it accepts (record imports of at most 5,000 rows;
-account imports in small batches, since every account hashes a password). Run against a running system
+Everything goes through the public API, one file per kind (imports run as jobs, followed to their end). Run against a running system
 (`make up`); idempotent: a second run updates nothing it already has. The browser tests of daily work and
 the benchmarks use it at this size; `--students 120 --classes 4` makes a small one.
 """
@@ -40,8 +39,6 @@ SUBJECTS = (
     "資訊科技",
     "生活科技",
 )
-RECORD_BATCH = 5000  # the records import cap per file
-ACCOUNT_BATCH = 200  # account imports hash every password: small batches stay well inside the request timeout
 
 
 def _csv(rows: list[dict[str, object]]) -> bytes:
@@ -52,18 +49,22 @@ def _csv(rows: list[dict[str, object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _import(session: requests.Session, url: str, rows: list[dict[str, object]], batch: int, what: str) -> None:
-    for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        began = time.monotonic()
-        response = session.post(url, files={"file": (f"{what}.csv", _csv(chunk), "text/csv")}, timeout=600)
-        report = response.json() if response.headers.get("Content-Type", "").startswith("application/") else {}
-        if response.status_code not in (200, 201):
-            errors = report.get("errors", [])[:3]
-            raise SystemExit(
-                f"seed-school: {what} rows {start + 2}-{start + len(chunk) + 1}: {response.status_code} {errors or response.text[:300]}"
-            )
-        print(f"  {what}: {start + len(chunk)} / {len(rows)} ({time.monotonic() - began:.1f} s)", flush=True)
+def _import(session: requests.Session, url: str, rows: list[dict[str, object]], what: str) -> None:
+    """One file per kind, as a registrar uploads it: the import is a job (202), followed until it ends."""
+    began = time.monotonic()
+    response = session.post(url, files={"file": (f"{what}.csv", _csv(rows), "text/csv")}, timeout=600)
+    job = response.json() if response.headers.get("Content-Type", "").startswith("application/") else {}
+    if response.status_code not in (200, 202):
+        raise SystemExit(f"seed-school: {what}: {response.status_code} {job.get('errors', [])[:3] or response.text[:300]}")
+    base = url.split("/api/", 1)[0]
+    while job.get("status") not in ("done", "rejected", "failed"):
+        time.sleep(0.5)
+        polled = session.get(base + job["url"], timeout=60)
+        if polled.status_code == 200:
+            job = polled.json()
+    if job["status"] != "done":
+        raise SystemExit(f"seed-school: {what}: {job['status']} {job.get('errors', [])[:3]}")
+    print(f"  {what}: {len(rows)} rows ({time.monotonic() - began:.1f} s)", flush=True)
 
 
 def seed_school(base: str, district_password: str, code: str, students: int, classes: int, subjects: int, all_accounts: bool) -> None:
@@ -100,13 +101,13 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
     existing = {a["username"] for a in _accounts(base, registrar)}
     new_staff = [row for row in staff if row["帳號"] not in existing]
     if new_staff:
-        _import(registrar, f"{base}/api/v1/accounts/import", new_staff, ACCOUNT_BATCH, "staff accounts")
+        _import(registrar, f"{base}/api/v1/accounts/import", new_staff, "staff accounts")
     ids = {a["username"]: a["id"] for a in _accounts(base, registrar)}
 
     class_rows = [
         {"學年度": year, "班級代碼": c, "班級名稱": f"{c} 班", "導師帳號編號": ids[f"t{n:03d}"]} for n, c in enumerate(class_codes, start=1)
     ]
-    _import(registrar, f"{base}/api/v1/records/classes/import", class_rows, RECORD_BATCH, "classes")
+    _import(registrar, f"{base}/api/v1/records/classes/import", class_rows, "classes")
     per_class = -(-students // classes)
     student_rows = []
     for n in range(students):
@@ -123,7 +124,7 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
                 "座號": seat,
             }
         )
-    _import(registrar, f"{base}/api/v1/records/students/import", student_rows, RECORD_BATCH, "students")
+    _import(registrar, f"{base}/api/v1/records/students/import", student_rows, "students")
 
     curriculum = _login(base, code, "curriculum", password)
     course_rows = []
@@ -141,7 +142,7 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
                     "選修": "否",
                 }
             )
-    _import(curriculum, f"{base}/api/v1/records/courses/import", course_rows, RECORD_BATCH, "courses")
+    _import(curriculum, f"{base}/api/v1/records/courses/import", course_rows, "courses")
 
     by_class: dict[str, list[dict[str, object]]] = {}
     for course in course_rows:
@@ -159,7 +160,7 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
         for i, student in enumerate(student_rows)
         for j, course in enumerate(by_class[str(student["班級"])])
     ]
-    _import(registrar, f"{base}/api/v1/records/grades/import", grade_rows, RECORD_BATCH, "grades")
+    _import(registrar, f"{base}/api/v1/records/grades/import", grade_rows, "grades")
 
     wanted = student_rows if all_accounts else [s for s in student_rows if s["座號"] == 1]
     existing = {a["username"] for a in _accounts(base, registrar)}
@@ -169,7 +170,7 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
         if s["學號"] not in existing
     ]
     if accounts:
-        _import(registrar, f"{base}/api/v1/accounts/import", accounts, ACCOUNT_BATCH, "student accounts")
+        _import(registrar, f"{base}/api/v1/accounts/import", accounts, "student accounts")
     print(
         f"seed-school: {code} with {len(student_rows)} students in {len(class_codes)} classes, {len(staff)} staff, "
         f"{len(course_rows)} courses, {len(grade_rows)} grades; log in as registrar / t001 / {wanted[0]['學號']} with the district password"

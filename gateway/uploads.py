@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import request
 
 from shared.errors import ValidationFailed, field_error
-from shared.tabular import MAX_BYTES, read_table
+from shared.tabular import JOB_MAX_BYTES, JOB_MAX_ROWS, MAX_BYTES, MAX_ROWS, read_table
 
 
-def uploaded_table() -> list[dict[str, str]]:
+def _upload_bytes(max_bytes: int) -> tuple[str, bytes]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed(
@@ -16,5 +18,17 @@ def uploaded_table() -> list[dict[str, str]]:
             "attach the file as multipart field 'file'",
             [field_error("file", "請選擇檔案", "a file is required", "missing")],
         )
-    data = upload.stream.read(MAX_BYTES + 1)
-    return read_table(upload.filename, data)
+    return upload.filename, upload.stream.read(max_bytes + 1)
+
+
+def uploaded_table() -> list[dict[str, str]]:
+    """A table answered within the request (at most MAX_ROWS rows)."""
+    filename, data = _upload_bytes(MAX_BYTES)
+    return read_table(filename, data, MAX_ROWS, MAX_BYTES)
+
+
+def uploaded_job_file() -> tuple[list[dict[str, str]], str]:
+    """A whole term's table for an import job, and the SHA-256 of its bytes (the same file again is a no-op)."""
+    filename, data = _upload_bytes(JOB_MAX_BYTES)
+    rows = read_table(filename, data, JOB_MAX_ROWS, JOB_MAX_BYTES)
+    return rows, hashlib.sha256(data).hexdigest()

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from shared.errors import PayloadTooLarge, ValidationFailed, field_error
 
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # an import answered within its request
+JOB_MAX_ROWS = 200_000  # an import run as a job (a whole term's file of a large school)
 
 
 class ImportRowError(BaseModel):
@@ -29,6 +30,7 @@ class ImportRowError(BaseModel):
 
 
 MAX_BYTES = 5 * 1024 * 1024
+JOB_MAX_BYTES = 12 * 1024 * 1024  # as large as the gateway takes a request body by default
 
 
 def _clean(value: object) -> str:
@@ -39,15 +41,15 @@ def _clean(value: object) -> str:
     return str(value).strip()
 
 
-def _rows_to_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
+def _rows_to_dicts(rows: list[list[str]], max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
     rows = [r for r in rows if any(cell for cell in r)]
     if not rows:
         raise ValidationFailed("檔案沒有任何資料列", "the file has no rows")
     header = [h.strip().lstrip("\ufeff") for h in rows[0]]
     if not any(header) or len(set(h for h in header if h)) != len([h for h in header if h]):
         raise ValidationFailed("第一列須為不重複的欄位名稱", "the first row must hold distinct column names")
-    if len(rows) - 1 > MAX_ROWS:
-        raise PayloadTooLarge(f"一次最多匯入 {MAX_ROWS} 列", f"at most {MAX_ROWS} rows per import")
+    if len(rows) - 1 > max_rows:
+        raise PayloadTooLarge(f"一次最多匯入 {max_rows} 列", f"at most {max_rows} rows per import")
     # Control characters (but tab and line breaks) are never text; PostgreSQL refuses NUL outright.
     bad = [
         field_error(f"第 {number} 列第 {column} 欄", "不可含控制字元", "must not contain control characters", "control_character")
@@ -60,7 +62,7 @@ def _rows_to_dicts(rows: list[list[str]]) -> list[dict[str, str]]:
     return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h} for row in rows[1:]]
 
 
-def read_csv(data: bytes) -> list[dict[str, str]]:
+def read_csv(data: bytes, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
     for encoding in ("utf-8-sig", "cp950"):  # Excel in Taiwan often saves CSV as Big5 (cp950)
         try:
             text = data.decode(encoding)
@@ -75,10 +77,10 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
         rows = [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), strict=True)]
     except csv.Error as exc:
         raise ValidationFailed("CSV 檔案格式不正確", f"malformed CSV: {exc}") from None
-    return _rows_to_dicts(rows)
+    return _rows_to_dicts(rows, max_rows)
 
 
-def read_xlsx(data: bytes) -> list[dict[str, str]]:
+def read_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> list[dict[str, str]]:
     try:
         # data_only=False: a formula is refused, never imported as its (possibly stale or missing) cached value
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -87,7 +89,7 @@ def read_xlsx(data: bytes) -> list[dict[str, str]]:
     try:
         sheet = workbook.worksheets[0]
         rows, formulas = [], []
-        for number, row in enumerate(sheet.iter_rows(max_row=MAX_ROWS + 2), start=1):
+        for number, row in enumerate(sheet.iter_rows(max_row=max_rows + 2), start=1):
             for cell in row:
                 if getattr(cell, "data_type", None) == "f" and len(formulas) < 50:
                     formulas.append(
@@ -98,17 +100,18 @@ def read_xlsx(data: bytes) -> list[dict[str, str]]:
         workbook.close()
     if formulas:
         raise ValidationFailed("匯入檔不可含公式，請將公式轉為數值後再匯入", "the file holds formulas; paste them as values", formulas)
-    return _rows_to_dicts(rows)
+    return _rows_to_dicts(rows, max_rows)
 
 
-def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
-    if len(data) > MAX_BYTES:
-        raise PayloadTooLarge("匯入檔案不可超過 5 MB", "an import file may not exceed 5 MB")
+def read_table(filename: str, data: bytes, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> list[dict[str, str]]:
+    if len(data) > max_bytes:
+        mb = max_bytes // (1024 * 1024)
+        raise PayloadTooLarge(f"匯入檔案不可超過 {mb} MB", f"an import file may not exceed {mb} MB")
     name = filename.lower()
     if name.endswith(".csv"):
-        return read_csv(data)
+        return read_csv(data, max_rows)
     if name.endswith(".xlsx"):
-        return read_xlsx(data)
+        return read_xlsx(data, max_rows)
     raise ValidationFailed(
         "只接受 CSV 或 XLSX 檔案",
         "only CSV or XLSX files are accepted",

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, render_template, request
 
 from gateway.endpoints import endpoint
+from gateway.import_jobs import job_response
 from gateway.params import int_arg
 from gateway.services import rpc
-from gateway.uploads import uploaded_table
+from gateway.uploads import uploaded_job_file
 from services.identity.schemas import (
     Account,
     AccountCreated,
+    AccountImportJob,
     AccountPage,
     AuditEntry,
     CreateAccount,
-    ImportReport,
     PasswordReset,
     UpdateAccount,
 )
+from shared.clock import to_taipei, utcnow
 from shared.permissions import Permission
+from shared.tabular import JOB_MAX_ROWS
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
 
@@ -42,16 +45,54 @@ def create_account():
     bp,
     "/accounts/import",
     "POST",
-    summary="批次匯入帳號（CSV/XLSX）/ import accounts",
+    summary=f"批次匯入帳號（CSV/XLSX，最多 {JOB_MAX_ROWS} 列；背景工作，含初始密碼單）/ import accounts as a job",
     multipart=True,
     permission=Permission.SCHOOL_ACCOUNTS_IMPORT,
-    response=ImportReport,
+    response=AccountImportJob,
+    status=202,
+    other_statuses={
+        200: "the same file (same bytes) imported before: nothing done (already_imported); or Prefer: wait=N and the job done",
+        422: "with Prefer: wait=N: the job rejected the file (errors per row; nothing imported)",
+    },
 )
 def import_accounts():
-    rows = uploaded_table()
+    rows, sha256 = uploaded_job_file()
     with rpc() as services:
-        report = services.identity.import_accounts(rows)
-    return jsonify(report), (200 if not report["errors"] else 422)
+        job = services.identity.start_account_import(rows, sha256)
+
+    def poll() -> dict:
+        with rpc(timeout=5) as services:
+            return services.identity.account_import(job["import_id"])
+
+    return job_response(job, poll)
+
+
+@endpoint(
+    bp,
+    "/accounts/imports/<import_id>",
+    "GET",
+    summary="帳號匯入進度 / progress of an account import",
+    permission=Permission.SCHOOL_ACCOUNTS_IMPORT,
+    response=AccountImportJob,
+)
+def account_import(import_id: str):
+    with rpc() as services:
+        return jsonify(services.identity.account_import(import_id))
+
+
+@endpoint(
+    bp,
+    "/accounts/imports/<import_id>/password-sheet",
+    "GET",
+    summary="初始密碼單（依班級，可列印；只能下載一次）/ the initial-password sheet, once",
+    permission=Permission.SCHOOL_ACCOUNTS_IMPORT,
+    other_statuses={410: "downloaded already: the passwords are gone"},
+)
+def account_import_sheet(import_id: str):
+    with rpc() as services:
+        sheet = services.identity.account_import_sheet(import_id)
+    page = render_template("password_sheet.html", sheet=sheet, printed_at=roc_now())
+    return page, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
 @endpoint(
@@ -118,3 +159,8 @@ def reset_password(account_id: str):
 def list_audit():
     with rpc() as services:
         return jsonify(services.identity.list_audit(int_arg("limit", 100, minimum=1, maximum=500)))
+
+
+def roc_now() -> str:
+    moment = to_taipei(utcnow())
+    return f"民國 {moment.year - 1911} 年 {moment.month} 月 {moment.day} 日 {moment:%H:%M}"

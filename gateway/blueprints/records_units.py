@@ -12,10 +12,12 @@ from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
 from gateway.endpoints import endpoint
+from gateway.import_jobs import job_response
 from gateway.services import FILE_BUILD_SECONDS, rpc
-from gateway.uploads import uploaded_table
+from gateway.uploads import uploaded_job_file
 from services.records.division import TYPES, RecordType
 from services.records.schemas import ImportReport, RecordList, SaveResult
+from shared.tabular import JOB_MAX_ROWS
 
 bp = Blueprint("records_units", __name__, url_prefix="/api/v1/records")
 
@@ -108,19 +110,29 @@ def _routes(t: RecordType) -> None:
 
         def import_view():
             import_id = request.form.get("import_id") or request.args.get("import_id") or None
-            rows = uploaded_table()
+            rows, sha256 = uploaded_job_file()
             with rpc() as services:
-                report = services.records.import_records(key, rows, import_id)
-            return jsonify(report), (200 if report["status"] == "done" else 422)
+                job = services.records.start_import(key, rows, import_id, sha256)
+
+            def poll() -> dict:
+                with rpc(timeout=5) as services:
+                    return services.records.get_import(job["import_id"])
+
+            return job_response(job, poll)
 
         endpoint(
             bp,
             f"/{key}/import",
             "POST",
-            summary=f"批次匯入{t.label}（CSV/XLSX；先驗證全部，有錯不匯入）/ import {key}",
+            summary=f"批次匯入{t.label}（CSV/XLSX，最多 {JOB_MAX_ROWS} 列；背景工作，有錯不匯入）/ import {key} as a job",
             permission=t.write,
             multipart=True,
             response=ImportReport,
+            status=202,
+            other_statuses={
+                200: "the same file (same bytes) imported before: nothing done (already_imported); or Prefer: wait=N and the job done",
+                422: "with Prefer: wait=N: the job rejected the file (errors per row; nothing imported)",
+            },
             query={"import_id": "optional client-chosen id to poll GET /api/v1/records/imports/<import_id>; sent again, the first report"},
             job_id_field="import_id",
         )(named(import_view, "import"))

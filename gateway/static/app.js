@@ -139,6 +139,8 @@ const Licheng = (() => {
     });
   }
 
+  // An import is a job: the upload answers 202 with the job, the page follows it (progress, then
+  // the result: counts, every row's error, or the account import's password sheet, once).
   function bindUpload(form) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -146,54 +148,81 @@ const Licheng = (() => {
       const status = form.querySelector(".status");
       const report = form.querySelector(".report");
       report.replaceChildren();
+      status.className = "status";
+      status.textContent = "上傳中…";
       const data = new FormData(form);
-      const stopWatching = watchImport(form, data);
       try {
-        const result = await api("POST", form.dataset.upload, data, true, formKey(form, data));
-        status.className = "status ok";
-        const imported = result.imported ?? (result.inserted + result.updated + result.unchanged);
-        status.textContent = `已匯入 ${imported} / ${result.rows} 筆` + (result.inserted !== undefined ? `（新增 ${result.inserted}、更新 ${result.updated}、未變更 ${result.unchanged}）` : "");
-        const passwords = Object.entries(result.initial_passwords || {});
-        if (passwords.length) report.append(table(passwords.map(([u, p]) => ({ username: u, password: p })), [["username", "帳號"], ["password", "初始密碼"]]));
-        refresh(form.dataset.refresh);
+        let job = await api("POST", form.dataset.upload, data, true, formKey(form, data));
+        delete form._idempotency;
+        if (job.already_imported) {
+          status.className = "status ok";
+          status.textContent = "此檔案先前已匯入過（內容完全相同），這次未做任何變更";
+          showJob(form, job);
+          return;
+        }
+        job = await followJob(form, job);
+        showJob(form, job);
       } catch (problem) {
+        status.textContent = "";
         const names = form.dataset.fieldLabels ? JSON.parse(form.dataset.fieldLabels) : {};
         const rows = (problem.body?.errors || []).map((e) => ({ ...e, field: names[e.field] || e.field }));
         showProblem(form, { ...problem, body: { ...problem.body, errors: [] } });
-        if (problem.body && (problem.body.imported === 0 || problem.body.status === "rejected")) status.textContent = `檔案有 ${rows.length} 處錯誤，未匯入任何資料`;
         if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
-      } finally {
-        stopWatching();
       }
     });
   }
 
-  // A long import reports its progress: the form names the job (import_id) and polls it while the upload runs.
-  function watchImport(form, data) {
-    if (!form.dataset.poll) return () => {};
-    const id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
-    data.append("import_id", id);
+  const PHASES = { queued: "排隊等候中", validating: "檢查資料中", hashing: "產生初始密碼中", writing: "寫入資料中", finished: "完成" };
+
+  // Polls the job until it ends, showing its phase and rows done; a lost poll (a restart) just tries again.
+  async function followJob(form, job) {
+    const report = form.querySelector(".report");
     const bar = el("progress", { max: "100", value: "0", "aria-label": "匯入進度" });
-    const note = el("small", { class: "muted" }, " 檢查中…");
-    form.querySelector(".report").replaceChildren(el("p", {}, bar, note));
-    let stopped = false;
-    const poll = async () => {
-      if (stopped) return;
-      try {
-        const job = await api("GET", fill(form.dataset.poll, { id }));
-        if (stopped) return;
-        if (job.rows) {
-          bar.value = Math.round(((job.status === "running" ? job.processed : job.rows) / job.rows) * 100);
-          note.textContent = ` 已處理 ${job.processed} / ${job.rows} 列`;
-        }
-      } catch { /* not started yet, or not visible to this role: keep the bar */ }
-      if (!stopped) setTimeout(poll, 700);
-    };
-    setTimeout(poll, 400);
-    return () => {
-      stopped = true;
-      if (bar.isConnected) bar.closest("p").remove();
-    };
+    const note = el("span", { class: "muted" });
+    const line = el("p", { class: "job-progress" }, bar, " ", note);
+    report.replaceChildren(line);
+    const status = form.querySelector(".status");
+    status.textContent = `已上傳，共 ${job.rows} 列，背景處理中（可離開此頁，稍後回來查看）`;
+    for (;;) {
+      const done = job.phase === "hashing" ? job.hashed : job.phase === "validating" ? job.validated : (job.processed ?? job.imported ?? 0);
+      bar.value = job.rows ? Math.round((done / job.rows) * 100) : 0;
+      note.textContent = `${PHASES[job.phase] || "處理中"}：${done} / ${job.rows} 列` + (job.error_count ? `，錯誤 ${job.error_count} 處` : "");
+      if (["done", "rejected", "failed"].includes(job.status)) break;
+      await new Promise((r) => setTimeout(r, 700));
+      try { job = await api("GET", job.url); } catch (problem) { if (problem.status < 500) throw problem; }
+    }
+    line.remove();
+    return job;
+  }
+
+  function showJob(form, job) {
+    const status = form.querySelector(".status");
+    const report = form.querySelector(".report");
+    if (job.status === "done") {
+      if (!job.already_imported) {
+        status.className = "status ok";
+        status.textContent = job.imported !== undefined
+          ? `已匯入 ${job.imported} / ${job.rows} 筆帳號`
+          : `已匯入 ${job.rows} 列（新增 ${job.inserted}、更新 ${job.updated}、未變更 ${job.unchanged}）`;
+      }
+      const sheet = job.password_sheet;
+      if (sheet && sheet.state === "ready") {
+        report.append(el("p", { class: "notice" }, el("a", { href: sheet.url, target: "_blank", rel: "noopener", class: "button", id: "password-sheet" }, "下載初始密碼單（依班級，可列印）"),
+          " 只能下載一次，下載後請立即列印或保存。"));
+      } else if (sheet && sheet.state === "downloaded") {
+        report.append(el("p", { class: "muted" }, "初始密碼單已下載過；遺失時請到帳號列表重設個別密碼。"));
+      }
+      refresh(form.dataset.refresh);
+      return;
+    }
+    const names = form.dataset.fieldLabels ? JSON.parse(form.dataset.fieldLabels) : {};
+    const rows = (job.errors || []).map((e) => ({ ...e, field: names[e.field] || e.field }));
+    status.className = "status error";
+    status.setAttribute("role", "alert");
+    status.textContent = job.status === "rejected"
+      ? `檔案有 ${job.error_count || rows.length} 處錯誤，未匯入任何資料；請修正後重新上傳`
+      : "匯入未完成，未匯入任何資料；請重新上傳";
+    if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
   }
 
   const labels = window.LICHENG_LABELS || {};

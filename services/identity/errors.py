@@ -1,6 +1,6 @@
 """Identity's errors; each maps to HTTP through its base class (shared/errors.py)."""
 
-from shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
+from shared.errors import Conflict, Forbidden, LichengError, NotFound, TooManyRequests, Unauthenticated
 
 
 class SchoolExists(Conflict):
@@ -67,3 +67,18 @@ class SessionNotFound(NotFound):
     code = "session_not_found"
     title = "找不到此登入裝置"
     title_en = "Session not found"
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+    title = "找不到此匯入工作"
+    title_en = "Import not found"
+
+
+class PasswordSheetGone(LichengError):
+    """The initial-password sheet is handed out once: after its download the passwords are gone."""
+
+    status = 410
+    code = "password_sheet_gone"
+    title = "初始密碼單已下載過"
+    title_en = "The password sheet was downloaded already"

@@ -134,13 +134,6 @@ class PasswordReset(BaseModel):
     temporary_password: str
 
 
-class ImportReport(BaseModel):
-    imported: int
-    rows: int
-    errors: list[ImportRowError]
-    initial_passwords: dict[str, str] = Field(default_factory=dict)
-
-
 class AuditEntry(BaseModel):
     at: datetime
     actor: str
@@ -148,3 +141,25 @@ class AuditEntry(BaseModel):
     action: str
     target: str
     note: str = ""
+
+
+class PasswordSheetState(BaseModel):
+    state: str = Field(description="none (every row named its password) | ready (download once) | downloaded")
+    url: str = ""
+
+
+class AccountImportJob(BaseModel):
+    """An account import job: queued, running (validating, hashing, writing), done, or rejected (nothing imported)."""
+
+    import_id: str
+    status: str = Field(description="queued | running | done | rejected")
+    phase: str = Field(description="queued | validating | hashing | writing | finished")
+    rows: int
+    validated: int
+    hashed: int = Field(description="passwords hashed so far")
+    imported: int
+    errors: list[ImportRowError]
+    error_count: int
+    already_imported: bool = False
+    url: str
+    password_sheet: PasswordSheetState

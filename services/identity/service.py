@@ -11,6 +11,7 @@ from nameko.rpc import rpc
 
 from services.identity import domain, events, lookup_store
 from services.identity import sessions as session_rules
+from services.identity.account_imports import AccountImports
 from services.identity.errors import (
     AccountDisabled,
     AccountLocked,
@@ -31,7 +32,6 @@ from services.identity.schemas import (
     CreateAccount,
     CreateSchool,
     CreateSchoolAdmin,
-    ImportReport,
     Login,
     LoginResult,
     PasswordReset,
@@ -45,7 +45,7 @@ from shared.audit import DISTRICT
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import Forbidden
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
@@ -67,7 +67,7 @@ def _account(doc: dict[str, Any]) -> dict[str, Any]:
     return Account.model_validate(domain.account_view(doc)).model_dump(mode="json")
 
 
-class IdentityService(ChangesMixin, HealthMixin):
+class IdentityService(AccountImports, ChangesMixin, HealthMixin):
     name = "identity"
 
     store: IdentityStore = StoreProvider("identity", IdentityStore)
@@ -119,34 +119,6 @@ class IdentityService(ChangesMixin, HealthMixin):
         created = {"school_id": school_id, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]}
         self.changes.record(school_id, caller, "account.create", doc["_id"], after=doc, event=(events.ACCOUNT_CREATED, created))
         return AccountCreated(account=_account(doc), initial_password=password if generated else None).model_dump(mode="json")
-
-    @rpc
-    def import_accounts(self, rows: list[dict[str, str]]) -> dict:
-        """All or nothing: any row error imports nothing and returns the per-row report."""
-        caller = require(self.caller, Permission.SCHOOL_ACCOUNTS_IMPORT)
-        school_id = caller.require_school()
-        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-            raise ValidationFailed("匯入檔沒有資料列", "the import has no rows")
-        accounts, errors = domain.validate_import(rows, self.store.usernames(school_id))
-        if errors:
-            return ImportReport(imported=0, rows=len(rows), errors=errors).model_dump(mode="json")
-        now = utcnow()
-        passwords: dict[str, str] = {}
-        docs = []
-        for account in accounts:
-            password = account.password or domain.generate_password()
-            if account.password is None:
-                passwords[account.username] = password
-            docs.append(domain.account_document(account, school_id, tpool.execute(hash_password, password), now, must_change=True))
-        batch = domain.new_id()
-        self.store.insert_accounts(school_id, docs, batch)
-        self.changes.record(school_id, caller, "account.import", batch, note=f"{len(docs)} accounts")
-        for doc in docs:
-            self.dispatch(
-                events.ACCOUNT_CREATED,
-                {"school_id": school_id, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]},
-            )
-        return ImportReport(imported=len(docs), rows=len(rows), errors=[], initial_passwords=passwords).model_dump(mode="json")
 
     @rpc
     def list_accounts(

@@ -11,6 +11,8 @@ CHANGED = "changed"
 # projection of archived students and refuse writes for them. Unarchived: {"school_id", "student_ids"}.
 STUDENT_ARCHIVED = "student_archived"
 STUDENT_UNARCHIVED = "student_unarchived"
+# An import job to run off the request path: {"school_id", "import_id"}; records' own worker takes it.
+IMPORT_QUEUED = "import_queued"
 
 
 def archived(school_id: str, student_ids: list[str], status: str | None = None, left_on: str | None = None) -> dict:

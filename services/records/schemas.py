@@ -741,16 +741,22 @@ class RecordList(BaseModel):
 
 
 class ImportReport(BaseModel):
+    """An import job: queued, running (validating, then writing), done, or rejected (nothing written)."""
+
     import_id: str
     record_type: str
-    status: Literal["running", "done", "rejected"]
-    rows: int
+    status: Literal["queued", "running", "done", "rejected", "failed"]
+    phase: Literal["queued", "validating", "writing", "finished"] = "queued"
+    rows: int = Field(description="data rows of the file (total)")
     validated: int
     inserted: int
     updated: int
     unchanged: int
     processed: int = Field(description="rows written so far (progress of a running import)")
-    errors: list[ImportRowError]
+    errors: list[ImportRowError] = Field(description="per row and column, zh-TW and English; at most 1000")
+    error_count: int = 0
+    already_imported: bool = Field(False, description="the same file (same bytes) was imported before: nothing was done")
+    url: str = ""
 
 
 class SaveResult(BaseModel):

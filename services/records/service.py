@@ -7,10 +7,22 @@ Entrypoints only: each builds the call's Context and hands it to the module that
 
 from __future__ import annotations
 
-from nameko.events import EventDispatcher
+from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
-from services.records import archiving, calendar, competitions, imports, peers, pickers, problem_reports, statements, students, units
+from services.records import (
+    archiving,
+    calendar,
+    competitions,
+    events,
+    imports,
+    peers,
+    pickers,
+    problem_reports,
+    statements,
+    students,
+    units,
+)
 from services.records.access import Context
 from services.records.problem_report_store import ProblemReportStore
 from services.records.schemas import AuditEntry
@@ -92,13 +104,17 @@ class RecordsService(ChangesMixin, HealthMixin):
     # --- imports ---
 
     @rpc
-    def import_records(self, type_key: str, rows: list, import_id: str | None = None) -> dict:
-        """Validate every row first; any error imports nothing. Re-importing the same file changes nothing.
+    def start_import(self, type_key: str, rows: list, import_id: str | None = None, file_sha256: str | None = None) -> dict:
+        """Keep the file's rows and queue the import job; the answer is the job (poll get_import).
 
-        Rows are written in chunks; the import-job document records progress, so a client that
-        chose `import_id` can poll GET .../imports/<import_id> while this call runs.
+        The same file (same SHA-256) again: the earlier job, with already_imported when it is done.
         """
-        return imports.import_records(self.ctx, type_key, rows, import_id)
+        return imports.start_import(self.ctx, type_key, rows, import_id, file_sha256)
+
+    @event_handler("records", events.IMPORT_QUEUED)
+    def run_import(self, payload: dict) -> None:
+        """The import job, off the request path: all rows checked, then written; any error imports nothing."""
+        imports.run_import(self.ctx, payload.get("school_id", ""), payload.get("import_id", ""))
 
     @rpc
     def get_import(self, import_id: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_national, bench_scale
+from tests.bench import bench_backup, bench_certification, bench_evidence, bench_gateway, bench_imports, bench_national, bench_scale
 from tests.bench.cpu import CpuMeter, system_pids
 from tests.bench.harness import bench_system, write_result
 
@@ -20,6 +20,7 @@ def main(selected: list[str]) -> int:
             "backup": lambda: bench_backup.bench_backup(system, password),
             # a 2,000-student school built through the API (minutes); alone: `make bench BENCH=scale`
             "scale": lambda: bench_scale.bench_scale(system, password),
+            "imports": lambda: bench_imports.bench_imports(system, password),
         }
         for name, bench in benches.items():
             if selected and name not in selected:

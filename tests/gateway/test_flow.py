@@ -54,7 +54,9 @@ def test_bulk_import_from_csv(school_a):
     csv_data = 'username,display_name,roles,class_code\ncsv1,甲,student,102\ncsv2,乙,"teacher,homeroom",102\n'.encode()
     response = school_a.registrar.post("/api/v1/accounts/import", files={"file": ("a.csv", csv_data)})
     assert response.status_code == 200, response.text
-    assert response.json()["imported"] == 2 and set(response.json()["initial_passwords"]) == {"csv1", "csv2"}
+    assert response.json()["imported"] == 2 and response.json()["password_sheet"]["state"] == "ready"
+    sheet = school_a.registrar.get(response.json()["password_sheet"]["url"])
+    assert sheet.status_code == 200 and "csv1" in sheet.text and "csv2" in sheet.text
     students = school_a.registrar.get("/api/v1/accounts", params={"role": "student", "class_code": "102"}).json()["items"]
     assert "csv1" in [a["username"] for a in students] and "csv2" not in [a["username"] for a in students]
 

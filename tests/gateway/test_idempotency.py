@@ -4,6 +4,7 @@ running, a 409 `idempotency_in_progress` after which a retry gets the first answ
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -152,8 +153,10 @@ def test_account_import_once(system, school):
         assert report.status_code == 200 and report.json()["imported"] == 2, report.text
         listed = registrar.get("/api/v1/accounts", params={"per_page": 200}).json()["items"]
         assert sorted(a["username"] for a in listed if a["username"].startswith(f"idem{n}")) == [f"idem{n}a", f"idem{n}b"]
-        passwords = list(report.json()["initial_passwords"].values())
-        assert passwords and not any(p in _stored_answers(system) for p in passwords)  # kept encrypted
+        sheet = registrar.get(report.json()["password_sheet"]["url"])  # the passwords: on the sheet, never in an answer
+        assert sheet.status_code == 200 and f"idem{n}a" in sheet.text
+        passwords = re.findall(r'<td class="password">([^<]+)</td>', sheet.text)
+        assert len(passwords) == 2 and not any(p in _stored_answers(system) for p in passwords)
 
 
 def _stored_answers(system) -> str:

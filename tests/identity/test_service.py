@@ -97,22 +97,6 @@ def test_disabled_account_cannot_log_in_and_reset_gives_new_password(store, scho
     assert service(store, None).login({"school_code": school, "username": "gone", "password": temporary})["token"]
 
 
-def test_import_is_all_or_nothing(store, school):
-    svc = service(store, registrar(school))
-    report = svc.import_accounts(
-        [
-            {"帳號": "imp1", "姓名": "甲", "角色": "student", "班級": "101"},
-            {"帳號": "imp2", "姓名": "乙", "角色": "wizard", "班級": "101"},
-        ]
-    )
-    assert report["imported"] == 0 and report["errors"][0]["row"] == 3 and report["errors"][0]["code"] == "unknown_role"
-    with pytest.raises(AccountNotFound):
-        svc.get_account("imp1")
-    assert store.find_by_username(school, "imp1") is None
-    report = svc.import_accounts([{"帳號": "imp1", "姓名": "甲", "角色": "student", "班級": "101"}])
-    assert report["imported"] == 1 and set(report["initial_passwords"]) == {"imp1"}
-
-
 def test_another_school_cannot_see_or_change_accounts(store, school):
     account = service(store, registrar(school)).create_account({"username": "mine", "display_name": "丙", "roles": ["student"]})["account"]
     other = service(store, registrar("ZZZZZZ"))

@@ -244,7 +244,11 @@ def test_import_validates_everything_first_and_reimport_changes_nothing(rec_a):
     progress = registrar.get("/api/v1/records/imports/students-import-1").json()
     assert progress["status"] == "done" and progress["processed"] == 20
     again = registrar.post("/api/v1/records/students/import", files=csv_file(_students_csv(range(1, 21))))
-    assert (again.json()["inserted"], again.json()["updated"], again.json()["unchanged"]) == (0, 0, 20)
+    assert again.status_code == 200 and again.json()["already_imported"] is True  # the same bytes: a no-op that says so
+    assert again.json()["import_id"] == "students-import-1"
+    reordered = "\n".join([_students_csv(range(1, 21)).splitlines()[0], *reversed(_students_csv(range(1, 21)).splitlines()[1:])]) + "\n"
+    same_rows = registrar.post("/api/v1/records/students/import", files=csv_file(reordered)).json()
+    assert (same_rows["inserted"], same_rows["updated"], same_rows["unchanged"]) == (0, 0, 20)
     changed = _students_csv(range(1, 21)).replace("匯入生7,", "改名生7,")
     report = registrar.post("/api/v1/records/students/import", files=csv_file(changed)).json()
     assert (report["inserted"], report["updated"], report["unchanged"]) == (0, 1, 19)
