@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -36,6 +37,9 @@ class Progress(BaseModel):
     published: int = 0
     report: dict | None = None
     batch: int | None = None  # a 高三 梯次 upload (1 or 2); None: the term's rosters
+    # a 梯次's label, rosters (code, name, rows), grade-3 students carried and whether their 勾選 is locked
+    batch_summary: dict | None = None
+    created_at: datetime | None = None
 
 
 class StartUpload(StrictModel):
