@@ -82,6 +82,12 @@ def batch_deadlines_text(semester: dict | None) -> str:
     return "；".join(f"{e['label']} 校內 {roc(e['internal'])}／國教署 {roc(e['national'])}" for e in entries)
 
 
+def batch_deadline_list(semester: dict | None) -> list[dict[str, str]]:
+    """The same deadlines as rows (ISO dates: the pages show them as 民國 dates), one per 梯次."""
+    entries = ((semester or {}).get("batch_deadlines") or {}).items()
+    return [{"label": e["label"], "internal": e["internal"][:10], "national": e["national"][:10]} for _, e in sorted(entries)]
+
+
 def school_row(school_id: str, progress: dict | None, retries: int, paused: bool = False, batch_deadlines: str = "") -> dict:
     """One console row: the latest upload's counts, its share finished, retries and dead letters,
     which roster set it was (the term's or a 高三 梯次) and the semester's 梯次 deadlines."""

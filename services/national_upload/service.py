@@ -43,6 +43,7 @@ from services.national_upload.schemas import (
     Progress,
     ReceiptAnswer,
     StartUpload,
+    batch_deadline_list,
     batch_deadlines_text,
 )
 from services.national_upload.store import UploadStore
@@ -489,8 +490,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             progress = self._progress(school, latest[0]) if latest else None
             retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
             # the school's own 梯次 deadlines (records answers a school's own callers; the district row goes without)
-            deadlines = batch_deadlines_text(self.records.current_semester(school)) if caller.school_id == school else ""
-            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school), deadlines))
+            semester = self.records.current_semester(school) if caller.school_id == school else None
+            row = console.school_row(school, progress, retries, self.store.is_paused(school), batch_deadlines_text(semester))
+            rows.append({**row, "batch_deadline_list": batch_deadline_list(semester)})
         queue = console.queue_figures(self.settings.amqp_uri)
         queue["sending"] = sum(r.get("sending", 0) for r in rows)
         return {"schools": rows, "queue": queue}
