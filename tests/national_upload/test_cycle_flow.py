@@ -245,7 +245,7 @@ def test_the_whole_cycle_is_built_uploaded_accepted_and_received(school, nationa
     assert school.students["S001"].post(f"/api/v1/me/receipts/{retake['id']}", json={"answer": "confirm"}).json()["state"] == "confirmed"
     evening = {e["roster"]: e for e in school.students["N001"].get("/api/v1/me/receipts").json()}
     assert {1, 7, 28} <= set(evening), evening
-    assert evening[28]["records"][0]["學期課程學習成果"][0]["成果簡述"] == "進修部的閱讀報告"
+    assert evening[28]["records"][0]["進修部學期課程學習成果"][0]["成果簡述"] == "進修部的閱讀報告"
     performance = next(e for e in school.students["S002"].get("/api/v1/me/receipts").json() if e["roster"] == 25)
     answered = school.students["S002"].post(f"/api/v1/me/receipts/{performance['id']}", json={"answer": "confirm"})
     assert answered.json()["state"] == "confirmed", answered.text

@@ -102,6 +102,15 @@ def test_the_registrar_previews_and_starts_the_first_batch(page, school, senior,
     credentials = {"token": national_sim.token(CODE), "receipt_password": national_sim.receipt_password(CODE)}
     assert school.registrar.put("/api/v1/national/credentials", json=credentials).status_code == 200
     log_in(page, CODE, "registrar", school.registrar_password)
+    today = senior["today"]
+    expect(page.locator("#todo-list")).to_contain_text("高三第一梯次：完成高三學生的校內作業與勾選")
+    page.goto("/registrar/calendar")
+    detail = page.locator("#semester-detail")
+    expect(detail).to_contain_text(
+        f"高三第一梯次校內截止{roc(today + timedelta(days=26))}（國教署截止 {roc(today + timedelta(days=40))} 前兩週）"
+    )
+    expect(detail).to_contain_text("第二梯次學生課程學習成果")
+    _shots(page, "senior-batch-3a-registrar-calendar")
     page.goto("/registrar/national")
     page.get_by_label("學年度").fill(str(school.year))
     page.get_by_label("學期").select_option(str(school.term))
@@ -156,6 +165,11 @@ def test_after_the_batch_the_student_sees_the_lock_and_confirms_its_receipt(page
     expect(page.locator("#outcome-items button")).to_have_count(0)  # nothing left to tick or untick
     _no_raw_text(page, "#outcomes")
     _shots(page, "senior-batch-6-student-locked")
+    page.goto("/student/outcomes")
+    expect(page.locator("#outcomes-summary")).to_contain_text("本學年勾選已隨高三第一梯次上傳至國教署，不能再更改")
+    expect(page.locator("#outcome-list")).to_contain_text("高三寫作練習")
+    expect(page.get_by_role("button", name="勾選上傳")).to_have_count(0)
+    expect(page.get_by_role("button", name="取消勾選")).to_have_count(0)
     page.goto("/student/receipts")
     receipts = page.locator("#receipts")
     expect(receipts).to_contain_text("第一梯次學生課程學習成果")
