@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC
 from typing import Any
 
 from nameko.events import EventDispatcher
@@ -162,6 +163,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         used = len(self.store.holders(school, caller.student_id, int(year), int(term), OUTCOMES))
         national_cap = rules_for(int(year)).national_outcomes_per_semester
         batch_lock = self.store.batch_lock(school, int(year), caller.student_id)
+        term_locked = self.store.is_locked(school, int(year), int(term))
         return {
             "year": year,
             "term": term,
@@ -170,8 +172,8 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             "remaining": max(0, cap - used),
             "selection_cap": national_cap,
             "selected": len(selected),
-            "locked": self.store.is_locked(school, int(year), int(term)) or batch_lock is not None,
-            "locked_reason": _lock_reason(self.store.is_locked(school, int(year), int(term)), batch_lock),
+            "locked": term_locked or batch_lock is not None,
+            "locked_reason": _lock_reason(term_locked, batch_lock, "本學期"),
             "batch_lock": _batch_lock_view(batch_lock),
             "senior_batches": self._senior_batches(school, int(year), int(term), caller.student_id),
         }
@@ -440,12 +442,13 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         school = caller.require_school()
         year = int(year) if year is not None else int(self.peers.current_term()[0])
         batch_lock = self.store.batch_lock(school, year, caller.student_id)
+        year_locked = self.store.is_locked(school, year, 0)
         return {
             "year": year,
             "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES),
             "cap": rules_for(year).performances_per_year,
-            "locked": self.store.is_locked(school, year, 0) or batch_lock is not None,
-            "locked_reason": _lock_reason(self.store.is_locked(school, year, 0), batch_lock).replace("本學期", "本學年"),
+            "locked": year_locked or batch_lock is not None,
+            "locked_reason": _lock_reason(year_locked, batch_lock, "本學年"),
         }
 
     def _open_performance(self, performance_id: str) -> tuple[Caller, str, int]:
@@ -713,11 +716,13 @@ def _batch_lock_view(lock: dict[str, Any] | None) -> dict | None:
     if lock is None:
         return None
     at = lock.get("locked_at")
+    at = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at  # the store keeps UTC
     return {"batch": int(lock["batch"]), "label": domain.batch_label(int(lock["batch"])), "locked_at": at.isoformat() if at else None}
 
 
-def _lock_reason(term_locked: bool, batch_lock: dict[str, Any] | None) -> str:
-    """Why the 勾選 cannot change any more, as the student's page says it."""
+def _lock_reason(registrar_locked: bool, batch_lock: dict[str, Any] | None, period: str) -> str:
+    """Why the 勾選 cannot change any more, as the student's page says it (`period`: 本學期 or 本學年,
+    what the registrar's lock covers)."""
     if batch_lock is not None:
         return f"本學年勾選已隨{domain.batch_label(int(batch_lock['batch']))}上傳至國教署，不能再更改"
-    return "本學期勾選已由註冊組鎖定" if term_locked else ""
+    return f"{period}勾選已由註冊組鎖定" if registrar_locked else ""
