@@ -39,6 +39,8 @@ def national_names() -> dict[str, Any]:
         "rosters": {str(code): spec["name"] for code, spec in data.get("rosters", {}).items()},
         "codes": {key: dict(table.get("values", {})) for key, table in data.get("codes", {}).items()},
         "statuses": STATUS_NAMES,
+        # the 高三 梯次: "1" -> its rosters (codes, sorted) as the registrar's page lists them
+        "batches": {str(b): sorted(rules.batch_rosters(b).values()) for b in (1, 2) if rules.batch_rosters(b)},
         # national column -> {"table": code table} or {"type": "roc_date"}: how a receipt cell is shown
         "columns": {
             name: ({"table": spec["table"]} if spec.get("type") == "code" and spec.get("table") else {"type": spec.get("type", "")})

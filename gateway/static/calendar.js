@@ -14,7 +14,8 @@
     const s = semester;
     const deadlines = [["學期", `${cell(s.starts_on)} 至 ${cell(s.ends_on)}`], ["休業式", cell(s.closing_ceremony)], ["校內截止", cell(s.internal_deadline) || "—"],
       ["學生上傳截止", cell(s.student_upload_deadline)], ["教師認證截止", cell(s.teacher_certification_deadline)],
-      ...Object.entries(s.national_deadlines || {}).map(([k, v]) => [`國教署截止（${ROSTERS[k] || "名冊 " + k}）`, cell(v)])];
+      ...Object.entries(s.national_deadlines || {}).map(([k, v]) => [`國教署截止（${ROSTERS[k] || "名冊 " + k}）`, cell(v)]),
+      ...Object.values(s.batch_deadlines || {}).map((b) => [`${b.label}校內截止`, `${cell(b.internal)}（國教署截止 ${cell(b.national)} 前兩週）`])];
     const windows = Object.entries(s.windows).map(([key, w]) => ({ type: labels[key] || key, opens_at: w.opens_at || "未設定", closes_at: w.closes_at || "未設定", open_now: w.open_now }));
     document.getElementById("semester-detail").replaceChildren(
       el("dl", {}, deadlines.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),

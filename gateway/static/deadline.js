@@ -4,7 +4,7 @@
   const { api, el, table } = window.Licheng;
   const REFRESH_MS = 5000;
   const columns = [["school_id", "學校代碼"], ["school_name", "校名"], ["batch_zh", "名冊批次"], ["state_zh", "狀態"], ["percent", "完成 %"], ["total", "總件數"],
-    ["accepted", "已收件"], ["rejected", "退件"], ["waiting", "等待中"], ["sending", "傳送中"], ["retries", "重試次數"], ["dead", "無法送達"], ["batch_deadlines", "高三梯次截止"], ["paused", "暫停中"]];
+    ["accepted", "已收件"], ["rejected", "退件"], ["waiting", "等待中"], ["sending", "傳送中"], ["retries", "重試次數"], ["dead", "無法送達"], ["paused", "暫停中"]];
   const shown = (v) => (v === null || v === undefined ? "—" : String(v));
 
   async function refresh() {
@@ -16,6 +16,10 @@
       const rows = [["佇列等待中", q.ready], ["傳送中", q.sending], ["上傳程序（workers）", q.workers], ["無法送達佇列", q.dead_letters]];
       queueBox.replaceChildren(el("h2", {}, "工作佇列"), el("dl", { class: "figures" }, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, shown(v))]).flat()));
       schoolsBox.replaceChildren(table(data.schools, columns));
+      const batches = data.schools.flatMap((s) => (s.batch_deadline_list || []).map((b) => ({ school_id: s.school_id, school_name: s.school_name || "", ...b })));
+      document.getElementById("deadline-batches").replaceChildren(batches.length
+        ? table(batches, [["school_id", "學校代碼"], ["school_name", "校名"], ["label", "梯次"], ["internal", "校內截止"], ["national", "國教署截止"]])
+        : el("p", { class: "muted" }, "尚未設定高三梯次的國教署截止日"));
       document.getElementById("deadline-updated").textContent = ` 更新於 ${new Date().toLocaleTimeString("zh-TW", { timeZone: "Asia/Taipei" })}`;
     } catch (problem) {
       queueBox.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));

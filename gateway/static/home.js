@@ -32,6 +32,7 @@
     if (certified && mine.selected < Math.min(certified, mine.selection_cap) && !mine.locked) {
       tasks.push(task(`勾選要上傳國教署的成果（已勾選 ${mine.selected} / ${mine.selection_cap} 件）`, "/student/portfolio#outcomes", endOfDay(semester?.internal_deadline)));
     }
+    seniorBatchTasks(mine, certified, tasks);
     const statements = await api("GET", "/api/v1/records/statements").catch(() => []);
     if (!statements.length) tasks.push(task("填寫自傳與學習計畫", "/student/portfolio#statements", null));
     const KINDS = { autobiography: "自傳", study_plan: "學習計畫" };
@@ -39,6 +40,21 @@
     const receipts = await api("GET", "/api/v1/me/receipts").catch(() => []);
     for (const entry of receipts.filter((e) => e.state === "pending" && new Date(e.deadline) > Date.now())) {
       tasks.push(task(`確認國教署收到的${entry.roster_name || "資料"}`, "/student/receipts", entry.deadline));
+    }
+  }
+
+  // A grade-3 student's 高三 梯次: tick before its internal deadline (what is left), then the upload locks it.
+  function seniorBatchTasks(mine, certified, tasks) {
+    if (mine.batch_lock) {
+      tasks.push(task(`${mine.locked_reason}（已鎖定）`, "/student/portfolio#outcomes", null));
+      return;
+    }
+    for (const batch of mine.senior_batches || []) {
+      const due = endOfDay(batch.internal);
+      if (new Date(due) <= Date.now()) continue;
+      const left = Math.max(0, Math.min(certified, mine.selection_cap) - mine.selected);
+      const what = left ? `還可勾選 ${left} 件已認證成果（已勾選 ${mine.selected} / ${mine.selection_cap} 件）` : `已勾選 ${mine.selected} 件，請確認無誤`;
+      tasks.push(task(`${batch.label}：${what}；註冊組上傳後即鎖定，不能再更改`, "/student/portfolio#outcomes", due));
     }
   }
 

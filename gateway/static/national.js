@@ -5,6 +5,9 @@
 (() => {
   const { api, el, table, showProblem, rocDateTime } = window.Licheng;
   const ROSTERS = window.LICHENG_ROSTERS || {};
+  const BATCHES = window.LICHENG_BATCHES || {};
+  const BATCH_LABELS = { 1: "高三第一梯次", 2: "高三第二梯次" };
+  const setLabel = (u) => (u.batch ? (u.batch_summary?.label || BATCH_LABELS[u.batch]) : "學期名冊");
   const rosterName = (code) => ROSTERS[String(code)] || (code ? `名冊 ${code}` : "");
   const KINDS = { evidence: "學生檔案", roster: "名冊" };
   const STATES = [["queued", "排隊中"], ["sending", "傳送中"], ["accepted", "已收件"], ["rejected", "退件"], ["retrying", "重試中"], ["dead", "無法送達"]];
@@ -15,10 +18,35 @@
   const say = (id, text, error = false) => { $(id).className = error ? "status error" : "status"; $(id).textContent = text; };
   const problemText = (p) => { const b = p.body || {}; return `${b.title || p.message}${b.detail && b.detail !== b.title ? "：" + b.detail : ""}`; };
 
+  // What the chosen set carries, before anything is built: the term's rosters, or a 梯次's (grade 3 only).
+  function describeBatch() {
+    const batch = $("batch").value;
+    if (!batch) { $("batch-note").textContent = "本學期的學生資料、成績、缺勤、科目、幹部經歷、多元表現與課程學習成果名冊（全校學生）。"; return; }
+    const rosters = (BATCHES[batch] || []).map((code) => `${code} ${rosterName(code)}`).join("、");
+    $("batch-note").textContent = `${BATCH_LABELS[batch]}只含高三學生：${rosters}。開始上傳後，這些學生本學年的勾選即鎖定，不能再更改。`;
+  }
+  $("batch").addEventListener("change", describeBatch);
+  describeBatch();
+
+  function showBatch(result) {
+    const box = $("report-batch");
+    const summary = result.batch_summary;
+    box.hidden = !summary;
+    $("start-upload").textContent = summary ? `2. 開始上傳${summary.label}` : "2. 開始上傳這批名冊";
+    if (!summary) { box.replaceChildren(); return; }
+    box.replaceChildren(
+      el("h3", {}, `${summary.label}：高三學生 ${summary.students} 位`),
+      table(summary.rosters.map((r) => ({ label: `${r.code} ${r.name}`, rows: r.rows || "無資料（不送出）" })), [["label", "名冊"], ["rows", "列數"]]),
+      el("p", { class: summary.locked ? "status error" : "warning", id: "batch-lock-note" }, summary.locked
+        ? `已上傳：${summary.locked_students ?? summary.students} 位學生本學年的勾選已鎖定。`
+        : `開始上傳後，這 ${summary.students} 位學生本學年的課程學習成果與多元表現勾選即鎖定，不能再更改。`));
+  }
+
   function showReport(result) {
     draft = result;
     const report = result.report;
     $("report").hidden = false;
+    showBatch(result);
     $("report-summary").replaceChildren(el("p", { class: report.ok ? "ok" : "warning" },
       report.ok ? "沒有發現問題，可以上傳。" : `有 ${report.students.length} 位學生的 ${report.held_back_rows} 列資料需要修正，這些列不會送出。`),
       el("p", { class: "muted" }, `學生檔案 ${report.evidence_files} 個。`));
@@ -36,6 +64,7 @@
     const form = event.target;
     try {
       const body = { year: Number(form.year.value), term: Number(form.term.value) };
+      if (form.batch.value) body.batch = Number(form.batch.value);
       form.querySelector(".status").textContent = "產生中…";
       showReport(await api("POST", "/api/v1/national/rosters", body));
       form.querySelector(".status").textContent = "";
@@ -45,8 +74,9 @@
   $("start-upload").addEventListener("click", async () => {
     if (!draft) return;
     try {
-      const started = await api("POST", "/api/v1/national/uploads", { year: draft.year, term: draft.term, draft_id: draft.upload_id });
-      say("start-status", "已開始上傳");
+      const started = await api("POST", "/api/v1/national/uploads", { year: draft.year, term: draft.term, draft_id: draft.upload_id, ...(draft.batch ? { batch: draft.batch } : {}) });
+      say("start-status", started.batch_summary?.locked ? `已開始上傳${started.batch_summary.label}，${started.batch_summary.locked_students} 位學生的勾選已鎖定` : "已開始上傳");
+      showBatch(started);
       await loadUploads();
       openUpload(started.upload_id);
     } catch (problem) { say("start-status", problemText(problem), true); }
@@ -55,7 +85,7 @@
   function progressView(u) {
     const done = STATES.reduce((n, [k]) => n + (["accepted", "rejected", "dead"].includes(k) ? u.counts[k] || 0 : 0), 0);
     return el("div", {}, el("progress", { max: String(u.total || 1), value: String(done), "aria-label": "上傳進度" }),
-      el("p", {}, `${u.year} 學年度第 ${u.term} 學期 · 共 ${u.total} 項 · ` + STATES.map(([k, label]) => `${label} ${u.counts[k] || 0}`).join(" · ") + (u.done ? " · 已完成" : "")));
+      el("p", {}, `${u.year} 學年度第 ${u.term} 學期 ${setLabel(u)}${u.batch_summary?.locked ? `（${u.batch_summary.locked_students} 位學生勾選已鎖定）` : ""} · 共 ${u.total} 項 · ` + STATES.map(([k, label]) => `${label} ${u.counts[k] || 0}`).join(" · ") + (u.done ? " · 已完成" : "")));
   }
 
   async function loadUploads() {
@@ -76,7 +106,7 @@
     if (!current) return;
     const progress = await api("GET", `/api/v1/national/uploads/${current}`);
     $("detail-progress").replaceChildren(progressView(progress));
-    $("detail-id").textContent = `${progress.year} 學年度第 ${progress.term} 學期${progress.created_at ? "（" + rocDateTime(progress.created_at) + "）" : ""}`;
+    $("detail-id").textContent = `${progress.year} 學年度第 ${progress.term} 學期 ${setLabel(progress)}${progress.created_at ? "（" + rocDateTime(progress.created_at) + "）" : ""}`;
     const dead = await api("GET", `/api/v1/national/uploads/${current}/items?state=dead`);
     $("detail-dead").replaceChildren(dead.length ? table(dead.map((d) => ({ ...d, kind: KINDS[d.kind] || d.kind, roster: d.roster ? rosterName(d.roster) : "" })), [["kind", "種類"], ["roster", "名冊"], ["student_id", "學號"], ["detail", "原因"], ["attempts", "次數"]],
       [["重送", "POST /api/v1/national/items/{id}/retry"]]) : el("p", {}, "無"));
@@ -95,7 +125,7 @@
       const progress = await api("GET", `/api/v1/national/uploads/${current}`);
       const students = [...new Set(data.reports.map((r) => r.student_id))];
       try {
-        const again = await api("POST", "/api/v1/national/uploads", { year: progress.year, term: progress.term, student_ids: students });
+        const again = await api("POST", "/api/v1/national/uploads", { year: progress.year, term: progress.term, student_ids: students, ...(progress.batch ? { batch: progress.batch } : {}) });
         await loadUploads();
         openUpload(again.upload_id);
       } catch (problem) { say("receipt-status", problemText(problem), true); }

@@ -47,15 +47,16 @@
   async function refresh() {
     const mine = await api("GET", "/api/v1/outcomes/mine");
     document.getElementById("outcomes-summary").replaceChildren(
-      el("p", {}, `${mine.year} 學年度第 ${mine.term} 學期：還可登錄 ${mine.remaining} 件（上限 ${mine.cap}），已勾選上傳 ${mine.selected} / ${mine.selection_cap} 件${mine.locked ? "（已鎖定）" : ""}`));
+      el("p", {}, `${mine.year} 學年度第 ${mine.term} 學期：還可登錄 ${mine.remaining} 件（上限 ${mine.cap}），已勾選上傳 ${mine.selected} / ${mine.selection_cap} 件${mine.locked ? "（已鎖定）" : ""}`),
+      ...(mine.locked && mine.locked_reason ? [el("p", { class: "status error" }, `${mine.locked_reason}。`)] : []));
     const list = document.getElementById("outcome-list");
     if (!mine.items.length) { list.replaceChildren(el("p", { class: "muted" }, "尚未登錄任何成果")); return; }
     list.replaceChildren(el("ul", { class: "tasks" }, mine.items.map((o) => el("li", {},
       el("strong", {}, o.course_name), `：${o.summary}（${STATES[o.state] || o.state}${o.selected ? "，已勾選" : ""}）`,
-      returnNote(o), ...actions(o)))));
+      returnNote(o), ...actions(o, mine.locked)))));
   }
 
-  function actions(o) {
+  function actions(o, locked) {
     const buttons = [];
     const act = (label, method, path) => el("button", { type: "button", class: "small", onclick: async () => {
       try { await api(method, path); await refresh(); } catch (problem) { alert(problem.body?.detail || problem.body?.title || problem.message); }
@@ -65,7 +66,7 @@
       buttons.push(act("送出認證", "POST", `/api/v1/outcomes/${o.id}/submit`));
     }
     if (["draft", "submitted", "returned"].includes(o.state)) buttons.push(act("撤回", "POST", `/api/v1/outcomes/${o.id}/withdraw`));
-    if (o.state === "certified") buttons.push(o.selected ? act("取消勾選", "DELETE", `/api/v1/outcomes/${o.id}/selection`) : act("勾選上傳", "POST", `/api/v1/outcomes/${o.id}/selection`));
+    if (o.state === "certified" && !locked) buttons.push(o.selected ? act("取消勾選", "DELETE", `/api/v1/outcomes/${o.id}/selection`) : act("勾選上傳", "POST", `/api/v1/outcomes/${o.id}/selection`));
     return buttons;
   }
 

@@ -38,6 +38,20 @@
     } catch (problem) { error(box, problem); }
   }
 
+  // Why the 勾選 is locked (a 高三 梯次 took it to the national database), or, for a grade-3 student,
+  // each 梯次's internal deadline: tick before it, the registrar's upload locks the ticks.
+  function lockNotes(mine) {
+    const { rocDate, rocDateTime } = window.Licheng;
+    if (mine.batch_lock) {
+      const at = mine.batch_lock.locked_at ? `（${rocDateTime(mine.batch_lock.locked_at).split(" ")[0]} 上傳）` : "";
+      return [el("p", { class: "status error", id: "selection-lock" }, `${mine.locked_reason}${at}。如有疑問請洽註冊組。`)];
+    }
+    if (mine.locked) return [el("p", { class: "status error", id: "selection-lock" }, `${mine.locked_reason}。`)];
+    const today = new Date().toISOString().slice(0, 10);
+    return (mine.senior_batches || []).filter((b) => b.internal >= today).map((b) => el("p", { class: "muted senior-batch" },
+      `${b.label}：請於 ${rocDate(b.internal)}（校內截止）前完成勾選；註冊組上傳${b.label}後，本學年的勾選即鎖定，不能再更改（國教署截止 ${rocDate(b.national)}）。`));
+  }
+
   async function outcomes() {
     const box = document.getElementById("outcome-items");
     try {
@@ -45,7 +59,7 @@
       document.getElementById("outcome-caps").replaceChildren(
         el("p", {}, `${mine.year} 學年度第 ${mine.term} 學期：已登錄 ${mine.cap - mine.remaining} / ${mine.cap} 件；勾選上傳 `,
           el("meter", { min: "0", max: String(mine.selection_cap), value: String(mine.selected), "aria-label": "已勾選件數" }),
-          ` ${mine.selected} / ${mine.selection_cap} 件${mine.locked ? "（已鎖定）" : ""}`));
+          ` ${mine.selected} / ${mine.selection_cap} 件${mine.locked ? "（已鎖定）" : ""}`), ...lockNotes(mine));
       if (!mine.items.length) { box.replaceChildren(el("p", { class: "muted" }, "本學期尚未登錄成果")); return; }
       box.replaceChildren(el("ul", { class: "tasks" }, mine.items.map((o) => {
         const tick = o.state === "certified" && !mine.locked ? el("button", { type: "button", class: "small", onclick: async () => {
@@ -70,7 +84,8 @@
       const selected = new Set(picked.selected);
       document.getElementById("performance-caps").replaceChildren(el("p", {}, `${picked.year} 學年度勾選上傳 `,
         el("meter", { min: "0", max: String(picked.cap), value: String(selected.size), "aria-label": "已勾選多元表現件數" }),
-        ` ${selected.size} / ${picked.cap} 件${picked.locked ? "（已鎖定）" : ""}`));
+        ` ${selected.size} / ${picked.cap} 件${picked.locked ? "（已鎖定）" : ""}`),
+        ...(picked.locked && picked.locked_reason ? [el("p", { class: "status error" }, `${picked.locked_reason}。`)] : []));
       if (!data.items.length) { box.replaceChildren(el("p", { class: "muted" }, "尚未登錄多元表現")); return; }
       box.replaceChildren(el("ul", { class: "tasks" }, data.items.map((p) => {
         const isSelected = selected.has(p.id);

@@ -159,3 +159,11 @@ def turnaround_hours(items: list[dict[str, Any]], now: datetime) -> dict[str, fl
         "longest_hours": round(waits[-1], 1),
         "waiting": sum(1 for item in items if item.get("state") == State.SUBMITTED.value),
     }
+
+
+BATCH_LABELS = {1: "高三第一梯次", 2: "高三第二梯次"}
+
+
+def batch_label(batch: int) -> str:
+    """The 高三 梯次 by the name the pages use."""
+    return BATCH_LABELS.get(int(batch), f"高三第 {batch} 梯次")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC
 from typing import Any
 
 from nameko.events import EventDispatcher
@@ -161,6 +162,8 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         cap = self.store.school_cap(school)
         used = len(self.store.holders(school, caller.student_id, int(year), int(term), OUTCOMES))
         national_cap = rules_for(int(year)).national_outcomes_per_semester
+        batch_lock = self.store.batch_lock(school, int(year), caller.student_id)
+        term_locked = self.store.is_locked(school, int(year), int(term))
         return {
             "year": year,
             "term": term,
@@ -169,7 +172,10 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             "remaining": max(0, cap - used),
             "selection_cap": national_cap,
             "selected": len(selected),
-            "locked": self.store.is_locked(school, int(year), int(term)),
+            "locked": term_locked or batch_lock is not None,
+            "locked_reason": _lock_reason(term_locked, batch_lock, "本學期"),
+            "batch_lock": _batch_lock_view(batch_lock),
+            "senior_batches": self._senior_batches(school, int(year), int(term), caller.student_id),
         }
 
     @rpc
@@ -440,11 +446,14 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         caller = self._student(Permission.SELF_OUTCOMES_READ)
         school = caller.require_school()
         year = int(year) if year is not None else int(self.peers.current_term()[0])
+        batch_lock = self.store.batch_lock(school, year, caller.student_id)
+        year_locked = self.store.is_locked(school, year, 0)
         return {
             "year": year,
             "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES),
             "cap": rules_for(year).performances_per_year,
-            "locked": self.store.is_locked(school, year, 0) or self.store.batch_locked(school, year, caller.student_id) is not None,
+            "locked": year_locked or batch_lock is not None,
+            "locked_reason": _lock_reason(year_locked, batch_lock, "本學年"),
         }
 
     def _open_performance(self, performance_id: str) -> tuple[Caller, str, int]:
@@ -589,10 +598,23 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
     def _batch_open(self, school: str, year: int, student_id: str | None) -> None:
         batch = self.store.batch_locked(school, year, student_id)
         if batch is not None:
-            label = "第一梯次" if batch == 1 else "第二梯次"
             raise SelectionLocked(
-                f"本學年勾選已隨高三{label}上傳至國教署，不能再更改", f"this year's selection went up with 高三 batch {batch}: it is locked"
+                f"本學年勾選已隨{domain.batch_label(batch)}上傳至國教署，不能再更改",
+                f"this year's selection went up with 高三 batch {batch}: it is locked",
             )
+
+    def _senior_batches(self, school: str, year: int, term: int, student_id: str) -> list[dict]:
+        """A grade-3 student's 高三 梯次 of the semester: each one's internal and national deadline.
+        The grades come from the rules data (the 梯次 rosters' `grades`), as the rosters choose them."""
+        rules = rules_for(year)
+        grades = {str(g) for b in (1, 2) for code in rules.batch_rosters(b).values() for g in rules.roster(code).grades}
+        if str(self.peers.student(student_id).get("class_code", ""))[:1] not in grades:
+            return []
+        semester = self.records.get_semester(school, year, term) or {}
+        return [
+            {"batch": int(key), "label": entry["label"], "internal": entry["internal"], "national": entry["national"]}
+            for key, entry in sorted((semester.get("batch_deadlines") or {}).items())
+        ]
 
     def _selection_open(self, school: str, year: int, term: int, student_id: str | None = None) -> None:
         self._batch_open(school, year, student_id)
@@ -691,7 +713,21 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             "year": year,
             "term": term,
             "locked": self.store.is_locked(school, year, term),
-            "students": [
-                {**s, "outcomes": by_student[s["id"]], "performance_ids": performances[s["id"]]} for s in students
-            ],
+            "students": [{**s, "outcomes": by_student[s["id"]], "performance_ids": performances[s["id"]]} for s in students],
         }
+
+
+def _batch_lock_view(lock: dict[str, Any] | None) -> dict | None:
+    if lock is None:
+        return None
+    at = lock.get("locked_at")
+    at = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at  # the store keeps UTC
+    return {"batch": int(lock["batch"]), "label": domain.batch_label(int(lock["batch"])), "locked_at": at.isoformat() if at else None}
+
+
+def _lock_reason(registrar_locked: bool, batch_lock: dict[str, Any] | None, period: str) -> str:
+    """Why the 勾選 cannot change any more, as the student's page says it (`period`: 本學期 or 本學年,
+    what the registrar's lock covers)."""
+    if batch_lock is not None:
+        return f"本學年勾選已隨{domain.batch_label(int(batch_lock['batch']))}上傳至國教署，不能再更改"
+    return f"{period}勾選已由註冊組鎖定" if registrar_locked else ""

@@ -126,10 +126,14 @@ class CertificationStore:
 
     def batch_locked(self, school_id: str, year: int, student_id: str | None) -> int | None:
         """The 梯次 whose upload locked this student's 勾選 of the year (None: not locked that way)."""
+        doc = self.batch_lock(school_id, year, student_id)
+        return int(doc["batch"]) if doc else None
+
+    def batch_lock(self, school_id: str, year: int, student_id: str | None) -> dict | None:
+        """The lock itself (its 梯次 and when), for the student's page to say since when."""
         if not student_id:
             return None
-        doc = self.batch_locks.find_one(school_id, {"year": year, "student_id": student_id})
-        return int(doc["batch"]) if doc else None
+        return self.batch_locks.find_one(school_id, {"year": year, "student_id": student_id})
 
     def is_locked(self, school_id: str, year: int, term: int) -> bool:
         return self.locks.find_one(school_id, {"year": year, "term": term}) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +47,9 @@ class Progress(BaseModel):
     published: int = 0
     report: dict | None = None
     batch: int | None = None  # a 高三 梯次 upload (1 or 2); None: the term's rosters
+    # a 梯次's label, rosters (code, name, rows), grade-3 students carried and whether their 勾選 is locked
+    batch_summary: dict | None = None
+    created_at: datetime | None = None
 
 
 class StartUpload(StrictModel):
@@ -86,6 +90,12 @@ def batch_deadlines_text(semester: dict | None) -> str:
 
     entries = ((semester or {}).get("batch_deadlines") or {}).values()
     return "；".join(f"{e['label']} 校內 {roc(e['internal'])}／國教署 {roc(e['national'])}" for e in entries)
+
+
+def batch_deadline_list(semester: dict | None) -> list[dict[str, str]]:
+    """The same deadlines as rows (ISO dates: the pages show them as 民國 dates), one per 梯次."""
+    entries = ((semester or {}).get("batch_deadlines") or {}).items()
+    return [{"label": e["label"], "internal": e["internal"][:10], "national": e["national"][:10]} for _, e in sorted(entries)]
 
 
 def school_row(school_id: str, progress: dict | None, retries: int, paused: bool = False, batch_deadlines: str = "") -> dict:

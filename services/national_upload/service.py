@@ -37,12 +37,14 @@ from services.national_upload.publisher import Publisher
 from services.national_upload.receipts import check_receipt, confirm_deadline
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
 from services.national_upload.schemas import (
+    BATCH_LABELS,
     Credentials,
     PauseUploads,
     PrepareRosters,
     Progress,
     ReceiptAnswer,
     StartUpload,
+    batch_deadline_list,
     batch_deadlines_text,
 )
 from services.national_upload.store import UploadStore
@@ -156,6 +158,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         if upload.get("batch"):  # the 梯次 carries these students' 勾選: it may no longer change
             carried = sorted({s for i in items.values() for s in i.get("students") or ([i["student_id"]] if i.get("student_id") else [])})
             self.certification.lock_batch_selection(upload["year"], upload["batch"], carried)
+            summary = {**(upload.get("batch_summary") or {}), "locked": True, "locked_students": len(carried)}
+            self.store.update_upload(school, upload["_id"], {"batch_summary": summary})
+            upload = {**upload, "batch_summary": summary}
         fresh_keys = set(items) - self.store.existing_keys(school, list(items))
         new_items = [item for key, item in items.items() if key in fresh_keys]
         if new_items:
@@ -264,6 +269,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             "uploader": caller.display_name or caller.username,
             "only_students": sorted(only) if only else None,
             "batch": batch,
+            "batch_summary": _batch_summary(rules, batch, prepared) if batch else None,
             "report": prepared.report,
             "evidence": [vars(ref) for ref in prepared.evidence],
         }
@@ -457,6 +463,8 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             published=upload.get("published", 0),
             report=upload.get("report") if with_report else _report_summary(upload.get("report")),
             batch=upload.get("batch"),
+            batch_summary=upload.get("batch_summary"),
+            created_at=upload.get("created_at"),
         ).model_dump(mode="json")
 
     # deadline console
@@ -472,8 +480,9 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             progress = self._progress(school, latest[0]) if latest else None
             retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
             # the school's own 梯次 deadlines (records answers a school's own callers; the district row goes without)
-            deadlines = batch_deadlines_text(self.records.current_semester(school)) if caller.school_id == school else ""
-            rows.append(console.school_row(school, progress, retries, self.store.is_paused(school), deadlines))
+            semester = self.records.current_semester(school) if caller.school_id == school else None
+            row = console.school_row(school, progress, retries, self.store.is_paused(school), batch_deadlines_text(semester))
+            rows.append({**row, "batch_deadline_list": batch_deadline_list(semester)})
         queue = console.queue_figures(self.settings.amqp_uri)
         queue["sending"] = sum(r.get("sending", 0) for r in rows)
         return {"schools": rows, "queue": queue}
@@ -496,6 +505,22 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         if not isinstance(student_id, str) or not student_id:
             return []
         return [_entry_view(e) for e in self.store.entries_of_student(school, student_id)]
+
+
+def _batch_summary(rules: Any, batch: int, prepared: Preparation) -> dict[str, Any]:
+    """What a 高三 梯次 carries, for the registrar to read before starting it: its name, every roster
+    of the 梯次 (those without rows too, so an empty one is seen), and how many grade-3 students
+    have rows in it (their 勾選 is locked once it is started)."""
+    codes = sorted(rules.batch_rosters(batch).values())
+    rows = {f.code: f.rows for f in prepared.files}
+    carried = {s for f in prepared.files for s in f.students}
+    return {
+        "batch": batch,
+        "label": BATCH_LABELS.get(batch, f"第 {batch} 梯次"),
+        "rosters": [{"code": c, "name": rules.roster(c).name, "rows": rows.get(c, 0)} for c in codes],
+        "students": len(carried),
+        "locked": False,
+    }
 
 
 def _receipt_view(doc: dict[str, Any]) -> dict:
@@ -558,4 +583,3 @@ def _item_view(item: dict[str, Any]) -> dict:
         "detail": item.get("detail"),
         "reasons": item.get("reasons", []),
     }
-
