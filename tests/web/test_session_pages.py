@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 from tests.gateway.test_sessions import PASSWORD, _account, _raw_login, _wait_ended
 from tests.support.api import Client
 from tests.support.system import wait_until
-from tests.web.conftest import browser, log_in, page  # noqa: F401  (the Chromium fixtures)
+from tests.web.conftest import log_in
 
 
-def test_the_browser_ends_another_device_then_every_session(system, school_a, page):  # noqa: F811
+def test_the_browser_ends_another_device_then_every_session(system, school_a, page):
     _account(school_a, "sess-chromium")
     other = _raw_login(system, school_a.code, "sess-chromium", headers={"User-Agent": "OtherDevice/3"})
     assert other.status_code == 200, other.text
