@@ -67,6 +67,26 @@ def _import(session: requests.Session, url: str, rows: list[dict[str, object]], 
     print(f"  {what}: {len(rows)} rows ({time.monotonic() - began:.1f} s)", flush=True)
 
 
+def grades_of(year: int, term: int, students: list[dict], courses: list[dict]) -> list[dict[str, object]]:
+    """A grade for every student in every course of their class; about a fifth fail (no credits)."""
+    by_class: dict[str, list[dict]] = {}
+    for course in courses:
+        by_class.setdefault(str(course["開課班級"]), []).append(course)
+    return [
+        {
+            "學年度": year,
+            "學期": term,
+            "學號": student["學號"],
+            "課程代碼": course["課程代碼"],
+            "開課班級": student["班級"],
+            "學期學業成績": 45 + (i * 7 + j * 13) % 55,
+            "採計學分": 2 if 45 + (i * 7 + j * 13) % 55 >= 60 else 0,
+        }
+        for i, student in enumerate(students)
+        for j, course in enumerate(by_class[str(student["班級"])])
+    ]
+
+
 def seed_school(base: str, district_password: str, code: str, students: int, classes: int, subjects: int, all_accounts: bool) -> None:
     password = district_password
     district = _login(base, "", "district", district_password)
@@ -144,22 +164,7 @@ def seed_school(base: str, district_password: str, code: str, students: int, cla
             )
     _import(curriculum, f"{base}/api/v1/records/courses/import", course_rows, "courses")
 
-    by_class: dict[str, list[dict[str, object]]] = {}
-    for course in course_rows:
-        by_class.setdefault(str(course["開課班級"]), []).append(course)
-    grade_rows = [
-        {
-            "學年度": year,
-            "學期": term,
-            "學號": student["學號"],
-            "課程代碼": course["課程代碼"],
-            "開課班級": student["班級"],
-            "學期學業成績": 45 + (i * 7 + j * 13) % 55,
-            "採計學分": 2 if 45 + (i * 7 + j * 13) % 55 >= 60 else 0,
-        }
-        for i, student in enumerate(student_rows)
-        for j, course in enumerate(by_class[str(student["班級"])])
-    ]
+    grade_rows = grades_of(year, term, student_rows, course_rows)
     _import(registrar, f"{base}/api/v1/records/grades/import", grade_rows, "grades")
 
     wanted = student_rows if all_accounts else [s for s in student_rows if s["座號"] == 1]

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from deploy.seed_school import grades_of
 from shared.mongo import make_client
 from shared.national_id import with_check_digit
 from shared.roles import Role
@@ -139,22 +140,7 @@ def bench_imports(system, district_password: str) -> dict[str, Any]:
         for s in range(1, SUBJECTS + 1)
     ]
     results["courses"] = run_import(rec.clients[Role.CURRICULUM], "/api/v1/records/courses/import", courses, "courses")
-    by_class: dict[str, list[dict[str, Any]]] = {}
-    for course in courses:
-        by_class.setdefault(course["開課班級"], []).append(course)
-    grades = [
-        {
-            "學年度": year,
-            "學期": term,
-            "學號": s["學號"],
-            "課程代碼": course["課程代碼"],
-            "開課班級": s["班級"],
-            "學期學業成績": 45 + (i * 7 + j * 13) % 55,
-            "採計學分": 2 if 45 + (i * 7 + j * 13) % 55 >= 60 else 0,
-        }
-        for i, s in enumerate(students)
-        for j, course in enumerate(by_class[s["班級"]])
-    ][:30000]
+    grades = grades_of(year, term, students, courses)[:30000]
     results["grades_5000"] = run_import(registrar, "/api/v1/records/grades/import", grades[:5000], "grades-5000")
     results["grades_30000"] = run_import(registrar, "/api/v1/records/grades/import", grades, "grades-30000")
     changed = [{**g, "學期學業成績": 60 + int(g["學期學業成績"]) % 40, "採計學分": 2} for g in grades[-5000:]]  # passing: credits count
