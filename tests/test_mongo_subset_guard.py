@@ -19,7 +19,7 @@ FORBIDDEN = {
     r"expireAfterSeconds": "TTL indexes",
     r"partialFilterExpression": "partial indexes",
     r"\bTEXT\b|[\"']text[\"']\s*\)": "text indexes",
-    r"[\"']hashed[\"']": "hashed indexes",
+    r"[\"']hashed[\"']\s*\)": "hashed indexes",  # an index key ("field", "hashed"), not a field named hashed
     r"\bGridFS\b|gridfs": "GridFS",
     r"\.watch\(": "change streams",
     r"\$(avg|first|last|stdDevPop|stdDevSamp|mergeObjects)\b": "$group accumulators other than $sum/$count",

@@ -22,6 +22,7 @@ from nameko.events import event_handler
 from nameko.rpc import rpc
 
 from services.identity import domain, events
+from services.identity.account_import_store import AccountImportJobs
 from services.identity.errors import ImportNotFound, PasswordSheetGone
 from services.identity.passwords import hash_password
 from services.identity.schemas import AccountImportJob
@@ -30,7 +31,6 @@ from shared.crypto import FieldCipher
 from shared.errors import ValidationFailed, field_error
 from shared.import_files import ImportFiles
 from shared.permissions import Permission, require
-from shared.tenancy import SchoolCollection
 
 IMPORT_QUEUED = "account_import_queued"
 HASHERS = 2  # argon2 threads at once: the machine's cores, leaving the hub free for logins meanwhile
@@ -38,8 +38,8 @@ MAX_ERRORS = 1000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _jobs(svc: Any) -> SchoolCollection:
-    return SchoolCollection(svc.store.db["account_imports"])
+def _jobs(svc: Any) -> AccountImportJobs:
+    return AccountImportJobs(svc.store.db)
 
 
 def _files(svc: Any) -> ImportFiles:
@@ -80,7 +80,7 @@ class AccountImports:
         domain.check_import_columns(rows)  # a file-level problem is answered at once
         jobs = _jobs(self)
         if file_sha256:
-            earlier = [j for j in jobs.find(school, {"file_sha256": file_sha256}, sort=[("created_at", -1)]) if j["status"] != "rejected"]
+            earlier = [j for j in jobs.of_file(school, file_sha256) if j["status"] != "rejected"]
             if earlier:
                 return _view(earlier[0], already=earlier[0]["status"] == "done")
         job = {
@@ -92,7 +92,7 @@ class AccountImports:
             "created_by": caller.user_id,
             "created_at": utcnow(),
         }
-        jobs.insert_one(school, job)
+        jobs.insert(school, job)
         _files(self).keep(school, job["_id"], rows)
         self.dispatch(IMPORT_QUEUED, {"school_id": school, "import_id": job["_id"]})
         return _view(job)
@@ -111,9 +111,7 @@ class AccountImports:
         if job.get("sheet_state") != "ready" or not job.get("sheet_enc"):
             raise PasswordSheetGone("初始密碼單只能下載一次，已下載過（可到帳號管理重設個別密碼）", "the sheet is handed out once")
         handed_out = {"sheet_state": "downloaded", "sheet_downloaded_at": utcnow(), "sheet_downloaded_by": caller.user_id}
-        taken = _jobs(self).update_one(
-            school, {"_id": import_id, "sheet_state": "ready"}, {"$set": handed_out, "$unset": {"sheet_enc": ""}}
-        )
+        taken = _jobs(self).take_sheet(school, import_id, handed_out)
         if not taken:  # someone else downloaded it at the same moment
             raise PasswordSheetGone("初始密碼單只能下載一次，已下載過", "the sheet is handed out once")
         entries = json.loads(FieldCipher(self.settings.field_key).decrypt(job["sheet_enc"]))
@@ -127,7 +125,7 @@ class AccountImports:
         }
 
     def _import_job(self, school: str, import_id: str) -> dict[str, Any]:
-        job = _jobs(self).find_one(school, {"_id": import_id}) if isinstance(import_id, str) else None
+        job = _jobs(self).get(school, import_id) if isinstance(import_id, str) else None
         if job is None:
             raise ImportNotFound("找不到此匯入工作", "import not found")
         return job
@@ -140,12 +138,12 @@ class AccountImports:
         if caller is None or caller.school_id != school:
             return
         jobs = _jobs(self)
-        job = jobs.find_one(school, {"_id": payload.get("import_id", "")})
+        job = jobs.get(school, str(payload.get("import_id", "")))
         if job is None or job["status"] not in ("queued", "running"):
             return
         batch = job["_id"]
         self.store.accounts.delete_many(school, {"import_batch": batch})  # a cut run's accounts: none or all, never half
-        jobs.update_one(school, {"_id": batch}, {"$set": {"status": "running", "phase": "validating", "started_at": utcnow()}})
+        jobs.update(school, batch, {"status": "running", "phase": "validating", "started_at": utcnow()})
         files = _files(self)
         rows = files.rows(school, batch)
         try:
@@ -155,13 +153,13 @@ class AccountImports:
             accounts = []
         if errors:
             validated = len(rows) - len({e["row"] for e in errors})
-            jobs.update_one(school, {"_id": batch}, {"$set": self._finished("rejected", validated=validated, errors=errors)})
+            jobs.update(school, batch, self._finished("rejected", validated=validated, errors=errors))
             files.drop(school, batch)
             return
-        jobs.update_one(school, {"_id": batch}, {"$set": {"validated": len(accounts), "phase": "hashing", "hashed": 0}})
+        jobs.update(school, batch, {"validated": len(accounts), "phase": "hashing", "hashed": 0})
         passwords = [a.password or domain.generate_password() for a in accounts]
         hashes = self._hash_all(school, batch, passwords)
-        jobs.update_one(school, {"_id": batch}, {"$set": {"hashed": len(hashes), "phase": "writing"}})
+        jobs.update(school, batch, {"hashed": len(hashes), "phase": "writing"})
         now = utcnow()
         docs = [domain.account_document(a, school, h, now, must_change=True) for a, h in zip(accounts, hashes, strict=True)]
         self.store.insert_accounts(school, docs, batch)
@@ -174,7 +172,7 @@ class AccountImports:
         done = self._finished("done", validated=len(accounts), imported=len(docs))
         if sheet:
             done.update(sheet_state="ready", sheet_enc=FieldCipher(self.settings.field_key).encrypt(json.dumps(sheet, ensure_ascii=False)))
-        jobs.update_one(school, {"_id": batch}, {"$set": done})  # the accounts and the sheet count from this one write
+        jobs.update(school, batch, done)  # the accounts and the sheet count from this one write
         files.drop(school, batch)
         self.changes.record(school, caller, "account.import", batch, note=f"{len(docs)} accounts")
         for doc in docs:
@@ -190,7 +188,7 @@ class AccountImports:
         for h in GreenPool(HASHERS).imap(lambda p: tpool.execute(hash_password, p), passwords):
             hashes.append(h)
             if len(hashes) % 50 == 0:
-                jobs.update_one(school, {"_id": batch}, {"$set": {"hashed": len(hashes)}})
+                jobs.update(school, batch, {"hashed": len(hashes)})
         return hashes
 
     @staticmethod
