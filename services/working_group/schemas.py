@@ -48,7 +48,8 @@ class MemberIn(StrictModel):
 
 
 class MemberPatch(StrictModel):
-    name: Name | None = None
+    # may be left out, never cleared: a member always has a name (account_id and term_ends may be null)
+    name: Name = None  # type: ignore[assignment]
     account_id: Id | None = None
     term_ends: date | None = None
 

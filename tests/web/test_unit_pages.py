@@ -67,7 +67,7 @@ def test_discipline_adds_and_imports_attendance_and_sees_the_bad_row(page, rec_a
 
     upload.get_by_label("選擇檔案").set_input_files(str(_xlsx(tmp_path / "good.xlsx", [header, good])))
     upload.get_by_role("button", name="匯入").click()
-    expect(upload.locator(".status")).to_contain_text("已匯入 1 / 1 筆")
+    expect(upload.locator(".status")).to_contain_text("已匯入 1 列")
     expect(page.locator("#record-list")).to_contain_text("S001")
     with page.expect_download() as download:
         page.get_by_role("link", name="匯出 XLSX").click()
