@@ -54,6 +54,9 @@ QUEUE_READY = Gauge("licheng_upload_queue_ready", "Messages waiting in the work 
 QUEUE_CONSUMERS = Gauge("licheng_upload_queue_consumers", "Workers consuming the work queue")
 QUEUE_POLL_SECONDS = 5.0
 PAUSE_CHECK_SECONDS = 5.0
+# The work queue's delivery limit counts hand-backs. Handed back at once, a message would spend its ten
+# deliveries in milliseconds on a passing fault (a database failover) and be dead-lettered by RabbitMQ.
+HAND_BACK_PAUSE_SECONDS = 2.0
 
 
 class LockedPublisher:
@@ -226,6 +229,7 @@ class Worker:
                     state = handler.handle(message["school_id"], message["item_id"], waits_for)
                 except Exception:  # the database or broker away: handed back, redelivered later
                     log.exception("item failed; handed back for redelivery")
+                    time.sleep(HAND_BACK_PAUSE_SECONDS)
                     hand_back(method.delivery_tag, False)
                     return
                 log_event(

@@ -19,7 +19,10 @@ PROBES = 10  # each probe is a new connection: gunicorn's two workers both answe
 
 
 def _ended_everywhere(client: Client, path: str = "/api/v1/me") -> bool:
-    """Every one of PROBES fresh connections is refused: the session ended on both workers."""
+    """The client's own kept-alive connection and PROBES fresh ones are all refused. The fresh ones
+    alone may all be accepted by the same worker, while the client's connection stays with the other."""
+    if client.get(path).status_code != 401:
+        return False
     return all(
         requests.get(client.base_url + path, headers={"Authorization": f"Bearer {client.token}"}, timeout=30).status_code == 401
         for _ in range(PROBES)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import urllib.parse
 import uuid
 
 import pika
@@ -150,3 +151,46 @@ def test_one_worker_keeps_several_items_in_flight_and_sends_each_once(isolated, 
     assert peak == 4  # four sends waiting at once in one process, never more than its threads
     assert all(seen.get(i["_id"]) == 1 for i in items)
     assert _queue_depth(settings.amqp_uri, topology.WORK_QUEUE) == 0  # every message acked
+
+
+def _close_publisher_connections(vhost: str) -> int:
+    """What RabbitMQ does to a connection that missed its heartbeats: close it from the broker's side."""
+    import requests
+
+    from tests.support.system import _mgmt_url
+
+    listed = requests.get(f"{_mgmt_url()}/api/connections", auth=("guest", "guest"), timeout=10).json()
+    ours = [c for c in listed if c.get("vhost") == vhost and (c.get("client_properties") or {}).get("connection_name") == "national-upload-publisher"]
+    for connection in ours:
+        quoted = urllib.parse.quote(connection["name"], safe="")
+        requests.delete(f"{_mgmt_url()}/api/connections/{quoted}", auth=("guest", "guest"), timeout=10).raise_for_status()
+    return len(ours)
+
+
+def test_a_worker_whose_idle_publisher_was_closed_by_the_broker_still_retries(isolated, upload_store, caplog):
+    """A worker's publisher speaks only when an item is retried; idle for minutes, the broker closes it.
+    The next retry opens a new connection, rather than handing every retried item back until RabbitMQ's
+    delivery limit dead-letters it while the item still reads 排隊中."""
+    settings = isolated.settings()
+    upload = uuid.uuid4().hex
+    item = _item(upload_store, upload, 70)
+    sends: list[str] = []
+
+    def sender(sent: dict) -> SendResult:
+        sends.append(sent["_id"])
+        return SendResult(Verdict.RETRY, detail="HTTP 503") if len(sends) == 1 else SendResult(Verdict.ACCEPTED, receipt_id="r70")
+
+    worker = Worker(settings, sender, prefetch=1, policy=POLICY)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: _close_publisher_connections(isolated.vhost) >= 1, 30, "the worker's publisher connected, then closed")
+        with Publisher(settings.amqp_uri, POLICY, name="test-publisher") as publisher:
+            publisher.enqueue(item)
+        wait_until(lambda: upload_store.get_item(SCHOOL, item["_id"])["state"] == "accepted", 30, "the item retried and accepted")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert sends == [item["_id"], item["_id"]]  # one retry through the delay queue
+    assert not [r for r in caplog.records if "handed back" in r.getMessage()]  # the retry was published, not handed back
+    assert upload_store.get_item(SCHOOL, item["_id"])["attempts"] == 2
