@@ -160,7 +160,11 @@ def _close_publisher_connections(vhost: str) -> int:
     from tests.support.system import _mgmt_url
 
     listed = requests.get(f"{_mgmt_url()}/api/connections", auth=("guest", "guest"), timeout=10).json()
-    ours = [c for c in listed if c.get("vhost") == vhost and (c.get("client_properties") or {}).get("connection_name") == "national-upload-publisher"]
+    ours = [
+        c
+        for c in listed
+        if c.get("vhost") == vhost and (c.get("client_properties") or {}).get("connection_name") == "national-upload-publisher"
+    ]
     for connection in ours:
         quoted = urllib.parse.quote(connection["name"], safe="")
         requests.delete(f"{_mgmt_url()}/api/connections/{quoted}", auth=("guest", "guest"), timeout=10).raise_for_status()
