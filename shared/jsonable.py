@@ -36,4 +36,3 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, date):  # datetimes too
         return value.isoformat()
     return value
-
