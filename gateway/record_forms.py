@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gateway.staff_columns import import_headers
 from services.records import rules
 from services.records.division import RecordType, Scope
 from shared.permissions import Permission, is_allowed
@@ -224,5 +225,5 @@ def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, 
         "columns": list_columns(t),
         "named_columns": {k: v for k, v in NAMED_COLUMNS.items() if k in dict(t.columns)},
         "importable": t.importable,
-        "import_headers": [label for _, label in t.columns],
+        "import_headers": import_headers(t.key, [label for _, label in t.columns]),
     }

@@ -14,6 +14,7 @@ from gateway.downloads import xlsx_response
 from gateway.endpoints import endpoint
 from gateway.import_jobs import job_response
 from gateway.services import FILE_BUILD_SECONDS, rpc
+from gateway.staff_columns import resolve_staff
 from gateway.uploads import uploaded_job_file
 from services.records.division import TYPES, RecordType
 from services.records.schemas import ImportReport, RecordList, SaveResult
@@ -112,6 +113,7 @@ def _routes(t: RecordType) -> None:
             import_id = request.form.get("import_id") or request.args.get("import_id") or None
             rows, sha256 = uploaded_job_file()
             with rpc() as services:
+                rows = resolve_staff(key, rows, services.identity.staff_ids_by_username)
                 job = services.records.start_import(key, rows, import_id, sha256)
 
             def poll() -> dict:

@@ -13,6 +13,7 @@ from services.identity.store import IdentityStore
 from shared.roles import ROLE_NAMES_ZH, Role
 
 LIMIT = 20
+MAX_USERNAMES = 5000  # a school's staff, many times over
 
 
 def _suggestion(doc: dict[str, Any]) -> dict[str, Any]:
@@ -43,3 +44,17 @@ def staff(store: IdentityStore, school_id: str, q: str = "", role: str | None = 
         limit=200 if ids else LIMIT,
     )
     return [_suggestion(d) for d in docs if set(d.get("roles", [])) - {Role.STUDENT.value}]
+
+
+def staff_by_username(store: IdentityStore, school_id: str, usernames: list[str]) -> dict[str, str]:
+    """Username (as typed, any case) -> account id, for enabled staff of the school: an import file names
+    teachers by the 帳號 the school knows; unknown, disabled or student accounts are simply absent."""
+    keys = sorted({u.strip().lower() for u in usernames if isinstance(u, str) and u.strip()})[:MAX_USERNAMES]
+    if not keys:
+        return {}
+    docs = store.accounts.find(
+        school_id,
+        {"username_key": {"$in": keys}, "disabled": {"$ne": True}, "roles": {"$ne": Role.STUDENT.value}},
+        projection={"username_key": 1, "roles": 1},
+    )
+    return {d["username_key"]: d["_id"] for d in docs if set(d.get("roles", [])) - {Role.STUDENT.value}}

@@ -458,3 +458,10 @@ class IdentityService(AccountImports, ChangesMixin, HealthMixin):
             return lookup_store.staff(self.store, caller.require_school(), ids=list(ids))
         caller = require(self.caller, Permission.SCHOOL_STAFF_LOOKUP)
         return lookup_store.staff(self.store, caller.require_school(), q if isinstance(q, str) else "", role or None)
+
+    @rpc
+    def staff_ids_by_username(self, usernames: list) -> dict[str, str]:
+        """Lower-cased username -> account id of the caller's school's enabled staff (import files name
+        teachers by 帳號; the gateway turns those into the ids records stores)."""
+        caller = require(self.caller, Permission.SCHOOL_STAFF_LOOKUP)
+        return lookup_store.staff_by_username(self.store, caller.require_school(), list(usernames or []))

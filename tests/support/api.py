@@ -17,7 +17,7 @@ class Client:
         self.session = self.session or requests.Session()
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", None) or {})  # a copy: a caller's dict is not given our token
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
         if method == "POST" and path.endswith("/import"):
