@@ -16,8 +16,9 @@ from gateway.import_jobs import job_response
 from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.staff_columns import resolve_staff
 from gateway.uploads import uploaded_job_file
+from services.records.coverage import measurable
 from services.records.division import TYPES, RecordType
-from services.records.schemas import ImportReport, RecordList, SaveResult
+from services.records.schemas import Coverage, ImportReport, RecordList, SaveResult
 from shared.tabular import JOB_MAX_ROWS
 
 bp = Blueprint("records_units", __name__, url_prefix="/api/v1/records")
@@ -75,6 +76,22 @@ def _routes(t: RecordType) -> None:
     endpoint(bp, f"/{key}", "GET", summary=f"{t.label}列表 / list {key}", permission=t.read, response=RecordList, query=FILTERS)(
         named(list_view, "list")
     )
+
+    if measurable(t):
+
+        def coverage_view():
+            with rpc() as services:
+                return jsonify(services.records.coverage(key, request.args.get("year"), request.args.get("term")))
+
+        endpoint(
+            bp,
+            f"/{key}/coverage",
+            "GET",
+            summary=f"{t.label}登錄進度（已登錄學生數／在學學生數，分班）/ {key} coverage",
+            permission=t.read,
+            response=Coverage,
+            query={"year": "學年度 (required)", "term": "學期 1 or 2 (required for semester records)"},
+        )(named(coverage_view, "coverage"))
 
     def save_view():
         with rpc() as services:

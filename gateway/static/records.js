@@ -64,6 +64,47 @@
     }
   }
 
+  // 登錄進度: of the enrolled students in reach, how many have a record in the semester (the list's
+  // 學年度/學期 when given, else the current one), per class, with the classes not finished first.
+  async function loadCoverage() {
+    const box = document.getElementById("coverage-body");
+    if (!box) return;
+    const filters = filterQuery();
+    let year = filters.get("year");
+    let term = filters.get("term");
+    if (!year || (spec.semester && !term)) {
+      try {
+        const current = await api("GET", "/api/v1/records/semesters/current");
+        year = year || current.year;
+        term = term || current.term;
+      } catch {
+        box.replaceChildren(el("p", { class: "muted" }, "尚未設定本學期，無法計算登錄進度"));
+        return;
+      }
+    }
+    const query = new URLSearchParams({ year: String(year), ...(spec.semester ? { term: String(term) } : {}) });
+    try {
+      const c = await api("GET", `${base}/coverage?${query}`);
+      const n = (v) => v.toLocaleString("zh-TW");
+      const when = spec.semester ? `${c.year} 學年度第 ${c.term} 學期` : `${c.year} 學年度`;
+      const summary = el("p", { class: "coverage" }, `${when}${spec.label}：已登錄 ${n(c.recorded)} / ${n(c.students)} 位在學學生 `,
+        el("progress", { max: String(c.students || 1), value: String(c.recorded), "aria-label": `${spec.label}已登錄的學生比例` }));
+      const behind = c.classes.filter((k) => k.recorded < k.students);
+      const rows = [...behind, ...c.classes.filter((k) => k.recorded >= k.students)].map((k) => ({
+        class_code: k.class_code || "（未編班）",
+        students: n(k.students),
+        recorded: n(k.recorded),
+        left: k.students > k.recorded ? `尚缺 ${n(k.students - k.recorded)} 位` : "✔ 全班已登錄",
+      }));
+      const title = behind.length ? `各班進度（${behind.length} 班尚未完成）` : "各班進度（全部完成）";
+      const details = el("details", {}, el("summary", {}, title),
+        table(rows, [["class_code", "班級"], ["students", "在學人數"], ["recorded", "已登錄"], ["left", "狀態"]]));
+      box.replaceChildren(summary, ...(c.classes.length ? [details] : []));
+    } catch (problem) {
+      box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
+    }
+  }
+
   // Codes are listed by their zh-TW names; actions get the record as the API returned it.
   const STATUS = { ...(window.LICHENG_STATUSES || {}), draft: "草稿", published: "已公告" };
   const names = Object.fromEntries(spec.fields.filter((f) => f.kind === "select").map((f) => [f.name, f.options]));
@@ -273,6 +314,7 @@
       status.className = "status ok";
       status.textContent = action.done;
       await load();
+      loadCoverage();
     } catch (problem) {
       status.className = "status error";
       const fields = (problem.body?.errors || []).map((e) => e.message).join("；");
@@ -286,6 +328,7 @@
     try {
       await api("DELETE", `${base}/${encodeURIComponent(row.id)}`);
       await load();
+      loadCoverage();
     } catch (problem) {
       alert(problem.body?.detail || problem.body?.title || problem.message);
     }
@@ -325,6 +368,7 @@
         status.textContent = editing ? "已修改" : result.created ? "已新增" : "已更新（同一筆資料已存在）";
         form.reset();
         await load();
+        loadCoverage();
       } catch (problem) {
         showProblem(form, problem);
       }
@@ -333,8 +377,8 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     restoreFilters();
-    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); pageNo = 1; load(); });
-    document.getElementById("record-list").addEventListener("licheng:refresh", load);
+    document.getElementById("record-filters").addEventListener("submit", (event) => { event.preventDefault(); pageNo = 1; load(); loadCoverage(); });
+    document.getElementById("record-list").addEventListener("licheng:refresh", () => { load(); loadCoverage(); });
     const form = document.getElementById("record-form");
     if (form) {
       bindPickers(form);
@@ -343,5 +387,6 @@
       categoryFields(form);
     }
     load();
+    loadCoverage();
   });
 })();

@@ -462,6 +462,24 @@ class RecordList(BaseModel):
     per_page: int
 
 
+class ClassCoverage(BaseModel):
+    class_code: str
+    students: int
+    recorded: int
+
+
+class Coverage(BaseModel):
+    """Of the enrolled students the caller reaches, how many have a record of the type in the semester."""
+
+    record_type: str
+    label: str
+    year: int
+    term: int | None
+    students: int
+    recorded: int
+    classes: list[ClassCoverage]
+
+
 class ImportReport(BaseModel):
     """An import job: queued, running (validating, then writing), done, or rejected (nothing written)."""
 

@@ -14,6 +14,7 @@ from services.records import (
     archiving,
     calendar,
     competitions,
+    coverage,
     events,
     imports,
     peers,
@@ -83,6 +84,11 @@ class RecordsService(ChangesMixin, HealthMixin):
     @rpc
     def list_records(self, type_key: str, filters: dict | None = None, page: int = 1, per_page: int = 50) -> dict:
         return units.list_records(self.ctx, type_key, filters, page, per_page)
+
+    @rpc
+    def coverage(self, type_key: str, year: int, term: int | None = None) -> dict:
+        """How many enrolled students (whom the caller reaches) have a record of the type in the semester, per class."""
+        return coverage.coverage(self.ctx, type_key, year, term)
 
     @rpc
     def get_record(self, type_key: str, record_id: str) -> dict:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from shared.roles import Role
 from tests.records.conftest import PASSWORD, rec_a, rec_b  # noqa: F401  (school A with a semester, courses, students)
 from tests.web.conftest import log_in
 from tests.web.test_unit_pages import _submitted_outcome
@@ -54,3 +55,21 @@ def test_the_certification_queue_loads_in_one_call_with_each_file_described(page
     per_file = [u for u in calls if "/api/v1/evidence/" in u]
     assert len(queue_calls) == 1 and per_file == [], calls
     shots(page, "certification-queue")
+
+
+def test_an_office_sees_how_many_students_it_has_recorded_and_which_classes_are_behind(page, rec_a):  # noqa: F811
+    discipline = rec_a.clients[Role.DISCIPLINE]
+    body = {"year": rec_a.year, "term": rec_a.term, "student_id": "S003", "absence_type": "公假", "periods": 1}
+    assert discipline.post("/api/v1/records/attendance", json=body).status_code in (200, 201)
+    counted = discipline.get("/api/v1/records/attendance/coverage", params={"year": rec_a.year, "term": rec_a.term}).json()
+    log_in(page, rec_a.code, "a-discipline", PASSWORD)
+    page.goto("/records/attendance")
+    box = page.locator("#record-coverage")
+    semester = f"{rec_a.year} 學年度第 {rec_a.term} 學期"
+    expect(box).to_contain_text(f"{semester}出缺勤：已登錄 {counted['recorded']} / {counted['students']} 位在學學生")
+    box.get_by_text("各班進度").click()
+    expect(box.get_by_role("table")).to_contain_text("102")
+    behind = [c for c in counted["classes"] if c["recorded"] < c["students"]]
+    if behind:
+        expect(box.locator("tbody tr").first).to_contain_text(f"尚缺 {behind[0]['students'] - behind[0]['recorded']} 位")
+    shots(page, "attendance-coverage")
