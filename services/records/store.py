@@ -330,8 +330,11 @@ class RecordsStore:
         """Students still enrolled whose basic data was not re-checked in the semester `recheck_key` names."""
         return self.count("students", school_id, {f"rechecks.{recheck_key}": ABSENT, **ENROLLED})
 
-    def stamp_recheck(self, school_id: str, record_id: str, recheck_key: str, stamp: dict[str, Any]) -> None:
-        self.update("students", school_id, record_id, {f"rechecks.{recheck_key}": stamp})
+    def stamp_rechecks(self, school_id: str, record_ids: list[str], recheck_key: str, stamp: dict[str, Any]) -> None:
+        """One write for a whole school's confirmation (a class or 2,000 students at once), not one each."""
+        ops = [UpdateOne({"school_id": school_id, "_id": i}, {"$set": {f"rechecks.{recheck_key}": stamp}}) for i in record_ids]
+        for start in range(0, len(ops), 500):
+            self.records["students"].raw.bulk_write(ops[start : start + 500], ordered=False)
 
     # --- who a staff member's scope covers ---------------------------------------------------------
 

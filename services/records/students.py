@@ -23,9 +23,7 @@ def recheck(ctx: Context, payload: dict) -> dict:
         raise StudentNotFound("找不到學號：" + "、".join(missing[:20]), "unknown students: " + ", ".join(missing[:20]))
     refuse_archived(ctx, school, request.student_ids)
     key = sid.replace("-", "_")
-    entries = []
-    for doc in found:
-        ctx.store.stamp_recheck(school, doc["_id"], key, stamp)
-        entries.append(ctx.entry("students.recheck", doc["_id"], None, {"semester": sid, **stamp}))
+    ctx.store.stamp_rechecks(school, [d["_id"] for d in found], key, stamp)
+    entries = [ctx.entry("students.recheck", d["_id"], None, {"semester": sid, **stamp}) for d in found]
     ctx.changed(school, "students", "recheck", [d["_id"] for d in found], [d["student_id"] for d in found], entries)
     return {"semester_id": sid, "confirmed": len(found), "not_yet_rechecked": ctx.store.not_rechecked(school, key)}
