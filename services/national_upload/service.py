@@ -35,6 +35,7 @@ from services.national_upload.pacing import publish_upload
 from services.national_upload.preparation import Preparation, evidence_item, prepare, roster_item
 from services.national_upload.publisher import Publisher
 from services.national_upload.receipts import check_receipt, confirm_deadline
+from services.national_upload.reconcile import republish_stalled
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
 from services.national_upload.schemas import (
     BATCH_LABELS,
@@ -217,6 +218,19 @@ class NationalUploadService(ChangesMixin, HealthMixin):
             if (upload.get("heartbeat") or upload.get("started_at") or stale_before) < stale_before:
                 # in the background: a paced upload publishes for as long as it is sent
                 self.background(lambda u=upload: self._publish(u["school_id"], u["_id"]))
+
+    @timer(interval=120)
+    def republish_stalled_items(self) -> None:
+        """Items whose message was lost are published again after ten minutes without moving (reconcile.py)."""
+        policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
+        try:
+            with Publisher(self.settings.amqp_uri, policy) as publisher:
+                count = republish_stalled(self.store, publisher, utcnow())
+        except Exception as exc:  # the broker or the database away: the next round tries again
+            log_event(log, "stalled items not republished", error=type(exc).__name__)
+            return
+        if count:
+            log_event(log, "stalled items republished", items=count)
 
     def _prepare(
         self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None, batch: int | None = None

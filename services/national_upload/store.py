@@ -58,6 +58,18 @@ class UploadStore:
         """Across schools (the service's own housekeeping: resuming an interrupted publish)."""
         return list(self.uploads.raw.find({"state": state}, limit=limit))
 
+    def unsettled_uploads(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Across schools: fully published uploads some of whose items may not have ended (reconcile.py)."""
+        return list(self.uploads.raw.find({"state": "sending", "settled": {"$ne": True}}, limit=limit))
+
+    def items_in_state(self, school_id: str, upload_id: str, state: str) -> list[dict[str, Any]]:
+        """Equalities only, which FerretDB hands to PostgreSQL (one upload's items in one state)."""
+        projection = {"_id": 1, "idempotency_key": 1, "state": 1, "kind": 1, "after_evidence": 1, "updated_at": 1, "republished_at": 1}
+        return self.items.find(school_id, {"upload_id": upload_id, "state": state}, projection=projection)
+
+    def stamp_republished(self, school_id: str, item_id: str, at: Any) -> None:
+        self.items.update_one(school_id, {"_id": item_id}, {"$set": {"republished_at": at}})
+
     def list_uploads(self, school_id: str, limit: int = 20) -> list[dict[str, Any]]:
         return self.uploads.find(school_id, sort=[("created_at", -1)], limit=limit)
 
