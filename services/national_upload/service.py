@@ -124,6 +124,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         policy = RetryPolicy.from_settings(self.settings.upload_retry_delays, self.settings.upload_max_attempts)
         with Publisher(self.settings.amqp_uri, policy) as publisher:
             publisher.enqueue({**item, "school_id": school})
+        self.store.update_upload(school, item["upload_id"], {"settled": False})  # watched again (reconcile.py)
         self.changes.record(school, caller, "national.retry", item_id)
         return _item_view({**item, "state": ItemState.QUEUED.value})
 
