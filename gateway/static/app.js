@@ -221,7 +221,7 @@ const Licheng = (() => {
     status.setAttribute("role", "alert");
     status.textContent = job.status === "rejected"
       ? `檔案有 ${job.error_count || rows.length} 處錯誤，未匯入任何資料；請修正後重新上傳`
-      : "匯入未完成，未匯入任何資料；請重新上傳";
+      : (rows[0]?.message || "匯入未完成；請重新上傳同一檔案");
     if (rows.length) report.append(table(rows, [["row", "列"], ["field", "欄位"], ["message", "原因"]]));
   }
 

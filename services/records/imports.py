@@ -12,6 +12,7 @@ that was cut are recognised by their `import_id`), so a job ends with all its ro
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -31,6 +32,8 @@ from shared.import_files import ImportFiles
 from shared.jsonable import storable
 from shared.permissions import Permission
 from shared.roles import Role
+
+log = logging.getLogger("licheng.records.imports")
 
 # rows per bulk write and per existence query (the environment may lower it: tests cut a job mid-write)
 CHUNK = int(os.environ.get("LICHENG_IMPORT_CHUNK_ROWS", "1000"))
@@ -101,11 +104,34 @@ def run_import(ctx: Context, school: str, import_id: str) -> None:
         errors = [{"row": 1, **e} for e in exc.errors] or [{"row": 1, **field_error("file", exc.detail, exc.detail_en, exc.code)}]
         _finish(ctx, school, import_id, {"status": "rejected", "errors": errors, "error_count": len(errors)})
     except LichengError as exc:  # e.g. someone else imported the same keys at the same moment
-        error = {"row": 1, **field_error("file", exc.detail or exc.title, exc.detail_en or exc.title_en, exc.code)}
-        if job.get("processed"):
-            raise  # rows are written: never report a failure for them; the redelivery resumes
-        _finish(ctx, school, import_id, {"status": "rejected", "errors": [error], "error_count": 1})
+        written = (ctx.store.import_job(school, import_id) or job).get("processed", 0)
+        if written:
+            _stopped(ctx, school, import_id, job, written, f"{type(exc).__name__}: {exc.detail_en or exc.title_en}")
+        else:
+            error = {"row": 1, **field_error("file", exc.detail or exc.title, exc.detail_en or exc.title_en, exc.code)}
+            _finish(ctx, school, import_id, {"status": "rejected", "errors": [error], "error_count": 1})
+    except Exception as exc:
+        # The database went away mid-job, or a bug. Nameko acknowledges an event whose handler raised, so
+        # nothing would run this job again and it would read 執行中 for ever (and the same file, sent
+        # again, would be answered with it). It says where it stopped; the same file again finishes it.
+        log.exception("import stopped", extra={"fields": {"school_id": school, "import_id": import_id}})
+        written = (ctx.store.import_job(school, import_id) or job).get("processed", 0)
+        _stopped(ctx, school, import_id, job, written, type(exc).__name__)
     files.drop(school, job["_id"])
+
+
+def _stopped(ctx: Context, school: str, import_id: str, job: dict[str, Any], written: int, why: str) -> None:
+    rows = job.get("rows", 0)
+    error = {
+        "row": 1,
+        **field_error(
+            "file",
+            f"匯入中斷：已寫入 {written} / {rows} 列。請重新上傳同一檔案完成匯入，已寫入的資料不會重複。",
+            f"the import stopped after {written} of {rows} rows ({why}); upload the same file again to finish it",
+            "import_stopped",
+        ),
+    }
+    _finish(ctx, school, import_id, {"status": "failed", "errors": [error], "error_count": 1})
 
 
 def _finish(ctx: Context, school: str, import_id: str, state: dict[str, Any]) -> None:

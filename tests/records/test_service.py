@@ -153,3 +153,33 @@ def test_saving_a_leaving_status_archives_and_announces_it(store, seeded):
     with pytest.raises(Archived):
         again.save_record("students", {**body, "status": "轉出", "name": "改名"})
     assert [s["student_id"] for s in again.students_of_class(SCHOOL, "301")] == []
+
+
+def test_an_import_that_stops_mid_write_says_where_and_the_same_file_again_finishes_it(store, seeded, monkeypatch):
+    """Nameko acknowledges an event whose handler raised: a job cut by an error (not a kill) must not read
+    執行中 for ever. It ends 'failed' naming the rows written; the same file again writes the rest once."""
+    from services.records import imports
+
+    rows = [{"學年度": "113", "學期": "2", "學號": "S1", "社團名稱": f"第{n}社"} for n in range(6)]
+    svc = service(store, caller(Role.ACTIVITIES, user="act"))
+    job = svc.start_import("clubs", rows, None, None)
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    real, calls = store.bulk_upsert, []
+
+    def failing_on_the_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "bulk_upsert", failing_on_the_second_chunk)
+    service(store, caller(Role.ACTIVITIES, user="act")).run_import({"school_id": SCHOOL, "import_id": job["import_id"]})
+    stopped = svc.get_import(job["import_id"])
+    assert (stopped["status"], stopped["processed"]) == ("failed", 2)
+    assert "已寫入 2 / 6 列" in stopped["errors"][0]["message"] and "same file again" in stopped["errors"][0]["message_en"]
+    monkeypatch.setattr(store, "bulk_upsert", real)
+    again = svc.start_import("clubs", rows, None, None)
+    assert again["import_id"] != job["import_id"]  # a stopped job is not the answer to the same file
+    service(store, caller(Role.ACTIVITIES, user="act")).run_import({"school_id": SCHOOL, "import_id": again["import_id"]})
+    finished = svc.get_import(again["import_id"])
+    assert (finished["status"], finished["inserted"], finished["unchanged"]) == ("done", 4, 2)
