@@ -12,7 +12,6 @@ from typing import Any
 
 from gateway.staff_columns import import_headers
 from services.records import rules
-from services.records.coverage import measurable
 from services.records.division import RecordType, Scope
 from shared.permissions import Permission, is_allowed
 from shared.roles import Role
@@ -218,7 +217,7 @@ def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, 
     if own_only:
         filters = {k: v for k, v in filters.items() if k not in ("student_id", "class_code")}  # a student sees only their own
     return {
-        "coverage": measurable(t) and not own_only,  # 登錄進度: offices and 導師, not a student's own page
+        "coverage": t.countable and not own_only,  # 登錄進度: offices and 導師, not a student's own page
         "semester": t.semester,
         "actions": [asdict(a) for a in _ROW_ACTIONS.get(t.key, ()) if is_allowed(roles, a.permission)],
         "key": t.key,

@@ -16,7 +16,6 @@ from gateway.import_jobs import job_response
 from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.staff_columns import resolve_staff
 from gateway.uploads import uploaded_job_file
-from services.records.coverage import measurable
 from services.records.division import TYPES, RecordType
 from services.records.schemas import Coverage, ImportReport, RecordList, SaveResult
 from shared.tabular import JOB_MAX_ROWS
@@ -77,7 +76,7 @@ def _routes(t: RecordType) -> None:
         named(list_view, "list")
     )
 
-    if measurable(t):
+    if t.countable:
 
         def coverage_view():
             with rpc() as services:

@@ -12,21 +12,15 @@ from collections import Counter
 from typing import Any
 
 from services.records.access import Context, students_in_scope, type_of
-from services.records.division import RecordType
 from services.records.errors import UnknownRecordType
 from services.records.store import ENROLLED
 from shared.errors import ValidationFailed
 
 
-def measurable(type_: RecordType) -> bool:
-    """Recorded per student and per school year (a class's 出缺勤, 幹部, 多元表現...)."""
-    return type_.student_field == "student_id" and not type_.student_register and "year" in type_.model.model_fields
-
-
 def coverage(ctx: Context, type_key: str, year: Any, term: Any = None) -> dict[str, Any]:
     type_ = type_of(type_key)
     caller, school = ctx.school_caller(type_.read)
-    if not measurable(type_):
+    if not type_.countable:
         raise UnknownRecordType(f"{type_.label}不是逐位學生登錄的資料", f"{type_.key} is not recorded per student")
     year_n, term_n = _semester(year, term, type_.semester)
     reach = students_in_scope(ctx, school, caller, type_.readers)

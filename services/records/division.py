@@ -56,6 +56,12 @@ class RecordType:
         return scopes(self.read)
 
     @property
+    def countable(self) -> bool:
+        """Recorded per student and per school year (出缺勤, 幹部, 多元表現...): offices see how many
+        enrolled students have one (登錄進度, services/records/coverage.py)."""
+        return self.student_field == "student_id" and not self.student_register and "year" in self.model.model_fields
+
+    @property
     def writers(self) -> dict[Role, Scope]:
         return scopes(self.write)
 

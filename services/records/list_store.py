@@ -133,7 +133,7 @@ class Tallies:
                 UpdateMany({"school_id": school_id, "student_id": sid}, {"$set": {PARTITION: classes.get(sid, "")}})
                 for sid in sorted(unset)
             ]
-            coll.raw.bulk_write(ops, ordered=False)
+            coll.raw.bulk_write(ops, ordered=True)  # one at a time: FerretDB 1.x may run an unordered bulk side by side
             for d in docs:
                 if PARTITION not in d:
                     d[PARTITION] = classes.get(d.get("student_id"), "")

@@ -194,7 +194,7 @@ class RecordsStore:
                 continue
             moving = sorted({d["student_id"] for d in docs})
             coll.raw.bulk_write(
-                [UpdateMany({"school_id": school_id, "student_id": s}, {"$set": {PARTITION: new_class[s]}}) for s in moving], ordered=False
+                [UpdateMany({"school_id": school_id, "student_id": s}, {"$set": {PARTITION: new_class[s]}}) for s in moving], ordered=True
             )
             self.tallies.add(school_id, key, docs, -1)
             self.tallies.add(school_id, key, [{**d, PARTITION: new_class[d["student_id"]]} for d in docs])
@@ -332,9 +332,13 @@ class RecordsStore:
 
     def stamp_rechecks(self, school_id: str, record_ids: list[str], recheck_key: str, stamp: dict[str, Any]) -> None:
         """One write for a whole school's confirmation (a class or 2,000 students at once), not one each."""
-        ops = [UpdateOne({"school_id": school_id, "_id": i}, {"$set": {f"rechecks.{recheck_key}": stamp}}) for i in record_ids]
-        for start in range(0, len(ops), 500):
-            self.records["students"].raw.bulk_write(ops[start : start + 500], ordered=False)
+        # update_many, not an unordered bulk of single updates: FerretDB 1.x runs those side by side, and
+        # 1,000 of them at once exhaust its PostgreSQL pool (it then stops answering anyone).
+        for start in range(0, len(record_ids), 500):
+            chunk = record_ids[start : start + 500]
+            self.records["students"].raw.update_many(
+                {"school_id": school_id, "_id": {"$in": chunk}}, {"$set": {f"rechecks.{recheck_key}": stamp}}
+            )
 
     # --- who a staff member's scope covers ---------------------------------------------------------
 

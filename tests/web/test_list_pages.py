@@ -66,10 +66,10 @@ def test_an_office_sees_how_many_students_it_has_recorded_and_which_classes_are_
     page.goto("/records/attendance")
     box = page.locator("#record-coverage")
     semester = f"{rec_a.year} 學年度第 {rec_a.term} 學期"
-    expect(box).to_contain_text(f"{semester}出缺勤：已登錄 {counted['recorded']} / {counted['students']} 位在學學生")
+    expect(box).to_contain_text(f"{semester}出缺勤：已登錄 {counted['recorded']:,} / {counted['students']:,} 位在學學生")
     box.get_by_text("各班進度").click()
     expect(box.get_by_role("table")).to_contain_text("102")
     behind = [c for c in counted["classes"] if c["recorded"] < c["students"]]
     if behind:
-        expect(box.locator("tbody tr").first).to_contain_text(f"尚缺 {behind[0]['students'] - behind[0]['recorded']} 位")
+        expect(box.locator("tbody tr").first).to_contain_text(f"尚缺 {behind[0]['students'] - behind[0]['recorded']:,} 位")
     shots(page, "attendance-coverage")
