@@ -13,6 +13,7 @@ The sheet (per class, printable) is downloadable once: the download takes it out
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -31,6 +32,8 @@ from shared.crypto import FieldCipher
 from shared.errors import ValidationFailed, field_error
 from shared.import_files import ImportFiles
 from shared.permissions import Permission, require
+
+log = logging.getLogger("licheng.identity.imports")
 
 IMPORT_QUEUED = "account_import_queued"
 HASHERS = 2  # argon2 threads at once: the machine's cores, leaving the hub free for logins meanwhile
@@ -80,7 +83,7 @@ class AccountImports:
         domain.check_import_columns(rows)  # a file-level problem is answered at once
         jobs = _jobs(self)
         if file_sha256:
-            earlier = [j for j in jobs.of_file(school, file_sha256) if j["status"] != "rejected"]
+            earlier = [j for j in jobs.of_file(school, file_sha256) if j["status"] not in ("rejected", "failed")]
             if earlier:
                 return _view(earlier[0], already=earlier[0]["status"] == "done")
         job = {
@@ -156,6 +159,34 @@ class AccountImports:
             jobs.update(school, batch, self._finished("rejected", validated=validated, errors=errors))
             files.drop(school, batch)
             return
+        try:
+            docs = self._create_batch(school, batch, accounts)
+        except Exception:
+            # The database went away mid-job, or a bug. Nameko acknowledges an event whose handler raised,
+            # so nothing would run this job again: it would read 執行中 for ever, and the same file sent
+            # again would be answered with it. None of its accounts stay; the same file again starts over.
+            log.exception("account import stopped", extra={"fields": {"school_id": school, "import_id": batch}})
+            self.store.accounts.delete_many(school, {"import_batch": batch})
+            stopped = field_error(
+                "file",
+                "匯入中斷，未建立任何帳號；請重新上傳同一檔案",
+                "the import stopped and created no account; upload the same file again",
+                "import_stopped",
+            )
+            jobs.update(school, batch, self._finished("failed", validated=len(accounts), errors=[{"row": 1, **stopped}]))
+            files.drop(school, batch)
+            return
+        files.drop(school, batch)
+        self.changes.record(school, caller, "account.import", batch, note=f"{len(docs)} accounts")
+        for doc in docs:
+            self.dispatch(
+                events.ACCOUNT_CREATED,
+                {"school_id": school, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]},
+            )
+
+    def _create_batch(self, school: str, batch: str, accounts: list) -> list[dict[str, Any]]:
+        """Hash, write every account of the batch and the password sheet; the accounts written."""
+        jobs = _jobs(self)
         jobs.update(school, batch, {"validated": len(accounts), "phase": "hashing", "hashed": 0})
         passwords = [a.password or domain.generate_password() for a in accounts]
         hashes = self._hash_all(school, batch, passwords)
@@ -173,13 +204,7 @@ class AccountImports:
         if sheet:
             done.update(sheet_state="ready", sheet_enc=FieldCipher(self.settings.field_key).encrypt(json.dumps(sheet, ensure_ascii=False)))
         jobs.update(school, batch, done)  # the accounts and the sheet count from this one write
-        files.drop(school, batch)
-        self.changes.record(school, caller, "account.import", batch, note=f"{len(docs)} accounts")
-        for doc in docs:
-            self.dispatch(
-                events.ACCOUNT_CREATED,
-                {"school_id": school, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]},
-            )
+        return docs
 
     def _hash_all(self, school: str, batch: str, passwords: list[str]) -> list[str]:
         """argon2 for every password, HASHERS at once in the thread pool, progress every 50."""

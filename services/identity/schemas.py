@@ -152,7 +152,7 @@ class AccountImportJob(BaseModel):
     """An account import job: queued, running (validating, hashing, writing), done, or rejected (nothing imported)."""
 
     import_id: str
-    status: str = Field(description="queued | running | done | rejected")
+    status: str = Field(description="queued | running | done | rejected | failed (stopped by an error: nothing created)")
     phase: str = Field(description="queued | validating | hashing | writing | finished")
     rows: int
     validated: int

@@ -136,3 +136,28 @@ def test_a_parallel_burst_of_failures_is_counted_in_full(store, school):
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert store.count_failure(school, "burst-user", now) == 13
+
+
+def test_an_account_import_stopped_by_an_error_creates_nothing_and_the_same_file_again_works(store, school, monkeypatch):
+    """Nameko acknowledges an event whose handler raised: such a job must not read 執行中 for ever (the
+    same file would be answered with it). It ends 'failed' with none of its accounts; the file again works."""
+    rows = [{"帳號": f"stop{i:02d}", "姓名": f"學生{i}", "角色": "student", "班級": "101"} for i in range(3)]
+    sha = secrets.token_hex(32)
+    svc = service(store, registrar(school))
+    job = svc.start_account_import(rows, sha)
+
+    def database_gone(*args, **kwargs):
+        raise ConnectionError("the database went away")
+
+    real = store.insert_accounts
+    monkeypatch.setattr(store, "insert_accounts", database_gone)
+    service(store, registrar(school)).run_account_import({"school_id": school, "import_id": job["import_id"]})
+    stopped = svc.account_import(job["import_id"])
+    assert stopped["status"] == "failed" and "未建立任何帳號" in stopped["errors"][0]["message"]
+    assert store.find_by_username(school, "stop00") is None
+    monkeypatch.setattr(store, "insert_accounts", real)
+    again = svc.start_account_import(rows, sha)
+    assert again["import_id"] != job["import_id"]  # a stopped job is not the answer to the same file
+    service(store, registrar(school)).run_account_import({"school_id": school, "import_id": again["import_id"]})
+    assert svc.account_import(again["import_id"])["status"] == "done"
+    assert store.find_by_username(school, "stop02") is not None
