@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from eventlet import tpool
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from services.identity import domain, events, lookup_store
@@ -23,6 +23,7 @@ from services.identity.errors import (
     SessionNotFound,
     WrongPassword,
 )
+from services.identity.leavers import Leavers
 from services.identity.passwords import hash_password, verify_password
 from services.identity.schemas import (
     Account,
@@ -67,7 +68,7 @@ def _account(doc: dict[str, Any]) -> dict[str, Any]:
     return Account.model_validate(domain.account_view(doc)).model_dump(mode="json")
 
 
-class IdentityService(AccountImports, ChangesMixin, HealthMixin):
+class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
     name = "identity"
 
     store: IdentityStore = StoreProvider("identity", IdentityStore)
@@ -137,23 +138,6 @@ class IdentityService(AccountImports, ChangesMixin, HealthMixin):
     def get_account(self, account_id: str) -> dict:
         caller = require(self.caller, Permission.SCHOOL_ACCOUNTS_READ)
         return _account(self._find(caller.require_school(), account_id))
-
-    @event_handler("records", "student_archived")
-    def on_student_archived(self, payload: dict) -> None:
-        """A student who left (畢業/轉出) can no longer log in; the registrar still reads the portfolio."""
-        self._leavers(payload, leaving=True)
-
-    @event_handler("records", "student_unarchived")
-    def on_student_unarchived(self, payload: dict) -> None:
-        self._leavers(payload, leaving=False)
-
-    def _leavers(self, payload: dict, leaving: bool) -> None:
-        school_id = payload["school_id"]
-        action = "account.disabled_by_archive" if leaving else "account.enabled_by_unarchive"
-        for account_id in self.store.disable_for_leavers(school_id, list(payload.get("student_ids") or []), leaving):
-            self.changes.record(school_id, None, action, account_id)
-            if leaving:
-                self._end_sessions(school_id, account_id, None, "archived")
 
     @rpc
     def update_account(self, account_id: str, payload: dict) -> dict:

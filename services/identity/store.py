@@ -115,6 +115,11 @@ class IdentityStore:
             self.accounts.update_one(school_id, {"_id": account_id}, change)
         return changed
 
+    def disabled_by_archive(self, school_id: str) -> list[str]:
+        """Student ids whose accounts an archive disabled (the reconcile re-enables those no longer archived)."""
+        docs = self.accounts.find(school_id, {"disabled_by_archive": True}, projection={"student_id": 1})
+        return [d["student_id"] for d in docs if d.get("student_id")]
+
     # login throttle
     def throttle_state(self, school_id: str, username: str) -> dict[str, Any] | None:
         return self.throttle.find_one(school_id, {"username_key": username.lower()})

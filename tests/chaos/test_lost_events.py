@@ -67,3 +67,45 @@ def test_an_archive_event_dropped_while_the_services_were_down_is_repaired_on_st
             if name not in system.processes:
                 system.start_service(name)
         client.close()
+
+
+def test_a_graduates_account_is_disabled_even_when_identity_never_got_the_event(system, rec_a):  # noqa: F811
+    """Identity disables leavers' accounts from the same event; lost, a graduate could still log in. Its
+    accounts converge on records' archive too (shared/archived.py's schedule, and a little after start)."""
+    student = "LE02"
+    body = {
+        "student_id": student,
+        "national_id": national_id(881),
+        "name": "遺失事件生二",
+        "birth_date": "2008-04-04",
+        "gender": "1",
+        "class_code": CLASS,
+        "seat_no": 89,
+    }
+    made = rec_a.registrar.post("/api/v1/records/classes", json={"year": rec_a.year, "code": CLASS, "name": "遺失事件班"})
+    assert made.status_code in (200, 201), made.text
+    assert rec_a.registrar.post("/api/v1/records/students", json=body).status_code in (200, 201)
+    account = {"username": "lost-event-2", "display_name": "遺失事件生二", "roles": ["student"], "password": PASSWORD}
+    account["student_id"] = student
+    assert rec_a.registrar.post("/api/v1/accounts", json=account).status_code in (201, 409)
+    login(system.base_url, rec_a.code, "lost-event-2", PASSWORD)
+
+    def logs_in() -> bool:
+        answer = requests.post(
+            system.base_url + "/api/v1/auth/login",
+            json={"school_code": rec_a.code, "username": "lost-event-2", "password": PASSWORD},
+            timeout=30,
+        )
+        return answer.status_code == 200
+
+    try:
+        system.stop_process("identity")
+        archived = rec_a.registrar.post("/api/v1/archive/students", json={"student_ids": [student]})
+        assert archived.status_code == 200, archived.text
+        _purge_queue(system.vhost, "evt-records-student_archived--identity.on_student_archived")  # as if its handler had raised
+        system.start_service("identity")
+        wait_until(lambda: requests.get(system.base_url + "/readyz", timeout=5).status_code == 200, 90, "the system")
+        wait_until(lambda: not logs_in(), 90, "the graduate's account disabled by the reconcile")
+    finally:
+        if "identity" not in system.processes:
+            system.start_service("identity")
