@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pika
 
@@ -18,7 +18,12 @@ from services.national_upload.reconcile import STALE, republish_stalled
 from shared.clock import utcnow
 
 POLICY = RetryPolicy(delays=(1, 2), max_attempts=3)
-LATER = utcnow() + STALE + timedelta(minutes=1)  # "now" for the reconcile: everything published before is stale
+
+
+def _later() -> datetime:
+    """ "Now" for the reconcile: everything published before this call is stale then. (Taken when a test
+    runs, not when the module is collected: the whole suite collects long before it gets here.)"""
+    return utcnow() + STALE + timedelta(minutes=1)
 
 
 def _upload(store, school: str, states: list[tuple[str, str]], after_evidence: bool = False) -> tuple[str, list[str]]:
@@ -59,9 +64,10 @@ def test_lost_items_are_published_again_once_per_interval_and_others_left_alone(
     paused, _ = _upload(upload_store, "R00003", [("roster", "queued")])
     upload_store.set_paused("R00003", True, "registrar")
     done, _ = _upload(upload_store, "R00004", [("roster", "accepted"), ("roster", "rejected")])
+    later = _later()
     try:
         with Publisher(settings.amqp_uri, POLICY) as publisher:
-            count = republish_stalled(upload_store, publisher, LATER)
+            count = republish_stalled(upload_store, publisher, later)
             again = {(m["school_id"], m["item_id"]) for m in _drain(channel)}
             assert ("R00001", lost_ids[0]) in again and ("R00001", lost_ids[1]) in again  # 排隊中 and 傳送中 that stopped
             assert ("R00001", lost_ids[2]) not in again  # accepted: nothing to do
@@ -69,9 +75,9 @@ def test_lost_items_are_published_again_once_per_interval_and_others_left_alone(
             r2 = [i for s, i in again if s == "R00002"]
             assert len(r2) == 1 and r2[0].startswith("e")  # the evidence goes again; its roster waits for it
             assert count == len([m for m in again if m[0] in ("R00001", "R00002")])
-            assert republish_stalled(upload_store, publisher, LATER) == 0  # stamped: not again within the interval
+            assert republish_stalled(upload_store, publisher, later) == 0  # stamped: not again within the interval
             assert not [m for m in _drain(channel) if m["school_id"] in ("R00001", "R00002")]
-            later_still = LATER + STALE + timedelta(minutes=1)
+            later_still = later + STALE + timedelta(minutes=1)
             assert republish_stalled(upload_store, publisher, later_still) >= 2  # still stalled ten minutes on: once more
     finally:
         upload_store.set_paused("R00003", False, "registrar")
@@ -83,7 +89,8 @@ def test_lost_items_are_published_again_once_per_interval_and_others_left_alone(
 def test_an_item_that_moved_lately_is_not_published_again(isolated, upload_store):
     settings = isolated.settings()
     upload_id, ids = _upload(upload_store, "R00005", [("roster", "retrying")])
-    upload_store.items.update_one("R00005", {"_id": ids[0]}, {"$set": {"updated_at": LATER - timedelta(minutes=1)}})
+    later = _later()
+    upload_store.items.update_one("R00005", {"_id": ids[0]}, {"$set": {"updated_at": later - timedelta(minutes=1)}})
     with Publisher(settings.amqp_uri, POLICY) as publisher:
-        republish_stalled(upload_store, publisher, LATER)  # (the first test's school, unpaused since, may go)
+        republish_stalled(upload_store, publisher, later)  # (the first test's school, unpaused since, may go)
     assert upload_store.get_item("R00005", ids[0]).get("republished_at") is None
