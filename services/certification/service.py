@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC
 from typing import Any
 
 from nameko.events import EventDispatcher
@@ -15,10 +14,7 @@ from services.certification.domain import Action, State
 from services.certification.errors import (
     CapReached,
     NotCourseTeacher,
-    NotSelectable,
     OutcomeNotFound,
-    PerformanceNotFound,
-    SelectionLocked,
     StudentArchived,
     StudentNotLinked,
 )
@@ -29,12 +25,13 @@ from services.certification.schemas import (
     CreateOutcome,
     EditOutcome,
     NameProxy,
-    Outcome,
     Reminder,
     ReturnOutcome,
     SchoolCap,
 )
+from services.certification.selection import SelectionMixin
 from services.certification.store import CertificationStore
+from services.certification.views import OUTCOMES, SELECTED, batch_lock_view, lock_reason, outcome_view, plain_history
 from services.records.contract import RecordsPeer
 from shared.archived import ArchiveListener
 from shared.caller import Caller
@@ -49,21 +46,8 @@ from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.tenancy import acting_school
 from shared.validation import parse
 
-OUTCOMES = "outcomes"  # the school's own cap on 課程學習成果 per semester
-SELECTED = "selected:outcomes"  # the national cap on what is ticked (勾選) for upload
-PERFORMANCES = "selected:performances"  # 多元表現 ticked for upload: per academic year (term 0)
 
-
-def _plain_history(doc: dict[str, Any]) -> list[dict]:
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in entry.items()} for entry in doc.get("history", [])]
-
-
-def _view(doc: dict[str, Any], selected: set[str] | None = None) -> dict:
-    fields = {**doc, "id": doc["_id"], "selected": doc["_id"] in (selected or set())}
-    return Outcome.model_validate(fields).model_dump(mode="json")
-
-
-class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
+class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, HealthMixin):
     name = "certification"
 
     store: CertificationStore = StoreProvider("certification", CertificationStore)
@@ -118,7 +102,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         self.store.insert(school, doc)
         self.peers.grant(request.evidence_ids, doc["teacher_ids"])
         self.changes.record(school, caller, "outcome.create", doc["_id"], after=doc)
-        return _view(doc)
+        return outcome_view(doc)
 
     @rpc
     def edit_outcome(self, outcome_id: str, payload: dict) -> dict:
@@ -167,14 +151,14 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         return {
             "year": year,
             "term": term,
-            "items": [_view(d, selected) for d in docs],
+            "items": [outcome_view(d, selected) for d in docs],
             "cap": cap,
             "remaining": max(0, cap - used),
             "selection_cap": national_cap,
             "selected": len(selected),
             "locked": term_locked or batch_lock is not None,
-            "locked_reason": _lock_reason(term_locked, batch_lock, "本學期"),
-            "batch_lock": _batch_lock_view(batch_lock),
+            "locked_reason": lock_reason(term_locked, batch_lock, "本學期"),
+            "batch_lock": batch_lock_view(batch_lock),
             "senior_batches": self._senior_batches(school, int(year), int(term), caller.student_id),
         }
 
@@ -184,7 +168,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         doc = self._find(caller.require_school(), outcome_id)
         if not self._may_read(caller, doc):
             raise OutcomeNotFound("找不到此學習成果", "outcome not found")
-        return _view(doc)
+        return outcome_view(doc)
 
     # --- teachers: certify, return, bulk, queue, proxies ---
 
@@ -198,7 +182,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         doc = self._find(school, outcome_id)
         on_behalf = self._acting_for(caller, doc)
         if doc["state"] == State.CERTIFIED.value:
-            return _view(doc)  # a double click or a redelivery changes nothing
+            return outcome_view(doc)  # a double click or a redelivery changes nothing
         domain.next_state(State(doc["state"]), Action.CERTIFY)
         # Lock the files before the record says certified: a certified outcome never has mutable evidence.
         self.peers.lock(doc["evidence_ids"])
@@ -274,7 +258,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
                 },
             )
             entry["waiting"] += 1
-            entry["items"].append(_view(doc))
+            entry["items"].append(outcome_view(doc))
         # each outcome's files described here, in one call for the whole queue, not one per file by the page
         files = self.peers.files([e for d in waiting for e in d.get("evidence_ids", [])]) if waiting else {}
         for entry in courses.values():
@@ -391,90 +375,6 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             "turnaround": {k: domain.turnaround_hours(v, now) for k, v in teacher_items.items()},
         }
 
-    # --- selection (勾選) ---
-
-    @rpc
-    def select_outcome(self, outcome_id: str) -> dict:
-        caller = self._student(Permission.SELF_SELECTION_WRITE)
-        school = caller.require_school()
-        doc = self._own(caller, outcome_id)
-        self._refuse_archived(school, doc["student_id"])
-        self._selection_open(school, doc["year"], doc["term"], doc["student_id"])
-        if doc["state"] != State.CERTIFIED.value:
-            raise NotSelectable("只能勾選已認證的學習成果", "only certified outcomes can be selected")
-        cap = rules_for(doc["year"]).national_outcomes_per_semester
-        result = self.store.take_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, cap, outcome_id)
-        if result == "full":
-            raise CapReached(f"每學期最多勾選 {cap} 件上傳至國教署", f"at most {cap} outcomes per semester go to the national database")
-        if result == "added":
-            self.changes.record(school, caller, "selection.add", outcome_id)
-        return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED), "cap": cap}
-
-    @rpc
-    def unselect_outcome(self, outcome_id: str) -> dict:
-        caller = self._student(Permission.SELF_SELECTION_WRITE)
-        school = caller.require_school()
-        doc = self._own(caller, outcome_id)
-        self._refuse_archived(school, doc["student_id"])
-        self._selection_open(school, doc["year"], doc["term"], doc["student_id"])
-        if self.store.free_slot(school, caller.student_id, doc["year"], doc["term"], SELECTED, outcome_id):
-            self.changes.record(school, caller, "selection.remove", outcome_id)
-        return {"selected": self.store.holders(school, caller.student_id, doc["year"], doc["term"], SELECTED)}
-
-    @rpc
-    def select_performance(self, performance_id: str) -> dict:
-        """Tick one of the student's 多元表現 for the national database (at most 10 per academic year)."""
-        caller, school, year = self._open_performance(performance_id)
-        cap = rules_for(year).performances_per_year
-        result = self.store.take_slot(school, caller.student_id, year, 0, PERFORMANCES, cap, performance_id)
-        if result == "full":
-            raise CapReached(f"每學年最多勾選 {cap} 件多元表現", f"at most {cap} performances per academic year")
-        if result == "added":
-            self.changes.record(school, caller, "selection.performance.add", performance_id)
-        return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES), "cap": cap}
-
-    @rpc
-    def unselect_performance(self, performance_id: str) -> dict:
-        caller, school, year = self._open_performance(performance_id)
-        if self.store.free_slot(school, caller.student_id, year, 0, PERFORMANCES, performance_id):
-            self.changes.record(school, caller, "selection.performance.remove", performance_id)
-        return {"year": year, "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES)}
-
-    @rpc
-    def my_performance_selection(self, year: int | None = None) -> dict:
-        """Which of the student's 多元表現 are ticked this academic year, the cap and whether it is locked."""
-        caller = self._student(Permission.SELF_OUTCOMES_READ)
-        school = caller.require_school()
-        year = int(year) if year is not None else int(self.peers.current_term()[0])
-        batch_lock = self.store.batch_lock(school, year, caller.student_id)
-        year_locked = self.store.is_locked(school, year, 0)
-        return {
-            "year": year,
-            "selected": self.store.holders(school, caller.student_id, year, 0, PERFORMANCES),
-            "cap": rules_for(year).performances_per_year,
-            "locked": year_locked or batch_lock is not None,
-            "locked_reason": _lock_reason(year_locked, batch_lock, "本學年"),
-        }
-
-    def _open_performance(self, performance_id: str) -> tuple[Caller, str, int]:
-        """The student, school and academic year of one of the caller's own 多元表現, its selection still open."""
-        caller = self._student(Permission.SELF_SELECTION_WRITE)
-        school = caller.require_school()
-        self._refuse_archived(school, caller.student_id)
-        item = self.peers.own_performance(caller.student_id, performance_id) if isinstance(performance_id, str) else None
-        if item is None:
-            raise PerformanceNotFound("找不到此多元表現", "performance not found")
-        year = int(item["year"])
-        self._batch_open(school, year, caller.student_id)
-        self._annual_selection_open(school, year)
-        return caller, school, year
-
-    def _annual_selection_open(self, school: str, year: int) -> None:
-        if self.store.is_locked(school, year, 0):
-            raise SelectionLocked("本學年多元表現勾選已由註冊組鎖定", "the registrar has locked this year's selection")
-        deadline = self.peers.annual_deadline(year).selection
-        domain.check_deadline(deadline, utcnow(), "勾選截止時間（校內截止）", "selection deadline (school's internal deadline)")
-
     @rpc
     def set_school_cap(self, payload: dict) -> dict:
         """The school's own cap on outcomes per student and semester (this school: 1–6)."""
@@ -485,46 +385,6 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         self.store.set_school_cap(school, cap)
         self.changes.record(school, caller, "settings.outcome_cap", school, before={"cap": before}, after={"cap": cap})
         return {"cap": cap}
-
-    @rpc
-    def lock_selection(self, year: int, term: int) -> dict:
-        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
-        school = caller.require_school()
-        self.store.lock_term(school, int(year), int(term), caller.user_id, utcnow())
-        event = (events.SELECTION_LOCKED, {"school_id": school, "year": int(year), "term": int(term)})
-        self.changes.record(school, caller, "selection.lock", f"{year}-{term}", event=event)
-        return {"year": int(year), "term": int(term), "locked": True}
-
-    @rpc
-    def lock_batch_selection(self, year: int, batch: int, student_ids: list[str]) -> dict:
-        """A 高三 梯次 upload started: the 勾選 of the students it carries is locked for the year."""
-        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
-        school = caller.require_school()
-        wanted = sorted({str(s) for s in student_ids})
-        self.store.lock_batch(school, int(year), int(batch), wanted, caller.user_id, utcnow())
-        self.changes.record(school, caller, "selection.batch_lock", f"{year}-batch{batch}", note=f"{len(wanted)} students")
-        return {"year": int(year), "batch": int(batch), "students": len(wanted)}
-
-    @rpc
-    def selected_outcomes(self, year: int, term: int) -> list[dict]:
-        """For the national upload: every student's locked selection with the outcomes' details."""
-        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
-        school = caller.require_school()
-        out = []
-        for slot in self.store.holders_of_term(school, int(year), int(term), SELECTED):
-            doc = self.store.get(school, slot["holder"])
-            if doc and doc["state"] == State.CERTIFIED.value:
-                out.append(_view(doc, {slot["holder"]}))
-        return out
-
-    @rpc
-    def selected_performances(self, year: int) -> dict[str, list[str]]:
-        """For the national upload: each student's 多元表現 ticked for the academic year (student -> ids)."""
-        caller = require(self.caller, Permission.SCHOOL_SELECTION_LOCK)
-        out: dict[str, list[str]] = {}
-        for slot in self.store.holders_of_term(caller.require_school(), int(year), 0, PERFORMANCES):
-            out.setdefault(slot["student_id"], []).append(slot["holder"])
-        return out
 
     # --- archive: records announces who left; their outcomes are read-only, then purged ---
 
@@ -539,7 +399,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
     def outcomes_of_student(self, school_id: str, student_id: str) -> list[dict]:
         """Every outcome of one student with its history (the registrar's archived-portfolio download)."""
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_READ, school_id)
-        return [_view(d) | {"history": _plain_history(d)} for d in self.store.of_student(school, student_id)]
+        return [outcome_view(d) | {"history": plain_history(d)} for d in self.store.of_student(school, student_id)]
 
     @rpc
     def purge_students(self, school_id: str, student_ids: list[str], dry_run: bool = True) -> dict:
@@ -595,33 +455,6 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         if class_code not in self._homeroom_classes(caller):
             raise OutcomeNotFound("找不到此班級", "no such class of yours")
 
-    def _batch_open(self, school: str, year: int, student_id: str | None) -> None:
-        batch = self.store.batch_locked(school, year, student_id)
-        if batch is not None:
-            raise SelectionLocked(
-                f"本學年勾選已隨{domain.batch_label(batch)}上傳至國教署，不能再更改",
-                f"this year's selection went up with 高三 batch {batch}: it is locked",
-            )
-
-    def _senior_batches(self, school: str, year: int, term: int, student_id: str) -> list[dict]:
-        """A grade-3 student's 高三 梯次 of the semester: each one's internal and national deadline.
-        The grades come from the rules data (the 梯次 rosters' `grades`), as the rosters choose them."""
-        rules = rules_for(year)
-        grades = {str(g) for b in (1, 2) for code in rules.batch_rosters(b).values() for g in rules.roster(code).grades}
-        if str(self.peers.student(student_id).get("class_code", ""))[:1] not in grades:
-            return []
-        semester = self.records.get_semester(school, year, term) or {}
-        return [
-            {"batch": int(key), "label": entry["label"], "internal": entry["internal"], "national": entry["national"]}
-            for key, entry in sorted((semester.get("batch_deadlines") or {}).items())
-        ]
-
-    def _selection_open(self, school: str, year: int, term: int, student_id: str | None = None) -> None:
-        self._batch_open(school, year, student_id)
-        if self.store.is_locked(school, year, term):
-            raise SelectionLocked("本學期勾選已由註冊組鎖定", "the registrar has locked this semester's selection")
-        deadlines = self.peers.deadlines(year, term)
-        domain.check_deadline(deadlines.selection, utcnow(), "勾選截止時間（校內截止）", "selection deadline (school's internal deadline)")
 
     def _move(
         self,
@@ -639,7 +472,7 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         self._refuse_archived(school, doc["student_id"])
         current = State(doc["state"])
         if domain.is_repeat(current, action):
-            return _view(doc)
+            return outcome_view(doc)
         target = domain.next_state(current, action)
         now = utcnow()
         domain.check_action_deadline(self.peers.deadlines(doc["year"], doc["term"]), action, now)
@@ -656,11 +489,11 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
         if after is None:  # changed under us (a concurrent click): judge against what is there now
             fresh = self._find(school, doc["_id"])
             if domain.is_repeat(State(fresh["state"]), action):
-                return _view(fresh)
+                return outcome_view(fresh)
             domain.next_state(State(fresh["state"]), action)
             return self._move(caller, fresh, action, changes, on_behalf=on_behalf, reason=reason, comment=comment)
         self.changes.record(school, caller, f"outcome.{action.value}", doc["_id"], before=doc, after=after)
-        return _view(after)
+        return outcome_view(after)
 
     def _notify(self, school: str, recipients: list[str], caller: Caller, message: str) -> None:
         now = utcnow()
@@ -682,52 +515,3 @@ class CertificationService(ChangesMixin, ArchiveListener, HealthMixin):
             if doc["state"] != State.WITHDRAWN.value and (doc["student_id"] not in first or doc["created_at"] < first[doc["student_id"]]):
                 first[doc["student_id"]] = doc["created_at"]
         return {k: v.isoformat() for k, v in sorted(first.items())}
-
-    # printed documents: the class's 勾選確認單 and 班級進度
-
-    @rpc
-    def class_selection(self, class_code: str, year: int | None = None, term: int | None = None) -> dict:
-        """Per student of one class: every outcome of the semester (with what is ticked) and the 多元表現
-        ticked for the academic year. The class's 導師 for their own class, the registrar for any."""
-        caller = require(self.caller, Permission.SCHOOL_OUTCOMES_READ)
-        school = caller.require_school()
-        if not caller.has(Role.REGISTRAR):
-            if not caller.has(Role.HOMEROOM) or not isinstance(class_code, str):
-                raise OutcomeNotFound("找不到此班級", "no such class of yours")
-            self._own_class(caller, class_code)
-        if year is None or term is None:
-            year, term = self.peers.current_term()
-        year, term = int(year), int(term)
-        students = self.peers.students_of_class(class_code)
-        ids = [s["id"] for s in students]
-        docs = self.store.of_students(school, ids, year, term)
-        ticked = {slot["holder"] for slot in self.store.holders_of_term(school, year, term, SELECTED) if slot["student_id"] in ids}
-        performances: dict[str, list[str]] = defaultdict(list)
-        for slot in self.store.holders_of_term(school, year, 0, PERFORMANCES):
-            performances[slot["student_id"]].append(slot["holder"])
-        by_student: dict[str, list[dict]] = defaultdict(list)
-        for doc in docs:
-            by_student[doc["student_id"]].append(_view(doc, ticked))
-        return {
-            "class_code": class_code,
-            "year": year,
-            "term": term,
-            "locked": self.store.is_locked(school, year, term),
-            "students": [{**s, "outcomes": by_student[s["id"]], "performance_ids": performances[s["id"]]} for s in students],
-        }
-
-
-def _batch_lock_view(lock: dict[str, Any] | None) -> dict | None:
-    if lock is None:
-        return None
-    at = lock.get("locked_at")
-    at = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at  # the store keeps UTC
-    return {"batch": int(lock["batch"]), "label": domain.batch_label(int(lock["batch"])), "locked_at": at.isoformat() if at else None}
-
-
-def _lock_reason(registrar_locked: bool, batch_lock: dict[str, Any] | None, period: str) -> str:
-    """Why the 勾選 cannot change any more, as the student's page says it (`period`: 本學期 or 本學年,
-    what the registrar's lock covers)."""
-    if batch_lock is not None:
-        return f"本學年勾選已隨{domain.batch_label(int(batch_lock['batch']))}上傳至國教署，不能再更改"
-    return f"{period}勾選已由註冊組鎖定" if registrar_locked else ""
