@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from services.national_upload.roster_cells import number_cell, roc_cell, text_cell, yes_no_cell
+from services.national_upload.special_grade_rows import SpecialGradeRows
 from services.records.rules import CONTINUING_DIVISIONS, DAY_DIVISION
-from shared.clock import roc_date
 from shared.national.rules import YearRules
 
 # Our 假別 -> national 缺勤種類代碼; 遲到/早退 are school-internal and not reported.
@@ -109,33 +109,7 @@ class TermInput:
     batch: int | None = None  # a 高三 梯次 (1 or 2): its rosters (34-38 or 74-78) for grade-3 students only
 
 
-def _roc(value: Any) -> str:
-    if not value:
-        return ""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return roc_date(day)
-
-
-def _yes_no(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    return "1" if value in (True, "1", 1, "是", "Y") else "0"
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _number(value: Any) -> str:
-    """A stored number as the sheet shows it: 4.0 -> "4", 3.5 -> "3.5"."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-class RosterBuilder:
+class RosterBuilder(SpecialGradeRows):
     def __init__(self, rules: YearRules, data: TermInput) -> None:
         self.rules = rules
         self.data = data
@@ -161,7 +135,7 @@ class RosterBuilder:
             if self.only is None or student_id in self.only:
                 self.unknown_students.add(student_id)
             return None
-        return {"身分證號": student.get("national_id", ""), "出生日期": _roc(student.get("birth_date")), "_student": student_id}
+        return {"身分證號": student.get("national_id", ""), "出生日期": roc_cell(student.get("birth_date")), "_student": student_id}
 
     def _file(self, student_id: str, evidence_ids: list[str], kind: str) -> str:
         """The SHA-256 of the first evidence file of that kind; remembered as an item to send first."""
@@ -264,14 +238,14 @@ class RosterBuilder:
             rows.append(
                 {
                     **(self._person(student["student_id"]) or {}),
-                    "性別代碼": _text(student.get("gender")),
-                    "部別代碼": _text(student.get("division") or DAY_DIVISION),
-                    "群別代碼": _text(klass.get("department_code")),
-                    "科班學程別代碼": _text(klass.get("program_code")),
+                    "性別代碼": text_cell(student.get("gender")),
+                    "部別代碼": text_cell(student.get("division") or DAY_DIVISION),
+                    "群別代碼": text_cell(klass.get("department_code")),
+                    "科班學程別代碼": text_cell(klass.get("program_code")),
                     "年級": self._grade_level(student.get("class_code", "")),
-                    "班級名稱": _text(klass.get("name") or student.get("class_code")),
-                    "座號": _text(student.get("seat_no")),
-                    "學籍狀態": _text(student.get("status")),
+                    "班級名稱": text_cell(klass.get("name") or student.get("class_code")),
+                    "座號": text_cell(student.get("seat_no")),
+                    "學籍狀態": text_cell(student.get("status")),
                 }
             )
         return rows
@@ -287,15 +261,15 @@ class RosterBuilder:
                 {
                     **person,
                     "課程代碼": grade["course_code"],
-                    "科目名稱": _text(course.get("name")),
+                    "科目名稱": text_cell(course.get("name")),
                     "開課年級": self._grade_level(grade["course_class"]),
-                    "修課學分": _text(course.get("credits")),
-                    "學期學業成績": _text(grade.get("score")),
-                    "成績及格": _yes_no(grade.get("passed")),
-                    "補考成績": _text(grade.get("makeup_score")),
-                    "補考及格": _yes_no(grade.get("makeup_passed")),
+                    "修課學分": text_cell(course.get("credits")),
+                    "學期學業成績": text_cell(grade.get("score")),
+                    "成績及格": yes_no_cell(grade.get("passed")),
+                    "補考成績": text_cell(grade.get("makeup_score")),
+                    "補考及格": yes_no_cell(grade.get("makeup_passed")),
                     "是否採計學分": "1" if grade.get("credits_counted") else "0",
-                    "質性文字描述": _text(grade.get("description")),
+                    "質性文字描述": text_cell(grade.get("description")),
                 }
             )
         return rows
@@ -307,155 +281,6 @@ class RosterBuilder:
             person = self._person(record["student_id"])
             if person is not None:
                 out.append((record, person))
-        return out
-
-    def _guest_study(self) -> list[dict]:
-        return [
-            {
-                **person,
-                "所屬學校代碼": self.data.school_code,
-                "借讀學校代碼": _text(r.get("host_school_code")),
-                "群別": _text(r.get("group_code")),
-                "借讀科班學程別": _text(r.get("program_code")),
-                "借讀代碼": _text(r.get("guest_code")),
-                "申請開始日期": _roc(r.get("start_date")),
-                "申請結束日期": _roc(r.get("end_date")),
-            }
-            for r, person in self._per_record("guest_study")
-        ]
-
-    def _makeup(self) -> list[dict]:
-        return [
-            {
-                **person,
-                "應修課學年度": _text(r.get("due_year")),
-                "應修課學期": _text(r.get("due_term")),
-                "課程代碼": _text(r.get("course_code")),
-                "科目名稱": _text(r.get("course_name")),
-                "開課年級": _text(r.get("grade_level")),
-                "修課學分": _number(r.get("credits")),
-                "補修成績": _number(r.get("score")),
-                "補修及格": _yes_no(r.get("passed")),
-                "補考成績": _number(r.get("makeup_score")),
-                "補考及格": _yes_no(r.get("makeup_passed")),
-                "補修方式": _text(r.get("method")),
-                "是否採計學分": _yes_no(r.get("credits_counted")),
-                "質性文字描述": _text(r.get("description")),
-            }
-            for r, person in self._per_record("makeup_grades")
-        ]
-
-    def _transfers(self, code: int) -> list[dict]:
-        """轉學轉科成績: credits for day students (2), 節數/學時 for 進修部 students (7)."""
-        rows = []
-        for r, person in self._per_record("transfer_grades"):
-            row = {
-                **person,
-                "對應學年度": _text(r.get("mapped_year")),
-                "對應學期": _text(r.get("mapped_term")),
-                "課程代碼": _text(r.get("course_code")),
-                "科目名稱": _text(r.get("course_name")),
-                "對應年級": _text(r.get("grade_level")),
-                "身分別": _text(r.get("identity")),
-                "抵免後成績": _number(r.get("score")),
-                "成績及格": _yes_no(r.get("passed")),
-                "質性文字描述": _text(r.get("description")),
-            }
-            if code == 7:
-                row["修課節數"] = _number(r.get("periods") if r.get("periods") is not None else r.get("credits"))
-                row["是否採計學時"] = _yes_no(r.get("credits_counted"))
-            else:
-                row["修課學分"] = _number(r.get("credits"))
-                row["是否採計學分"] = _yes_no(r.get("credits_counted"))
-            rows.append(row)
-        return rows
-
-    def _retakes(self) -> list[dict]:
-        return [
-            {
-                **person,
-                "原修課學年度": _text(r.get("original_year")),
-                "原修課學期": _text(r.get("original_term")),
-                "原修課課程代碼": _text(r.get("original_course_code")),
-                "原修課科目名稱": _text(r.get("original_course_name")),
-                "原修課開課年級": _text(r.get("original_grade_level")),
-                "原修課修課學分": _number(r.get("original_credits")),
-                "重修方式": _text(r.get("method")),
-                "重修成績": _number(r.get("score")),
-                "重修及格": _yes_no(r.get("passed")),
-                "質性文字描述": _text(r.get("description")),
-            }
-            for r, person in self._per_record("retake_grades")
-        ]
-
-    def _repeats(self) -> list[dict]:
-        return [
-            {
-                **person,
-                "課程代碼": _text(r.get("course_code")),
-                "科目名稱": _text(r.get("course_name")),
-                "開課年級": _text(r.get("grade_level")),
-                "修課學分": _number(r.get("credits")),
-                "重讀成績": _number(r.get("score")),
-                "成績及格": _yes_no(r.get("passed")),
-                "補考成績": _number(r.get("makeup_score")),
-                "補考及格": _yes_no(r.get("makeup_passed")),
-                "重讀註記": _text(r.get("repeat_note")),
-                "是否採計學分": _yes_no(r.get("credits_counted")),
-                "質性文字描述": _text(r.get("description")),
-            }
-            for r, person in self._per_record("repeat_grades")
-        ]
-
-    @staticmethod
-    def _periods(row: dict) -> str:
-        # Our courses carry credits; a 進修部 course's 節數 is taken as its credits (unverified: the
-        # national side counts 學時 for 進修部, the school enters one number per course).
-        return row.get("修課學分", "")
-
-    def _continuing_grades(self, rows: list[dict]) -> list[dict]:
-        """進修部 學期成績 from the built day-style rows: 節數 for 學分, 學時 for 學分 counted."""
-        out = []
-        for row in rows:
-            out.append(
-                {
-                    **{k: v for k, v in row.items() if k.startswith("_") or k in ("身分證號", "出生日期")},
-                    "課程代碼": row["課程代碼"],
-                    "科目名稱": row["科目名稱"],
-                    "開課年級": row["開課年級"],
-                    "修課節數": self._periods(row),
-                    "學期學業成績": row["學期學業成績"],
-                    "成績及格": row["成績及格"],
-                    "學年學業成績": "",
-                    "學年及格": "",
-                    "是否採計學時": row["是否採計學分"],
-                    "質性文字描述": row["質性文字描述"],
-                }
-            )
-        return out
-
-    def _continuing_makeups(self, rows: list[dict]) -> list[dict]:
-        """進修部 補考成績: the grades with a 補考 this term (the term decides which 節數 column)."""
-        out = []
-        for row in rows:
-            if row.get("補考成績", "") == "":
-                continue
-            periods = self._periods(row)
-            first = self.data.term == 1
-            out.append(
-                {
-                    **{k: v for k, v in row.items() if k.startswith("_") or k in ("身分證號", "出生日期")},
-                    "課程代碼": row["課程代碼"],
-                    "科目名稱": row["科目名稱"],
-                    "開課年級": row["開課年級"],
-                    "第一學期開設修課節數": periods if first else "",
-                    "第二學期開設修課節數": "" if first else periods,
-                    "第一次補考成績": row["補考成績"],
-                    "第一次及格": row["補考及格"],
-                    "第二次補考成績": "",
-                    "第二次及格": "",
-                }
-            )
         return out
 
     # ------------------------------------------------------------------ 課程學習成果 by kind of course
@@ -499,38 +324,38 @@ class RosterBuilder:
         files = {k: row[k] for k in ("成果簡述", "成果檔案", "影音檔案")}
         course = {k: row[k] for k in ("課程代碼", "科目名稱", "開課年級", "修課學分")}
         if kind == "補修":
-            due = {"應修課學年度": _text(record.get("due_year")), "應修課學期": _text(record.get("due_term"))}
-            method = {"補修方式": _text(record.get("method"))}
+            due = {"應修課學年度": text_cell(record.get("due_year")), "應修課學期": text_cell(record.get("due_term"))}
+            method = {"補修方式": text_cell(record.get("method"))}
             return "補修課程學習成果", {**meta, **due, "實際修課學期": row["實際修課學期"], **course, **method, **files}
         if kind == "重修":
             original = {
-                "原修課學年度": _text(record.get("original_year")),
-                "原修課學期": _text(record.get("original_term")),
+                "原修課學年度": text_cell(record.get("original_year")),
+                "原修課學期": text_cell(record.get("original_term")),
                 "實際修課學期": row["實際修課學期"],
-                "原修課課程代碼": _text(record.get("original_course_code")),
-                "原修課科目名稱": _text(record.get("original_course_name")),
-                "原修課開課年級": _text(record.get("original_grade_level")),
-                "原修課修課學分": _number(record.get("original_credits")),
-                "重修方式": _text(record.get("method")),
+                "原修課課程代碼": text_cell(record.get("original_course_code")),
+                "原修課科目名稱": text_cell(record.get("original_course_name")),
+                "原修課開課年級": text_cell(record.get("original_grade_level")),
+                "原修課修課學分": number_cell(record.get("original_credits")),
+                "重修方式": text_cell(record.get("method")),
             }
             return "重修課程學習成果", {**meta, **original, **files}
         if kind == "重讀":
             return "重讀課程學習成果", {**meta, "實際修課學期": row["實際修課學期"], **course, **files}
         if kind == "轉學轉科":
             former = {
-                "原修課學校代碼": _text(record.get("former_school_code")),
-                "原修課學年度": _text(record.get("mapped_year")),
-                "原修課學期": _text(record.get("mapped_term")),
-                "原修課課程代碼": _text(record.get("former_course_code")),
-                "原修課科目名稱": _text(record.get("former_course_name") or record.get("course_name")),
-                "原修課開課年級": _text(record.get("grade_level")),
-                "原修課修課學分": _number(record.get("credits")),
+                "原修課學校代碼": text_cell(record.get("former_school_code")),
+                "原修課學年度": text_cell(record.get("mapped_year")),
+                "原修課學期": text_cell(record.get("mapped_term")),
+                "原修課課程代碼": text_cell(record.get("former_course_code")),
+                "原修課科目名稱": text_cell(record.get("former_course_name") or record.get("course_name")),
+                "原修課開課年級": text_cell(record.get("grade_level")),
+                "原修課修課學分": number_cell(record.get("credits")),
             }
             return "轉學轉科課程學習成果", {**meta, **former, **files}
         if kind == "借讀":
             guest = {
-                "借讀學校代碼": _text(record.get("host_school_code")),
-                "借讀修課學年度": _text(record.get("year")),
+                "借讀學校代碼": text_cell(record.get("host_school_code")),
+                "借讀修課學年度": text_cell(record.get("year")),
                 "借讀修課學期": row["實際修課學期"],
                 "借讀校課程代碼": row["課程代碼"],
                 "借讀校科目名稱": row["科目名稱"],
@@ -542,7 +367,7 @@ class RosterBuilder:
 
     def _absences(self) -> list[dict]:
         semester = self.data.records.get("semester") or {}
-        starts, ends = _roc(semester.get("starts_on")), _roc(semester.get("ends_on"))
+        starts, ends = roc_cell(semester.get("starts_on")), roc_cell(semester.get("ends_on"))
         rows = []
         for absence in self.data.records.get("attendance", []):
             code = ABSENCE_CODES.get(absence.get("absence_type", ""))
@@ -552,7 +377,7 @@ class RosterBuilder:
             if person is None:
                 continue
             rows.append(
-                {**person, "缺勤種類代碼": code, "缺勤起始日期": starts, "缺勤結束日期": ends, "缺勤節數": _text(absence["periods"])}
+                {**person, "缺勤種類代碼": code, "缺勤起始日期": starts, "缺勤結束日期": ends, "缺勤節數": text_cell(absence["periods"])}
             )
         return rows
 
@@ -574,8 +399,8 @@ class RosterBuilder:
                     "群別": parts.get("群別", ""),
                     "科班學程別": parts.get("科別", ""),
                     "開課年級": level,
-                    "學分數": _text(course.get("credits")),
-                    "科目名稱": _text(course.get("name")),
+                    "學分數": text_cell(course.get("credits")),
+                    "科目名稱": text_cell(course.get("name")),
                     "課程代碼": course["code"],
                 }
             )
@@ -590,11 +415,11 @@ class RosterBuilder:
             rows.append(
                 {
                     **person,
-                    "單位名稱": _text(cadre.get("unit")),
-                    "開始日期": _roc(cadre.get("start_date")),
-                    "結束日期": _roc(cadre.get("end_date")),
-                    "擔任職務": _text(cadre.get("position")),
-                    "幹部等級": _text(cadre.get("level")),
+                    "單位名稱": text_cell(cadre.get("unit")),
+                    "開始日期": roc_cell(cadre.get("start_date")),
+                    "結束日期": roc_cell(cadre.get("end_date")),
+                    "擔任職務": text_cell(cadre.get("position")),
+                    "幹部等級": text_cell(cadre.get("level")),
                 }
             )
         return rows
@@ -617,11 +442,11 @@ class RosterBuilder:
                         continue
                     source = PERFORMANCE_COLUMN_ALIASES.get(column.name, column.name)
                     value = fields.get(source, fields.get(source.removesuffix("代碼"), ""))
-                    row[column.name] = _roc(value) if column.type == "roc_date" else _text(value)
-                row["內容簡述"] = _text(item.get("summary"))
+                    row[column.name] = roc_cell(value) if column.type == "roc_date" else text_cell(value)
+                row["內容簡述"] = text_cell(item.get("summary"))
                 row["證明文件"] = self._file(student_id, item.get("evidence_ids", []), "document")
                 row["影音檔案"] = self._file(student_id, item.get("evidence_ids", []), "media")
-                row["影音檔案外部連結"] = _text(item.get("video_url"))
+                row["影音檔案外部連結"] = text_cell(item.get("video_url"))
                 sheets.setdefault(sheet.name, []).append(row)
         return sheets
 
@@ -638,11 +463,11 @@ class RosterBuilder:
                     "_certified": outcome.get("state") == "certified",
                     "_outcome": outcome["id"],
                     "實際修課學期": str(outcome["term"]),
-                    "課程代碼": _text(course.get("code")),
-                    "科目名稱": _text(course.get("name") or outcome.get("course_name")),
+                    "課程代碼": text_cell(course.get("code")),
+                    "科目名稱": text_cell(course.get("name") or outcome.get("course_name")),
                     "開課年級": self._grade_level(course.get("class_code", "")),
-                    "修課學分": _text(course.get("credits")),
-                    "成果簡述": _text(outcome.get("summary")),
+                    "修課學分": text_cell(course.get("credits")),
+                    "成果簡述": text_cell(outcome.get("summary")),
                     "成果檔案": self._file(outcome["student_id"], outcome.get("evidence_ids", []), "document"),
                     "影音檔案": self._file(outcome["student_id"], outcome.get("evidence_ids", []), "media"),
                 }
