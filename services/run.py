@@ -20,6 +20,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from prometheus_client import start_http_server  # noqa: E402
 
 from services.registry import SERVICES, import_error_modules  # noqa: E402
+from shared.amqp_costs import unconfirmed_rpc_replies  # noqa: E402
 from shared.config import load_settings  # noqa: E402
 from shared.logs import configure_logging, log_event  # noqa: E402
 
@@ -40,6 +41,7 @@ def main(argv: list[str]) -> int:
     import_error_modules()  # errors raised by a called service arrive as their own 4xx classes, not a 500
     settings = load_settings()
     settings.require_secrets()
+    unconfirmed_rpc_replies()
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(load_service(argv[0]))
 

@@ -30,6 +30,7 @@ from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import RPC_QUEUE_TEMPLATE, MethodProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
+import shared.amqp_costs  # noqa: F401  (kombu's per-connection librabbitmq probe, skipped)
 from shared.deadline import DEADLINE_KEY, deadline_after, out_of_time, remaining
 from shared.errors import LichengError, ServiceUnavailable
 from shared.logs import log_event
