@@ -23,6 +23,15 @@ from shared.permissions import Permission, is_allowed
 from shared.validation import parse
 
 
+@dataclass(frozen=True)
+class QueryParam:
+    """A query parameter whose values are narrower than any short string (the document states them)."""
+
+    description: str
+    schema: dict[str, Any]
+    required: bool = False
+
+
 @dataclass
 class EndpointSpec:
     blueprint: str
@@ -34,8 +43,9 @@ class EndpointSpec:
     response: Any
     status: int
     tags: list[str]
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str | QueryParam] = field(default_factory=dict)  # name -> description, or its QueryParam
     multipart: bool = False
+    raw_body: str | None = None  # the media type of a body that is the file itself (not JSON, not a form)
     timeout: float | None = None  # seconds for the request's RPCs together (None: by method, gateway.services)
     job_id_field: str | None = None  # a client-chosen job id (form or query field) that keys retries like Idempotency-Key
     other_statuses: dict[int, str] = field(default_factory=dict)  # further success answers, for the document
@@ -54,8 +64,9 @@ def endpoint(
     body: type[BaseModel] | None = None,
     response: Any = None,
     status: int = 200,
-    query: dict[str, str] | None = None,
+    query: dict[str, str | QueryParam] | None = None,
     multipart: bool = False,
+    raw_body: str | None = None,
     timeout: float | None = None,
     job_id_field: str | None = None,
     other_statuses: dict[int, str] | None = None,
@@ -75,6 +86,7 @@ def endpoint(
             [bp.name],
             query or {},
             multipart,
+            raw_body=raw_body,
             timeout=timeout,
             job_id_field=job_id_field,
             other_statuses=other_statuses or {},

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
-from gateway.endpoints import REGISTRY, EndpointSpec
-from gateway.idempotency import UNSAFE_METHODS
+from gateway.endpoints import REGISTRY, EndpointSpec, QueryParam
+from gateway.idempotency import MAX_KEY_LENGTH, UNSAFE_METHODS
 from gateway.limits import MAX_DEPTH, MAX_INT_PARAM, MAX_JSON_BYTES, MAX_KEYS, PARAMETER_SCHEMA
 from gateway.request_schema import RequestJsonSchema
 
@@ -73,7 +73,7 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
         }
         for n in _PARAM.findall(spec.rule)
     ]
-    params += [{"name": n, "in": "query", "required": False, "description": d, "schema": PARAMETER_SCHEMA} for n, d in spec.query.items()]
+    params += [_query_parameter(n, d) for n, d in spec.query.items()]
     if spec.method in UNSAFE_METHODS and spec.permission is not None:
         params.append(IDEMPOTENCY_PARAMETER)
     if params:
@@ -89,6 +89,8 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
                 }
             },
         }
+    elif spec.raw_body:
+        op["requestBody"] = {"required": True, "content": {spec.raw_body: {"schema": {"type": "string", "format": "binary"}}}}
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema(spec.response, components)}}
@@ -99,7 +101,7 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
         "409": _problem("conflict with the current state (e.g. no semester set up yet: the detail says what to do)"),
         "422": _problem("validation failed"),
     }
-    if spec.body is not None or spec.multipart:
+    if spec.body is not None or spec.multipart or spec.raw_body:
         responses["413"] = _problem(f"body too large (JSON: at most {MAX_JSON_BYTES} bytes, {MAX_KEYS} members, depth {MAX_DEPTH})")
         responses["415"] = _problem("unsupported media type")
     if spec.permission is None and spec.body is not None:
@@ -116,6 +118,12 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     return op
 
 
+def _query_parameter(name: str, declared: str | QueryParam) -> dict[str, Any]:
+    if isinstance(declared, QueryParam):
+        return {"name": name, "in": "query", "required": declared.required, "description": declared.description, "schema": declared.schema}
+    return {"name": name, "in": "query", "required": False, "description": declared, "schema": PARAMETER_SCHEMA}
+
+
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -124,7 +132,8 @@ IDEMPOTENCY_PARAMETER = {
         "1-200 printable ASCII characters, per account, kept 24 h: sent again, the first answer is repeated "
         "(header Idempotent-Replayed: true) and the work is not done twice; the same key with another body is a 422"
     ),
-    "schema": {"type": "string", "maxLength": 200},
+    # printable ASCII, surrounding spaces dropped (gateway/idempotency.py)
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]*[!-~][ -~]*$"},
 }
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, g, jsonify, redirect, request
 
 from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
+from services.documents.schemas import BuildPortfolio
 from shared.disposition import content_disposition
 from shared.permissions import Permission
 
@@ -175,11 +176,12 @@ def save_portfolio_texts():
     "POST",
     summary="產生學習歷程檔案 PDF（自行上傳PDF）/ build my portfolio PDF",
     permission=P.SELF_OUTCOMES_WRITE,
+    body=BuildPortfolio,
     status=201,
 )
 def build_portfolio():
     with rpc() as services:
-        return jsonify(services.documents.build_portfolio(request.get_json(silent=True) or {})), 201
+        return jsonify(services.documents.build_portfolio(g.body.model_dump())), 201
 
 
 @endpoint(

@@ -13,13 +13,16 @@ import secrets
 import requests
 from flask import Blueprint, g, jsonify, redirect, request
 
-from gateway.endpoints import endpoint
+from gateway.endpoints import QueryParam, endpoint
+from gateway.limits import PARAMETER_SCHEMA
 from gateway.services import rpc
+from services.evidence.domain import PURPOSES
 from services.evidence.errors import FileTooLarge, StoreUnavailable, UploadRejected
 from services.evidence.schemas import (
     CompleteUpload,
     Download,
     Evidence,
+    Kind,
     ReconcileReport,
     RequestUpload,
     ScrubReport,
@@ -108,10 +111,11 @@ class _MultipartStream:
     permission=Permission.SCHOOL_EVIDENCE_UPLOAD,
     response=Evidence,
     status=201,
+    raw_body="application/octet-stream",
     query={
-        "kind": "document | media",
-        "purpose": "outcome, performance, competition_proof, service_proof, working_group",
-        "filename": "original filename",
+        "kind": QueryParam("document | media", {"type": "string", "enum": [k.value for k in Kind]}, required=True),
+        "purpose": QueryParam("what the file is for", {"type": "string", "enum": sorted(PURPOSES)}, required=True),
+        "filename": QueryParam("original filename", {**PARAMETER_SCHEMA, "minLength": 1}, required=True),
         "student_id": "for staff uploads",
         "sha256": "optional checksum of the body",
         "replaces": "evidence id to replace",

@@ -134,6 +134,7 @@ def fetch_receipts(upload_id: str):
     "POST",
     summary="匯入收訖明細 ZIP 並逐一核對 SHA-256 / import a receipt ZIP (body: the file)",
     permission=P,
+    raw_body="application/zip",
     status=201,
 )
 def import_receipt(upload_id: str):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
-from gateway.endpoints import endpoint
+from gateway.endpoints import QueryParam, endpoint
 from gateway.import_jobs import job_response
 from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.staff_columns import resolve_staff
@@ -89,7 +89,12 @@ def _routes(t: RecordType) -> None:
             summary=f"{t.label}登錄進度（已登錄學生數／在學學生數，分班）/ {key} coverage",
             permission=t.read,
             response=Coverage,
-            query={"year": "學年度 (required)", "term": "學期 1 or 2 (required for semester records)"},
+            query={
+                "year": QueryParam(
+                    "學年度 (with term; both left out: the current semester)", {"type": "integer", "minimum": 100, "maximum": 200}
+                ),
+                "term": QueryParam("學期 1 or 2 (semester records)", {"type": "integer", "enum": [1, 2]}),
+            },
         )(named(coverage_view, "coverage"))
 
     def save_view():

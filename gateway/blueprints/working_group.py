@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
-from gateway.endpoints import endpoint
+from gateway.endpoints import QueryParam, endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
+from services.working_group.domain import TrainingKind
 from services.working_group.schemas import (
     CANDIDATE_KINDS_ZH,
     Attendance,
@@ -199,7 +200,10 @@ def trainees(training_id: str):
     "GET",
     summary="本學年尚未參加者 / who has not attended this year",
     permission=T_READ,
-    query={"year": "學年度", "kind": "student_training or teacher_workshop"},
+    query={
+        "year": QueryParam("學年度 (left out: the current one)", {"type": "integer", "minimum": 100, "maximum": 200}),
+        "kind": QueryParam("場次類別 / kind of session", {"type": "string", "enum": [k.value for k in TrainingKind]}, required=True),
+    },
 )
 def training_gaps():
     year = int_arg("year", None, minimum=100, maximum=200)

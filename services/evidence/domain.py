@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.evidence.errors import EvidenceLocked, FileTooLarge, FileTypeNotAllowed, PurposeNotAllowed, QuotaExceeded
-from services.evidence.schemas import Kind, State
+from services.evidence.schemas import CONTENT_TYPES, PURPOSE_NAMES, Kind, State
 from shared.caller import Caller
 from shared.errors import ValidationFailed, field_error
 from shared.national.files import sniff as sniff_kind
@@ -52,6 +52,8 @@ FILE_TYPES: dict[str, FileType] = {
     "audio/mpeg": FileType("audio/mpeg", (".mp3",), Kind.MEDIA),
     "video/mp4": FileType("video/mp4", (".mp4",), Kind.MEDIA),
 }
+# the request document's lists (schemas.py) are these
+assert set(PURPOSES) == set(PURPOSE_NAMES) and set(FILE_TYPES) == set(CONTENT_TYPES), "evidence purposes or file types differ"
 KIND_MAX_BYTES: dict[Kind, int] = {Kind.DOCUMENT: 4 * MB, Kind.MEDIA: 10 * MB}
 KIND_NAMES_ZH: dict[Kind, str] = {Kind.DOCUMENT: "文件（PDF/JPG/PNG）", Kind.MEDIA: "影音（MP3/MP4）"}
 SNIFF_BYTES = 16  # enough leading bytes for every signature below

@@ -30,15 +30,21 @@ class LockReason(StrEnum):
     SUBMITTED = "submitted"
 
 
+# The names the document offers; services/evidence/domain.py holds what each allows (and checks the two agree).
+PURPOSE_NAMES = ("outcome", "performance", "competition_proof", "service_proof", "working_group")
+CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "audio/mpeg", "video/mp4")
+
+
 class RequestUpload(StrictModel):
     kind: Kind
+    # Plain strings checked by the domain (its refusal names the allowed values); the document lists them.
     purpose: Annotated[
-        str, Field(min_length=1, max_length=40, description="outcome, performance, competition_proof, service_proof, working_group")
+        str, Field(min_length=1, max_length=40, description="what the file is for", json_schema_extra={"enum": list(PURPOSE_NAMES)})
     ]
     # Any text: the service keeps a cleaned display name and never uses it as the key.
     filename: Annotated[str, Field(min_length=1, max_length=1024)]
     size: Annotated[int, Field(ge=1, description="bytes")]
-    content_type: Annotated[str, Field(min_length=3, max_length=100)]
+    content_type: Annotated[str, Field(min_length=3, max_length=100, json_schema_extra={"enum": list(CONTENT_TYPES)})]
     student_id: Id | None = Field(None, description="for staff uploading on a student's behalf; students upload their own")
     sha256: Sha256 | None = Field(None, description="the client's checksum; a mismatch at complete rejects the file")
     replaces: Id | None = Field(None, description="an evidence id to replace (before certification only)")

@@ -3,7 +3,8 @@ least one record of a type in a semester ("出缺勤 已登錄 1,180 / 1,200 位
 class, so an office sees which classes it has not finished.
 
 One read of the enrolled students (class only) and one of the type's student ids in that semester;
-the answer names classes by code and counts, never a student.
+the answer names classes by code and counts, never a student. Without a year and term it counts
+the current semester (409 with the step to take when the school has none yet).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from services.records.access import Context, students_in_scope, type_of
+from services.records import domain
+from services.records.access import Context, students_in_scope, today, type_of
 from services.records.errors import UnknownRecordType
 from services.records.store import ENROLLED
-from shared.errors import ValidationFailed
+from shared.errors import ValidationFailed, no_semester_yet
 
 
 def coverage(ctx: Context, type_key: str, year: Any, term: Any = None) -> dict[str, Any]:
@@ -22,6 +24,11 @@ def coverage(ctx: Context, type_key: str, year: Any, term: Any = None) -> dict[s
     caller, school = ctx.school_caller(type_.read)
     if not type_.countable:
         raise UnknownRecordType(f"{type_.label}不是逐位學生登錄的資料", f"{type_.key} is not recorded per student")
+    if year in (None, "") and term in (None, ""):
+        current = domain.current_semester(ctx.store.list_semesters(school), today())
+        if current is None:
+            raise no_semester_yet()
+        year, term = current["year"], current["term"]
     year_n, term_n = _semester(year, term, type_.semester)
     reach = students_in_scope(ctx, school, caller, type_.readers)
     students = ctx.store.find("students", school, dict(ENROLLED), projection={"student_id": 1, "class_code": 1})

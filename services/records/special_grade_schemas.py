@@ -24,6 +24,7 @@ from services.records.value_types import (
     YesNo,
     _blank_none,
     _in,
+    decimal_places,
 )
 from shared.validation import Text
 
@@ -33,7 +34,7 @@ from shared.validation import Text
 # Codes whose national tables were never found (補修方式, 重修方式, 身分別, 借讀代碼) are short free codes.
 
 GradeLevel = Annotated[int, Field(ge=1, le=4, description="開課年級")]
-Credits = Annotated[Decimal, Field(ge=0, le=rules.MAX_CREDITS, max_digits=4, decimal_places=1)]
+Credits = Annotated[Decimal, Field(ge=0, le=rules.MAX_CREDITS, max_digits=4, decimal_places=1), decimal_places(1)]
 CourseName = Annotated[Text, Field(min_length=1, max_length=50)]
 FreeCode = Annotated[Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,4}$")] | None, BeforeValidator(_blank_none)]
 SchoolCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{6}$", description="6-character 學校代碼")]

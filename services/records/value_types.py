@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -111,6 +112,21 @@ def _blank_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def decimal_places(places: int) -> BeforeValidator:
+    """A JSON number arrives as a binary float, and a browser's sum sends 19.9 as 19.900000000000002.
+    Within a billionth of a number with the declared places it is that number; further off it stays
+    as sent and is refused for its places."""
+
+    def snap(value: Any) -> Any:
+        if isinstance(value, float) and math.isfinite(value):
+            rounded = round(value, places)
+            if rounded != value and abs(value - rounded) < 1e-9:
+                return Decimal(repr(rounded))
+        return value
+
+    return BeforeValidator(snap)
+
+
 def _national_id(value: str) -> str:
     try:
         national_id.classify(value)
@@ -199,9 +215,9 @@ CourseCode = Annotated[
 ShortText = Annotated[Text, Field(min_length=1, max_length=100)]
 LongText = Annotated[Text, Field(max_length=2000)]
 Summary = Annotated[Text, AfterValidator(_summary), Field(json_schema_extra={"maxLength": rules.SUMMARY_MAX_CHARS})]
-Score = Annotated[Decimal, Field(ge=rules.SCORE_MIN, le=rules.SCORE_MAX, max_digits=5, decimal_places=2)]
+Score = Annotated[Decimal, Field(ge=rules.SCORE_MIN, le=rules.SCORE_MAX, max_digits=5, decimal_places=2), decimal_places(2)]
 OptionalScore = Annotated[Score | None, BeforeValidator(_blank_none)]
-Hours = Annotated[Decimal, Field(ge=0, le=2000, max_digits=6, decimal_places=1)]
+Hours = Annotated[Decimal, Field(ge=0, le=2000, max_digits=6, decimal_places=1), decimal_places(1)]
 VideoUrl = Annotated[str, AfterValidator(_url), Field(json_schema_extra={"pattern": VIDEO_URL})]
 
 

@@ -1,6 +1,7 @@
 """登錄進度: of the enrolled students a caller reaches, how many have a record of a type in a semester,
 for the school and per class; a 導師 counts their class only, a student only themselves, another
-school its own; bad questions are 422 and types not recorded per student have no coverage."""
+school its own; without a year and term the current semester is counted; bad questions are 422 and
+types not recorded per student have no coverage."""
 
 from __future__ import annotations
 
@@ -52,9 +53,16 @@ def test_another_school_counts_only_its_own(rec, rec_b):
     assert {c["class_code"] for c in theirs["classes"]} <= {"101", "102"}
 
 
+def test_without_a_semester_named_the_current_one_is_counted(rec):
+    office = rec.clients[Role.DISCIPLINE]
+    current = office.get("/api/v1/records/attendance/coverage")
+    assert current.status_code == 200, current.text
+    assert current.json() == _coverage(office, rec).json()
+
+
 def test_bad_questions_are_422_and_other_types_have_none(rec):
     office = rec.clients[Role.DISCIPLINE]
-    assert_problem(office.get("/api/v1/records/attendance/coverage"), 422, "validation_failed")
+    assert_problem(office.get("/api/v1/records/attendance/coverage", params={"year": rec.year}), 422, "validation_failed")
     assert_problem(_coverage(office, rec, term=3), 422, "validation_failed")
     assert_problem(office.get("/api/v1/records/attendance/coverage", params={"year": "abc", "term": 1}), 422)
     assert office.get("/api/v1/records/students/coverage", params={"year": rec.year}).status_code == 404
