@@ -226,6 +226,7 @@ def page_data(t: RecordType, roles: frozenset[Role] = frozenset()) -> dict[str, 
         "field_labels": {name: label for name, label in t.columns} | {f.name: f.label for f in form_fields(t)},
         "filters": filters,
         "columns": list_columns(t),
+        "sortable": list(t.sortable),  # columns the server orders a paged list by
         "named_columns": {k: v for k, v in NAMED_COLUMNS.items() if k in dict(t.columns)},
         "importable": t.importable,
         "import_headers": import_headers(t.key, [label for _, label in t.columns]),

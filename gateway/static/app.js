@@ -304,20 +304,28 @@ const Licheng = (() => {
     return String(cell(a)).localeCompare(String(cell(b)), "zh-Hant");
   }
 
-  function table(rows, columns, actions = []) {
-    let sortKey = null;
-    let ascending = true;
+  // `order` (a paged list): the server sorts; {key, ascending, keys, onSort(key)}; its other columns
+  // do not sort (a page's own order would mislead). Without it every column sorts the rows shown.
+  function table(rows, columns, actions = [], order = null) {
+    let sortKey = order ? order.key : null;
+    let ascending = order ? order.ascending : true;
     const tbody = el("tbody");
     const render = () => {
-      const sorted = sortKey ? [...rows].sort((a, b) => compare(a[sortKey], b[sortKey]) * (ascending ? 1 : -1)) : rows;
+      const sorted = sortKey && !order ? [...rows].sort((a, b) => compare(a[sortKey], b[sortKey]) * (ascending ? 1 : -1)) : rows;
       head.querySelectorAll("th[data-key]").forEach((th) => {
         if (th.dataset.key === sortKey) th.setAttribute("aria-sort", ascending ? "ascending" : "descending"); else th.removeAttribute("aria-sort");
       });
       tbody.replaceChildren(...sorted.map((row) => el("tr", {}, columns.map(([key, label]) => el("td", { "data-label": label }, String(cell(row[key])))),
         actions.length ? el("td", { class: "actions", "data-label": "操作" }, actions.filter((a) => !a[3] || a[3](row)).map(([label, call, mode]) => el("button", { type: "button", class: "small", onclick: () => (typeof call === "function" ? call(row) : act(row, call, mode)) }, label))) : [])));
     };
-    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key },
-      el("button", { type: "button", class: "sort", onclick: () => { ascending = sortKey === key ? !ascending : true; sortKey = key; render(); } }, label))),
+    const sortBy = (key) => {
+      if (order) { order.onSort(key); return; }
+      ascending = sortKey === key ? !ascending : true; sortKey = key; render();
+    };
+    const header = (key, label) => (!order || order.keys.has(key)
+      ? el("button", { type: "button", class: "sort", onclick: () => sortBy(key) }, label)
+      : label);
+    const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key }, header(key, label))),
       actions.length ? el("th", { scope: "col" }, "操作") : []);
     render();
     const wrapper = el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), tbody));

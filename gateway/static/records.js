@@ -15,6 +15,8 @@
   // can be bookmarked and shared.
   const PER_PAGE = 50;
   let pageNo = Math.max(1, Number(new URLSearchParams(location.search).get("page")) || 1);
+  let sortKey = null; // a paged list ordered by the server: the column and its direction
+  let sortDescending = false;
 
   function filterQuery() {
     const form = document.getElementById("record-filters");
@@ -43,6 +45,7 @@
     document.getElementById("record-export").href = `${base}/export.xlsx${query.size ? "?" + query : ""}`;
     const address = new URLSearchParams(query);
     if (pageNo > 1) address.set("page", String(pageNo));
+    if (sortKey) query.set("sort", `${sortDescending ? "-" : ""}${sortKey}`);
     history.replaceState(null, "", `${location.pathname}${address.size ? "?" + address : ""}`);
     query.set("per_page", String(PER_PAGE));
     query.set("page", String(pageNo));
@@ -57,10 +60,15 @@
       const first = (pageNo - 1) * PER_PAGE;
       const note = data.total > data.items.length ? `共 ${data.total.toLocaleString("zh-TW")} 筆，顯示第 ${first + 1}–${first + data.items.length} 筆` : `共 ${data.total} 筆`;
       const rows = await named(data.items.map(shown));
-      box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions),
+      // More than a page: the server orders the whole list (its stored columns); one page sorts itself.
+      const order = data.total > PER_PAGE ? {
+        key: sortKey, ascending: !sortDescending, keys: new Set(spec.sortable || []),
+        onSort: (key) => { sortDescending = sortKey === key ? !sortDescending : false; sortKey = key; pageNo = 1; load(); },
+      } : null;
+      box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions, order),
         ...(data.total > PER_PAGE ? [pager(data)] : []));
     } catch (problem) {
-      box.replaceChildren(el("p", { class: "status error" }, problem.body?.title || problem.message));
+      box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
     }
   }
 

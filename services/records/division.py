@@ -62,6 +62,12 @@ class RecordType:
         return self.student_field == "student_id" and not self.student_register and "year" in self.model.model_fields
 
     @property
+    def sortable(self) -> tuple[str, ...]:
+        """The columns a list may be ordered by on the server: the type's own stored fields (a name shown
+        beside an id is not stored; a 身分證號 is stored encrypted, its order means nothing)."""
+        return (*(n for n in self.model.model_fields if n != "national_id"), "updated_at")
+
+    @property
     def writers(self) -> dict[Role, Scope]:
         return scopes(self.write)
 

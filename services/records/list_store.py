@@ -24,8 +24,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
+from bson.decimal128 import Decimal128
 from pymongo import UpdateMany
 from pymongo.errors import DuplicateKeyError
 
@@ -140,6 +142,19 @@ class Tallies:
         self.coll.delete_many(school_id, {"type": type_key})
         self.add(school_id, type_key, docs)
         self.coll.update_one(school_id, {"_id": self._id(school_id, type_key, None)}, {"$set": {"type": type_key, "n": 0}}, upsert=True)
+
+
+def order_rows(rows: list[dict[str, Any]], sort: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Rows in a list's order, as the database would give them (missing values first, ascending)."""
+
+    def value(row: dict[str, Any], name: str) -> tuple[bool, str, Any]:
+        v = row.get(name)
+        v = v.to_decimal() if isinstance(v, Decimal128) else v
+        return (v is not None, "n" if isinstance(v, int | float | Decimal) else type(v).__name__, v)
+
+    for name, direction in reversed(sort):  # stable sorts, the last key first
+        rows.sort(key=lambda row, name=name: value(row, name), reverse=direction < 0)
+    return rows
 
 
 def page_by_partitions(

@@ -15,9 +15,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.records import rules
 from services.records.division import TYPES, RecordType
 from services.records.errors import RecordExists
-from services.records.list_store import BIG_LIST, PARTITION, PARTITIONED, Tallies, page_by_partitions, partition_of
+from services.records.list_store import BIG_LIST, PARTITION, PARTITIONED, Tallies, order_rows, page_by_partitions, partition_of
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from shared.audit import AuditTrail
+from shared.errors import ValidationFailed, field_error
 from shared.tenancy import SchoolCollection
 
 # Students still here (not 畢業/轉出).
@@ -116,12 +117,16 @@ class RecordsStore:
         return self.records[key].count(school_id, _within(where, visible))
 
     def page(
-        self, key: str, school_id: str, where: Where, *, visible: Visible, sort, skip: int, limit: int
+        self, key: str, school_id: str, where: Where, *, visible: Visible, sort, skip: int, limit: int, natural: bool = True
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of a list and the list's total, read the cheapest way FerretDB allows (list_store.py):
         a whole-school list of a student-linked type, at most filtered by semester, is paged over its
         tallied partitions when large; a scoped caller's over their students' classes; anything else is
-        one read that counts as it goes."""
+        one read that counts as it goes.
+
+        `natural` False: `sort` is the user's column. A list read by partitions is in partition order,
+        so a large whole-school list cannot take another order (422: filter by class first); a scoped
+        caller's classes are read whole and ordered here."""
         if (
             key in PARTITIONED
             and visible.whole_school
@@ -131,6 +136,12 @@ class RecordsStore:
         ):
             parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(name) == value for name, value in where.items())]
             total = sum(p["n"] for p in parts)
+            if total > BIG_LIST and not natural:
+                raise ValidationFailed(
+                    f"全校共 {total:,} 筆，請先選擇班級或學號再依欄位排序",
+                    f"{total} rows: filter by class or student before sorting by a column",
+                    [field_error("sort", "請先選擇班級或學號", "filter by class or student first", "too_many_to_sort")],
+                )
             if total > BIG_LIST:
                 forget = lambda: self.tallies.forget(school_id, key)  # noqa: E731
                 return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit, forget), total
@@ -141,6 +152,9 @@ class RecordsStore:
             filters = [_within({**where, PARTITION: c}, visible) for c in classes]
         # FerretDB reads (and sorts) every matching row for a page anyway, and again for its count:
         # one read instead, counting the rows as they stream by and keeping only the page's.
+        if len(filters) > 1 and not natural:  # the classes are read one by one: their rows are ordered here
+            every = [doc for filter_ in filters for doc in self.records[key].iterate(school_id, filter_)]
+            return order_rows(every, sort)[skip : skip + limit], len(every)
         docs, total = [], 0
         for filter_ in filters:
             for doc in self.records[key].iterate(school_id, filter_, sort=sort):

@@ -28,7 +28,7 @@ from services.records.query import ABSENT, OneOf, Where
 from services.records.store import ARCHIVED, ENROLLED, STILL_HERE
 from shared.caller import Caller
 from shared.clock import utcnow
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import Forbidden, ValidationFailed, field_error
 from shared.jsonable import jsonable, storable
 from shared.roles import Role
 from shared.validation import parse
@@ -50,14 +50,29 @@ def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, p
     where = _filters(ctx, school, type_, filters or {})
     seen = visible(ctx, school, caller, type_, type_.readers)
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PAGE)
-    sort = [(k, 1) for k in (type_.natural_key or ("year", "term", type_.student_field or "_id"))]
-    docs, total = ctx.store.page(type_.key, school, where, visible=seen, sort=sort, skip=(page - 1) * per_page, limit=per_page)
+    natural = [(k, 1) for k in (type_.natural_key or ("year", "term", type_.student_field or "_id"))]
+    chosen = _sort_of(type_, (filters or {}).get("sort"))
+    sort = [*chosen, *(k for k in natural if k[0] not in {c[0] for c in chosen})]
+    docs, total = ctx.store.page(
+        type_.key, school, where, visible=seen, sort=sort, skip=(page - 1) * per_page, limit=per_page, natural=not chosen
+    )
     return {
         "items": [view(type_, d) for d in docs],
         "total": total,
         "page": page,
         "per_page": per_page,
     }
+
+
+def _sort_of(type_: RecordType, given: Any) -> list[tuple[str, int]]:
+    """`sort=score` or `sort=-score` (descending); none: the type's natural order."""
+    if given in (None, ""):
+        return []
+    name = given[1:] if isinstance(given, str) and given.startswith("-") else given
+    if not isinstance(name, str) or name not in type_.sortable:
+        wrong = field_error("sort", "不在可排序的欄位中", "not a sortable column", "enum")
+        raise ValidationFailed("無法依此欄位排序", "this list cannot be sorted by that column", [wrong])
+    return [(name, -1 if given.startswith("-") else 1)]
 
 
 def _filters(ctx: Context, school: str, type_: RecordType, filters: dict[str, Any]) -> Where:

@@ -115,3 +115,29 @@ def test_another_filter_is_one_read_counting_as_it_goes(store):
     seed_grades(store, A)
     docs, total = store.page("grades", A, {"course_code": "C2"}, visible=EVERYTHING, sort=SORT, skip=0, limit=50)
     assert total == 12 and {d["course_code"] for d in docs} == {"C2"}
+
+
+def test_a_whole_school_list_read_by_partitions_refuses_another_order(store):
+    from shared.errors import ValidationFailed
+
+    seed_grades(store, A)
+    by_course = [("course_code", -1), *(k for k in SORT if k[0] != "course_code")]
+    with pytest.raises(ValidationFailed) as refused:
+        store.page("grades", A, {}, visible=EVERYTHING, sort=by_course, skip=0, limit=5, natural=False)
+    assert refused.value.errors[0]["code"] == "too_many_to_sort"
+    # one class is one read: any order
+    one_class = {PARTITION: "102"}
+    docs, total = store.page("grades", A, one_class, visible=EVERYTHING, sort=by_course, skip=0, limit=50, natural=False)
+    assert total == 8 and [d["course_code"] for d in docs] == ["C2"] * 4 + ["C1"] * 4
+
+
+def test_a_scoped_callers_classes_are_ordered_together(store):
+    seed_grades(store, A)
+    scoped = Visible(({"student_id": OneOf(["s10201", "s10301"])}, {"student_id": OneOf(["s10202"])}))
+    by_student_desc = [("student_id", -1), *(k for k in SORT if k[0] != "student_id")]
+    pages = [
+        store.page("grades", A, {"year": 115, "term": 1}, visible=scoped, sort=by_student_desc, skip=skip, limit=2, natural=False)
+        for skip in (0, 2, 4)
+    ]
+    assert all(total == 6 for _, total in pages)
+    assert [d["student_id"] for docs, _ in pages for d in docs] == ["s10301"] * 2 + ["s10202"] * 2 + ["s10201"] * 2
