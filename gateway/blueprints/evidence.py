@@ -16,9 +16,9 @@ from flask import Blueprint, g, jsonify, redirect, request
 from gateway.endpoints import QueryParam, endpoint
 from gateway.limits import PARAMETER_SCHEMA
 from gateway.services import rpc
-from services.evidence.domain import PURPOSES
 from services.evidence.errors import FileTooLarge, StoreUnavailable, UploadRejected
 from services.evidence.schemas import (
+    PURPOSE_NAMES,
     CompleteUpload,
     Download,
     Evidence,
@@ -114,7 +114,7 @@ class _MultipartStream:
     raw_body="application/octet-stream",
     query={
         "kind": QueryParam("document | media", {"type": "string", "enum": [k.value for k in Kind]}, required=True),
-        "purpose": QueryParam("what the file is for", {"type": "string", "enum": sorted(PURPOSES)}, required=True),
+        "purpose": QueryParam("what the file is for", {"type": "string", "enum": list(PURPOSE_NAMES)}, required=True),
         "filename": QueryParam("original filename", {**PARAMETER_SCHEMA, "minLength": 1}, required=True),
         "student_id": "for staff uploads",
         "sha256": "optional checksum of the body",

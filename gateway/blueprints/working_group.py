@@ -10,7 +10,6 @@ from gateway.endpoints import QueryParam, endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
-from services.working_group.domain import TrainingKind
 from services.working_group.schemas import (
     CANDIDATE_KINDS_ZH,
     Attendance,
@@ -23,6 +22,7 @@ from services.working_group.schemas import (
     Proposal,
     Training,
     TrainingIn,
+    TrainingKind,
     TrainingPatch,
 )
 from shared.errors import no_semester_yet
