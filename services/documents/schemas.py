@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.validation import StrictModel
 
@@ -18,4 +18,11 @@ class BuildPortfolio(StrictModel):
     """The chosen items in the order the PDF shows them (the caps are checked by the service: its answer
     names the cap that was passed)."""
 
-    items: list[PortfolioChoice] = Field(min_length=1)
+    items: list[PortfolioChoice] = Field(json_schema_extra={"minItems": 1})
+
+    @field_validator("items")
+    @classmethod
+    def _chosen(cls, items: list[PortfolioChoice]) -> list[PortfolioChoice]:
+        if not items:  # the page's own words for an empty choice, not the generic "項目不足"
+            raise ValueError("請至少選擇一項|choose at least one item")
+        return items
