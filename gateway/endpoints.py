@@ -32,6 +32,10 @@ class QueryParam:
     required: bool = False
 
 
+# A 學年度 in a query string, as the services accept it.
+ACADEMIC_YEAR_SCHEMA = {"type": "integer", "minimum": 100, "maximum": 200}
+
+
 @dataclass
 class EndpointSpec:
     blueprint: str

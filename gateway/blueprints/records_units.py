@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
-from gateway.endpoints import QueryParam, endpoint
+from gateway.endpoints import ACADEMIC_YEAR_SCHEMA, QueryParam, endpoint
 from gateway.import_jobs import job_response
 from gateway.services import FILE_BUILD_SECONDS, rpc
 from gateway.staff_columns import resolve_staff
@@ -91,9 +91,7 @@ def _routes(t: RecordType) -> None:
             permission=t.read,
             response=Coverage,
             query={
-                "year": QueryParam(
-                    "學年度 (with term; both left out: the current semester)", {"type": "integer", "minimum": 100, "maximum": 200}
-                ),
+                "year": QueryParam("學年度 (with term; both left out: the current semester)", ACADEMIC_YEAR_SCHEMA),
                 "term": QueryParam("學期 1 or 2 (semester records)", {"type": "integer", "enum": [1, 2]}),
             },
         )(named(coverage_view, "coverage"))

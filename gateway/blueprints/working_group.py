@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from gateway.downloads import xlsx_response
-from gateway.endpoints import QueryParam, endpoint
+from gateway.endpoints import ACADEMIC_YEAR_SCHEMA, QueryParam, endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from gateway.uploads import uploaded_table
@@ -201,7 +201,7 @@ def trainees(training_id: str):
     summary="本學年尚未參加者 / who has not attended this year",
     permission=T_READ,
     query={
-        "year": QueryParam("學年度 (left out: the current one)", {"type": "integer", "minimum": 100, "maximum": 200}),
+        "year": QueryParam("學年度 (left out: the current one)", ACADEMIC_YEAR_SCHEMA),
         "kind": QueryParam("場次類別 / kind of session", {"type": "string", "enum": [k.value for k in TrainingKind]}, required=True),
     },
 )
