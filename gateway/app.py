@@ -10,6 +10,7 @@ from gateway.limits import install_request_limits
 from gateway.metrics import init_metrics
 from gateway.openapi import build_openapi
 from gateway.problems import register_error_handlers
+from gateway.sso import SsoRegistry, providers_from_env
 from services.registry import import_error_modules
 from shared.config import Settings, load_settings
 from shared.rpc_pool import RpcPool
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
         settings.nameko_config(), size=settings.rpc_pool_size, timeout=settings.rpc_timeout_seconds
     )
     install_sessions(app)
+    app.extensions["sso"] = SsoRegistry(providers_from_env())
     install_request_limits(app)
     if settings.trusted_proxies:
         # Behind this many reverse proxies the client's address is theirs to report (X-Forwarded-For).

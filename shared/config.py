@@ -78,6 +78,9 @@ class Settings:
     # How many reverse proxies stand before the gateway (their X-Forwarded-For names the client).
     trusted_proxies: int = field(default_factory=lambda: _env_int("LICHENG_TRUSTED_PROXIES", 0))
     cookie_secure: bool = field(default_factory=lambda: _env_bool("LICHENG_COOKIE_SECURE", False))
+    # The address users open (https://licheng.example.tp.edu.tw); a provider's registered redirect
+    # URI and e-mail links start with it. Empty: the address the request came to.
+    public_url: str = field(default_factory=lambda: _env("LICHENG_PUBLIC_URL", ""))
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Go servers (FerretDB launcher, SeaweedFS) into var/bin once; later runs skip the build.
+# Builds the Go servers (FerretDB launcher, SeaweedFS, the OpenID provider the tests sign in with)
+# into var/bin once; later runs skip the build.
 #
-#   deploy/native/build-servers.sh [all|ferretdb|seaweedfs]
+#   deploy/native/build-servers.sh [all|ferretdb|seaweedfs|oidc]
 #
 # Both builds are reproducible: the FerretDB launcher from its committed go.mod/go.sum
 # (-mod=readonly, so nothing is resolved at build time), SeaweedFS from the pinned module version
@@ -69,6 +70,24 @@ build_seaweedfs() {
   ln -sfn "weed-$SEAWEEDFS_VERSION" "$bin/weed"
 }
 
+# The tests' and the demo's OpenID Connect provider: zitadel/oidc's OP (deploy/native/oidc-provider),
+# from its committed go.mod/go.sum like the FerretDB launcher. The binary's name carries a hash of
+# those files, so changing them builds it again.
+build_oidc() {
+  local src="$here/oidc-provider" sum out
+  sum=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)
+  out="$bin/oidc-provider-$sum"
+  if [ ! -x "$out" ]; then
+    check_go
+    echo "building the OpenID provider (once, under a minute)..."
+    local start=$SECONDS
+    (cd "$src" && go build -mod=readonly -trimpath -o "$out.tmp" .) || { rm -f "$out.tmp"; exit 1; }
+    mv "$out.tmp" "$out"
+    echo "built $out in $((SECONDS - start)) s"
+  fi
+  ln -sfn "oidc-provider-$sum" "$bin/oidc-provider"
+}
+
 # One build at a time: a second `infra.sh up` started meanwhile waits here, then finds the binaries.
 exec 9>"$bin/.build.lock"
 flock 9
@@ -76,6 +95,7 @@ flock 9
 case "${1:-all}" in
   ferretdb) build_ferretdb ;;
   seaweedfs) build_seaweedfs ;;
-  all) build_ferretdb; build_seaweedfs ;;
-  *) echo "usage: $0 [all|ferretdb|seaweedfs]" >&2; exit 2 ;;
+  oidc) build_oidc ;;
+  all) build_ferretdb; build_seaweedfs; build_oidc ;;
+  *) echo "usage: $0 [all|ferretdb|seaweedfs|oidc]" >&2; exit 2 ;;
 esac

@@ -91,8 +91,8 @@ ensure_packages() {
 }
 
 ensure_binaries() {
-  [ -x "$ferretdb_bin" ] && [ -x "$weed_bin" ] && return 0
-  bash "$here/build-servers.sh" all
+  [ -x "$ferretdb_bin" ] && [ -x "$weed_bin" ] || bash "$here/build-servers.sh" all
+  bash "$here/build-servers.sh" oidc # cheap when built: it compares a hash of its sources
 }
 
 # S3 keys: env wins, then var/secrets.env, else generate once and append them there.

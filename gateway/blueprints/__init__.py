@@ -19,12 +19,15 @@ from gateway.blueprints import (
     records_special,
     records_units,
     schools,
+    sso,
     working_group,
 )
 
 BLUEPRINTS = [
     health.bp,
     auth.bp,
+    sso.pages,
+    sso.api,
     schools.bp,
     accounts.bp,
     backups.bp,

@@ -47,7 +47,33 @@ def _my_sessions(caller: Caller) -> dict[str, Any]:
             found = services.identity.list_sessions()
     except LichengError:
         found = []
-    return {"sessions": [{**s, "started": _roc_moment(s["created_at"]), "used": _roc_moment(s["last_seen_at"])} for s in found]}
+    return {
+        "sessions": [{**s, "started": _roc_moment(s["created_at"]), "used": _roc_moment(s["last_seen_at"])} for s in found],
+        **_my_sign_ins(),
+    }
+
+
+def _my_sign_ins() -> dict[str, Any]:
+    """單一登入: the district's providers, each linked to the caller (since when) or not."""
+    providers = current_app.extensions["sso"].public()
+    if not providers:
+        return {"sign_ins": []}
+    try:
+        with rpc() as services:
+            linked = {link["provider"]: link for link in services.identity.my_sso_links()}
+    except LichengError:
+        linked = {}
+    just_linked = request.args.get("linked", "")
+    return {
+        "sign_ins": [
+            {
+                **p,
+                "linked_at": _roc_moment(linked[p["id"]]["linked_at"]) if p["id"] in linked else "",
+                "just_linked": p["id"] == just_linked and p["id"] in linked,
+            }
+            for p in providers
+        ]
+    }
 
 
 def _roc_moment(iso: str) -> str:
@@ -224,7 +250,9 @@ def index():
 
 @bp.get("/login")
 def login_page():
-    return render_template("login.html", error=None, form={})
+    return render_template(
+        "login.html", error=None, form={}, providers=current_app.extensions["sso"].public(), next=request.args.get("next", "")
+    )
 
 
 @bp.post("/login")
@@ -236,7 +264,7 @@ def login_submit():
             result = services.identity.login(request_model.model_dump(), client_info())
     except LichengError as exc:
         form.pop("password", None)
-        return render_template("login.html", error=exc, form=form), exc.status
+        return render_template("login.html", error=exc, form=form, providers=current_app.extensions["sso"].public()), exc.status
     response = redirect("/home", code=303)
     set_session_cookies(response, result["token"], session_cookie_expiry(result))
     return response

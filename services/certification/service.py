@@ -455,7 +455,6 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
         if class_code not in self._homeroom_classes(caller):
             raise OutcomeNotFound("找不到此班級", "no such class of yours")
 
-
     def _move(
         self,
         caller: Caller,

@@ -82,3 +82,21 @@ class PasswordSheetGone(LichengError):
     code = "password_sheet_gone"
     title = "初始密碼單已下載過"
     title_en = "The password sheet was downloaded already"
+
+
+class SsoUnlinked(Forbidden):
+    code = "sso_unlinked"
+    title = "此帳號尚未連結到本系統的帳號"
+    title_en = "This sign-in is not linked to an account here"
+
+
+class SsoLinkTaken(Conflict):
+    code = "sso_link_taken"
+    title = "此登入帳號已連結到另一個帳號"
+    title_en = "This sign-in is linked to another account already"
+
+
+class SsoLinkNotFound(NotFound):
+    code = "sso_link_not_found"
+    title = "沒有連結此登入方式"
+    title_en = "No such linked sign-in"

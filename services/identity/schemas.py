@@ -16,6 +16,8 @@ Username = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 DisplayName = Annotated[Text, Field(min_length=1, max_length=50)]
 ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
+# The school's address for the person (reminders; a district provider's verified e-mail links the account).
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="電子郵件 / e-mail")]
 # A school account's roles: any but the district admin's (the validators below refuse that one).
 SchoolRole = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role if r is not Role.DISTRICT_ADMIN]})]
 SchoolRoles = Annotated[list[SchoolRole], Field(min_length=1, max_length=len(Role))]
@@ -39,6 +41,7 @@ class CreateAccount(StrictModel):
     password: Password | None = None
     class_code: ClassCode | None = None
     student_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    email: Email | None = None
 
     @field_validator("roles")
     @classmethod
@@ -59,6 +62,7 @@ class UpdateAccount(StrictModel):
     roles: SchoolRoles | None = None
     class_code: ClassCode | None = None
     disabled: bool | None = None
+    email: Email | None = None
 
     @field_validator("roles")
     @classmethod
@@ -76,6 +80,7 @@ class Account(BaseModel):
     roles: list[Role]
     class_code: str | None = None
     student_id: str | None = None
+    email: str | None = None
     disabled: bool = False
     must_change_password: bool = False
     created_at: datetime
@@ -163,3 +168,35 @@ class AccountImportJob(BaseModel):
     already_imported: bool = False
     url: str
     password_sheet: PasswordSheetState
+
+
+# --- sign-in through a district's OpenID Connect provider ---
+
+
+class SsoIdentity(StrictModel):
+    """Who the provider says signed in: the gateway verified the ID token (signature, issuer, audience,
+    expiry, nonce) before it names the subject here."""
+
+    provider: Annotated[str, Field(min_length=1, max_length=32)]
+    issuer: Annotated[str, Field(min_length=1, max_length=500)]
+    subject: Annotated[str, Field(min_length=1, max_length=255)]
+    email: Annotated[str, Field(max_length=254)] = ""
+    email_verified: bool = False
+
+
+class SsoAttempt(StrictModel):
+    """One sign-in started at the gateway: what the callback must match (used once, within minutes)."""
+
+    state: Annotated[str, Field(min_length=32, max_length=128)]
+    nonce: Annotated[str, Field(min_length=32, max_length=128)]
+    code_verifier: Annotated[str, Field(min_length=43, max_length=128)]
+    provider: Annotated[str, Field(min_length=1, max_length=32)]
+    next: Annotated[str, Field(max_length=500)] = "/home"
+    # Linking from a signed-in session (我的帳號 → 連結): the session that asked, else empty.
+    link_session: Annotated[str, Field(max_length=64)] = ""
+
+
+class SsoLinkView(BaseModel):
+    provider: str
+    linked_at: datetime
+    how: str = Field(description="self (the user linked it) | email (the school's e-mail matched the provider's)")

@@ -41,6 +41,7 @@ from services.identity.schemas import (
     SessionView,
     UpdateAccount,
 )
+from services.identity.sso_logins import SsoLogins
 from services.identity.store import IdentityStore
 from shared.audit import DISTRICT
 from shared.caller import Caller
@@ -55,20 +56,11 @@ from shared.tokens import issue_token
 from shared.validation import parse
 
 
-def _client(client: Any) -> tuple[str, str]:
-    """The source address and user agent as the gateway reported them (trimmed, printable)."""
-    if not isinstance(client, dict):
-        return "", ""
-    address = str(client.get("address") or "")[:64]
-    agent = "".join(ch for ch in str(client.get("user_agent") or "") if ch.isprintable())[:200]
-    return address, agent
-
-
 def _account(doc: dict[str, Any]) -> dict[str, Any]:
     return Account.model_validate(domain.account_view(doc)).model_dump(mode="json")
 
 
-class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
+class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMixin):
     name = "identity"
 
     store: IdentityStore = StoreProvider("identity", IdentityStore)
@@ -145,6 +137,8 @@ class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
         school_id = caller.require_school()
         before = self._find(school_id, account_id)
         changes = parse(UpdateAccount, payload).model_dump(exclude_none=True, mode="json")
+        if "email" in changes:
+            changes["email"] = changes["email"].lower()
         if not changes:
             return _account(before)
         after = self.store.update_account(school_id, account_id, changes)
@@ -190,7 +184,7 @@ class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
         """`client`: the source address and user agent the gateway saw (the session list shows them)."""
         request = parse(Login, payload)
         school_id = request.school_code.strip().upper() or DISTRICT
-        address, user_agent = _client(client)
+        address, user_agent = session_rules.client_of(client)
         now = utcnow()
         window = now - timedelta(seconds=self.settings.login_address_window_seconds)
         if address and self.store.sessions.address_failures_since(address, window) >= self.settings.login_address_max_failures:
@@ -214,7 +208,8 @@ class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
         self.changes.record(school_id, None, "auth.login", doc["_id"], note=result["session_id"])
         return result
 
-    def _open_session(self, doc: dict[str, Any], school_id: str, now: Any, address: str, user_agent: str) -> dict:
+    def _open_session(self, doc: dict[str, Any], school_id: str, now: Any, address: str, user_agent: str, via: str = "password") -> dict:
+        """`via`: "password", or "sso:<provider>" (a provider's sign-in need not change the initial password)."""
         secret = session_rules.new_refresh_secret()
         session_doc = {
             "_id": domain.new_id(),
@@ -228,11 +223,14 @@ class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
             "refresh_hash": session_rules.refresh_hash(secret),
             "ended_at": None,
             "end_reason": None,
+            "via": via,
         }
         self.store.sessions.start(session_doc)
         return self._session_result(doc, session_doc, now, secret)
 
     def _session_result(self, doc: dict[str, Any], session_doc: dict[str, Any], now: Any, secret: str = "") -> dict:
+        if session_doc.get("via", "password") != "password":
+            doc = {**doc, "must_change_password": False}
         token, expires = self._issue(doc, session_doc["_id"], now, session_doc["expires_at"])
         return LoginResult(
             token=token,
@@ -275,7 +273,7 @@ class IdentityService(AccountImports, Leavers, ChangesMixin, HealthMixin):
             raise SessionEnded()
         session_doc, account = self._live_session(session_doc, now)
         secret = session_rules.new_refresh_secret()
-        address, user_agent = _client(client)
+        address, user_agent = session_rules.client_of(client)
         changes = {"last_seen_at": now, "refresh_hash": session_rules.refresh_hash(secret)}
         if address:
             changes.update(address=address, user_agent=user_agent)

@@ -64,3 +64,12 @@ def why_over(doc: dict[str, Any], now: datetime, idle_seconds: int) -> str | Non
     if doc["last_seen_at"] + timedelta(seconds=idle_seconds) <= now:
         return "idle"
     return None
+
+
+def client_of(client: Any) -> tuple[str, str]:
+    """The source address and user agent as the gateway reported them (trimmed, printable)."""
+    if not isinstance(client, dict):
+        return "", ""
+    address = str(client.get("address") or "")[:64]
+    agent = "".join(ch for ch in str(client.get("user_agent") or "") if ch.isprintable())[:200]
+    return address, agent

@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.identity.errors import AccountExists, SchoolExists
 from services.identity.sessions_store import SessionStore
+from services.identity.sso_store import SsoStore
 from shared.audit import DISTRICT, AuditTrail
 from shared.tenancy import SchoolCollection
 
@@ -24,6 +25,7 @@ class IdentityStore:
         self.failures = SchoolCollection(db["login_failures"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
         self.sessions = SessionStore(db)
+        self.sso = SsoStore(db)
 
     def ensure_indexes(self) -> None:
         self.schools.create_index([], unique=True, name="school_unique")
@@ -33,6 +35,8 @@ class IdentityStore:
         self.failures.create_index([("username_key", 1), ("at", 1)])
         self.audit.ensure_indexes()
         self.sessions.ensure_indexes()
+        self.sso.ensure_indexes()
+        self.accounts.raw.create_index([("email", 1)], name="email")
 
     def ping(self) -> None:
         self.db.command("ping")
@@ -72,6 +76,10 @@ class IdentityStore:
 
     def find_by_username(self, school_id: str, username: str) -> dict[str, Any] | None:
         return self.accounts.find_one(school_id, {"username_key": username.lower()})
+
+    def accounts_with_email(self, email: str, limit: int = 2) -> list[dict[str, Any]]:
+        """Accounts of any school the schools gave this e-mail (a provider's verified e-mail links one)."""
+        return list(self.accounts.raw.find({"email": email.lower()}).limit(limit))
 
     def usernames(self, school_id: str) -> set[str]:
         return {d["username_key"] for d in self.accounts.find(school_id, projection={"username_key": 1})}

@@ -7,6 +7,7 @@ a running `make up` system (or another test run) is never touched.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
@@ -105,6 +106,8 @@ class TestSystem:
     def prepare(self) -> None:
         base = Settings()
         self.national_port = free_port()
+        self.oidc_port = free_port()
+        self.oidc_secret = secrets.token_urlsafe(24)
         auth = ("guest", "guest")
         quoted = urllib.parse.quote(self.vhost, safe="")
         requests.put(f"{_mgmt_url()}/api/vhosts/{quoted}", auth=auth, timeout=10).raise_for_status()
@@ -130,6 +133,12 @@ class TestSystem:
             "LICHENG_LOGIN_ADDRESS_MAX_FAILURES": "40",
             # the national simulator of this run listens here once a test asks for it (tests/conftest.py)
             "LICHENG_NATIONAL_URL": f"http://127.0.0.1:{self.national_port}",
+            # the district's OpenID provider: a real one (deploy/native/oidc-provider), started below
+            "LICHENG_SSO_PROVIDERS": "tpe",
+            "LICHENG_SSO_TPE_NAME": "臺北市校園單一身分驗證",
+            "LICHENG_SSO_TPE_ISSUER": f"http://127.0.0.1:{self.oidc_port}/",
+            "LICHENG_SSO_TPE_CLIENT_ID": "licheng",
+            "LICHENG_SSO_TPE_CLIENT_SECRET": self.oidc_secret,
             "PYTHONPATH": str(ROOT),
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +168,7 @@ class TestSystem:
             self.start_service(name)
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
+        self.start_oidc_provider()
         metrics_dir = ROOT / "var" / "test-metrics" / self.run_id
         self._spawn(
             "gateway",
@@ -170,6 +180,26 @@ class TestSystem:
         except TimeoutError:
             self.dump_logs()
             raise
+
+    def start_oidc_provider(self) -> None:
+        """The district's OpenID provider for this run, with static test users (tests/support/oidc_users.json);
+        a second client, "other-app", is another site's: its codes and tokens are not for us."""
+        binary = ROOT / "var" / "bin" / "oidc-provider"
+        if not binary.exists():  # built by `make test` (deploy/native/build-servers.sh oidc); the SSO tests say so
+            return
+        clients = [
+            {"id": "licheng", "secret": self.oidc_secret, "redirect_uris": [f"{self.base_url}/login/sso/tpe/callback"]},
+            {"id": "other-app", "secret": "other-secret", "redirect_uris": [f"{self.base_url}/other-app/callback"]},
+        ]
+        self._spawn(
+            "oidc-provider",
+            [str(binary)],
+            {
+                "OIDC_ADDR": f"127.0.0.1:{self.oidc_port}",
+                "OIDC_USERS_FILE": str(ROOT / "tests" / "support" / "oidc_users.json"),
+                "OIDC_CLIENTS": json.dumps(clients),
+            },
+        )
 
     def start_service(self, name: str) -> None:
         self._spawn(name, [sys.executable, "-m", "services.run", name])
