@@ -104,9 +104,7 @@ def seeded(system, district):
     return known, clients
 
 
-def _run_operation(
-    operation, client: Client, known: dict[str, str], failures: list[str], role: str, refused: dict[str, list[int]]
-) -> None:
+def _run_operation(operation, client: Client, known: dict[str, str], failures: list[str], role: str, refused: dict[str, list[int]]) -> None:
     @given(case=operation.as_strategy(), pick=st.booleans())
     @settings(
         max_examples=EXAMPLES,
