@@ -34,6 +34,14 @@ check_go() {
   fi
 }
 
+# build_launcher SRC OUT: one of our committed Go launchers (its go.mod/go.sum resolve everything).
+build_launcher() {
+  local src=$1 out=$2 start=$SECONDS
+  (cd "$src" && go build -mod=readonly -trimpath -o "$out.tmp" .) || { rm -f "$out.tmp"; exit 1; }
+  mv "$out.tmp" "$out"
+  echo "built $out in $((SECONDS - start)) s"
+}
+
 build_ferretdb() {
   local out="$bin/ferretdb-$FERRETDB_VERSION" src="$here/ferretdb-launcher"
   if [ ! -x "$out" ]; then
@@ -44,10 +52,7 @@ build_ferretdb() {
       exit 1
     }
     echo "building FerretDB $FERRETDB_VERSION launcher (once, about a minute)..."
-    local start=$SECONDS
-    (cd "$src" && go build -mod=readonly -trimpath -o "$out.tmp" .) || { rm -f "$out.tmp"; exit 1; }
-    mv "$out.tmp" "$out"
-    echo "built $out in $((SECONDS - start)) s"
+    build_launcher "$src" "$out"
   fi
   ln -sfn "ferretdb-$FERRETDB_VERSION" "$bin/ferretdb"
 }
@@ -80,10 +85,7 @@ build_oidc() {
   if [ ! -x "$out" ]; then
     check_go
     echo "building the OpenID provider (once, under a minute)..."
-    local start=$SECONDS
-    (cd "$src" && go build -mod=readonly -trimpath -o "$out.tmp" .) || { rm -f "$out.tmp"; exit 1; }
-    mv "$out.tmp" "$out"
-    echo "built $out in $((SECONDS - start)) s"
+    build_launcher "$src" "$out"
   fi
   ln -sfn "oidc-provider-$sum" "$bin/oidc-provider"
 }

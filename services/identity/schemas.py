@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, field_validator
 
 from shared.roles import Role
 from shared.tabular import ImportRowError
@@ -17,7 +17,9 @@ Password = Annotated[str, Field(min_length=8, max_length=128)]
 DisplayName = Annotated[Text, Field(min_length=1, max_length=50)]
 ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級代碼: 年級 + 班序, e.g. 101")]
 # The school's address for the person (reminders; a district provider's verified e-mail links the account).
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="電子郵件 / e-mail")]
+Email = Annotated[
+    str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="電子郵件 / e-mail"), AfterValidator(str.lower)
+]
 # A school account's roles: any but the district admin's (the validators below refuse that one).
 SchoolRole = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role if r is not Role.DISTRICT_ADMIN]})]
 SchoolRoles = Annotated[list[SchoolRole], Field(min_length=1, max_length=len(Role))]

@@ -47,7 +47,6 @@ from shared.audit import DISTRICT
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
-from shared.errors import Forbidden
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
@@ -137,8 +136,6 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
         school_id = caller.require_school()
         before = self._find(school_id, account_id)
         changes = parse(UpdateAccount, payload).model_dump(exclude_none=True, mode="json")
-        if "email" in changes:
-            changes["email"] = changes["email"].lower()
         if not changes:
             return _account(before)
         after = self.store.update_account(school_id, account_id, changes)
@@ -285,8 +282,7 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
     def resume(self, session_id: str, account_id: str) -> dict:
         """A new access token for a browser whose cookie's token expired while its session lives on
         (the gateway checked that token's signature); idling past the timeout ends the session instead."""
-        if not (self.caller and self.caller.is_system):
-            raise Forbidden("您的角色不能執行此操作", "only the gateway renews browser sessions")
+        self._system_only("renews browser sessions")
         now = utcnow()
         session_doc = self.store.sessions.get(session_id)
         if session_doc is not None and session_doc["account_id"] != account_id:
@@ -300,8 +296,7 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
     def ended_sessions(self, since: str | None = None) -> dict:
         """The revocation feed: ids of sessions ended since `since` (ISO time; default: as far back as a
         still-valid access token can reach). Gateways poll it and refuse those sessions' tokens."""
-        if not (self.caller and self.caller.is_system):
-            raise Forbidden("您的角色不能執行此操作", "only the gateway reads the revocation feed")
+        self._system_only("reads the revocation feed")
         now = utcnow()
         floor = now - timedelta(seconds=self.settings.access_ttl_seconds + 60)
         try:
