@@ -18,6 +18,8 @@ SERVICES: dict[str, str] = {
     "working_group": "services.working_group.service:WorkingGroupService",
     # printed documents: 確認單, 班級進度, 收訖明細, minutes (PDF by WeasyPrint)
     "documents": "services.documents.service:DocumentsService",
+    # reminders by e-mail: decides each day's mails; services/reminders/worker.py sends them
+    "reminders": "services.reminders.service:RemindersService",
 }
 
 

@@ -26,6 +26,11 @@ def roc_date(day: date) -> str:
     return f"{year:03d}{day.month:02d}{day.day:02d}"
 
 
+def roc_slashed(day: date) -> str:
+    """民國 date as pages and mails show it: 2026-12-01 -> '115/12/01'."""
+    return f"{day.year - 1911}/{day.month:02d}/{day.day:02d}"
+
+
 def parse_roc_date(text: str) -> date:
     if len(text) != 7 or not text.isdigit():
         raise ValueError("an ROC date has 7 digits, e.g. 1130915")

@@ -82,6 +82,21 @@ class Settings:
     # URI and e-mail links start with it. Empty: the address the request came to.
     public_url: str = field(default_factory=lambda: _env("LICHENG_PUBLIC_URL", ""))
 
+    # E-mail reminders (services/reminders): the relay the mail workers hand messages to. An empty
+    # host turns sending off (messages wait on the queue); the daily plan runs at this Taipei hour
+    # (-1: only when asked).
+    smtp_host: str = field(default_factory=lambda: _env("LICHENG_SMTP_HOST", "127.0.0.1"))
+    smtp_port: int = field(default_factory=lambda: _env_int("LICHENG_SMTP_PORT", 25))
+    smtp_user: str = field(default_factory=lambda: _env("LICHENG_SMTP_USER", ""))
+    smtp_password: str = field(default_factory=lambda: _env("LICHENG_SMTP_PASSWORD", ""))
+    smtp_security: str = field(default_factory=lambda: _env("LICHENG_SMTP_SECURITY", "none"))  # none | starttls | tls
+    smtp_timeout_seconds: int = field(default_factory=lambda: _env_int("LICHENG_SMTP_TIMEOUT_SECONDS", 20))
+    mail_from: str = field(default_factory=lambda: _env("LICHENG_MAIL_FROM", "歷程 學習歷程平臺 <noreply@licheng.invalid>"))
+    mail_per_minute: int = field(default_factory=lambda: _env_int("LICHENG_MAIL_PER_MINUTE", 120))
+    mail_retry_delays: str = field(default_factory=lambda: _env("LICHENG_MAIL_RETRY_DELAYS", "60,600,3600"))
+    mail_max_attempts: int = field(default_factory=lambda: _env_int("LICHENG_MAIL_MAX_ATTEMPTS", 4))
+    reminder_hour: int = field(default_factory=lambda: _env_int("LICHENG_REMINDER_HOUR", 7))
+
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
 

@@ -121,6 +121,9 @@ class Permission(StrEnum):
     # 問題回報: anyone of a school reports a problem with a page; 註冊組 answers
     SELF_PROBLEM_REPORTS_WRITE = "self:problem_reports:write"
     SCHOOL_PROBLEM_REPORTS_MANAGE = "school:problem_reports:manage"
+    # reminders by e-mail: each person stops or restarts their own; 註冊組 sees what was sent and bounced
+    SELF_MAIL_SETTINGS = "self:mail_settings:write"
+    SCHOOL_MAIL_MANAGE = "school:mail:manage"
 
 
 def scope_of(permission: Permission) -> str:
@@ -277,6 +280,8 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.DISTRICT_UPLOAD_CONSOLE_READ: frozenset({Role.DISTRICT_ADMIN, Role.REGISTRAR}),
     Permission.SELF_PROBLEM_REPORTS_WRITE: SCHOOL_ROLES,
     Permission.SCHOOL_PROBLEM_REPORTS_MANAGE: frozenset({Role.REGISTRAR}),
+    Permission.SELF_MAIL_SETTINGS: _EVERYONE,
+    Permission.SCHOOL_MAIL_MANAGE: frozenset({Role.REGISTRAR}),
 }
 
 TABLE: dict[Permission, dict[Role, Scope]] = {
@@ -310,4 +315,11 @@ def require(caller: Caller | None, permission: Permission) -> Caller:
         raise Unauthenticated("請先登入", "authentication required")
     if not is_allowed(caller.roles, permission):
         raise Forbidden("您的角色不能執行此操作", f"your roles may not {permission.value}")
+    return caller
+
+
+def require_system(caller: Caller | None, what: str) -> Caller:
+    """RPCs only trusted internal work may call (the gateway's own steps, other services' workers)."""
+    if not (caller and caller.is_system):
+        raise Forbidden("您的角色不能執行此操作", f"only internal work {what}")
     return caller

@@ -11,6 +11,7 @@ from gateway.blueprints import (
     evidence,
     health,
     lookups,
+    mail,
     national_upload,
     pages,
     previews,
@@ -57,4 +58,7 @@ BLUEPRINTS = [
     lookups.bp,
     # 問題回報 to the registrar
     problem_reports.bp,
+    # e-mail reminders: settings, the registrar's log, the unsubscribe link
+    mail.api,
+    mail.pages,
 ]

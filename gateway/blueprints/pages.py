@@ -76,6 +76,17 @@ def _my_sign_ins() -> dict[str, Any]:
     }
 
 
+def _my_mail(caller: Caller) -> dict[str, Any]:
+    """電子郵件通知: the address the school keeps on the account, and whether reminders go to it."""
+    try:
+        with rpc() as services:
+            account = services.identity.me()
+            setting = services.reminders.my_mail_settings()
+    except LichengError:
+        account, setting = {}, {"reminders": True}
+    return {"email": account.get("email") or "", "reminders": setting.get("reminders", True)}
+
+
 def _roc_moment(iso: str) -> str:
     moment = to_taipei(datetime.fromisoformat(iso))
     return f"民國 {moment.year - 1911} 年 {moment.month} 月 {moment.day} 日 {moment:%H:%M}"
@@ -208,6 +219,21 @@ PAGES: list[Page] = [
         "閱讀全校的問題回報（頁面、瀏覽器）並回覆",
         Permission.SCHOOL_PROBLEM_REPORTS_MANAGE,
         "problem_reports_admin.html",
+    ),
+    Page(
+        "/me/notifications",
+        "電子郵件通知",
+        "截止日提醒、待認證彙整等提醒信的收信設定",
+        Permission.SELF_MAIL_SETTINGS,
+        "mail_settings.html",
+        context=_my_mail,
+    ),
+    Page(
+        "/registrar/mail",
+        "郵件寄送紀錄",
+        "提醒信寄給了誰、退信與寄送失敗，並可立即寄送今日提醒",
+        Permission.SCHOOL_MAIL_MANAGE,
+        "mail_log.html",
     ),
     *(_record_page(t) for t in TYPES.values()),
 ]

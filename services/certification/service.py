@@ -40,7 +40,7 @@ from shared.clock import utcnow
 from shared.errors import Conflict, Forbidden, LichengError
 from shared.mongo import StoreProvider
 from shared.national.rules import rules_for
-from shared.permissions import Permission, require
+from shared.permissions import Permission, require, require_system
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.tenancy import acting_school
@@ -502,6 +502,33 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
         ]
         if docs:
             self.store.notify(school, docs)
+
+    # reminders by e-mail: who has work left this semester
+
+    @rpc
+    def reminder_figures(self, school_id: str, year: int, term: int) -> dict:
+        """Per student: outcomes this semester by where they stand (done: submitted or certified; drafts not
+        yet submitted; returned for revision); per teacher: outcomes waiting for them and the oldest's time."""
+        require_system(self.caller, "plans reminders")
+        students: dict[str, dict[str, int]] = defaultdict(lambda: {"done": 0, "drafts": 0, "returned": 0})
+        teachers: dict[str, dict[str, Any]] = {}
+        for doc in self.store.of_term(school_id, int(year), int(term)):
+            state = doc["state"]
+            if state in (State.SUBMITTED.value, State.CERTIFIED.value):
+                students[doc["student_id"]]["done"] += 1
+            elif state in (State.DRAFT.value, State.RETURNED.value):
+                students[doc["student_id"]]["drafts" if state == State.DRAFT.value else "returned"] += 1
+            if state == State.SUBMITTED.value:
+                submitted = doc.get("submitted_at")
+                for teacher in doc["teacher_ids"]:
+                    row = teachers.setdefault(teacher, {"waiting": 0, "oldest": None})
+                    row["waiting"] += 1
+                    if submitted and (row["oldest"] is None or submitted < row["oldest"]):
+                        row["oldest"] = submitted
+        return {
+            "students": dict(students),
+            "teachers": {t: {**r, "oldest": r["oldest"].isoformat() if r["oldest"] else None} for t, r in teachers.items()},
+        }
 
     # working group figures
 

@@ -27,6 +27,7 @@ IMPORT_COLUMNS: dict[str, str] = {
     "班級": "class_code",
     "class_code": "class_code",
     "class": "class_code",
+    "學號": "student_id",
     "學生編號": "student_id",
     "student_id": "student_id",
     "電子郵件": "email",

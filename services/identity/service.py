@@ -48,7 +48,7 @@ from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.mongo import StoreProvider
-from shared.permissions import Permission, require
+from shared.permissions import Permission, require, require_system
 from shared.roles import Role
 from shared.service_base import CallerProvider, HealthMixin, SettingsProvider
 from shared.tokens import issue_token
@@ -408,6 +408,30 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
             for d in docs
             if not d.get("disabled") and set(d.get("roles", [])) - {Role.STUDENT.value}
         ]
+
+    # reminders by e-mail
+
+    @rpc
+    def mail_recipients(self, school_id: str) -> list[dict]:
+        """The enabled accounts of a school (or "_district": the district admins) that have an e-mail:
+        id, name, e-mail, roles and 學號. For the reminders service's daily plan only."""
+        require_system(self.caller, "plans reminders")
+        return [
+            {
+                "id": d["_id"],
+                "name": d.get("display_name") or d.get("username", ""),
+                "email": d["email"],
+                "roles": sorted(d.get("roles", [])),
+                "student_id": d.get("student_id"),
+            }
+            for d in self.store.mailable(school_id)
+        ]
+
+    @rpc
+    def school_codes(self) -> list[str]:
+        """Every school's code (the reminders service plans each school's day)."""
+        require_system(self.caller, "lists schools for internal work")
+        return [s["code"] for s in self.store.list_schools()]
 
     # printed documents
 

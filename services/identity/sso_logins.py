@@ -21,8 +21,7 @@ from services.identity.errors import AccountDisabled, SsoLinkNotFound, SsoLinkTa
 from services.identity.schemas import SsoAttempt, SsoIdentity, SsoLinkView
 from shared.caller import Caller
 from shared.clock import utcnow
-from shared.errors import Forbidden
-from shared.permissions import Permission, require
+from shared.permissions import Permission, require, require_system
 from shared.validation import parse
 
 ATTEMPT_TTL = timedelta(minutes=10)  # from the login button to the provider's answer
@@ -32,8 +31,7 @@ class SsoLogins:
     caller: Caller | None
 
     def _system_only(self, what: str) -> None:
-        if not (self.caller and self.caller.is_system):
-            raise Forbidden("您的角色不能執行此操作", f"only the gateway {what}")
+        require_system(self.caller, what)
 
     @rpc
     def sso_remember(self, payload: dict) -> None:

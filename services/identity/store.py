@@ -77,6 +77,13 @@ class IdentityStore:
     def find_by_username(self, school_id: str, username: str) -> dict[str, Any] | None:
         return self.accounts.find_one(school_id, {"username_key": username.lower()})
 
+    def mailable(self, school_id: str) -> list[dict[str, Any]]:
+        """The school's enabled accounts that have an e-mail: who reminders can reach."""
+        docs = self.accounts.find(
+            school_id, {"disabled": False}, projection={"display_name": 1, "email": 1, "roles": 1, "student_id": 1, "username": 1}
+        )
+        return [d for d in docs if d.get("email")]
+
     def accounts_with_email(self, email: str, limit: int = 2) -> list[dict[str, Any]]:
         """Accounts of any school the schools gave this e-mail (a provider's verified e-mail links one)."""
         return list(self.accounts.raw.find({"email": email.lower()}).limit(limit))

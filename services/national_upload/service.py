@@ -58,7 +58,7 @@ from shared.logs import log_event
 from shared.mongo import StoreProvider
 from shared.national.receipt import ReceiptError, open_receipt
 from shared.national.rules import UnknownYear, rules_for
-from shared.permissions import Permission, require
+from shared.permissions import Permission, require, require_system
 from shared.roles import Role
 from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
 from shared.tenancy import acting_school
@@ -510,6 +510,18 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         self.store.set_paused(school, paused, caller.user_id)
         self.changes.record(school, caller, "national.pause" if paused else "national.resume", school)
         return {"school_id": school, "paused": paused}
+
+    # reminders by e-mail
+
+    @rpc
+    def reminder_figures(self, school_id: str) -> dict:
+        """Receipts students have not answered (with their deadline), and the school's alarms: uploads
+        paused, items dead-lettered. For the reminders service's daily plan only."""
+        require_system(self.caller, "plans reminders")
+        pending = [
+            {"student_id": e["student_id"], "deadline": e["deadline"].isoformat()} for e in self.store.pending_entries(school_id)
+        ]
+        return {"pending_receipts": pending, "paused": self.store.is_paused(school_id), "dead": self.store.dead_items(school_id)}
 
     # printed documents: the registrar prints a student's 收訖明細 for them to check and sign
 

@@ -202,6 +202,14 @@ class UploadStore:
             filter_["state"] = state
         return self.entries.find(school_id, filter_, sort=[("_id", 1)], limit=5000)
 
+    def pending_entries(self, school_id: str) -> list[dict[str, Any]]:
+        """Receipt entries no student has answered yet (reminders)."""
+        return self.entries.find(school_id, {"state": "pending"}, projection={"student_id": 1, "deadline": 1})
+
+    def dead_items(self, school_id: str) -> int:
+        """Items given up on and waiting for the registrar (reminders' alarm)."""
+        return self.items.count(school_id, {"state": ItemState.DEAD.value})
+
     def get_entry(self, school_id: str, entry_id: str) -> dict[str, Any] | None:
         return self.entries.find_one(school_id, {"_id": entry_id})
 

@@ -106,7 +106,7 @@ def test_publishing_to_a_missing_queue_fails_loudly(isolated):
     settings = isolated.settings()
     with Publisher(settings.amqp_uri, POLICY) as publisher:
         try:
-            publisher.publish("no-such-route", {"x": 1}, message_id="m1")
+            publisher.publish(topology.EXCHANGE, "no-such-route", {"x": 1}, message_id="m1")
         except pika.exceptions.UnroutableError:
             pass
         else:

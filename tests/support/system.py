@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -107,6 +108,8 @@ class TestSystem:
         base = Settings()
         self.national_port = free_port()
         self.oidc_port = free_port()
+        self.smtp_port = free_port()
+        self.maildir = self.log_dir / f"{self.run_id}-maildir"
         self.oidc_secret = secrets.token_urlsafe(24)
         auth = ("guest", "guest")
         quoted = urllib.parse.quote(self.vhost, safe="")
@@ -139,6 +142,14 @@ class TestSystem:
             "LICHENG_SSO_TPE_ISSUER": f"http://127.0.0.1:{self.oidc_port}/",
             "LICHENG_SSO_TPE_CLIENT_ID": "licheng",
             "LICHENG_SSO_TPE_CLIENT_SECRET": self.oidc_secret,
+            # the SMTP relay: a real one (aiosmtpd, tests/support/smtp_server.py) delivering to self.maildir
+            "LICHENG_SMTP_HOST": "127.0.0.1",
+            "LICHENG_SMTP_PORT": str(self.smtp_port),
+            "LICHENG_MAIL_FROM": "歷程 測試 <noreply@licheng.test>",
+            "LICHENG_MAIL_PER_MINUTE": "6000",
+            "LICHENG_MAIL_RETRY_DELAYS": "1,2",
+            "LICHENG_MAIL_MAX_ATTEMPTS": "3",
+            "LICHENG_REMINDER_HOUR": "-1",  # tests plan days themselves
             "PYTHONPATH": str(ROOT),
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +180,7 @@ class TestSystem:
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         self.start_oidc_provider()
+        self.start_smtp_server()
         metrics_dir = ROOT / "var" / "test-metrics" / self.run_id
         self._spawn(
             "gateway",
@@ -201,6 +213,15 @@ class TestSystem:
             },
         )
 
+    def start_smtp_server(self) -> None:
+        self._spawn(
+            "smtp", [sys.executable, "-m", "tests.support.smtp_server", "--port", str(self.smtp_port), "--maildir", str(self.maildir)]
+        )
+
+    def start_mail_worker(self, name: str = "mail-worker", extra_env: dict[str, str] | None = None) -> None:
+        """One mail worker process (`stop_process(name)` ends it gracefully)."""
+        self._spawn(name, [sys.executable, "-m", "services.reminders.worker"], extra_env)
+
     def start_service(self, name: str) -> None:
         self._spawn(name, [sys.executable, "-m", "services.run", name])
 
@@ -226,6 +247,10 @@ class TestSystem:
                 print(f"--- {name} log tail ---\n{tail}", file=sys.stderr)
 
     def stop(self) -> None:
+        # every process told at once (each service takes seconds to drain its workers), then awaited
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         for name in list(self.processes):
             self.stop_process(name)
         settings = self.settings()
@@ -237,5 +262,6 @@ class TestSystem:
         finally:
             client.close()
         remove_buckets(settings, self.run_id + "-")
+        shutil.rmtree(self.maildir, ignore_errors=True)
         quoted = urllib.parse.quote(self.vhost, safe="")
         requests.delete(f"{_mgmt_url()}/api/vhosts/{quoted}", auth=("guest", "guest"), timeout=10)

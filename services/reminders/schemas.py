@@ -1,0 +1,61 @@
+"""Request and answer models of the reminders service (the gateway validates with them; the API document states them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from services.reminders.domain import Reason, Status
+from shared.validation import StrictModel
+
+
+class MailSettings(StrictModel):
+    """Whether the caller gets reminders by e-mail (to the address the school keeps on the account)."""
+
+    reminders: bool = Field(description="true: 接收提醒信; false: 停止")
+
+
+class MailSettingsView(BaseModel):
+    reminders: bool
+    email: str | None = None
+
+
+class PlanDay(StrictModel):
+    """Decide and queue today's reminders now (the daily run does it at LICHENG_REMINDER_HOUR by itself)."""
+
+    day: date | None = Field(None, description="internal work only: the day to plan (default today, Taipei)")
+
+
+class PlanResult(BaseModel):
+    school_id: str
+    day: date
+    decided: int = Field(description="reminders due today (after opt-outs)")
+    queued: int = Field(description="of those, new today (the rest were decided earlier today)")
+
+
+MailStatusFilter = Annotated[Literal[tuple(s.value for s in Status)] | None, Field(None)]  # type: ignore[valid-type]
+
+
+class MailLogEntry(BaseModel):
+    key: str
+    to: str
+    name: str
+    reason: Reason
+    reason_zh: str
+    subject: str
+    status: Status
+    status_zh: str
+    attempts: int
+    detail: str = ""
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class MailLog(BaseModel):
+    items: list[MailLogEntry]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int] = Field(description="status -> rows of this school")
