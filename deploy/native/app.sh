@@ -20,6 +20,13 @@ export LICHENG_SUPERVISOR_STATE="$run_dir/supervisor.json"
 : "${LICHENG_GATEWAY_BIND:=127.0.0.1:8080}"
 export LICHENG_GATEWAY_BIND LICHENG_PUBLIC_URL="${LICHENG_PUBLIC_URL:-http://$LICHENG_GATEWAY_BIND}"
 export LICHENG_NATIONAL_URL="${LICHENG_NATIONAL_URL:-http://${LICHENG_NATIONAL_BIND:-127.0.0.1:8090}}"
+# Reminders go to the district's SMTP relay (LICHENG_SMTP_HOST/PORT/USER/PASSWORD/SECURITY). Without
+# one, a local relay (aiosmtpd) keeps every mail in var/mail (a Maildir) to read instead of sending it.
+local_relay=""
+if [ -z "${LICHENG_SMTP_HOST:-}" ]; then
+  local_relay=1
+  export LICHENG_SMTP_HOST=127.0.0.1 LICHENG_SMTP_PORT="${LICHENG_SMTP_PORT:-2525}"
+fi
 
 services=$("$py" -m services.run --list)
 
@@ -37,6 +44,11 @@ start() {
   local programs=()
   for s in $services; do programs+=(--program "$s=$py -m services.run $s"); done
   programs+=(--program "upload-worker=$py -m services.national_upload.worker")
+  programs+=(--program "mail-worker=$py -m services.reminders.worker")
+  if [ -n "$local_relay" ]; then
+    mkdir -p "$root/var/mail"
+    programs+=(--program "mail-relay=$py -m aiosmtpd -n -l 127.0.0.1:$LICHENG_SMTP_PORT -c aiosmtpd.handlers.Mailbox $root/var/mail")
+  fi
   programs+=(--program "gateway=$py -m gunicorn -c gateway/gunicorn.conf.py gateway.wsgi:app")
   spawn supervisor "$py" "$here/supervise.py" --run-dir "$run_dir" --log-dir "$log_dir" "${programs[@]}"
   local deadline=$((SECONDS + 90))
