@@ -84,6 +84,14 @@ def upload_worker(system, national_sim):
     system.stop_process("upload-worker")
 
 
+@pytest.fixture(scope="session")
+def mail_worker(system):
+    """One mail worker sending the reminders of the running system to its SMTP relay (system.maildir)."""
+    system.start_mail_worker("mail-worker")
+    yield
+    system.stop_process("mail-worker")
+
+
 @pytest.fixture
 def anonymous(system) -> Client:
     return Client(system.base_url)

@@ -55,7 +55,7 @@ def set_my_settings():
     permission=Permission.SCHOOL_MAIL_MANAGE,
     response=MailLog,
     query={
-        "status": "queued | sending | retrying | sent | bounced | failed | in_doubt | suppressed",
+        "status": "problems (bounced, failed, in_doubt) | queued | sending | retrying | sent | bounced | failed | in_doubt | suppressed",
         "page": "page",
         "per_page": "page size (at most 200)",
     },

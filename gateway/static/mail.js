@@ -29,6 +29,15 @@
       counts.replaceChildren(el("p", { class: "status error" }, problem.body?.title || "無法載入寄送統計"));
     }
   }
+  const filter = document.getElementById("mail-filter");
+  if (filter) {
+    filter.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const log = document.getElementById("mail-log");
+      log.dataset.page = "1";
+      loadList(log);
+    });
+  }
   if (counts) {
     loadCounts();
     const button = document.getElementById("mail-plan");

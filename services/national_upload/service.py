@@ -518,9 +518,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         """Receipts students have not answered (with their deadline), and the school's alarms: uploads
         paused, items dead-lettered. For the reminders service's daily plan only."""
         require_system(self.caller, "plans reminders")
-        pending = [
-            {"student_id": e["student_id"], "deadline": e["deadline"].isoformat()} for e in self.store.pending_entries(school_id)
-        ]
+        pending = [{"student_id": e["student_id"], "deadline": e["deadline"].isoformat()} for e in self.store.pending_entries(school_id)]
         return {"pending_receipts": pending, "paused": self.store.is_paused(school_id), "dead": self.store.dead_items(school_id)}
 
     # printed documents: the registrar prints a student's 收訖明細 for them to check and sign

@@ -62,6 +62,24 @@ FINAL = frozenset({Status.SENT, Status.BOUNCED, Status.FAILED, Status.IN_DOUBT, 
 PROBLEMS = frozenset({Status.BOUNCED, Status.FAILED, Status.IN_DOUBT})
 
 
+def explain(status: Status, detail: str, attempts: int) -> str:
+    """What the registrar reads beside a mail: what happened and what to do, not the relay's raw words."""
+    code = detail.split(" ", 1)[0] if detail[:1].isdigit() else ""
+    if status is Status.BOUNCED:
+        return f"收件地址不存在或拒收{f'（{code}）' if code else ''}，請更正帳號的電子郵件"
+    if status is Status.FAILED:
+        if code:
+            return f"郵件伺服器拒絕此信（{code}），請通知系統管理者"
+        return f"郵件伺服器無法連線，已重試 {attempts} 次仍失敗，請通知系統管理者"
+    if status is Status.RETRYING:
+        return f"郵件伺服器暫時無法寄送，第 {attempts} 次失敗，稍後自動重試"
+    if status is Status.IN_DOUBT:
+        return "寄送途中中斷；為免重複，未再寄出，可能未送達"
+    if status is Status.SUPPRESSED:
+        return "收件人已停止訂閱提醒信"
+    return ""
+
+
 @dataclass(frozen=True)
 class Mail:
     """One message decided for one recipient; `key` is its idempotency key."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -35,9 +34,6 @@ class PlanResult(BaseModel):
     queued: int = Field(description="of those, new today (the rest were decided earlier today)")
 
 
-MailStatusFilter = Annotated[Literal[tuple(s.value for s in Status)] | None, Field(None)]  # type: ignore[valid-type]
-
-
 class MailLogEntry(BaseModel):
     key: str
     to: str
@@ -48,7 +44,8 @@ class MailLogEntry(BaseModel):
     status: Status
     status_zh: str
     attempts: int
-    detail: str = ""
+    detail: str = Field("", description="the relay's own answer (e.g. 550 5.1.1 ...)")
+    explanation: str = Field("", description="what happened and what to do, in zh-TW")
     created_at: datetime
     sent_at: datetime | None = None
 

@@ -19,7 +19,16 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.reminders import topology
-from services.reminders.domain import REASON_NAMES_ZH, STATUS_NAMES_ZH, Reason, Status, read_unsubscribe_token, unsubscribe_token
+from services.reminders.domain import (
+    PROBLEMS,
+    REASON_NAMES_ZH,
+    STATUS_NAMES_ZH,
+    Reason,
+    Status,
+    explain,
+    read_unsubscribe_token,
+    unsubscribe_token,
+)
 from services.reminders.errors import UnsubscribeLinkInvalid
 from services.reminders.planner import DISTRICT, Peers, Planner
 from services.reminders.schemas import MailLog, MailLogEntry, MailSettings, MailSettingsView, PlanDay, PlanResult
@@ -187,7 +196,8 @@ class RemindersService(HealthMixin):
         caller = require(self.caller, Permission.SCHOOL_MAIL_MANAGE)
         school = caller.require_school()
         page, per_page = max(1, int(page)), min(200, max(1, int(per_page)))
-        wanted = status if status in {s.value for s in Status} else None
+        # "problems": what the registrar acts on (bounces, failures, mails cut short)
+        wanted = sorted(s.value for s in PROBLEMS) if status == "problems" else [status] if status in {s.value for s in Status} else None
         rows, total = self.store.log(school, wanted, (page - 1) * per_page, per_page)
         items = [_log_entry(r) for r in rows]
         return MailLog(items=items, total=total, page=page, per_page=per_page, counts=self.store.counts(school)).model_dump(mode="json")
@@ -206,6 +216,7 @@ def _log_entry(row: dict[str, Any]) -> MailLogEntry:
         status_zh=STATUS_NAMES_ZH[status],
         attempts=row.get("attempts", 0),
         detail=row.get("detail", ""),
+        explanation=explain(status, row.get("detail", ""), row.get("attempts", 0)),
         created_at=row["created_at"],
         sent_at=row.get("sent_at") if isinstance(row.get("sent_at"), datetime) else None,
     )

@@ -92,8 +92,10 @@ class RemindersStore:
     def touch(self, school_id: str, key: str) -> None:
         self.outbox.update_one(school_id, {"_id": key, "status": Status.QUEUED.value}, {"$set": {"updated_at": utcnow()}})
 
-    def log(self, school_id: str, status: str | None, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        filter_ = {"status": status} if status else {}
+    def log(self, school_id: str, statuses: list[str] | None, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        filter_: dict[str, Any] = {}
+        if statuses:  # one status an equality (FerretDB hands PostgreSQL only those), several a set
+            filter_ = {"status": statuses[0]} if len(statuses) == 1 else {"status": {"$in": statuses}}
         rows = self.outbox.find(school_id, filter_, sort=[("created_at", -1)], skip=skip, limit=limit, projection={"body": 0})
         return rows, self.outbox.count(school_id, filter_)
 

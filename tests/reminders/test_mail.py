@@ -4,58 +4,21 @@ bounces and failures in the registrar's log, no duplicate after a worker is kill
 
 from __future__ import annotations
 
-import mailbox
 import re
 import signal
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.caller import Caller
 from shared.clock import to_taipei, utcnow
 from shared.roles import Role
 from tests.records.conftest import COURSE_A, COURSE_B, fresh_school
 from tests.support.api import Client, assert_problem
+from tests.support.mail import arrived, arrived_for, mail_log, plan_day, settled
 from tests.support.system import wait_until
 
 TODAY = to_taipei(utcnow()).date()
 DEADLINE = TODAY + timedelta(days=7)
-
-
-def arrived(system) -> list:
-    """Every message in the relay's Maildir, parsed."""
-    box = mailbox.Maildir(system.maildir, factory=None, create=True)
-    return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(key)) for key in box.keys()]
-
-
-def arrived_for(system, address: str) -> list:
-    return [m for m in arrived(system) if address in str(m["To"])]
-
-
-class SystemRpc:
-    """The system's calls (the daily run's, with a day of the test's choosing), one proxy per call."""
-
-    def __init__(self, config: dict) -> None:
-        self.config = config
-
-    def plan(self, school: str, day) -> dict:
-        with ClusterRpcProxy(self.config, context_data=Caller.system().to_context(), timeout=60) as proxy:
-            return proxy.reminders.plan_day({"day": day.isoformat()}, school)
-
-
-@pytest.fixture(scope="module")
-def system_rpc(system) -> SystemRpc:
-    return SystemRpc(system.settings().nameko_config())
-
-
-@pytest.fixture(scope="module")
-def mail_worker(system):
-    system.start_mail_worker("mail-worker")
-    yield
-    system.stop_process("mail-worker")
 
 
 def _email(rec, username: str, address: str) -> None:
@@ -109,30 +72,12 @@ def school(system, district):
     return rec
 
 
-def _settled(system_rpc, school: str, expected: int) -> dict:
-    """The school's mail log once every row of it is final (sent, bounced, failed, ...)."""
-
-    def done():
-        log = _log(system_rpc, school)
-        open_rows = [i for i in log["items"] if i["status"] in ("queued", "sending", "retrying")]
-        return log if log["total"] >= expected and not open_rows else None
-
-    return wait_until(done, 60, "every reminder settled", interval=0.5)
-
-
-def _log(system_rpc, school: str) -> dict:
-    """The school's mail log as its registrar's page reads it (the reminders service's own answer)."""
-    caller = Caller("registrar-of-" + school, "registrar", school, frozenset({Role.REGISTRAR}))
-    with ClusterRpcProxy(system_rpc.config, context_data=caller.to_context(), timeout=30) as proxy:
-        return proxy.reminders.mail_log(None, 1, 200)
-
-
-def test_the_day_a_week_before_the_deadline_reaches_the_right_people_once(system, system_rpc, mail_worker, school):
-    planned = system_rpc.plan(school.code, TODAY)
+def test_the_day_a_week_before_the_deadline_reaches_the_right_people_once(system, mail_worker, school):
+    planned = plan_day(system, school.code, TODAY)
     assert planned["decided"] == 5 and planned["queued"] == 5, planned  # S002, S003, teacher, 導師, registrar
-    again = system_rpc.plan(school.code, TODAY)
+    again = plan_day(system, school.code, TODAY)
     assert again == {**planned, "queued": 0}  # the same day twice: nothing new
-    log = _settled(system_rpc, school.code, 5)
+    log = settled(system, school.code, 5)
     by_to = {i["to"]: i for i in log["items"]}
     assert {to: i["status"] for to, i in by_to.items()} == {
         "s002@school.test": "sent",
@@ -155,7 +100,7 @@ def test_the_day_a_week_before_the_deadline_reaches_the_right_people_once(system
     assert "暫停" in registrar.get_content()
 
 
-def test_an_unsubscribe_link_works_without_login_and_stops_the_next_days(system, system_rpc, mail_worker, school, anonymous):
+def test_an_unsubscribe_link_works_without_login_and_stops_the_next_days(system, mail_worker, school, anonymous):
     [mail] = arrived_for(system, "s002@school.test")
     link = re.search(r"(/mail/unsubscribe/[A-Za-z0-9_\-.]+)", mail.get_content()).group(1)
     page = anonymous.get(link)
@@ -171,19 +116,19 @@ def test_an_unsubscribe_link_works_without_login_and_stops_the_next_days(system,
     assert_problem(teacher.put("/api/v1/me/mail-settings", json={"reminders": "maybe"}), 422)
     # three days before: S002 opted out by link, the teacher by setting; S003 bounces again
     day = DEADLINE - timedelta(days=3)
-    planned = system_rpc.plan(school.code, day)
+    planned = plan_day(system, school.code, day)
     assert planned["decided"] == 3, planned  # S003, 導師, registrar
-    _settled(system_rpc, school.code, 8)
+    settled(system, school.code, 8)
     assert len(arrived_for(system, "s002@school.test")) == 1 and len(arrived_for(system, "teacher@school.test")) == 1
     assert len(arrived_for(system, "homeroom@school.test")) == 2
     assert teacher.put("/api/v1/me/mail-settings", json={"reminders": True}).json()["reminders"] is True
 
 
-def test_a_day_without_a_mark_sends_only_the_daily_digests(system, system_rpc, mail_worker, school):
+def test_a_day_without_a_mark_sends_only_the_daily_digests(system, mail_worker, school):
     day = DEADLINE - timedelta(days=5)  # neither 7, 3 nor 1 days before
-    planned = system_rpc.plan(school.code, day)
+    planned = plan_day(system, school.code, day)
     assert planned["decided"] == 2, planned  # the teacher's queue, the registrar's alarm
-    _settled(system_rpc, school.code, 10)
+    settled(system, school.code, 10)
     assert len(arrived_for(system, "teacher@school.test")) == 2
 
 
@@ -192,6 +137,9 @@ def test_the_registrar_sees_the_log_and_others_do_not(system, school):
     log = registrar.get("/api/v1/mail/log", params={"status": "bounced"}).json()
     assert log["total"] >= 1 and all(i["status"] == "bounced" for i in log["items"])
     assert log["counts"]["bounced"] >= 1 and log["counts"]["sent"] >= 5
+    assert log["items"][0]["explanation"] == "收件地址不存在或拒收（550），請更正帳號的電子郵件"
+    problems = registrar.get("/api/v1/mail/log", params={"status": "problems"}).json()
+    assert problems["total"] >= log["total"] and {i["status"] for i in problems["items"]} <= {"bounced", "failed", "in_doubt"}
     assert_problem(school.clients[Role.TEACHER].get("/api/v1/mail/log"), 403)
     assert_problem(school.students["S001"].post("/api/v1/mail/plan", json={}), 403)
     assert_problem(registrar.post("/api/v1/mail/plan", json={"day": "someday"}), 422)
@@ -199,19 +147,19 @@ def test_the_registrar_sees_the_log_and_others_do_not(system, school):
     assert today["school_id"] == school.code
 
 
-def test_a_relay_that_stays_down_ends_as_failed_in_the_registrar_log(system, system_rpc, mail_worker, school):
+def test_a_relay_that_stays_down_ends_as_failed_in_the_registrar_log(system, mail_worker, school):
     day = DEADLINE - timedelta(days=1)
     with system.paused("smtp"):
-        planned = system_rpc.plan(school.code, day)
+        planned = plan_day(system, school.code, day)
         assert planned["queued"] >= 2
         failed = wait_until(
-            lambda: [i for i in _log(system_rpc, school.code)["items"] if i["status"] == "failed"], 30, "the retries running out"
+            lambda: [i for i in mail_log(system, school.code)["items"] if i["status"] == "failed"], 30, "the retries running out"
         )
     assert all(i["attempts"] == 3 and i["status_zh"] == "寄送失敗" for i in failed)
     assert "ConnectionRefusedError" in failed[0]["detail"]
 
 
-def test_a_worker_killed_mid_batch_sends_nothing_twice(system, system_rpc, district, mail_worker):
+def test_a_worker_killed_mid_batch_sends_nothing_twice(system, district, mail_worker):
     rec = fresh_school(system, district, "M00072", "大量高中", "bulk")
     semester = f"{rec.year}-{rec.term}"
     assert (
@@ -226,14 +174,14 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice(system, system_rpc, distr
     system.stop_process("mail-worker")
     system.start_mail_worker("mail-worker-slow", {"LICHENG_MAIL_PER_MINUTE": "300"})  # five a second
     try:
-        planned = system_rpc.plan(rec.code, TODAY)
+        planned = plan_day(system, rec.code, TODAY)
         assert planned["queued"] == 60, planned
         wait_until(lambda: len([m for m in arrived(system) if "@bulk.test" in str(m["To"])]) >= 10, 60, "the batch under way")
         system.stop_process("mail-worker-slow", signal.SIGKILL)
         cut = len([m for m in arrived(system) if "@bulk.test" in str(m["To"])])
         assert cut < 60
         system.start_mail_worker("mail-worker")
-        log = _settled(system_rpc, rec.code, 60)
+        log = settled(system, rec.code, 60)
     finally:
         system.stop_process("mail-worker-slow")
         if "mail-worker" not in system.processes:
