@@ -143,6 +143,11 @@ def deadline_mark(deadline: date | None, today: date) -> int | None:
     return days if days in DEADLINE_MARKS else None
 
 
+def daily_run_due(taipei_hour: int, reminder_hour: int) -> bool:
+    """The daily plan runs from LICHENG_REMINDER_HOUR (Taipei) on; a negative hour: only when asked."""
+    return reminder_hour >= 0 and taipei_hour >= reminder_hour
+
+
 # --- unsubscribe links: signed, so they work without a login and name nobody else ---
 
 

@@ -25,6 +25,7 @@ from services.reminders.domain import (
     STATUS_NAMES_ZH,
     Reason,
     Status,
+    daily_run_due,
     explain,
     read_unsubscribe_token,
     unsubscribe_token,
@@ -89,9 +90,8 @@ class RemindersService(HealthMixin):
     def daily_plan(self) -> None:
         """Once a day per school, from LICHENG_REMINDER_HOUR (Taipei) on; the first process to start a
         school's day plans it (a unique row per school and day)."""
-        hour = self.settings.reminder_hour
         now = to_taipei(utcnow())
-        if hour < 0 or now.hour < hour:
+        if not daily_run_due(now.hour, self.settings.reminder_hour):
             return
         self.act_as_system()
         day = now.date()

@@ -12,6 +12,7 @@ from services.reminders.domain import (
     Reason,
     TokenBucket,
     WorkLeft,
+    daily_run_due,
     deadline_mark,
     idempotency_key,
     read_unsubscribe_token,
@@ -89,3 +90,8 @@ def test_every_letter_is_zh_tw_with_roc_dates_and_the_way_out():
     assert "王小明 同學您好" in letter.body and "/mail/unsubscribe/t" in letter.body and "2027" not in letter.body
     ops = compose.operations("註冊組長", ["國教署上傳目前為暫停狀態"], "https://licheng.test", "u")
     assert "（1 項）" in ops.subject and "・國教署上傳目前為暫停狀態" in ops.body
+
+
+def test_the_daily_run_starts_at_its_hour_and_can_be_turned_off():
+    assert not daily_run_due(6, 7) and daily_run_due(7, 7) and daily_run_due(23, 7)
+    assert not daily_run_due(12, -1)
