@@ -325,10 +325,25 @@ const Licheng = (() => {
     const header = (key, label) => (!order || order.keys.has(key)
       ? el("button", { type: "button", class: "sort", onclick: () => sortBy(key) }, label)
       : label);
+    // Phones show rows as cards without headers: the same orders from a list (paged lists: the server's).
+    const sortChooser = () => {
+      const keys = columns.filter(([key]) => !order || order.keys.has(key));
+      if (!keys.length || (!order && rows.length < 6)) return [];
+      const select = el("select", {}, el("option", { value: "" }, "預設順序"),
+        ...keys.flatMap(([key, label]) => [el("option", { value: key }, `${label}（遞增）`), el("option", { value: `-${key}` }, `${label}（遞減）`)]));
+      if (sortKey) select.value = `${ascending ? "" : "-"}${sortKey}`;
+      select.addEventListener("change", () => {
+        const descending = select.value.startsWith("-");
+        const key = (descending ? select.value.slice(1) : select.value) || null;
+        if (order) { order.onSort(key, descending); return; }
+        sortKey = key; ascending = !descending; render();
+      });
+      return [el("label", { class: "sort-select" }, "排序 ", select)];
+    };
     const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key }, header(key, label))),
       actions.length ? el("th", { scope: "col" }, "操作") : []);
     render();
-    const wrapper = el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), tbody));
+    const wrapper = el("div", { class: "table-wrap" }, ...sortChooser(), el("table", {}, el("thead", {}, head), tbody));
     wrapper.setRows = (next) => { rows = next; render(); };
     return wrapper;
   }

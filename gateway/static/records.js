@@ -63,7 +63,11 @@
       // More than a page: the server orders the whole list (its stored columns); one page sorts itself.
       const order = data.total > PER_PAGE ? {
         key: sortKey, ascending: !sortDescending, keys: new Set(spec.sortable || []),
-        onSort: (key) => { sortDescending = sortKey === key ? !sortDescending : false; sortKey = key; pageNo = 1; load(); },
+        // a header click turns the order around; the phone's list names the direction (null: the default order)
+        onSort: (key, descending) => {
+          sortDescending = descending === undefined ? (sortKey === key ? !sortDescending : false) : descending;
+          sortKey = key; pageNo = 1; load();
+        },
       } : null;
       box.replaceChildren(el("p", { class: "muted" }, note), table(rows, [...spec.columns, ["updated_at", "最後更新"]], actions, order),
         ...(data.total > PER_PAGE ? [pager(data)] : []));

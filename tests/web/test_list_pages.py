@@ -106,3 +106,24 @@ def test_a_paged_list_is_sorted_by_the_server_when_a_column_header_is_clicked(pa
     expect(box.locator("tbody tr").first.locator("td[data-label=座號]")).to_have_text("10")
     # 姓名 beside 學號 is not stored: on a paged list it is a label, not a sort button
     shots(page, "students-sorted")
+
+
+def test_on_a_phone_the_cards_are_ordered_from_a_list(page, sorted_school):
+    """Cards have no headers to click: the 排序 list above them gives the same server-side orders."""
+    log_in(page, sorted_school.code, "registrar", sorted_school.registrar_password)
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.goto("/records/students?class_code=103")
+    box = page.locator("#record-list")
+    expect(box).to_contain_text("共 60 筆")
+    chooser = box.get_by_label("排序")
+    expect(chooser).to_be_visible()
+    with page.expect_response(lambda r: "sort=-seat_no" in r.url):
+        chooser.select_option(label="座號（遞減）")
+    expect(box.locator("tbody tr").first.locator("td[data-label=座號]")).to_have_text("60")
+    expect(box.get_by_label("排序")).to_have_value("-seat_no")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(SHOTS / "lists-students-phone-sorted-360.png"), full_page=True)
+    with page.expect_response(lambda r: "sort=" not in r.url and "/api/v1/records/students" in r.url):
+        box.get_by_label("排序").select_option(label="預設順序")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    expect(box.get_by_label("排序")).to_be_hidden()  # the headers sort on a wide screen
