@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from typing import Any
 from services.evidence.storage import Storage
 from services.evidence.store import EvidenceStore
 from services.national_upload.domain import idempotency_key
+from services.national_upload.pacing import publish_upload
 from services.national_upload.publisher import Publisher
 from services.national_upload.store import UploadStore
 from services.national_upload.worker import RetryPolicy
@@ -51,20 +53,20 @@ def _small_pdf(n: int) -> bytes:
     return PDF[:-6] + b"%" + bytes(str(n), "ascii") * (2000 + 360 * (n % 50)) + b"\n%%EOF\n"
 
 
-def _seed_evidence(system: TestSystem) -> list[dict[str, Any]]:
+def _seed_evidence(system: TestSystem, school: str = SCHOOL, count: int = DISTINCT_FILES) -> list[dict[str, Any]]:
     settings = system.settings()
     storage = Storage(settings)
     storage.ensure_bucket()
     client = make_client(settings)
     store = EvidenceStore(client[settings.database_name("evidence")])
     docs = []
-    for n in range(DISTINCT_FILES):
+    for n in range(count):
         data = _small_pdf(n)
-        key = f"{SCHOOL}/bench/{uuid.uuid4().hex}"
+        key = f"{school}/bench/{uuid.uuid4().hex}"
         version = storage.put(key, io.BytesIO(data), len(data), "application/pdf")
         doc = {
             "_id": uuid.uuid4().hex,
-            "school_id": SCHOOL,
+            "school_id": school,
             "student_id": "BENCH",
             "purpose": "outcome",
             "kind": "document",
@@ -87,7 +89,7 @@ def _seed_evidence(system: TestSystem) -> list[dict[str, Any]]:
     return docs
 
 
-def _items(store: UploadStore, students: int, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _items(store: UploadStore, students: int, files: list[dict[str, Any]], school: str = SCHOOL) -> list[dict[str, Any]]:
     upload_id = uuid.uuid4().hex[:12]
     items: list[dict[str, Any]] = []
     for s in range(students):
@@ -105,16 +107,16 @@ def _items(store: UploadStore, students: int, files: list[dict[str, Any]]) -> li
                     "term": 1,
                     "filename": f["filename"],
                     "content_sha256": f["sha256"],
-                    "idempotency_key": idempotency_key(SCHOOL, 114, 1, "evidence", f"S{s:05d}", item_id, f["sha256"]),
+                    "idempotency_key": idempotency_key(school, 114, 1, "evidence", f"S{s:05d}", item_id, f["sha256"]),
                     "after_evidence": False,
                 }
             )
     for code in (1, 2, 26):
-        data = write_roster(RULES, SCHOOL, 0 if code == 26 else 1, code, valid_sheets(RULES, code, students=students))
+        data = write_roster(RULES, school, 0 if code == 26 else 1, code, valid_sheets(RULES, code, students=students))
         sha = hashlib.sha256(data).hexdigest()
         file_id = f"{upload_id}-r{code}"
-        filename = RULES.roster_filename(SCHOOL, 0 if code == 26 else 1, code, datetime.now(UTC))
-        store.put_file(SCHOOL, {"_id": file_id, "upload_id": upload_id, "code": code, "filename": filename, "sha256": sha, "data": data})
+        filename = RULES.roster_filename(school, 0 if code == 26 else 1, code, datetime.now(UTC))
+        store.put_file(school, {"_id": file_id, "upload_id": upload_id, "code": code, "filename": filename, "sha256": sha, "data": data})
         item_id = f"{upload_id}:r{code:02d}"
         items.append(
             {
@@ -127,16 +129,16 @@ def _items(store: UploadStore, students: int, files: list[dict[str, Any]]) -> li
                 "term": 1,
                 "uploader": "註冊組長",
                 "content_sha256": sha,
-                "idempotency_key": idempotency_key(SCHOOL, 114, 1, f"roster-{code}", "", file_id, sha),
+                "idempotency_key": idempotency_key(school, 114, 1, f"roster-{code}", "", file_id, sha),
                 "after_evidence": code == 26,
             }
         )
-    store.insert_items(SCHOOL, [{**i, "state": "queued", "attempts": 0} for i in items])
+    store.insert_items(school, [{**i, "state": "queued", "attempts": 0} for i in items])
     return items
 
 
-def _done(store: UploadStore, upload_id: str) -> int:
-    counts = store.progress(SCHOOL, upload_id)
+def _done(store: UploadStore, upload_id: str, school: str = SCHOOL) -> int:
+    counts = store.progress(school, upload_id)
     return sum(counts[s] for s in FINAL)
 
 
@@ -221,4 +223,126 @@ def bench_drain(system: TestSystem) -> dict[str, Any]:
         "cpu": runs[-1]["cpu"],
         "goal": "speed-up from 1 to 4 workers >= 3",
         "note": "2 cores shared by RabbitMQ, FerretDB+PostgreSQL, SeaweedFS, the evidence service, the simulator and the workers",
+    }
+
+
+# --- fairness: thirty schools share the work queue (services/national_upload/pacing.py) ---
+
+SMALL_SCHOOLS = [f"66{n:04d}" for n in range(1, 31)]  # one timed alone, then 29 beside the large one: 30 schools
+
+
+def _workers(system: TestSystem, count: int) -> list[subprocess.Popen]:
+    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,5", "LICHENG_UPLOAD_PREFETCH": "4"}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "services.national_upload.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(count)
+    ]
+
+
+def _paced_upload(store: UploadStore, school: str, students: int, files: list[dict[str, Any]]) -> tuple[str, int]:
+    """An upload as the service leaves it before publishing (its items queued, its cursor at the start), and its item count."""
+    items = _items(store, students, files, school)
+    upload_id = items[0]["upload_id"]
+    store.insert_upload(school, {"_id": upload_id, "year": 114, "term": 1, "created_at": utcnow(), "state": "publishing", "cursor": ""})
+    return upload_id, len(items)
+
+
+def _publish_in_background(system: TestSystem, store: UploadStore, school: str, upload_id: str, window: int) -> threading.Thread:
+    policy = RetryPolicy(delays=(1, 5), max_attempts=5)
+
+    def run() -> None:
+        with Publisher(system.settings().amqp_uri, policy, name=f"bench-publisher-{school}") as publisher:
+            publish_upload(store, publisher, school, upload_id, window)
+
+    thread = threading.Thread(target=run, daemon=True, name=f"publish-{school}")
+    thread.start()
+    return thread
+
+
+def _drained_at(store: UploadStore, uploads: dict[str, str], totals: dict[str, int], started: float, timeout: float) -> dict[str, float]:
+    """Seconds from `started` at which each school's upload had every item final."""
+    finished: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(finished) < len(uploads) and time.monotonic() < deadline:
+        for school, upload_id in uploads.items():
+            if school not in finished and _done(store, upload_id, school) >= totals[school]:
+                finished[school] = round(time.perf_counter() - started, 2)
+        time.sleep(0.5)
+    return finished
+
+
+def bench_fairness(system: TestSystem) -> dict[str, Any]:
+    """A large school's upload under way, then 29 small schools start theirs: how long each small one
+    waits, against its time alone and against what a first-in-first-out queue would have made it wait."""
+    big_students = int(os.environ.get("LICHENG_BENCH_FAIR_STUDENTS", "200"))
+    window = system.settings().upload_publish_window
+    settings = system.settings()
+    client = make_client(settings)
+    store = UploadStore(client[settings.database_name("national_upload")])
+    store.ensure_indexes()
+    process = SimProcess(ROOT / "var" / "bench" / f"sim-{uuid.uuid4().hex[:6]}", port=system.national_port)
+    process.data_dir.mkdir(parents=True, exist_ok=True)
+    process.start()
+    sim = SimClient(process)
+    cipher = FieldCipher(system.env["LICHENG_FIELD_KEY"])
+    workers = _workers(system, 4)
+    try:
+        sim.faults({"latency_ms": 50})
+        files = {school: _seed_evidence(system, school, 5 if school != SCHOOL else DISTINCT_FILES) for school in [SCHOOL, *SMALL_SCHOOLS]}
+        for school in files:
+            store.set_credentials(school, cipher.encrypt(sim.token(school)), "bench")
+        # one small school alone first: its own drain time with nothing else queued
+        alone_id, alone_total = _paced_upload(store, SMALL_SCHOOLS[0], 1, files[SMALL_SCHOOLS[0]])
+        started = time.perf_counter()
+        _publish_in_background(system, store, SMALL_SCHOOLS[0], alone_id, window)
+        alone_s = _drained_at(store, {SMALL_SCHOOLS[0]: alone_id}, {SMALL_SCHOOLS[0]: alone_total}, started, 300)[SMALL_SCHOOLS[0]]
+        # the large school starts; once it is well under way the 29 small ones start together
+        big_id, big_total = _paced_upload(store, SCHOOL, big_students, files[SCHOOL])
+        big_started = time.perf_counter()
+        _publish_in_background(system, store, SCHOOL, big_id, window)
+        wait_until(lambda: _done(store, big_id) >= min(big_total // 4, 2 * window), 1800, "the large upload under way", interval=0.5)
+        big_left = big_total - _done(store, big_id)
+        rate = _done(store, big_id) / (time.perf_counter() - big_started)
+        paced = {school: _paced_upload(store, school, 1, files[school]) for school in SMALL_SCHOOLS[1:]}
+        uploads = {school: upload_id for school, (upload_id, _) in paced.items()}
+        totals = {school: total for school, (_, total) in paced.items()}
+        small_started = time.perf_counter()
+        for school, upload_id in uploads.items():
+            _publish_in_background(system, store, school, upload_id, window)
+        small = _drained_at(store, uploads, totals, small_started, 1800)
+        big = _drained_at(store, {SCHOOL: big_id}, {SCHOOL: big_total}, big_started, 3600)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=60)
+        process.stop()
+        client.close()
+    waits = sorted(small.values())
+    small_items = sum(totals.values())
+    return {
+        "large_school": {"items": big_total, "drain_s": big.get(SCHOOL), "items_left_when_the_small_ones_started": big_left},
+        "small_schools": {
+            "schools": len(uploads),
+            "items_each": alone_total,
+            "finished": len(small),
+            "drain_s_p50": waits[len(waits) // 2] if waits else None,
+            "drain_s_max": waits[-1] if waits else None,
+        },
+        "one_small_school_alone_s": alone_s,
+        # first in, first out: the small schools' items behind every item the large school had left
+        "fifo_estimate_s": round((big_left + small_items) / rate, 1) if rate else None,
+        "window": window,
+        "workers": 4,
+        "national_latency_ms": 50,
+        "operations": big_total + small_items + alone_total,
+        "goal": "one school's large upload does not starve the others: the last small school done long before the large one",
+        "note": "every school publishes through publish_upload (the service's pacing) to the same quorum queue",
     }

@@ -17,6 +17,7 @@ def main(selected: list[str]) -> int:
             "evidence-upload": lambda: bench_evidence.bench_upload(system, password),
             "certification-bulk": bench_certification.bench_bulk_certify,
             "national-drain": lambda: bench_national.bench_drain(system),
+            "national-fairness": lambda: bench_national.bench_fairness(system),
             "backup": lambda: bench_backup.bench_backup(system, password),
             # a 2,000-student school built through the API (minutes); alone: `make bench BENCH=scale`
             "scale": lambda: bench_scale.bench_scale(system, password),
