@@ -327,7 +327,7 @@ def home():
         pages=[p for p in mine if p not in records],
         record_pages=records,
         todo=todo,
-        warnings=_working_group_warnings(caller),
+        warnings=_working_group_warnings(caller) + _mail_warnings(caller),
     )
 
 
@@ -338,6 +338,17 @@ def _working_group_warnings(caller: Caller) -> list[dict]:
     try:
         with rpc() as services:
             return services.working_group.warnings()
+    except LichengError:
+        return []
+
+
+def _mail_warnings(caller: Caller) -> list[dict]:
+    """註冊組: reminders that bounced or failed lately (a wrong address keeps a student uninformed)."""
+    if not is_allowed(caller.roles, Permission.SCHOOL_MAIL_MANAGE):
+        return []
+    try:
+        with rpc() as services:
+            return services.reminders.warnings()
     except LichengError:
         return []
 

@@ -306,6 +306,7 @@ const Licheng = (() => {
 
   // `order` (a paged list): the server sorts; {key, ascending, keys, onSort(key)}; its other columns
   // do not sort (a page's own order would mislead). Without it every column sorts the rows shown.
+  let sortChoosers = 0;
   function table(rows, columns, actions = [], order = null) {
     let sortKey = order ? order.key : null;
     let ascending = order ? order.ascending : true;
@@ -329,7 +330,8 @@ const Licheng = (() => {
     const sortChooser = () => {
       const keys = columns.filter(([key]) => !order || order.keys.has(key));
       if (!keys.length || (!order && rows.length < 6)) return [];
-      const select = el("select", {}, el("option", { value: "" }, "預設順序"),
+      const id = `sort-${++sortChoosers}`;
+      const select = el("select", { id }, el("option", { value: "" }, "預設順序"),
         ...keys.flatMap(([key, label]) => [el("option", { value: key }, `${label}（遞增）`), el("option", { value: `-${key}` }, `${label}（遞減）`)]));
       if (sortKey) select.value = `${ascending ? "" : "-"}${sortKey}`;
       select.addEventListener("change", () => {
@@ -338,7 +340,8 @@ const Licheng = (() => {
         if (order) { order.onSort(key, descending); return; }
         sortKey = key; ascending = !descending; render();
       });
-      return [el("label", { class: "sort-select" }, "排序 ", select)];
+      // a label beside the list, not around it: its name is 排序, not every option's words
+      return [el("div", { class: "sort-select" }, el("label", { for: id }, "排序"), select)];
     };
     const head = el("tr", {}, columns.map(([key, label]) => el("th", { scope: "col", "data-key": key }, header(key, label))),
       actions.length ? el("th", { scope: "col" }, "操作") : []);

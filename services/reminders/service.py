@@ -192,6 +192,15 @@ class RemindersService(HealthMixin):
     # --- what the registrar sees: what was sent, what bounced or failed ---
 
     @rpc
+    def warnings(self) -> list[dict]:
+        """The registrar's home page: mails of the last week that bounced, failed or were cut short."""
+        caller = require(self.caller, Permission.SCHOOL_MAIL_MANAGE)
+        count = self.store.problems_since(caller.require_school(), utcnow() - timedelta(days=WARN_DAYS))
+        if not count:
+            return []
+        return [{"message": f"近 {WARN_DAYS} 天有 {count} 封提醒信退信或寄送失敗，請至「郵件寄送紀錄」查看並更正電子郵件"}]
+
+    @rpc
     def mail_log(self, status: str | None = None, page: int = 1, per_page: int = 50) -> dict:
         caller = require(self.caller, Permission.SCHOOL_MAIL_MANAGE)
         school = caller.require_school()
@@ -201,6 +210,9 @@ class RemindersService(HealthMixin):
         rows, total = self.store.log(school, wanted, (page - 1) * per_page, per_page)
         items = [_log_entry(r) for r in rows]
         return MailLog(items=items, total=total, page=page, per_page=per_page, counts=self.store.counts(school)).model_dump(mode="json")
+
+
+WARN_DAYS = 7
 
 
 def _log_entry(row: dict[str, Any]) -> MailLogEntry:

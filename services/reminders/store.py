@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.reminders.domain import Mail, Status
+from services.reminders.domain import PROBLEMS, Mail, Status
 from shared.clock import utcnow
 from shared.tenancy import SchoolCollection
 
@@ -98,6 +98,11 @@ class RemindersStore:
             filter_ = {"status": statuses[0]} if len(statuses) == 1 else {"status": {"$in": statuses}}
         rows = self.outbox.find(school_id, filter_, sort=[("created_at", -1)], skip=skip, limit=limit, projection={"body": 0})
         return rows, self.outbox.count(school_id, filter_)
+
+    def problems_since(self, school_id: str, since: datetime) -> int:
+        """Bounces, failures and mails cut short decided since `since` (the registrar's home page warns)."""
+        rows = self.outbox.find(school_id, {"status": {"$in": sorted(s.value for s in PROBLEMS)}}, projection={"created_at": 1})
+        return sum(1 for r in rows if r["created_at"] >= since)
 
     def counts(self, school_id: str) -> dict[str, int]:
         return {s.value: self.outbox.count(school_id, {"status": s.value}) for s in Status}

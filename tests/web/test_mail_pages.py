@@ -50,6 +50,7 @@ def test_the_registrar_reads_the_mail_log_and_a_student_stops_reminders(page, br
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     log_in(page, rec.code, "registrar", rec.registrar_password)
+    expect(page.get_by_role("alert")).to_contain_text("近 7 天有 4 封提醒信退信或寄送失敗")
     for width, height in ((1366, 900), (360, 740)):
         page.set_viewport_size({"width": width, "height": height})
         page.goto("/registrar/mail")
