@@ -377,7 +377,9 @@ const Licheng = (() => {
       if (pageNo > 1) url.searchParams.set("page", String(pageNo));
       const data = await api("GET", url.pathname + url.search);
       const rows = container.dataset.items ? data[container.dataset.items] : data;
-      const view = table(rows, columns, actions);
+      // one page of several: sorting it would mislead (the page is not the list), so its headers are labels
+      const paged = typeof data?.total === "number" && data.total > rows.length;
+      const view = table(rows, columns, actions, paged ? { key: null, ascending: true, keys: new Set(), onSort: () => {} } : null);
       const parts = [];
       if (container.hasAttribute("data-filter")) {
         const filter = el("input", { type: "search", placeholder: "篩選…", "aria-label": "篩選", class: "filter" });
