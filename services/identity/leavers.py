@@ -43,6 +43,7 @@ class Leavers:
     def _leavers(self, school_id: str, student_ids: list[str], leaving: bool) -> list[str]:
         action = "account.disabled_by_archive" if leaving else "account.enabled_by_unarchive"
         changed = self.store.disable_for_leavers(school_id, student_ids, leaving) if student_ids else []
+        self._children_left(school_id, student_ids, leaving)  # their parents read them no more (guardians.py)
         for account_id in changed:
             self.changes.record(school_id, None, action, account_id)
             if leaving:
