@@ -13,6 +13,7 @@ from gateway.blueprints import (
     lookups,
     national_upload,
     pages,
+    parents,
     previews,
     problem_reports,
     records_calendar,
@@ -57,4 +58,7 @@ BLUEPRINTS = [
     lookups.bp,
     # 問題回報 to the registrar
     problem_reports.bp,
+    # parents (家長): invitations, the join page, children's read-only views
+    parents.bp,
+    parents.pages,
 ]
