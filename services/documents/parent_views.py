@@ -150,6 +150,7 @@ class ParentViews:
             )
         numbered = self._numbered(peers.school, sheet)
         now = utcnow()
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as MongoDB keeps it: a retry answers the same
         doc = {
             "_id": f"{peers.school}:{student_id}:{request.year}-{request.term}:{numbered['version']}:{caller.user_id}",
             "student_id": student_id,
