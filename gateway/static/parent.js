@@ -20,8 +20,10 @@
   }
   const fileList = (files) => (files.length ? files.map((f) => el("div", {}, f.filename, " ", sha(f.sha256))) : "—");
 
+  let tables = 0;
   function rowsTable(caption, columns, rows) {
-    return el("div", { class: "table-wrap" }, el("table", {}, el("caption", { class: "muted" }, caption),
+    const id = `table-${tables += 1}`;
+    return el("div", { class: "table-wrap" }, el("h3", { id }, caption), el("table", { "aria-labelledby": id },
       el("thead", {}, el("tr", {}, columns.map(([, label]) => el("th", { scope: "col" }, label)))),
       el("tbody", {}, rows.map((row) => el("tr", {}, columns.map(([key, label]) => el("td", { "data-label": label }, row[key])))))));
   }
@@ -35,7 +37,7 @@
     const lines = acks.map((a) => el("li", {}, `${a.parent_name || "家長"} 已於 ${rocDateTime(a.at)} 確認第 ${a.version} 版`, a.current ? "" : el("span", { class: "badge warn" }, "勾選已變更")));
     const tick = el("input", { type: "checkbox", id: "seen", name: "seen" });
     const form = el("form", { class: "ack", novalidate: "" },
-      el("label", { class: "check", for: "seen" }, tick, " 我已看過上面這份確認單的內容"),
+      el("p", {}, el("label", { class: "check", for: "seen" }, tick, " 我已看過上面這份確認單的內容")),
       el("button", { type: "submit" }, current.length ? "再次確認" : "確認"), status);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -47,7 +49,7 @@
       try {
         const ack = await api("POST", `${base(child)}/confirmation/acknowledgement`,
           { year: sheet.year, term: sheet.term, fingerprint: data.fingerprint, seen: true }, false, `${child.student_id}-${data.fingerprint}`);
-        await showChild(child, `已於 ${rocDateTime(ack.at)} 確認第 ${ack.version} 版`);
+        await showChild(child, `已於 ${rocDateTime(ack.at)} 確認（第 ${ack.version} 版）`);
       } catch (problem) { showProblem(form, problem); }
     });
     const outcomes = sheet.outcomes.map((o, i) => ({ n: String(i + 1), course: o.course_name, summary: o.summary, teachers: o.teachers, on: day(o.certified_on), files: fileList(o.files) }));
@@ -93,7 +95,7 @@
     const shown = entries.map((e) => el("div", { class: "outcome" },
       el("h3", {}, `${e.year} 學年度第 ${e.term} 學期 · ${e.roster_name}`),
       el("p", {}, `狀態：${e.state_zh} · 子女確認期限：${rocDateTime(e.deadline)}`),
-      e.tables.map((t) => el("div", { class: "table-wrap" }, el("table", {}, el("caption", { class: "muted" }, t.name),
+      e.tables.map((t) => el("div", { class: "table-wrap" }, el("h4", {}, t.name), el("table", {},
         el("thead", {}, el("tr", {}, t.columns.map((c) => el("th", { scope: "col" }, header(c))))),
         el("tbody", {}, t.rows.map((r) => el("tr", {}, r.map((v, i) => el("td", { "data-label": header(t.columns[i]) }, v))))))))));
     return el("section", { class: "card", "aria-labelledby": "receipts-title" }, el("h2", { id: "receipts-title" }, "收訖明細"),

@@ -10,7 +10,6 @@ from gateway.app import create_app  # noqa: F401  (registers every endpoint)
 from gateway.endpoints import REGISTRY
 from shared.permissions import GRANTS
 from shared.roles import Role
-from tests.identity.parents import invite, parent_client
 from tests.records.conftest import rec_a, rec_b  # noqa: F401  (school A's students: a parent's child; school B)
 from tests.support.api import Client, assert_problem, login
 
@@ -22,8 +21,7 @@ SESSION_ENDING = {"/api/v1/me/sessions/logout-everywhere"}
 def role_clients(system, school_a, district, rec_a) -> dict[Role, Client]:  # noqa: F811
     """One logged-in client per role in school A (and the district admin); the parent joins by invitation."""
     clients = {Role.DISTRICT_ADMIN: district, Role.REGISTRAR: school_a.registrar}
-    [slip] = invite(school_a.registrar, ["S001"])
-    clients[Role.PARENT] = parent_client(system.base_url, slip["code"], "perm-parent")
+    clients[Role.PARENT] = rec_a.clients[Role.PARENT]  # 學生1's parent: it joined by invitation
     for role in Role:
         if role in clients:
             continue

@@ -19,8 +19,8 @@ def invite(registrar: Client, student_ids: list[str] | None = None, class_code: 
     return sheet.json()["slips"]
 
 
-def join(base_url: str, code: str, username: str, name: str = "王家長") -> requests.Response:
-    body = {"code": code, "username": username, "display_name": name, "password": PARENT_PASSWORD}
+def join(base_url: str, code: str, username: str, name: str = "王家長", password: str = PARENT_PASSWORD) -> requests.Response:
+    body = {"code": code, "username": username, "display_name": name, "password": password}
     return requests.post(base_url + "/api/v1/parent/join", json=body, timeout=30)
 
 

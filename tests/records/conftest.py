@@ -11,6 +11,7 @@ from deploy.seed_demo import semester_body
 from shared.clock import to_taipei, utcnow
 from shared.national_id import with_check_digit
 from shared.roles import Role
+from tests.identity.parents import invite, join
 from tests.support.api import Client, login
 
 PASSWORD = "Rec-pass-123"
@@ -83,6 +84,12 @@ def build_school(system, school, prefix: str) -> RecordsSchool:
         rec.students[sid] = client
     rec.clients[Role.STUDENT] = rec.students["S001"]
     rec.ids[Role.STUDENT] = "S001"
+    # 學生1's parent joins with the code 註冊組 printed for S001
+    [slip] = invite(registrar, ["S001"])
+    joined = join(system.base_url, slip["code"], f"{prefix}-parent", "學生1家長", PASSWORD)
+    assert joined.status_code == 201, joined.text
+    rec.clients[Role.PARENT] = Client(system.base_url, token=joined.json()["token"])
+    rec.ids[Role.PARENT] = joined.json()["account"]["id"]
     curriculum = clients[Role.CURRICULUM]
     for code, class_code, elective in ((COURSE_A, "101", False), (COURSE_B, "102", True)):
         body = {
