@@ -112,3 +112,6 @@ class GuardianStore:
         """A student who left (畢業/轉出): the parents' links stay, unreadable, until an undone archive."""
         for student_id in student_ids:
             self.links.raw.update_many({"school_id": school_id, "student_id": student_id}, {"$set": {"student_left": left}})
+
+    def students_marked_left(self, school_id: str) -> set[str]:
+        return {d["student_id"] for d in self.links.find(school_id, {"student_left": True}, projection={"student_id": 1})}

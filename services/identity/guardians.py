@@ -359,3 +359,8 @@ class Guardians:
         """Leavers' parents read nothing more (called from leavers.py with the students' accounts)."""
         if student_ids:
             self.store.guardians.mark_left(school, student_ids, leaving)
+
+    def _converge_children_left(self, school: str, left: list[str]) -> None:
+        """The reconcile's repair: links of students no longer archived are readable again (a lost event)."""
+        back = sorted(self.store.guardians.students_marked_left(school) - set(left))
+        self._children_left(school, back, leaving=False)

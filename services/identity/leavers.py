@@ -69,5 +69,6 @@ class Leavers:
             disabled = self._leavers(school, truth, leaving=True)
             back = sorted(set(self.store.disabled_by_archive(school)) - set(truth))
             enabled = self._leavers(school, back, leaving=False)
+            self._converge_children_left(school, truth)  # and the parents' links of students without accounts
             if disabled or enabled:  # a lost event, repaired: worth a line in the log
                 log_event(log, "leavers' accounts repaired", school_id=school, disabled=len(disabled), enabled=len(enabled))

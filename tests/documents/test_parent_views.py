@@ -21,7 +21,7 @@ from tests.support.api import assert_problem
 def school(system, district):
     rec = seeded_school(system, district, "H00051", "辛高中", "h")
     [one, two] = invite(rec.registrar, ["S001", "S002"])
-    rec.parent = parent_client(system.base_url, one["code"], "h-parent", "學生1家長")  # type: ignore[attr-defined]
+    rec.parent = parent_client(system.base_url, one["code"], "h-mom", "學生1家長")  # type: ignore[attr-defined]
     rec.parent.post("/api/v1/parent/children", json={"code": two["code"]})  # type: ignore[attr-defined]
     [other] = invite(rec.registrar, ["S003"])
     rec.other_parent = parent_client(system.base_url, other["code"], "h-parent-three", "學生3家長")  # type: ignore[attr-defined]
