@@ -117,6 +117,7 @@ def list_invitations():
     summary="撤銷家長邀請碼 / revoke an unused invitation",
     permission=P.SCHOOL_GUARDIANS_MANAGE,
     response=InvitationView,
+    other_statuses={410: "the code was used already: remove the parent link instead"},
 )
 def revoke_invitation(invitation_id: str):
     with rpc() as services:
@@ -162,6 +163,7 @@ def remove_guardian(link_id: str):
     body=JoinAsParent,
     response=LoginResult,
     status=201,
+    other_statuses={404: "no invitation has this code", 410: "the code was used, has expired or was revoked"},
 )
 def join():
     with rpc() as services:
@@ -187,6 +189,7 @@ def my_children():
     body=LinkChild,
     response=Child,
     status=201,
+    other_statuses={410: "the code was used, has expired or was revoked, or the child is linked already"},
 )
 def link_child():
     with rpc() as services:
