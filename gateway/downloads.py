@@ -1,13 +1,16 @@
-"""Spreadsheet downloads the blueprints share: one cell rule, one XLSX response."""
+"""Downloads the blueprints share: one cell rule, one XLSX response, one PDF response."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from openpyxl import Workbook
+
+from shared.disposition import content_disposition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,4 +38,15 @@ def xlsx_response(sheet: str, columns: list[tuple[str, str]], items: list[dict[s
     workbook.save(buffer)
     response = Response(buffer.getvalue(), mimetype=XLSX)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+def pdf_response(result: dict) -> Response:
+    """The PDF inline (the browser's viewer prints it); ?download=1 saves it instead."""
+    response = Response(base64.b64decode(result["pdf"]), mimetype="application/pdf")
+    disposition = content_disposition(result["filename"])
+    if request.args.get("download") != "1":
+        disposition = disposition.replace("attachment", "inline", 1)
+    response.headers["Content-Disposition"] = disposition
+    response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -25,6 +25,7 @@ class Scope(StrEnum):
     COURSE = "course"  # students of the caller's courses (任課教師)
     SELF = "self"  # the caller's own record
     OWN = "own"  # items the caller owns (the record type's owner field names the caller)
+    CHILD = "child"  # students the caller is a guardian of (家長); the owning service asks identity
 
 
 class Permission(StrEnum):
@@ -124,6 +125,12 @@ class Permission(StrEnum):
     # reminders by e-mail: each person stops or restarts their own; 註冊組 sees what was sent and bounced
     SELF_MAIL_SETTINGS = "self:mail_settings:write"
     SCHOOL_MAIL_MANAGE = "school:mail:manage"
+    # parents (家長): 註冊組 invites them per student; a parent reads its children's portfolio only
+    SCHOOL_GUARDIANS_MANAGE = "school:guardians:manage"
+    SELF_CHILDREN_READ = "self:children:read"
+    SELF_CHILDREN_LINK = "self:children:link"
+    CHILD_PORTFOLIO_READ = "child:portfolio:read"
+    CHILD_CONFIRMATION_ACKNOWLEDGE = "child:confirmation:acknowledge"
 
 
 def scope_of(permission: Permission) -> str:
@@ -131,6 +138,10 @@ def scope_of(permission: Permission) -> str:
 
 
 _EVERYONE = frozenset(Role)
+# The school's staff and students. A parent's account belongs to the school but is no member of it:
+# no calendar, classes, courses, files, rules or colleagues, only its own account and its children.
+_MEMBERS = SCHOOL_ROLES - {Role.PARENT}
+_PARENT = frozenset({Role.PARENT})
 
 # The roles most student data is shown to, and how far: the registrar and 輔導室 the whole school, a
 # 課程諮詢教師 their assigned students, a 導師 their class, a student themself.
@@ -157,10 +168,10 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SELF_PASSWORD_UPDATE: _EVERYONE,
     Permission.SCHOOL_BACKUPS_READ: frozenset({Role.REGISTRAR}),  # 註冊組: 資料定期備份與封存
     # records
-    Permission.SCHOOL_CALENDAR_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_CALENDAR_READ: _MEMBERS,
     Permission.SCHOOL_CALENDAR_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_WINDOWS_REOPEN: frozenset({Role.REGISTRAR}),
-    Permission.SCHOOL_CLASSES_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_CLASSES_READ: _MEMBERS,
     Permission.SCHOOL_CLASSES_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_STUDENTS_READ: {
         Role.REGISTRAR: Scope.SCHOOL,
@@ -175,7 +186,7 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     },
     Permission.SCHOOL_STUDENTS_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_NATIONAL_ROSTER_READ: frozenset({Role.REGISTRAR}),
-    Permission.SCHOOL_COURSES_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_COURSES_READ: _MEMBERS,
     Permission.SCHOOL_COURSES_WRITE: frozenset({Role.CURRICULUM}),
     Permission.SCHOOL_SELECTIONS_READ: {
         Role.REGISTRAR: Scope.SCHOOL,
@@ -229,11 +240,11 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SCHOOL_STATEMENTS_CHECK: {Role.GUIDANCE: Scope.SCHOOL, Role.HOMEROOM: Scope.CLASS},
     Permission.SCHOOL_RECORDS_AUDIT_READ: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_RECORD_IMPORTS_READ: frozenset({Role.REGISTRAR, Role.CURRICULUM, Role.DISCIPLINE, Role.ACTIVITIES}),
-    Permission.SCHOOL_RECORD_RULES_READ: SCHOOL_ROLES,
+    Permission.SCHOOL_RECORD_RULES_READ: _MEMBERS,
     # evidence; the evidence service narrows reads to owner, uploader, registrar and granted accounts
     Permission.SCHOOL_EVIDENCE_UPLOAD: frozenset({Role.STUDENT, Role.CONTEST_ORGANIZER, Role.ACTIVITIES, Role.WORKING_GROUP}),
-    Permission.SCHOOL_EVIDENCE_READ: SCHOOL_ROLES,
-    Permission.SCHOOL_EVIDENCE_DESCRIBE: SCHOOL_ROLES,
+    Permission.SCHOOL_EVIDENCE_READ: _MEMBERS,
+    Permission.SCHOOL_EVIDENCE_DESCRIBE: _MEMBERS,
     Permission.SCHOOL_EVIDENCE_LOCK: frozenset({Role.TEACHER, Role.REGISTRAR}),
     Permission.SCHOOL_EVIDENCE_GRANT: frozenset({Role.STUDENT, Role.TEACHER, Role.HOMEROOM, Role.REGISTRAR}),
     Permission.SCHOOL_EVIDENCE_ADMIN: frozenset({Role.REGISTRAR}),
@@ -241,7 +252,7 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SELF_OUTCOMES_WRITE: frozenset({Role.STUDENT}),
     Permission.SELF_OUTCOMES_READ: frozenset({Role.STUDENT}),
     Permission.SELF_SELECTION_WRITE: frozenset({Role.STUDENT}),
-    Permission.SELF_NOTIFICATIONS_READ: _EVERYONE,
+    Permission.SELF_NOTIFICATIONS_READ: _EVERYONE - _PARENT,
     # the service narrows: own outcome, own course (or proxy), own class, whole school
     Permission.SCHOOL_OUTCOMES_READ: {
         Role.STUDENT: Scope.SELF,
@@ -271,7 +282,7 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SCHOOL_COMMENDATIONS_WRITE: frozenset({Role.WORKING_GROUP}),  # the secretary proposes, the group decides
     Permission.SCHOOL_STAFF_DIRECTORY_READ: frozenset({Role.REGISTRAR, Role.WORKING_GROUP, Role.GUIDANCE}),
     # pickers: every staff member chooses colleagues by name (代理人, 任課教師, 課程諮詢教師); students never list staff
-    Permission.SCHOOL_STAFF_LOOKUP: SCHOOL_ROLES - {Role.STUDENT},
+    Permission.SCHOOL_STAFF_LOOKUP: _MEMBERS - {Role.STUDENT},
     # archive: 註冊組 資料定期備份與封存 — archive leavers, download archived portfolios, purge after retention
     Permission.SCHOOL_ARCHIVE_WRITE: frozenset({Role.REGISTRAR}),
     Permission.SCHOOL_ARCHIVE_READ: frozenset({Role.REGISTRAR}),
@@ -282,6 +293,13 @@ _TABLE: dict[Permission, frozenset[Role] | dict[Role, Scope]] = {
     Permission.SCHOOL_PROBLEM_REPORTS_MANAGE: frozenset({Role.REGISTRAR}),
     Permission.SELF_MAIL_SETTINGS: _EVERYONE,
     Permission.SCHOOL_MAIL_MANAGE: frozenset({Role.REGISTRAR}),
+    # parents: 註冊組 prints invitations, sees and removes a student's parents; a parent links a child by
+    # its code and reads, never writes, that child's portfolio; the one thing it records is its 確認單 acknowledgement
+    Permission.SCHOOL_GUARDIANS_MANAGE: frozenset({Role.REGISTRAR}),
+    Permission.SELF_CHILDREN_READ: _PARENT,
+    Permission.SELF_CHILDREN_LINK: _PARENT,
+    Permission.CHILD_PORTFOLIO_READ: _PARENT,
+    Permission.CHILD_CONFIRMATION_ACKNOWLEDGE: _PARENT,
 }
 
 TABLE: dict[Permission, dict[Role, Scope]] = {
@@ -300,13 +318,18 @@ def is_allowed(roles: frozenset[Role] | set[Role], permission: Permission) -> bo
 
 
 def check_table_complete() -> None:
-    """Every permission has a grant, and school scopes are granted only to school roles."""
+    """Every permission has a grant, school scopes are granted only to school roles, children's data
+    only to parents, and a parent reaches no further than its own account and its children."""
     for permission in Permission:
         roles = GRANTS.get(permission)
         if not roles:
             raise AssertionError(f"{permission} has no grant")
         if scope_of(permission) == "school" and not roles <= SCHOOL_ROLES:
             raise AssertionError(f"{permission} is a school scope granted to a district role")
+        if scope_of(permission) == "child" and roles != _PARENT:
+            raise AssertionError(f"{permission} is a child scope granted beyond parents")
+        if Role.PARENT in roles and scope_of(permission) not in ("self", "child"):
+            raise AssertionError(f"{permission} reaches beyond a parent's own account and children")
 
 
 def require(caller: Caller | None, permission: Permission) -> Caller:

@@ -18,6 +18,7 @@ class Role(StrEnum):
     TEACHER = "teacher"  # 任課教師
     STUDENT = "student"  # 學生
     WORKING_GROUP = "working_group"  # 工作小組
+    PARENT = "parent"  # 家長: an account of its own, opened by an invitation; reads its children only
 
 
 ROLE_NAMES_ZH: dict[Role, str] = {
@@ -33,9 +34,11 @@ ROLE_NAMES_ZH: dict[Role, str] = {
     Role.TEACHER: "任課教師",
     Role.STUDENT: "學生",
     Role.WORKING_GROUP: "工作小組",
+    Role.PARENT: "家長",
 }
 
-# Roles that live inside one school; only the district admin works above schools.
+# Roles that live inside one school; only the district admin works above schools. A parent's account
+# belongs to its children's school too, but is no member of it (shared/permissions.py `_MEMBERS`).
 SCHOOL_ROLES: frozenset[Role] = frozenset(r for r in Role if r is not Role.DISTRICT_ADMIN)
 
 

@@ -14,6 +14,7 @@ from gateway.blueprints import (
     mail,
     national_upload,
     pages,
+    parents,
     previews,
     problem_reports,
     records_calendar,
@@ -61,4 +62,7 @@ BLUEPRINTS = [
     # e-mail reminders: settings, the registrar's log, the unsubscribe link
     mail.api,
     mail.pages,
+    # parents (家長): invitations, the join page, children's read-only views
+    parents.bp,
+    parents.pages,
 ]

@@ -5,15 +5,13 @@ caller: a document lists only what the caller's pages would show (another class,
 
 from __future__ import annotations
 
-import base64
+from flask import Blueprint, g, jsonify, redirect, request
 
-from flask import Blueprint, Response, g, jsonify, redirect, request
-
+from gateway.downloads import pdf_response
 from gateway.endpoints import endpoint
 from gateway.params import int_arg
 from gateway.services import rpc
 from services.documents.schemas import BuildPortfolio
-from shared.disposition import content_disposition
 from shared.permissions import Permission
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
@@ -23,17 +21,6 @@ TERM = {"year": "學年度 (default: the current semester)", "term": "學期 1 o
 
 def _term() -> tuple[int | None, int | None]:
     return int_arg("year", None, minimum=100, maximum=200), int_arg("term", None, minimum=1, maximum=2)
-
-
-def pdf_response(result: dict) -> Response:
-    """The PDF inline (the browser's viewer prints it); ?download=1 saves it instead."""
-    response = Response(base64.b64decode(result["pdf"]), mimetype="application/pdf")
-    disposition = content_disposition(result["filename"])
-    if request.args.get("download") != "1":
-        disposition = disposition.replace("attachment", "inline", 1)
-    response.headers["Content-Disposition"] = disposition
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @endpoint(

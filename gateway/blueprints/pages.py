@@ -235,6 +235,9 @@ PAGES: list[Page] = [
         Permission.SCHOOL_MAIL_MANAGE,
         "mail_log.html",
     ),
+    # parents (家長)
+    Page("/parent", "家長專區", "查看子女的學習成果、認證與勾選、收訖明細，並確認勾選確認單", Permission.SELF_CHILDREN_READ, "parent.html"),
+    Page("/registrar/guardians", "家長邀請", "產生並列印家長邀請碼、查看與移除家長", Permission.SCHOOL_GUARDIANS_MANAGE, "guardians.html"),
     *(_record_page(t) for t in TYPES.values()),
 ]
 _BY_PATH = {page.path: page for page in PAGES}
@@ -317,6 +320,8 @@ def home():
         return redirect("/login")
     if caller.must_change_password:
         return redirect("/me/password")
+    if caller.has(Role.PARENT):  # a parent's home is its children's page
+        return redirect("/parent")
     writable = [{"key": t.key, "label": t.label, "semester": t.semester} for t in TYPES.values() if is_allowed(caller.roles, t.write)]
     todo = {"roles": sorted(caller.roles), "writable": writable}
     mine = [p for p in pages_for(caller) if p.path != "/me/password"]

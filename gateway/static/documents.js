@@ -158,7 +158,7 @@
       li.dataset.kind = c.kind; li.dataset.id = c.id; li.append(label, up, down);
       return li;
     }));
-    if (!candidates.length) list.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "尚無已認證的成果或多元表現。" }));
+    if (!candidates.length) list.replaceChildren(Object.assign(document.createElement("li"), { className: "muted", textContent: "尚無已認證的成果或多元表現。" }));  // an <ol> holds only <li>
     $("portfolio-build").addEventListener("click", async () => {
       const items = [...list.querySelectorAll("li")].filter((li) => li.querySelector("input:checked")).map((li) => ({ kind: li.dataset.kind, id: li.dataset.id }));
       result.className = "status"; result.textContent = "產生中…";

@@ -31,13 +31,14 @@ from services.certification.schemas import (
 )
 from services.certification.selection import SelectionMixin
 from services.certification.store import CertificationStore
-from services.certification.views import OUTCOMES, SELECTED, batch_lock_view, lock_reason, outcome_view, plain_history
+from services.certification.views import OUTCOMES, PERFORMANCES, SELECTED, batch_lock_view, lock_reason, outcome_view, plain_history
 from services.records.contract import RecordsPeer
 from shared.archived import ArchiveListener
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.errors import Conflict, Forbidden, LichengError
+from shared.guardians import child_of
 from shared.mongo import StoreProvider
 from shared.national.rules import rules_for
 from shared.permissions import Permission, require, require_system
@@ -56,6 +57,7 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
     dispatch = EventDispatcher()
     records: RecordsPeer = RpcProxy("records")
     evidence = RpcProxy("evidence")
+    identity_for_parents = RpcProxy("identity")
 
     @property
     def peers(self) -> Peers:
@@ -400,6 +402,25 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
         """Every outcome of one student with its history (the registrar's archived-portfolio download)."""
         school = self._archive_school(Permission.SCHOOL_ARCHIVE_READ, school_id)
         return [outcome_view(d) | {"history": plain_history(d)} for d in self.store.of_student(school, student_id)]
+
+    @rpc
+    def child_outcomes(self, student_id: str, year: int | None = None, term: int | None = None) -> dict:
+        """A parent's child's outcomes of a semester with their state and 勾選, and the 多元表現 ticked in
+        that academic year: read only, as the child's page shows them (another child: 404)."""
+        _, school, student_id = child_of(self.caller, self.identity_for_parents, student_id)
+        year, term = (int(year), int(term)) if year is not None and term is not None else self.peers.current_term()
+        docs = self.store.of_student(school, student_id, year, term)
+        selected = set(self.store.holders(school, student_id, year, term, SELECTED))
+        rules = rules_for(year)
+        return {
+            "year": year,
+            "term": term,
+            "items": [outcome_view(d, selected) for d in docs],
+            "selected": len(selected),
+            "selection_cap": rules.national_outcomes_per_semester,
+            "performance_ids": self.store.holders(school, student_id, year, 0, PERFORMANCES),
+            "performance_cap": rules.performances_per_year,
+        }
 
     @rpc
     def purge_students(self, school_id: str, student_ids: list[str], dry_run: bool = True) -> dict:

@@ -20,7 +20,7 @@ def certified_on(outcome: dict[str, Any]) -> str | None:
     return max(moments) if moments else None
 
 
-def _files(ids: list[str], evidence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def files_shown(ids: list[str], evidence: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"filename": evidence[i]["filename"], "sha256": evidence[i]["sha256"]}
         if i in evidence
@@ -60,7 +60,7 @@ def sheet(
                 "summary": o["summary"],
                 "teachers": "、".join(names.get(t, "") for t in o.get("teacher_ids", []) if names.get(t)) or "—",
                 "certified_on": certified_on(o),
-                "files": _files(o.get("evidence_ids", []), evidence),
+                "files": files_shown(o.get("evidence_ids", []), evidence),
             }
             for o in sorted(ticked, key=lambda o: (o["course_name"], o["id"]))
         ],
@@ -69,7 +69,7 @@ def sheet(
                 "category": category_name(p.get("category")),
                 "summary": p.get("summary", ""),
                 "term": p.get("term"),
-                "files": _files(p.get("evidence_ids", []), evidence),
+                "files": files_shown(p.get("evidence_ids", []), evidence),
             }
             for p in sorted(performances, key=lambda p: (str(p.get("category")), p.get("id", "")))
         ],

@@ -32,3 +32,10 @@ class BadPortfolio(ValidationFailed):
     code = "bad_portfolio"
     title = "學習歷程檔案內容不正確"
     title_en = "The portfolio request is not valid"
+
+
+class ConfirmationChanged(ValidationFailed):
+    status = 409
+    code = "confirmation_changed"
+    title = "確認單內容已變更"
+    title_en = "The confirmation sheet has changed"

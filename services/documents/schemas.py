@@ -26,3 +26,20 @@ class BuildPortfolio(StrictModel):
         if not items:  # the page's own words for an empty choice, not the generic "項目不足"
             raise ValueError("請至少選擇一項|choose at least one item")
         return items
+
+
+class AcknowledgeConfirmation(StrictModel):
+    """A parent acknowledges the 確認單 it was shown: the semester and the sheet's fingerprint as shown
+    (a sheet that changed since is refused, so what is recorded is what was read)."""
+
+    year: Annotated[int, Field(ge=100, le=200, description="學年度")]
+    term: Annotated[int, Field(ge=1, le=2, description="學期")]
+    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="the sheet's SHA-256 fingerprint as shown")]
+    seen: Literal[True] = Field(description="the parent ticked 我已看過 (never pre-ticked)")
+
+    @field_validator("seen", mode="before")
+    @classmethod
+    def _ticked(cls, value: object) -> object:
+        if value is not True:
+            raise ValueError("請先勾選「我已看過此確認單」|tick that you have read the sheet")
+        return value

@@ -22,6 +22,7 @@ from nameko.rpc import RpcProxy, rpc
 from services.documents import confirmation, progress, receipts, render
 from services.documents.errors import JobNotFound, JobNotReady
 from services.documents.gather import Peers
+from services.documents.parent_views import ParentViews
 from services.documents.portfolio_entrypoints import PortfolioDocuments
 from services.documents.store import DocumentsStore
 from services.documents.views import job_view, pdf_result
@@ -36,7 +37,7 @@ from shared.service_base import CallerProvider, HealthMixin
 JOB_QUEUED = "job_queued"
 
 
-class DocumentsService(WorkingGroupDocuments, PortfolioDocuments, HealthMixin):
+class DocumentsService(WorkingGroupDocuments, PortfolioDocuments, ParentViews, HealthMixin):
     name = "documents"
 
     store: DocumentsStore = StoreProvider("documents", DocumentsStore)

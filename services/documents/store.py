@@ -19,11 +19,14 @@ class DocumentsStore:
         self.jobs = SchoolCollection(db["jobs"])
         self.texts = SchoolCollection(db["portfolio_texts"])  # the student's 學習歷程自述 and 綜整心得
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
+        # a parent's 確認單 acknowledgement: one per (student, semester, version, parent)
+        self.acknowledgements = SchoolCollection(db["confirmation_acknowledgements"])
 
     def ensure_indexes(self) -> None:
         self.prints.create_index([("student_id", 1), ("year", 1), ("term", 1), ("version", 1)], unique=True)
         self.jobs.create_index([("requested_by", 1), ("created_at", -1)])
         self.audit.ensure_indexes()
+        self.acknowledgements.create_index([("student_id", 1), ("year", 1), ("term", 1), ("at", 1)])
 
     def ping(self) -> None:
         self.db.command("ping")
@@ -77,3 +80,16 @@ class DocumentsStore:
 
     def save_texts(self, school_id: str, student_id: str, changes: dict[str, Any]) -> None:
         self.texts.update_one(school_id, {"_id": f"{school_id}:{student_id}"}, {"$set": {**changes, "student_id": student_id}}, upsert=True)
+
+    # parents' acknowledgements of the 確認單
+
+    def acknowledge(self, school_id: str, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The acknowledgement and True, or the one this parent recorded of this version already and False."""
+        try:
+            return self.acknowledgements.insert_one(school_id, doc), True
+        except DuplicateKeyError:
+            return self.acknowledgements.find_one(school_id, {"_id": doc["_id"]}) or doc, False
+
+    def acknowledgements_of(self, school_id: str, student_id: str, year: int, term: int) -> list[dict[str, Any]]:
+        where = {"student_id": student_id, "year": year, "term": term}
+        return self.acknowledgements.find(school_id, where, sort=[("at", 1)], limit=100)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from services.evidence import documents, domain, events, maintenance
 from services.evidence.config import EvidenceConfig
@@ -38,6 +38,7 @@ from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.errors import Conflict, ValidationFailed
+from shared.guardians import child_of
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require
 from shared.roles import Role
@@ -67,6 +68,7 @@ class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
     storage: Storage = StorageProvider()
     caller: Caller | None = CallerProvider()
     dispatch = EventDispatcher()
+    identity_for_parents = RpcProxy("identity")
 
     @property
     def config(self) -> EvidenceConfig:
@@ -290,6 +292,17 @@ class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
             Described.model_validate({**d, "id": d["_id"], "lock_reason": d.get("lock_reason")}).model_dump(mode="json")
             for d in docs
             if wide or domain.can_read(caller, d)
+        ]
+
+    @rpc
+    def child_files(self, student_id: str, ids: list[str] | None) -> list[dict]:
+        """Metadata (name, digest) of a parent's child's files among `ids` (None: all of them); others are absent."""
+        _, school, student_id = child_of(self.caller, self.identity_for_parents, student_id)
+        docs = self.store.of_students(school, [student_id]) if ids is None else self.store.find_many(school, _ids(ids)[:500])
+        return [
+            Described.model_validate({**d, "id": d["_id"], "lock_reason": d.get("lock_reason")}).model_dump(mode="json")
+            for d in docs
+            if d.get("student_id") == student_id and d.get("state") != State.DELETED.value
         ]
 
     @rpc

@@ -38,7 +38,9 @@ IMPORT_COLUMNS: dict[str, str] = {
 }
 REQUIRED_COLUMNS = ("username", "display_name", "roles")
 # Role names as a school writes them in a sheet (roles by their zh-TW unit names, a few common short forms).
-ROLE_ALIASES: dict[str, str] = {name: role.value for role, name in ROLE_NAMES_ZH.items() if role is not Role.DISTRICT_ADMIN} | {
+# A parent's account is never imported: the parent opens it with an invitation code (guardians.py).
+_IMPORTED_ROLES = [r for r in Role if r not in (Role.DISTRICT_ADMIN, Role.PARENT)]
+ROLE_ALIASES: dict[str, str] = {ROLE_NAMES_ZH[role]: role.value for role in _IMPORTED_ROLES} | {
     "教師": Role.TEACHER.value,
     "註冊組長": Role.REGISTRAR.value,
     "教學組長": Role.CURRICULUM.value,
@@ -49,6 +51,15 @@ ROLE_ALIASES: dict[str, str] = {name: role.value for role, name in ROLE_NAMES_ZH
 }
 
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+
+
+# Accounts that are not staff: they are never suggested as colleagues, named on documents or listed
+# in the staff directory.
+NOT_STAFF = frozenset({Role.STUDENT.value, Role.PARENT.value})
+
+
+def is_staff(doc: dict[str, Any]) -> bool:
+    return bool(set(doc.get("roles", [])) - NOT_STAFF)
 
 
 def new_id() -> str:
@@ -92,6 +103,14 @@ def account_document(request: CreateAccount, school_id: str, password_hash: str,
         "must_change_password": must_change,
         "created_at": now,
     }
+
+
+def parent_document(username: str, display_name: str, school_id: str, password_hash: str, now: datetime) -> dict[str, Any]:
+    """A parent's account, opened by the parent with an invitation code: its password is its own."""
+    request = CreateAccount.model_construct(
+        username=username, display_name=display_name, roles=[Role.PARENT], password=None, class_code=None, student_id=None, email=None
+    )
+    return account_document(request, school_id, password_hash, now, must_change=False)
 
 
 def account_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +171,7 @@ def normalise_row(raw: dict[str, str]) -> dict[str, Any]:
 def _unknown_role(field: str, roles: list[str]) -> dict[str, str]:
     position = field.split(".")[1] if "." in field else ""
     value = roles[int(position)] if position.isdigit() and int(position) < len(roles) else ""
-    allowed = "、".join(ROLE_NAMES_ZH[r] for r in Role if r is not Role.DISTRICT_ADMIN)
+    allowed = "、".join(ROLE_NAMES_ZH[r] for r in _IMPORTED_ROLES)
     return {
         "field": "roles",
         "message": f"沒有「{value}」這個角色；可填：{allowed}",

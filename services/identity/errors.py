@@ -100,3 +100,40 @@ class SsoLinkNotFound(NotFound):
     code = "sso_link_not_found"
     title = "沒有連結此登入方式"
     title_en = "No such linked sign-in"
+
+
+class InvitationInvalid(LichengError):
+    """A code that names no usable invitation: unknown, used, expired or revoked (which one is said
+    in the detail; guessing codes is throttled per address like failed logins)."""
+
+    status = 410
+    code = "invitation_invalid"
+    title = "邀請碼無法使用"
+    title_en = "This invitation code cannot be used"
+
+
+class ChildNotFound(NotFound):
+    code = "child_not_found"
+    title = "找不到此學生"
+    title_en = "No such child of yours"
+
+
+class GuardianNotFound(NotFound):
+    code = "guardian_not_found"
+    title = "找不到此家長連結"
+    title_en = "No such parent link"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+    title = "找不到此邀請碼"
+    title_en = "Invitation not found"
+
+
+class InvitationSheetGone(LichengError):
+    """The slips with the codes are handed out once: afterwards only the codes' hashes remain."""
+
+    status = 410
+    code = "invitation_sheet_gone"
+    title = "邀請單已下載過"
+    title_en = "The invitation slips were downloaded already"

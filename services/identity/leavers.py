@@ -43,6 +43,7 @@ class Leavers:
     def _leavers(self, school_id: str, student_ids: list[str], leaving: bool) -> list[str]:
         action = "account.disabled_by_archive" if leaving else "account.enabled_by_unarchive"
         changed = self.store.disable_for_leavers(school_id, student_ids, leaving) if student_ids else []
+        self._children_left(school_id, student_ids, leaving)  # their parents read them no more (guardians.py)
         for account_id in changed:
             self.changes.record(school_id, None, action, account_id)
             if leaving:
@@ -68,5 +69,6 @@ class Leavers:
             disabled = self._leavers(school, truth, leaving=True)
             back = sorted(set(self.store.disabled_by_archive(school)) - set(truth))
             enabled = self._leavers(school, back, leaving=False)
+            self._converge_children_left(school, truth)  # and the parents' links of students without accounts
             if disabled or enabled:  # a lost event, repaired: worth a line in the log
                 log_event(log, "leavers' accounts repaired", school_id=school, disabled=len(disabled), enabled=len(enabled))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from services.identity.domain import NOT_STAFF, is_staff
 from services.identity.store import IdentityStore
 from shared.roles import ROLE_NAMES_ZH, Role
 
@@ -25,7 +26,7 @@ def _suggestion(doc: dict[str, Any]) -> dict[str, Any]:
 
 def staff(store: IdentityStore, school_id: str, q: str = "", role: str | None = None, ids: list[str] | None = None) -> list[dict]:
     """Enabled staff whose display name or username contains `q` (or the named ids, to show stored values)."""
-    filter_: dict[str, Any] = {"roles": {"$ne": Role.STUDENT.value}}
+    filter_: dict[str, Any] = {"roles": {"$nin": sorted(NOT_STAFF)}}
     if ids:
         filter_ = {"_id": {"$in": [i for i in ids if isinstance(i, str)][:200]}}
     else:
@@ -43,7 +44,7 @@ def staff(store: IdentityStore, school_id: str, q: str = "", role: str | None = 
         sort=[("display_name", 1)],
         limit=200 if ids else LIMIT,
     )
-    return [_suggestion(d) for d in docs if set(d.get("roles", [])) - {Role.STUDENT.value}]
+    return [_suggestion(d) for d in docs if is_staff(d)]
 
 
 def staff_by_username(store: IdentityStore, school_id: str, usernames: list[str]) -> dict[str, str]:
@@ -54,7 +55,7 @@ def staff_by_username(store: IdentityStore, school_id: str, usernames: list[str]
         return {}
     docs = store.accounts.find(
         school_id,
-        {"username_key": {"$in": keys}, "disabled": {"$ne": True}, "roles": {"$ne": Role.STUDENT.value}},
+        {"username_key": {"$in": keys}, "disabled": {"$ne": True}},
         projection={"username_key": 1, "roles": 1},
     )
-    return {d["username_key"]: d["_id"] for d in docs if set(d.get("roles", [])) - {Role.STUDENT.value}}
+    return {d["username_key"]: d["_id"] for d in docs if is_staff(d)}

@@ -20,9 +20,18 @@ ClassCode = Annotated[str, Field(pattern=r"^[1-3][0-9]{2}$", description="班級
 Email = Annotated[
     str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="電子郵件 / e-mail"), AfterValidator(str.lower)
 ]
-# A school account's roles: any but the district admin's (the validators below refuse that one).
-SchoolRole = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role if r is not Role.DISTRICT_ADMIN]})]
+# A school account's roles: any but the district admin's and the parent's (the validators below refuse
+# those): a parent's account is opened only with an invitation code, and holds no other role.
+_NOT_GIVEN = (Role.DISTRICT_ADMIN, Role.PARENT)
+SchoolRole = Annotated[Role, WithJsonSchema({"type": "string", "enum": [r.value for r in Role if r not in _NOT_GIVEN]})]
 SchoolRoles = Annotated[list[SchoolRole], Field(min_length=1, max_length=len(Role))]
+
+
+def _refuse_roles_not_given(roles: list[Role]) -> None:
+    if Role.DISTRICT_ADMIN in roles:
+        raise ValueError("學校帳號不可具縣市管理者角色|a school account cannot be district admin")
+    if Role.PARENT in roles:
+        raise ValueError("家長帳號由家長以邀請碼自行開設|parent accounts are opened with an invitation code")
 
 
 class CreateSchool(StrictModel):
@@ -48,8 +57,7 @@ class CreateAccount(StrictModel):
     @field_validator("roles")
     @classmethod
     def _school_roles_only(cls, roles: list[Role]) -> list[Role]:
-        if Role.DISTRICT_ADMIN in roles:
-            raise ValueError("學校帳號不可具縣市管理者角色|a school account cannot be district admin")
+        _refuse_roles_not_given(roles)
         return sorted(set(roles))
 
 
@@ -69,8 +77,7 @@ class UpdateAccount(StrictModel):
     @field_validator("roles")
     @classmethod
     def _school_roles_only(cls, roles: list[Role] | None) -> list[Role] | None:
-        if roles and Role.DISTRICT_ADMIN in roles:
-            raise ValueError("學校帳號不可具縣市管理者角色|a school account cannot be district admin")
+        _refuse_roles_not_given(roles or [])
         return sorted(set(roles)) if roles else roles
 
 
@@ -202,3 +209,71 @@ class SsoLinkView(BaseModel):
     provider: str
     linked_at: datetime
     how: str = Field(description="self (the user linked it) | email (the school's e-mail matched the provider's)")
+
+
+# --- parents (家長): invitations by 註冊組, accounts opened with a code ---
+
+InvitationCode = Annotated[str, Field(min_length=8, max_length=40, description="邀請碼 as printed (dashes and spaces ignored)")]
+
+
+class CreateInvitations(StrictModel):
+    """One invitation per student: the students named, or every enrolled student of a class."""
+
+    student_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)] = []
+    class_code: ClassCode | None = None
+
+
+class InvitationBatch(BaseModel):
+    batch_id: str
+    created: int
+    expires_at: datetime
+    sheet_url: str = Field(description="the printable slips with the codes, downloadable once")
+
+
+class InvitationView(BaseModel):
+    id: str
+    student_id: str
+    student_name: str
+    class_code: str = ""
+    seat_no: int | None = None
+    state: str = Field(description="pending | used | expired | revoked")
+    state_zh: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class GuardianView(BaseModel):
+    """A parent linked to a student, as the registrar sees it (never the parent's password or sessions)."""
+
+    id: str = Field(description="the link's id (remove it to end the parent's access to this student)")
+    student_id: str
+    parent_name: str
+    linked_at: datetime
+
+
+class StudentGuardians(BaseModel):
+    student_id: str
+    guardians: list[GuardianView]
+    invitations: list[InvitationView]
+
+
+class JoinAsParent(StrictModel):
+    """The public join page: the code from the slip and the parent's own account."""
+
+    code: InvitationCode
+    username: Username
+    display_name: DisplayName
+    password: Password
+
+
+class LinkChild(StrictModel):
+    code: InvitationCode
+
+
+class Child(BaseModel):
+    student_id: str
+    name: str
+    class_code: str = ""
+    seat_no: int | None = None
+    linked_at: datetime

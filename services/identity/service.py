@@ -23,6 +23,7 @@ from services.identity.errors import (
     SessionNotFound,
     WrongPassword,
 )
+from services.identity.guardians import Guardians
 from services.identity.leavers import Leavers
 from services.identity.passwords import hash_password, verify_password
 from services.identity.schemas import (
@@ -47,6 +48,7 @@ from shared.audit import DISTRICT
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
+from shared.errors import ValidationFailed, field_error
 from shared.mongo import StoreProvider
 from shared.permissions import Permission, require, require_system
 from shared.roles import Role
@@ -59,7 +61,7 @@ def _account(doc: dict[str, Any]) -> dict[str, Any]:
     return Account.model_validate(domain.account_view(doc)).model_dump(mode="json")
 
 
-class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMixin):
+class IdentityService(AccountImports, Guardians, Leavers, SsoLogins, ChangesMixin, HealthMixin):
     name = "identity"
 
     store: IdentityStore = StoreProvider("identity", IdentityStore)
@@ -136,6 +138,12 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
         school_id = caller.require_school()
         before = self._find(school_id, account_id)
         changes = parse(UpdateAccount, payload).model_dump(exclude_none=True, mode="json")
+        if "roles" in changes and Role.PARENT.value in before.get("roles", []):
+            raise ValidationFailed(
+                "家長帳號不可加上其他角色",
+                "a parent's account holds no other role",
+                [field_error("roles", "家長帳號不可加上其他角色", "a parent's account holds no other role", "parent_only")],
+            )
         if not changes:
             return _account(before)
         after = self.store.update_account(school_id, account_id, changes)
@@ -406,7 +414,7 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
         return [
             {"id": d["_id"], "username": d["username"], "display_name": d.get("display_name", ""), "roles": sorted(d.get("roles", []))}
             for d in docs
-            if not d.get("disabled") and set(d.get("roles", [])) - {Role.STUDENT.value}
+            if not d.get("disabled") and domain.is_staff(d)
         ]
 
     # reminders by e-mail
@@ -445,7 +453,7 @@ class IdentityService(AccountImports, Leavers, SsoLogins, ChangesMixin, HealthMi
         names: dict[str, str] = {}
         for account_id in [i for i in (staff_ids or []) if isinstance(i, str)][:500]:
             doc = self.store.find_account(school_id, account_id)
-            if doc and set(doc.get("roles", [])) - {Role.STUDENT.value}:
+            if doc and domain.is_staff(doc):
                 names[account_id] = doc.get("display_name") or doc["username"]
         return {"school_id": school_id, "school_name": school.get("name", school_id), "names": names}
 

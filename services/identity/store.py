@@ -10,6 +10,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.identity.errors import AccountExists, SchoolExists
+from services.identity.guardian_store import GuardianStore
 from services.identity.sessions_store import SessionStore
 from services.identity.sso_store import SsoStore
 from shared.audit import DISTRICT, AuditTrail
@@ -26,6 +27,7 @@ class IdentityStore:
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
         self.sessions = SessionStore(db)
         self.sso = SsoStore(db)
+        self.guardians = GuardianStore(db)
 
     def ensure_indexes(self) -> None:
         self.schools.create_index([], unique=True, name="school_unique")
@@ -36,6 +38,7 @@ class IdentityStore:
         self.audit.ensure_indexes()
         self.sessions.ensure_indexes()
         self.sso.ensure_indexes()
+        self.guardians.ensure_indexes()
         self.accounts.raw.create_index([("email", 1)], name="email")
 
     def ping(self) -> None:

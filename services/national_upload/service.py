@@ -54,6 +54,7 @@ from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
 from shared.crypto import FieldCipher
+from shared.guardians import child_of
 from shared.logs import log_event
 from shared.mongo import StoreProvider
 from shared.national.receipt import ReceiptError, open_receipt
@@ -78,6 +79,7 @@ class NationalUploadService(ChangesMixin, HealthMixin):
     records: RecordsPeer = RpcProxy("records")
     certification = RpcProxy("certification")
     evidence = RpcProxy("evidence")
+    identity_for_parents = RpcProxy("identity")
 
     def _registrar(self) -> tuple[Caller, str]:
         caller = require(self.caller, Permission.SCHOOL_NATIONAL_UPLOAD)
@@ -529,6 +531,12 @@ class NationalUploadService(ChangesMixin, HealthMixin):
         _, school = self._registrar()
         if not isinstance(student_id, str) or not student_id:
             return []
+        return [_entry_view(e) for e in self.store.entries_of_student(school, student_id)]
+
+    @rpc
+    def child_receipts(self, student_id: str) -> list[dict]:
+        """What the national side holds of a parent's child, with the child's answers (read only)."""
+        _, school, student_id = child_of(self.caller, self.identity_for_parents, student_id)
         return [_entry_view(e) for e in self.store.entries_of_student(school, student_id)]
 
 

@@ -50,3 +50,17 @@ def test_receipts_are_the_students_own(school):
     assert "學生2" in text and "國語文期末報告" not in text
     assert_problem(school.registrar.get("/api/v1/documents/students/S999/receipts.pdf"), 404)
     assert_problem(school.students["S002"].get("/api/v1/documents/students/S001/receipts.pdf"), 403)
+
+
+def test_a_parent_reads_its_childs_receipts_readably_and_no_one_elses(system, school):
+    from tests.identity.parents import invite, parent_client
+
+    [one, two] = invite(school.registrar, ["S001", "S002"])
+    parent = parent_client(system.base_url, one["code"], "r-parent-one", "學生1家長")
+    entries = parent.get("/api/v1/parent/children/S001/receipts").json()
+    assert entries and all(e["state_zh"] == "待確認" and e["roster_name"] for e in entries)
+    cells = [c for e in entries for t in e["tables"] for row in t["rows"] for c in row]
+    assert "期末報告.pdf" in cells and "男（1）" in cells and school.sha256 not in str(entries)
+    assert all("身分證號" not in t["columns"] for e in entries for t in e["tables"])  # the child's identity is not repeated
+    other = parent_client(system.base_url, two["code"], "r-parent-two", "學生2家長")
+    assert_problem(other.get("/api/v1/parent/children/S001/receipts"), 404, "child_not_found")

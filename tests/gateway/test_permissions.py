@@ -10,6 +10,7 @@ from gateway.app import create_app  # noqa: F401  (registers every endpoint)
 from gateway.endpoints import REGISTRY
 from shared.permissions import GRANTS
 from shared.roles import Role
+from tests.records.conftest import rec_a, rec_b  # noqa: F401  (school A's students: a parent's child; school B)
 from tests.support.api import Client, assert_problem, login
 
 PROTECTED = [spec for spec in REGISTRY if spec.permission is not None]
@@ -17,9 +18,10 @@ SESSION_ENDING = {"/api/v1/me/sessions/logout-everywhere"}
 
 
 @pytest.fixture(scope="module")
-def role_clients(system, school_a, district) -> dict[Role, Client]:
-    """One logged-in client per role in school A (and the district admin)."""
+def role_clients(system, school_a, district, rec_a) -> dict[Role, Client]:  # noqa: F811
+    """One logged-in client per role in school A (and the district admin); the parent joins by invitation."""
     clients = {Role.DISTRICT_ADMIN: district, Role.REGISTRAR: school_a.registrar}
+    clients[Role.PARENT] = rec_a.clients[Role.PARENT]  # 學生1's parent: it joined by invitation
     for role in Role:
         if role in clients:
             continue
@@ -63,6 +65,8 @@ def test_route_allows_its_roles_and_denies_others(role_clients, school_a, spec):
         body = {"username": username, "display_name": "角色測試", "roles": [allowed.value], "password": "Perm-pass-1"}
         assert school_a.registrar.post("/api/v1/accounts", json=body).status_code in (201, 409)
         client = login(client.base_url, school_a.code, username, "Perm-pass-1")
+    if spec.permission.value.startswith("child:"):  # the parent's own child: past the check, into the service
+        path = path.replace("/children/x/", "/children/S001/")
     response = client.request(spec.method, path, json={} if spec.method in ("POST", "PUT", "PATCH") and not spec.multipart else None)
     assert response.status_code not in (401, 403), f"{allowed} refused on {spec.method} {path}: {response.text[:300]}"
     denied = [r for r in Role if r not in GRANTS[spec.permission]]
@@ -96,3 +100,12 @@ def test_same_username_in_two_schools_are_two_accounts(system, school_a, school_
     a = login(system.base_url, school_a.code, "twin", "Twin-pass-1").get("/api/v1/me").json()
     b = login(system.base_url, school_b.code, "twin", "Twin-pass-1").get("/api/v1/me").json()
     assert a["id"] != b["id"] and a["school_id"] == school_a.code and b["school_id"] == school_b.code
+
+
+def test_a_parent_of_school_a_reaches_no_student_of_school_b(role_clients, rec_b):  # noqa: F811
+    """The parent's school is its token's: school B's S003 is no child of a school A parent (404), and the
+    same 學號 names school A's student only when it is the parent's own child."""
+    parent = role_clients[Role.PARENT]
+    for path in ("portfolio", "confirmation", "receipts"):
+        assert_problem(parent.get(f"/api/v1/parent/children/S003/{path}"), 404, "child_not_found")
+    assert [c["student_id"] for c in parent.get("/api/v1/parent/children").json()] == ["S001"]

@@ -11,6 +11,7 @@ from deploy.seed_demo import semester_body
 from shared.clock import to_taipei, utcnow
 from shared.national_id import with_check_digit
 from shared.roles import Role
+from tests.identity.parents import invite, join
 from tests.support.api import Client, login
 
 PASSWORD = "Rec-pass-123"
@@ -51,7 +52,7 @@ def build_school(system, school, prefix: str) -> RecordsSchool:
     clients: dict[Role, Client] = {Role.REGISTRAR: registrar}
     ids: dict[Role, str] = {Role.REGISTRAR: registrar.get("/api/v1/me").json()["id"]}
     for role in Role:
-        if role in (Role.DISTRICT_ADMIN, Role.REGISTRAR, Role.STUDENT):
+        if role in (Role.DISTRICT_ADMIN, Role.REGISTRAR, Role.STUDENT, Role.PARENT):  # a parent joins by invitation
             continue
         clients[role], ids[role] = _account(
             registrar, system.base_url, school.code, f"{prefix}-{role.value.replace('_', '-')}", [role.value]
@@ -83,6 +84,15 @@ def build_school(system, school, prefix: str) -> RecordsSchool:
         rec.students[sid] = client
     rec.clients[Role.STUDENT] = rec.students["S001"]
     rec.ids[Role.STUDENT] = "S001"
+    # 學生1's parent joins with the code 註冊組 printed for S001
+    [slip] = invite(registrar, ["S001"])
+    joined = join(system.base_url, slip["code"], f"{prefix}-parent", "學生1家長", PASSWORD)
+    if joined.status_code == 422:  # built before (each module importing the fixture builds it): the parent is there
+        rec.clients[Role.PARENT] = login(system.base_url, school.code, f"{prefix}-parent", PASSWORD)
+    else:
+        assert joined.status_code == 201, joined.text
+        rec.clients[Role.PARENT] = Client(system.base_url, token=joined.json()["token"])
+    rec.ids[Role.PARENT] = rec.clients[Role.PARENT].get("/api/v1/me").json()["id"]
     curriculum = clients[Role.CURRICULUM]
     for code, class_code, elective in ((COURSE_A, "101", False), (COURSE_B, "102", True)):
         body = {

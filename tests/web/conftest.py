@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -54,7 +56,7 @@ def log_in(page, school: str, username: str, password: str) -> None:
 
 def wait_for_home(page) -> None:
     try:
-        page.wait_for_url("**/home")
+        page.wait_for_url(re.compile(r"/(home|parent)(\?.*)?$"))  # a parent's home is 家長專區
     except Exception:
         alert = page.get_by_role("alert")
         raise AssertionError(f"login failed: {alert.inner_text() if alert.count() else page.content()[:500]}") from None
