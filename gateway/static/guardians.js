@@ -27,10 +27,13 @@
     const body = {};
     if (invite.elements.class_code.value) body.class_code = invite.elements.class_code.value;
     else body.student_ids = students.value;
+    if (invite.elements.email.value.trim()) body.email = invite.elements.email.value.trim();
     try {
       const batch = await api("POST", "/api/v1/guardians/invitations", body);
-      status.className = "status ok";
-      status.textContent = `已產生 ${batch.created} 張邀請碼，有效至 ${day(batch.expires_at)}`;
+      status.className = batch.email_failed ? "status error" : "status ok";
+      status.textContent = `已產生 ${batch.created} 張邀請碼，有效至 ${day(batch.expires_at)}`
+        + (batch.emailed_to ? `；已排入寄送給 ${batch.emailed_to}（寄送結果見「郵件寄送紀錄」）` : "")
+        + (batch.email_failed ? "；郵件暫時無法寄送，請改為列印邀請單" : "");
       report.append(el("p", { class: "notice" }, el("a", { class: "button", href: batch.sheet_url, target: "_blank", rel: "noopener", id: "invitation-sheet" }, "開啟邀請單並列印"),
         " 只能開啟一次，開啟後請立即列印。"));
       invite.reset();

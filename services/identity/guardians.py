@@ -15,6 +15,7 @@ accounts are disabled (leavers.py), and come back if the archive is undone.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -47,11 +48,13 @@ from shared.caller import Caller
 from shared.clock import utcnow
 from shared.crypto import FieldCipher
 from shared.errors import Forbidden, ValidationFailed, field_error
+from shared.logs import log_event
 from shared.permissions import Permission, require
 from shared.roles import Role
 from shared.validation import parse
 
 INVITATION_DAYS = 30
+log = logging.getLogger("licheng.identity.guardians")
 MAX_CHILDREN = 10
 
 
@@ -67,6 +70,7 @@ class Guardians:
 
     caller: Caller | None
     records_for_guardians = RpcProxy("records")
+    reminders_for_guardians = RpcProxy("reminders")
 
     # --- 註冊組: invitations, the slips, a student's parents ---
 
@@ -111,9 +115,37 @@ class Guardians:
         )  # fmt: skip
         what = f"class {request.class_code}" if request.class_code else f"{len(docs)} students"
         self.changes.record(school, caller, "guardian.invite", batch_id, note=f"{len(docs)} invitations for {what}")
+        emailed = self._mail_invitation(school, docs[0], codes[0], request.email) if request.email else None
         return InvitationBatch(
-            batch_id=batch_id, created=len(docs), expires_at=expires, sheet_url=f"/api/v1/guardians/batches/{batch_id}/sheet"
+            batch_id=batch_id,
+            created=len(docs),
+            expires_at=expires,
+            sheet_url=f"/api/v1/guardians/batches/{batch_id}/sheet",
+            emailed_to=emailed,
+            email_failed=bool(request.email and not emailed),
         ).model_dump(mode="json")
+
+    def _mail_invitation(self, school: str, doc: dict[str, Any], code: str, email: str) -> str | None:
+        """The code by e-mail too (the reminders service's outbox and worker; the slip stays printable).
+        A mail that cannot be queued leaves the invitation as it is: the page says to print the slip."""
+        school_doc = self.store.get_school(school) or {}
+        try:
+            self.reminders_for_guardians.send_invitation(
+                {
+                    "invitation_id": doc["_id"],
+                    "to": email,
+                    "student_name": doc["student_name"],
+                    "class_code": doc["class_code"],
+                    "school_name": school_doc.get("name", school),
+                    "code": invitation_codes.shown(code),
+                    "expires_at": doc["expires_at"].isoformat(),
+                }
+            )
+        except Exception as exc:  # the reminders service away: nothing is lost, the slip is printed instead
+            log_event(log, "invitation mail not queued", school_id=school, error=type(exc).__name__)
+            return None
+        self.changes.record(school, self.caller, "guardian.invite_mailed", doc["_id"], note="mailed to the parent")
+        return email
 
     def _students_to_invite(self, school: str, request: CreateInvitations) -> list[dict[str, Any]]:
         if request.class_code:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 from shared.roles import Role
 from shared.tabular import ImportRowError
@@ -221,6 +221,13 @@ class CreateInvitations(StrictModel):
 
     student_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=200)] = []
     class_code: ClassCode | None = None
+    email: Email | None = Field(None, description="the parent's e-mail: the code is also mailed there (one student named)")
+
+    @model_validator(mode="after")
+    def _one_student_by_mail(self) -> CreateInvitations:
+        if self.email and (self.class_code or len(self.student_ids) != 1):
+            raise ValueError("以電子郵件寄送邀請時，請只指定一位學生|an e-mailed invitation names exactly one student")
+        return self
 
 
 class InvitationBatch(BaseModel):
@@ -228,6 +235,8 @@ class InvitationBatch(BaseModel):
     created: int
     expires_at: datetime
     sheet_url: str = Field(description="the printable slips with the codes, downloadable once")
+    emailed_to: str | None = Field(None, description="where the code was mailed (queued for the mail worker)")
+    email_failed: bool = Field(False, description="the mail could not be queued: print the slip instead")
 
 
 class InvitationView(BaseModel):

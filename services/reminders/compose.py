@@ -81,3 +81,15 @@ def operations(name: str, alerts: list[str], site: str, unsubscribe: str) -> Let
         f"【學習歷程】系統狀況警示（{len(alerts)} 項）",
         f"{name} 您好：\n\n以下狀況需要處理：\n\n" + "\n".join(f"・{a}" for a in alerts) + _footer(site, unsubscribe),
     )
+
+
+def parent_invitation(student_name: str, class_code: str, school_name: str, code: str, expires: date, join_url: str) -> Letter:
+    who = f"{student_name}（{class_code} 班）" if class_code else student_name
+    return Letter(
+        f"【學習歷程】{school_name}邀請您查看{student_name}的學習歷程",
+        f"家長您好：\n\n{school_name}註冊組邀請您加入{SITE_NAME}的家長專區，查看{who}的課程學習成果、認證與勾選、"
+        "收訖明細，並確認勾選確認單（只能查看，不能修改）。\n\n"
+        f"邀請碼：{code}\n加入網址：{join_url}\n有效期限：{roc_slashed(expires)}（限用一次）\n\n"
+        "開啟網址後，設定您自己的登入名稱與密碼即可。若您不認識這位學生，請忽略此信，或告知學校註冊組。\n"
+        f"— {SITE_NAME}",
+    )

@@ -24,6 +24,7 @@ class Reason(StrEnum):
     CERTIFY_QUEUE = "certify_queue"  # 任課教師: daily digest of outcomes waiting for certification
     CLASS_MISSING = "class_missing"  # 導師: the class's students with work left before the upload deadline
     OPERATIONS = "operations"  # 註冊組 / 縣市: backup stale, dead letters, uploads paused
+    PARENT_INVITATION = "parent_invitation"  # 家長: 註冊組 mailed an invitation code (the body holds it until sent)
 
 
 REASON_NAMES_ZH: dict[Reason, str] = {
@@ -32,6 +33,7 @@ REASON_NAMES_ZH: dict[Reason, str] = {
     Reason.CERTIFY_QUEUE: "待認證學習成果每日彙整",
     Reason.CLASS_MISSING: "班級未完成名單",
     Reason.OPERATIONS: "系統狀況警示",
+    Reason.PARENT_INVITATION: "家長邀請",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +26,18 @@ class PlanDay(StrictModel):
     """Decide and queue today's reminders now (the daily run does it at LICHENG_REMINDER_HOUR by itself)."""
 
     day: date | None = Field(None, description="internal work only: the day to plan (default today, Taipei)")
+
+
+class InvitationMail(StrictModel):
+    """A parent invitation to mail (identity sends it when 註冊組 gives the parent's e-mail)."""
+
+    invitation_id: Annotated[str, Field(min_length=1, max_length=64)]
+    to: Annotated[str, Field(min_length=3, max_length=254)]
+    student_name: Annotated[str, Field(max_length=100)]
+    class_code: Annotated[str, Field(max_length=20)] = ""
+    school_name: Annotated[str, Field(max_length=100)]
+    code: Annotated[str, Field(min_length=8, max_length=20)]
+    expires_at: datetime
 
 
 class PlanResult(BaseModel):

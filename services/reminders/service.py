@@ -18,11 +18,12 @@ from typing import Any
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.reminders import topology
+from services.reminders import compose, topology
 from services.reminders.domain import (
     PROBLEMS,
     REASON_NAMES_ZH,
     STATUS_NAMES_ZH,
+    Mail,
     Reason,
     Status,
     daily_run_due,
@@ -32,7 +33,7 @@ from services.reminders.domain import (
 )
 from services.reminders.errors import UnsubscribeLinkInvalid
 from services.reminders.planner import DISTRICT, Peers, Planner
-from services.reminders.schemas import MailLog, MailLogEntry, MailSettings, MailSettingsView, PlanDay, PlanResult
+from services.reminders.schemas import InvitationMail, MailLog, MailLogEntry, MailSettings, MailSettingsView, PlanDay, PlanResult
 from services.reminders.store import RemindersStore
 from shared.archived import ActAsSystem
 from shared.caller import Caller
@@ -150,6 +151,33 @@ class RemindersService(HealthMixin):
     def _unsubscribe_url(self, school: str, account_id: str) -> str:
         settings = self.settings
         return f"{settings.public_url or ''}/mail/unsubscribe/{unsubscribe_token(settings.jwt_secret, school, account_id)}"
+
+    # --- a parent invitation, mailed once (the code leaves the outbox when the mail is done) ---
+
+    @rpc
+    def send_invitation(self, payload: dict) -> dict:
+        caller = require(self.caller, Permission.SCHOOL_GUARDIANS_MANAGE)
+        school = caller.require_school()
+        request = parse(InvitationMail, payload)
+        join_url = f"{self.settings.public_url or ''}/parent/join?code={request.code}"
+        letter = compose.parent_invitation(
+            request.student_name, request.class_code, request.school_name, request.code, to_taipei(request.expires_at).date(), join_url
+        )
+        mail = Mail(
+            school,
+            f"invitation:{request.invitation_id}",
+            request.to,
+            f"{request.student_name} 家長",
+            Reason.PARENT_INVITATION,
+            request.invitation_id,
+            taipei_today(),
+            letter.subject,
+            letter.body,
+        )
+        added = self.store.add([mail], {})
+        if added:
+            self._publish(school, [mail.key])
+        return {"key": mail.key, "queued": bool(added)}
 
     # --- each person's setting, and the link that works without a login ---
 

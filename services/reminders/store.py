@@ -77,9 +77,12 @@ class RemindersStore:
                 return claimed
         return None
 
-    def settle(self, school_id: str, key: str, status: Status, detail: str = "") -> None:
+    def settle(self, school_id: str, key: str, status: Status, detail: str = "", *, forget_body: bool = False) -> None:
+        """`forget_body`: the mail carried a secret (a parent's invitation code) it no longer needs."""
         now = utcnow()
         fields: dict[str, Any] = {"status": status.value, "detail": detail[:500], "updated_at": now}
+        if forget_body:
+            fields["body"] = ""
         if status is Status.SENT:
             fields["sent_at"] = now
         self.outbox.update_one(school_id, {"_id": key}, {"$set": fields})

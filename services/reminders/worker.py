@@ -26,7 +26,7 @@ import pika
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, ConnectionClosedByBroker, StreamLostError
 
 from services.reminders import topology
-from services.reminders.domain import FINAL, Status, TokenBucket
+from services.reminders.domain import FINAL, Reason, Status, TokenBucket
 from services.reminders.store import RemindersStore
 from shared.amqp import pika_parameters
 from shared.config import Settings, load_settings
@@ -135,7 +135,8 @@ class MailHandler:
         if row is None or Status(row["status"]) in FINAL:
             return None  # unknown or done: a redelivery changes nothing
         if row["status"] == Status.SENDING.value:  # a worker died while talking to the relay
-            self.store.settle(school_id, key, Status.IN_DOUBT, "寄送途中中斷，為免重複寄送，未再寄出")
+            secret = row.get("reason") == Reason.PARENT_INVITATION.value
+            self.store.settle(school_id, key, Status.IN_DOUBT, "寄送途中中斷，為免重複寄送，未再寄出", forget_body=secret)
             return Status.IN_DOUBT
         if self.store.opted_out(school_id, row["account_id"]):
             self.store.settle(school_id, key, Status.SUPPRESSED)
@@ -145,15 +146,16 @@ class MailHandler:
         if claimed is None:
             return None  # another worker took it
         verdict, detail = self.relay.send(build_message(claimed, self.settings))
+        secret = claimed.get("reason") == Reason.PARENT_INVITATION.value  # its code leaves with the mail
         if verdict == Verdict.SENT:
-            self.store.settle(school_id, key, Status.SENT)
+            self.store.settle(school_id, key, Status.SENT, forget_body=secret)
             return Status.SENT
         if verdict == Verdict.BOUNCED:
-            self.store.settle(school_id, key, Status.BOUNCED, detail)
+            self.store.settle(school_id, key, Status.BOUNCED, detail, forget_body=secret)
             return Status.BOUNCED
         attempts = int(claimed.get("attempts", 1))
         if verdict == Verdict.REFUSED or attempts >= self.settings.mail_max_attempts:
-            self.store.settle(school_id, key, Status.FAILED, detail)
+            self.store.settle(school_id, key, Status.FAILED, detail, forget_body=secret)
             return Status.FAILED
         self.store.settle(school_id, key, Status.RETRYING, detail)
         delay = self.delays[min(attempts - 1, len(self.delays) - 1)]

@@ -99,6 +99,7 @@ def test_a_parent_holds_no_write_of_the_child_or_the_school(school):
         "self:account:read",
         "self:password:update",
         "self:problem_reports:write",
+        "self:mail_settings:write",  # its own reminders on or off
         "self:children:link",
         "child:confirmation:acknowledge",
     }

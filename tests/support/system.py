@@ -109,6 +109,8 @@ class TestSystem:
         self.national_port = free_port()
         self.oidc_port = free_port()
         self.smtp_port = free_port()
+        self.gateway_port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.gateway_port}"
         self.maildir = self.log_dir / f"{self.run_id}-maildir"
         self.oidc_secret = secrets.token_urlsafe(24)
         auth = ("guest", "guest")
@@ -150,6 +152,7 @@ class TestSystem:
             "LICHENG_MAIL_RETRY_DELAYS": "1,2",
             "LICHENG_MAIL_MAX_ATTEMPTS": "3",
             "LICHENG_REMINDER_HOUR": "-1",  # tests plan days themselves
+            "LICHENG_PUBLIC_URL": self.base_url,  # the links in mails
             "PYTHONPATH": str(ROOT),
         }
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -177,8 +180,7 @@ class TestSystem:
         self.prepare()
         for name in SERVICES:
             self.start_service(name)
-        port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
+        port = self.gateway_port
         self.start_oidc_provider()
         self.start_smtp_server()
         metrics_dir = ROOT / "var" / "test-metrics" / self.run_id

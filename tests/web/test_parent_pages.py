@@ -36,6 +36,12 @@ def test_a_parent_accepts_an_invitation_and_acknowledges_the_confirmation(browse
     registrar = browser.new_context(base_url=system.base_url, locale="zh-TW", timezone_id="Asia/Taipei").new_page()
     log_in(registrar, school.code, "registrar", school.registrar_password)
     registrar.goto("/registrar/guardians")
+    # an e-mailed code goes to one student's parent: with a whole class the page says so, nothing is made
+    registrar.get_by_label("全班").select_option(label="101 班")
+    registrar.get_by_label("家長電子郵件").fill("parent@home.test")
+    registrar.get_by_role("button", name="產生邀請碼").click()
+    expect(registrar.locator("#invite")).to_contain_text("以電子郵件寄送邀請時，請只指定一位學生")
+    registrar.get_by_label("家長電子郵件").fill("")
     registrar.get_by_label("全班").select_option(label="101 班")
     registrar.get_by_role("button", name="產生邀請碼").click()
     expect(registrar.locator("#invite .status")).to_contain_text("已產生 2 張邀請碼")
