@@ -153,19 +153,8 @@ def _run(system: TestSystem, store: UploadStore, sim: SimClient, files: list, st
         for item in items:
             publisher.enqueue({**item, "school_id": SCHOOL})
     enqueue_s = time.perf_counter() - started
-    env = {**system.env, "LICHENG_UPLOAD_RETRY_DELAYS": "1,5", "LICHENG_UPLOAD_PREFETCH": "4"}
     meter = CpuMeter(system_pids(system)).start()
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "services.national_upload.worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        for _ in range(workers)
-    ]
+    processes = _workers(system, workers)
     for n, process in enumerate(processes):
         meter.add(process.pid, f"upload worker {n}")
     try:
