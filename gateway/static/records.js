@@ -131,10 +131,11 @@
   async function named(rows) {
     const columns = new Set(spec.columns.map(([key]) => key));
     const jobs = [];
-    if (columns.has("student_name")) {
+    // the list API names its rows' students and courses itself; a look-up only for rows it did not
+    if (columns.has("student_name") && rows.some((r) => r.raw.student_name === undefined)) {
       jobs.push(namesFor("/api/v1/lookup/students", rows.map((r) => r.student_id)).then((names) => rows.forEach((r) => { r.student_name = names[r.student_id] || ""; })));
     }
-    if (columns.has("course_name")) {
+    if (columns.has("course_name") && rows.some((r) => r.raw.course_name === undefined)) {
       const codes = [...new Set(rows.map((r) => r.course_code).filter(Boolean))];
       if (codes.length) {
         jobs.push(api("GET", `/api/v1/lookup/courses?codes=${encodeURIComponent(codes.join(","))}`).catch(() => []).then((found) => {

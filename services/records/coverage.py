@@ -2,9 +2,11 @@
 least one record of a type in a semester ("出缺勤 已登錄 1,180 / 1,200 位學生"), for the school and per
 class, so an office sees which classes it has not finished.
 
-One read of the enrolled students (class only) and one of the type's student ids in that semester;
-the answer names classes by code and counts, never a student. Without a year and term it counts
-the current semester (409 with the step to take when the school has none yet).
+One read of the enrolled students (class only); which of them have a record comes from the list
+tallies' per-partition sets (services/records/list_store.py), so only partitions written since the
+last look are read again (else one read of the type's student ids in that semester). The answer
+names classes by code and counts, never a student. Without a year and term it counts the current
+semester (409 with the step to take when the school has none yet).
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ def coverage(ctx: Context, type_key: str, year: Any, term: Any = None) -> dict[s
     if reach is not None:
         allowed = set(reach)
         students = [s for s in students if s["student_id"] in allowed]
-    where: dict[str, Any] = {"year": year_n} | ({"term": term_n} if type_.semester else {})
-    recorded = {d.get("student_id") for d in ctx.store.find(type_.key, school, where, projection={"student_id": 1})}
+    recorded = ctx.store.recorded_students(type_.key, school, year_n, term_n if type_.semester else None)
+    if recorded is None:
+        where: dict[str, Any] = {"year": year_n} | ({"term": term_n} if type_.semester else {})
+        recorded = {d.get("student_id") for d in ctx.store.find(type_.key, school, where, projection={"student_id": 1})}
     enrolled = Counter(s.get("class_code") or "" for s in students)
     done = Counter(s.get("class_code") or "" for s in students if s["student_id"] in recorded)
     classes = [{"class_code": c, "students": n, "recorded": done.get(c, 0)} for c, n in sorted(enrolled.items())]

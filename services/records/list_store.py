@@ -15,6 +15,11 @@ read by equality, partition by partition:
 Tallies of a school and type are built once (one full read, which also sets `list_class` on
 records written before it existed) and marked complete; any write the store cannot tally
 exactly forgets the mark, and the next list builds them again.
+
+Each partition's tally also counts the writes that touched it (`v`) and keeps which students it
+holds records of as of some `v` (`students`, `students_v`): 登錄進度 (coverage) asks which enrolled
+students have a record in a semester, and reads again only the partitions written since, not the
+semester's 30,000 grades on every page.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ BIG_LIST = 3000
 BUILD_INLINE = 5000
 BUILD_LEASE = timedelta(minutes=15)
 
+# 登錄進度 reads this many written-since partitions one by one; more, and it reads the semester once.
+STALE_PARTITIONS_READ_ONE_BY_ONE = 12
+
 Partition = tuple[Any, Any, str]  # (year, term, class); year/term None for types without a semester
 
 
@@ -76,7 +84,7 @@ class Tallies:
 
     def add(self, school_id: str, type_key: str, docs: Iterable[dict[str, Any]], sign: int = 1) -> None:
         for part, n in Counter(partition_of(d) for d in docs).items():
-            change = {"$inc": {"n": sign * n}, "$set": {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}}
+            change = {"$inc": {"n": sign * n, "v": 1}, "$set": {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}}
             where = {"_id": self._id(school_id, type_key, part)}
             try:
                 self.coll.update_one(school_id, where, change, upsert=True)
@@ -124,6 +132,34 @@ class Tallies:
         rows = [t for t in found if t.get("class") is not None and t.get("n", 0) > 0]
         return sorted(rows, key=lambda t: (t["year"] or 0, t["term"] or 0, t["class"]))
 
+    def recorded_students(self, school_id: str, type_key: str, year: int, term: int) -> set[str]:
+        """The students with at least one record of a semester type in the semester, from the
+        partitions' kept sets; a partition written since its set was taken is read again (one
+        equality read of its records), or the whole semester at once when many are."""
+        semester = {"year": year, "term": term}
+        parts = [t for t in self.coll.find(school_id, {"type": type_key, **semester}) if t.get("class") is not None]
+        stale = [t for t in parts if t.get("n", 0) > 0 and ("students_v" not in t or t["students_v"] != t.get("v"))]
+        fresh: dict[str, set[str]] = {}
+        coll = self.records[type_key]
+        if len(stale) > STALE_PARTITIONS_READ_ONE_BY_ONE:
+            by_class: dict[str, set[str]] = {}
+            for d in coll.find(school_id, semester, projection={"student_id": 1, PARTITION: 1}):
+                by_class.setdefault(d.get(PARTITION) or "", set()).add(d.get("student_id"))
+            fresh = {t["_id"]: by_class.get(t["class"], set()) for t in stale}
+        else:
+            for t in stale:
+                where = {**semester, PARTITION: t["class"]}
+                fresh[t["_id"]] = {d.get("student_id") for d in coll.find(school_id, where, projection={"student_id": 1})}
+        for t in stale:
+            # kept only if nothing wrote the partition meanwhile (its `v` is still the one read above)
+            ids = sorted(i for i in fresh[t["_id"]] if isinstance(i, str))
+            self.coll.update_one(school_id, {"_id": t["_id"], "v": t.get("v")}, {"$set": {"students": ids, "students_v": t.get("v")}})
+        recorded: set[str] = set()
+        for t in parts:
+            if t.get("n", 0) > 0:
+                recorded |= fresh[t["_id"]] if t["_id"] in fresh else set(t.get("students") or [])
+        return recorded
+
     def build(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]]) -> None:
         """Count every record once; records without `list_class` get their student's class first."""
         coll = self.records[type_key]
@@ -141,6 +177,13 @@ class Tallies:
                     d[PARTITION] = classes.get(d.get("student_id"), "")
         self.coll.delete_many(school_id, {"type": type_key})
         self.add(school_id, type_key, docs)
+        held: dict[Partition, set[str]] = {}
+        for d in docs:
+            if isinstance(d.get("student_id"), str):
+                held.setdefault(partition_of(d), set()).add(d["student_id"])
+        for part, ids in held.items():  # 登錄進度 starts from these (v 1: no write came between)
+            where = {"_id": self._id(school_id, type_key, part), "v": 1}
+            self.coll.update_one(school_id, where, {"$set": {"students": sorted(ids), "students_v": 1}})
         self.coll.update_one(school_id, {"_id": self._id(school_id, type_key, None)}, {"$set": {"type": type_key, "n": 0}}, upsert=True)
 
 

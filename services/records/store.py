@@ -30,6 +30,10 @@ ENROLLED: Where = {"status": OneOf(rules.ACTIVE_STATUSES)}
 _PART_FIELDS = {"year": 1, "term": 1, "student_id": 1, PARTITION: 1}
 
 
+def _student(doc: dict[str, Any]) -> Any:
+    return doc.get("student_id")
+
+
 def _mongo(where: Where | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in (where or {}).items():
@@ -184,6 +188,13 @@ class RecordsStore:
         """Does every record of this type carry its student's class (so a class filter may use it)?"""
         return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
 
+    def recorded_students(self, key: str, school_id: str, year: int, term: int | None) -> set[str] | None:
+        """Students with a record of the type in the semester, from the list tallies (None: they
+        cannot say, for a type without a semester or while they are being built)."""
+        if term is None or not self.class_partition(key, school_id):
+            return None
+        return self.tallies.recorded_students(school_id, key, year, term)
+
     def _classes_of(self, school_id: str):
         def classes(student_ids: set[str]) -> dict[str, str]:
             if len(student_ids) <= 20:  # one equality each is cheaper than reading every student
@@ -248,7 +259,8 @@ class RecordsStore:
         if after is not None and before is not None:
             if key == "students" and before.get("class_code") != after.get("class_code"):
                 self._move_students(school_id, {after["student_id"]: after.get("class_code") or ""})
-            elif key in PARTITIONED and partition_of(before) != partition_of(after):
+            elif key in PARTITIONED and (partition_of(before) != partition_of(after) or _student(before) != _student(after)):
+                # another student in the same partition changes no count, but which students it holds
                 self.tallies.add(school_id, key, [before], -1)
                 self.tallies.add(school_id, key, [after])
         return after

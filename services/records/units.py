@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.records import consistency, domain, rules
+from services.records import consistency, domain, list_names, rules
 from services.records.access import Context, refuse_archived, scoped_record, type_of, visible
 from services.records.calendar import check_old_window
 from services.records.division import RecordType, Scope
@@ -56,8 +56,10 @@ def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, p
     docs, total = ctx.store.page(
         type_.key, school, where, visible=seen, sort=sort, skip=(page - 1) * per_page, limit=per_page, natural=not chosen
     )
+    items = [view(type_, d) for d in docs]
+    list_names.add_names(ctx.store, school, type_, docs, items)  # the page shows names, not only ids
     return {
-        "items": [view(type_, d) for d in docs],
+        "items": items,
         "total": total,
         "page": page,
         "per_page": per_page,

@@ -141,3 +141,55 @@ def test_a_scoped_callers_classes_are_ordered_together(store):
     ]
     assert all(total == 6 for _, total in pages)
     assert [d["student_id"] for docs, _ in pages for d in docs] == ["s10301"] * 2 + ["s10202"] * 2 + ["s10201"] * 2
+
+
+def test_the_students_recorded_in_a_semester_follow_every_write_and_read_only_what_changed(store, monkeypatch):
+    ids = seed_grades(store, A)  # every student of A has grades in 114-2 and 115-1
+    seed_grades(store, B)
+    assert store.recorded_students("grades", A, 115, 1) == set().union(*CLASSES.values())
+    reads: list[dict] = []
+    real_find = store.records["grades"].find
+    monkeypatch.setattr(store.records["grades"], "find", lambda school, where, **kw: reads.append(where) or real_find(school, where, **kw))
+    assert store.recorded_students("grades", A, 115, 1) == set().union(*CLASSES.values())
+    assert reads == []  # nothing written since: the kept sets answer
+    first, second = [i for i in ids if "-s10301-1151-" in i]
+    store.delete("grades", A, first)
+    assert store.recorded_students("grades", A, 115, 1) == set().union(*CLASSES.values())  # one grade left
+    assert [w.get(PARTITION) for w in reads] == ["103"]  # only the partition written since is read
+    store.delete("grades", A, second)
+    assert store.recorded_students("grades", A, 115, 1) == set().union(*CLASSES.values()) - {"s10301"}
+    mine = next(i for i in ids if "-s10201-1151-C1" in i)
+    store.update("grades", A, mine, {"student_id": "s10301"})  # the same class's partition? no: 102 → 103
+    assert "s10301" in store.recorded_students("grades", A, 115, 1)
+    store.update("students", A, f"{A}-s10102", {"class_code": "103"})  # a student moves: their grades follow
+    assert store.recorded_students("grades", A, 115, 1) >= {"s10102", "s10301"}
+    assert store.recorded_students("grades", A, 114, 2) == set().union(*CLASSES.values())
+    assert store.recorded_students("grades", B, 115, 1) == set().union(*CLASSES.values())  # B is its own
+    assert store.recorded_students("grades", A, 113, 1) == set()
+
+
+def test_one_student_replaced_by_another_in_the_same_partition_is_seen(store):
+    ids = seed_grades(store, A)
+    assert "s10103" in store.recorded_students("grades", A, 115, 1)
+    for doc_id in [i for i in ids if "-s10103-1151-" in i]:
+        store.update("grades", A, doc_id, {"student_id": "s10199"})  # 101 → 101: no count changes
+    assert "s10103" not in store.recorded_students("grades", A, 115, 1)
+
+
+def test_a_page_names_its_students_and_courses_read_by_class(store, monkeypatch):
+    from services.records import list_names
+    from services.records.division import TYPES
+
+    for sid in ("s10101", "s10201"):
+        store.records["students"].update_one(A, {"student_id": sid}, {"$set": {"name": f"姓名{sid}"}})
+    store.bulk_upsert("courses", A, [{"_id": "c1", "code": "C1", "name": "國語文", "class_code": "101"}], [])
+    docs = [{**grade(A, "s10101", 115, 1, "C1"), PARTITION: "101"}, {**grade(A, "s10201", 115, 1, "C9"), PARTITION: "102"}]
+    reads: list[dict] = []
+    real_find = store.find
+    monkeypatch.setattr(store, "find", lambda key, school, where=None, **kw: reads.append((key, where)) or real_find(key, school, where, **kw))
+    items = [{"student_id": d["student_id"], "course_code": d["course_code"]} for d in docs]
+    list_names.add_names(store, A, TYPES["grades"], docs, items)
+    assert [(i["student_name"], i["course_name"]) for i in items] == [("姓名s10101", "國語文"), ("姓名s10201", "")]
+    by_class = [w for key, w in reads if key == "students"]
+    assert by_class == [{"class_code": "101"}, {"class_code": "102"}]  # equalities, no $in over the school
+    assert all(w.get("school_id") is None for _, w in reads)  # the store adds the school; B's names never come

@@ -1,0 +1,64 @@
+"""Names beside the ids of a list page (姓名 beside 學號, 科目 beside 課程代碼), read with the page so the
+browser needs no look-up call after it.
+
+A page's records come from one or two classes (lists are read by class partitions, list_store.py),
+so their students' names are read by class and their courses by 開課班級: equalities, which FerretDB
+sends to PostgreSQL, where `$in` over the school's ids would read every student of it. Only what the
+page already shows is named: a caller who may read the record may read its student's name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.records.division import RecordType
+from services.records.list_store import PARTITION
+from services.records.query import OneOf
+from services.records.store import RecordsStore
+
+# More classes than this on one page (a list sorted by another column): one read by ids instead.
+BY_CLASS_AT_MOST = 3
+
+
+def add_names(store: RecordsStore, school: str, type_: RecordType, docs: list[dict[str, Any]], items: list[dict[str, Any]]) -> None:
+    if type_.student_field == "student_id" and not type_.student_register:
+        names = _student_names(store, school, docs)
+        for item in items:
+            if item.get("student_id"):
+                item["student_name"] = names.get(item["student_id"], "")
+    unnamed = [d for d in docs if d.get("course_code") and not d.get("course_name")]  # 成績 keep theirs from the course
+    if "course_code" in type_.model.model_fields and unnamed:
+        courses = _course_names(store, school, unnamed)
+        for item in items:
+            if item.get("course_code") and not item.get("course_name"):
+                item["course_name"] = courses.get(item["course_code"], "")
+
+
+def _student_names(store: RecordsStore, school: str, docs: list[dict[str, Any]]) -> dict[str, str]:
+    wanted = {d["student_id"] for d in docs if isinstance(d.get("student_id"), str)}
+    classes = {d.get(PARTITION) for d in docs}
+    found: dict[str, str] = {}
+    if wanted and None not in classes and len(classes) <= BY_CLASS_AT_MOST:
+        for class_code in sorted(classes):
+            for s in store.find("students", school, {"class_code": class_code}, projection={"student_id": 1, "name": 1}):
+                found[s["student_id"]] = s.get("name", "")
+    missing = sorted(wanted - found.keys())  # moved on since, or a page of many classes
+    if missing:
+        for s in store.students_among(school, missing, projection={"student_id": 1, "name": 1}):
+            found[s["student_id"]] = s.get("name", "")
+    return found
+
+
+def _course_names(store: RecordsStore, school: str, docs: list[dict[str, Any]]) -> dict[str, str]:
+    wanted = {d["course_code"] for d in docs if isinstance(d.get("course_code"), str)}
+    classes = {d.get("course_class") for d in docs}
+    found: dict[str, str] = {}
+    if wanted and None not in classes and len(classes) <= BY_CLASS_AT_MOST:
+        for class_code in sorted(classes):
+            for c in store.find("courses", school, {"class_code": class_code}, projection={"code": 1, "name": 1}):
+                found[c["code"]] = c.get("name", "")
+    missing = sorted(wanted - found.keys())
+    if missing:
+        for c in store.find("courses", school, {"code": OneOf(missing)}, projection={"code": 1, "name": 1}):
+            found[c["code"]] = c.get("name", "")
+    return found
