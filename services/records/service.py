@@ -82,8 +82,8 @@ class RecordsService(ChangesMixin, HealthMixin):
     # --- records of the division table ---
 
     @rpc
-    def list_records(self, type_key: str, filters: dict | None = None, page: int = 1, per_page: int = 50) -> dict:
-        return units.list_records(self.ctx, type_key, filters, page, per_page)
+    def list_records(self, type_key: str, filters: dict | None = None, page: int = 1, per_page: int = 50, names: bool = True) -> dict:
+        return units.list_records(self.ctx, type_key, filters, page, per_page, names)
 
     @rpc
     def coverage(self, type_key: str, year: int, term: int | None = None) -> dict:

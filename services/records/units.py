@@ -44,7 +44,7 @@ def view(type_: RecordType, doc: dict[str, Any]) -> dict[str, Any]:
 # --- read ---------------------------------------------------------------------------------------
 
 
-def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, per_page: int) -> dict:
+def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, per_page: int, names: bool = True) -> dict:
     type_ = type_of(type_key)
     caller, school = ctx.school_caller(type_.read)
     where = _filters(ctx, school, type_, filters or {})
@@ -57,7 +57,8 @@ def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, p
         type_.key, school, where, visible=seen, sort=sort, skip=(page - 1) * per_page, limit=per_page, natural=not chosen
     )
     items = [view(type_, d) for d in docs]
-    list_names.add_names(ctx.store, school, type_, docs, items)  # the page shows names, not only ids
+    if names:  # a page shows names beside the ids; an export has its own columns
+        list_names.add_names(ctx.store, school, type_, docs, items)
     return {
         "items": items,
         "total": total,
