@@ -21,10 +21,10 @@ def _upload_bytes(max_bytes: int) -> tuple[str, bytes]:
     return upload.filename, upload.stream.read(max_bytes + 1)
 
 
-def uploaded_table() -> list[dict[str, str]]:
-    """A table answered within the request (at most MAX_ROWS rows)."""
-    filename, data = _upload_bytes(MAX_BYTES)
-    return read_table(filename, data, MAX_ROWS, MAX_BYTES)
+def uploaded_table(max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES) -> list[dict[str, str]]:
+    """A table answered within the request (at most `max_rows` rows)."""
+    filename, data = _upload_bytes(max_bytes)
+    return read_table(filename, data, max_rows, max_bytes)
 
 
 def uploaded_job_file() -> tuple[list[dict[str, str]], str]:

@@ -27,6 +27,7 @@ from services.working_group.schemas import (
 )
 from shared.errors import no_semester_yet
 from shared.permissions import Permission
+from shared.tabular import JOB_MAX_BYTES, JOB_MAX_ROWS
 
 bp = Blueprint("working_group", __name__, url_prefix="/api/v1/working-group")
 READ = Permission.SCHOOL_WORKING_GROUP_READ
@@ -177,13 +178,15 @@ def set_attendance(training_id: str):
     bp,
     "/trainings/<training_id>/attendance/import",
     "POST",
-    summary="匯入簽到表（XLSX/CSV）/ import a sign-in sheet",
+    summary="匯入簽到表（XLSX/CSV，至多 200,000 列，於請求內完成）/ import a sign-in sheet (up to 200,000 rows, answered at once)",
     permission=T_WRITE,
     response=Training,
     multipart=True,
 )
 def import_attendance(training_id: str):
-    rows = uploaded_table()
+    # A sheet of any length is answered here, not as a job: whatever its rows, the work is one look-up
+    # of who may attend and one write of the session (50,000 rows: about a second, mostly reading the file).
+    rows = uploaded_table(JOB_MAX_ROWS, JOB_MAX_BYTES)
     with rpc() as services:
         return jsonify(services.working_group.import_attendance(training_id, rows))
 
