@@ -186,7 +186,8 @@ def test_a_page_names_its_students_and_courses_read_by_class(store, monkeypatch)
     docs = [{**grade(A, "s10101", 115, 1, "C1"), PARTITION: "101"}, {**grade(A, "s10201", 115, 1, "C9"), PARTITION: "102"}]
     reads: list[dict] = []
     real_find = store.find
-    monkeypatch.setattr(store, "find", lambda key, school, where=None, **kw: reads.append((key, where)) or real_find(key, school, where, **kw))
+    spy = lambda key, school, where=None, **kw: reads.append((key, where)) or real_find(key, school, where, **kw)  # noqa: E731
+    monkeypatch.setattr(store, "find", spy)
     items = [{"student_id": d["student_id"], "course_code": d["course_code"]} for d in docs]
     list_names.add_names(store, A, TYPES["grades"], docs, items)
     assert [(i["student_name"], i["course_name"]) for i in items] == [("姓名s10101", "國語文"), ("姓名s10201", "")]
