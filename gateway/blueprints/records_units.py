@@ -33,7 +33,7 @@ FILTERS = {
     "status": "狀態",
     "unchecked": "students only: 115-1 lists students not yet re-checked that semester",
     "archived": "students only: include | only (default: students still at school; 畢業/轉出 are archived)",
-    "sort": "排序欄位，遞減加 - (e.g. -score); a whole school's list of more than 3,000 rows is sorted within a class",
+    "sort": "排序欄位，遞減加 - (e.g. -score); a whole school's list is ordered across every class",
     "page": "page",
     "per_page": "page size (at most 10000)",
 }

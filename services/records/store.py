@@ -15,10 +15,18 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.records import rules
 from services.records.division import TYPES, RecordType
 from services.records.errors import RecordExists
-from services.records.list_store import BIG_LIST, PARTITION, PARTITIONED, Tallies, order_rows, page_by_partitions, partition_of
+from services.records.list_store import (
+    BIG_LIST,
+    PARTITION,
+    PARTITIONED,
+    SortedOrders,
+    Tallies,
+    order_rows,
+    page_by_partitions,
+    partition_of,
+)
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from shared.audit import AuditTrail
-from shared.errors import ValidationFailed, field_error
 from shared.tenancy import SchoolCollection
 
 # Students still here (not 畢業/轉出).
@@ -73,6 +81,7 @@ class RecordsStore:
         self.imports = SchoolCollection(db["imports"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
         self.tallies = Tallies(SchoolCollection(db["list_tallies"]), self.records)
+        self.sorted_orders = SortedOrders(self.records)
 
     def ensure_indexes(self) -> None:
         for key, type_ in TYPES.items():
@@ -129,8 +138,8 @@ class RecordsStore:
         one read that counts as it goes.
 
         `natural` False: `sort` is the user's column. A list read by partitions is in partition order,
-        so a large whole-school list cannot take another order (422: filter by class first); a scoped
-        caller's classes are read whole and ordered here."""
+        so a large whole-school list in another order is read whole once and its order kept
+        (SortedOrders); a scoped caller's classes are read whole and ordered here."""
         if (
             key in PARTITIONED
             and visible.whole_school
@@ -140,12 +149,8 @@ class RecordsStore:
         ):
             parts = [p for p in self.tallies.partitions(school_id, key) if all(p.get(name) == value for name, value in where.items())]
             total = sum(p["n"] for p in parts)
-            if total > BIG_LIST and not natural:
-                raise ValidationFailed(
-                    f"全校共 {total:,} 筆，請先選擇班級或學號再依欄位排序",
-                    f"{total} rows: filter by class or student before sorting by a column",
-                    [field_error("sort", "請先選擇班級或學號", "filter by class or student first", "too_many_to_sort")],
-                )
+            if total > BIG_LIST and not natural:  # another order than the partitions': read once, kept
+                return self.sorted_orders.page(school_id, key, parts, sort, skip, limit), total
             if total > BIG_LIST:
                 forget = lambda: self.tallies.forget(school_id, key)  # noqa: E731
                 return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit, forget), total
@@ -263,6 +268,9 @@ class RecordsStore:
                 # another student in the same partition changes no count, but which students it holds
                 self.tallies.add(school_id, key, [before], -1)
                 self.tallies.add(school_id, key, [after])
+                return after
+        if after is not None and key in PARTITIONED:
+            self.tallies.touch(school_id, key, after)  # an order by a changed column is read again
         return after
 
     def delete(self, key: str, school_id: str, record_id: str) -> int:
@@ -293,6 +301,8 @@ class RecordsStore:
             raise RecordExists("匯入時發生重複資料（可能有人同時匯入），請重新匯入", "duplicate key during import; retry") from None
         if key in PARTITIONED:
             self.tallies.add(school_id, key, inserts)
+            if updates:
+                self.tallies.touch(school_id, key)
         self._move_students(school_id, moved)
 
     def existing_by_first_key(self, type_: RecordType, school_id: str, values: set[Any]) -> list[dict[str, Any]]:

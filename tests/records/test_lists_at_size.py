@@ -117,16 +117,46 @@ def test_another_filter_is_one_read_counting_as_it_goes(store):
     assert total == 12 and {d["course_code"] for d in docs} == {"C2"}
 
 
-def test_a_whole_school_list_read_by_partitions_refuses_another_order(store):
-    from shared.errors import ValidationFailed
+def test_a_whole_school_list_in_another_order_is_read_once_and_follows_every_write(store, monkeypatch):
+    ids = seed_grades(store, A)
+    seed_grades(store, B)
+    for n, doc_id in enumerate(ids):  # scores that cross the classes
+        store.update("grades", A, doc_id, {"score": (n * 37) % 101})
+    by_score = [("score", -1), *SORT]
 
-    seed_grades(store, A)
+    def ordered(per_page: int, rows: int = len(ids)) -> list[dict]:
+        seen, skip = [], 0
+        while True:
+            docs, total = store.page("grades", A, {}, visible=EVERYTHING, sort=by_score, skip=skip, limit=per_page, natural=False)
+            assert total == rows
+            seen += docs
+            if len(docs) < per_page:
+                return seen
+            skip += per_page
+
+    seen = ordered(5)
+    assert sorted(d["_id"] for d in seen) == sorted(ids)  # every row once, none of school B
+    assert [d["score"] for d in seen] == sorted((d["score"] for d in seen), reverse=True)
+    reads: list[dict] = []
+    real_find = store.records["grades"].find
+    real_one = store.records["grades"].find_one
+    monkeypatch.setattr(store.records["grades"], "find", lambda school, where, **kw: reads.append(where) or real_find(school, where, **kw))
+    monkeypatch.setattr(store.records["grades"], "find_one", lambda school, where, *a: reads.append(where) or real_one(school, where, *a))
+    assert [d["_id"] for d in ordered(5)] == [d["_id"] for d in seen]
+    assert reads == []  # the kept order and its first records: no read at all
+    monkeypatch.setattr(store.sorted_orders, "head", 3)
+    store.update("grades", A, seen[0]["_id"], {"description": "補登"})  # written: read again, and only 3 kept whole
+    reads.clear()
+    assert [d["_id"] for d in ordered(5)] == [d["_id"] for d in seen]
+    assert len([w for w in reads if set(w) == {"_id"}]) == len(ids) - 3  # past the kept records: by id
+    lowest = seen[-1]["_id"]
+    store.update("grades", A, lowest, {"score": 100.5})  # a change in place reorders the list
+    assert ordered(50)[0]["_id"] == lowest
+    store.delete("grades", A, lowest)
+    again = ordered(50, len(ids) - 1)
+    assert len(again) == len(ids) - 1 and lowest not in {d["_id"] for d in again}
+    one_class = {PARTITION: "102"}  # one class is one read, ordered by FerretDB
     by_course = [("course_code", -1), *(k for k in SORT if k[0] != "course_code")]
-    with pytest.raises(ValidationFailed) as refused:
-        store.page("grades", A, {}, visible=EVERYTHING, sort=by_course, skip=0, limit=5, natural=False)
-    assert refused.value.errors[0]["code"] == "too_many_to_sort"
-    # one class is one read: any order
-    one_class = {PARTITION: "102"}
     docs, total = store.page("grades", A, one_class, visible=EVERYTHING, sort=by_course, skip=0, limit=50, natural=False)
     assert total == 8 and [d["course_code"] for d in docs] == ["C2"] * 4 + ["C1"] * 4
 
