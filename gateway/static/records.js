@@ -49,6 +49,10 @@
     history.replaceState(null, "", `${location.pathname}${address.size ? "?" + address : ""}`);
     query.set("per_page", String(PER_PAGE));
     query.set("page", String(pageNo));
+    // a whole school's list in a new order is read once on the server (seconds): say so meanwhile
+    const shownNote = box.querySelector("p.muted");
+    if (shownNote) shownNote.textContent = "載入中…";
+    box.setAttribute("aria-busy", "true");
     try {
       const data = await api("GET", `${base}?${query}`);
       const form = document.getElementById("record-form");
@@ -73,6 +77,8 @@
         ...(data.total > PER_PAGE ? [pager(data)] : []));
     } catch (problem) {
       box.replaceChildren(el("p", { class: "status error" }, problem.body?.detail || problem.body?.title || problem.message));
+    } finally {
+      box.removeAttribute("aria-busy");
     }
   }
 

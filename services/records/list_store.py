@@ -109,18 +109,33 @@ class Tallies:
             return False  # being built
         probe = self.records[type_key].find(school_id, {}, projection={"_id": 1}, limit=BUILD_INLINE + 1)
         if len(probe) <= BUILD_INLINE:
-            self.build(school_id, type_key, class_of)
+            # a list and its 登錄進度 may ask at the same moment: one builds, the other reads the plain way
+            lease = self._take_lease(school_id, type_key)
+            if lease is None:
+                return False
+            try:
+                self.build(school_id, type_key, class_of)
+            finally:
+                self.coll.delete_one(school_id, {"_id": lease})
             return True
         self._build_in_background(school_id, type_key, class_of)
         return False
 
-    def _build_in_background(self, school_id: str, type_key: str, class_of) -> None:
+    def _take_lease(self, school_id: str, type_key: str) -> str | None:
+        """One builder at a time, whichever process asks first (None: another holds it)."""
         lease = {"_id": self._lease(school_id, type_key), "at": utcnow()}
         self.coll.delete_many(school_id, {"_id": lease["_id"], "at": {"$lt": utcnow() - BUILD_LEASE}})
         try:
-            self.coll.insert_one(school_id, lease)  # one builder at a time, whichever process asks first
+            self.coll.insert_one(school_id, lease)
         except DuplicateKeyError:
+            return None
+        return lease["_id"]
+
+    def _build_in_background(self, school_id: str, type_key: str, class_of) -> None:
+        lease_id = self._take_lease(school_id, type_key)
+        if lease_id is None:
             return
+        lease = {"_id": lease_id}
 
         def run() -> None:
             try:
