@@ -16,8 +16,10 @@ A non-durable queue is deleted by the cluster when its node goes down, so the de
 reconnection creates it on the live node the consumer reached, under the same name and routing key:
 calls made from then on get their replies. Replies are transient already (`shared/amqp_costs.py`),
 so durability never carried one across a node's restart. What a node's death can take is a reply in
-flight at that moment; the caller's wait for it is bounded (`bounded_reply_waits`): the gateway's
-proxies by their deadline, a service's calls by its caller's deadline or by `UNBOUNDED_CALL_LIMIT_S`.
+flight at that moment: a consumer that reconnects finds its reply queue gone (a passive declare
+answers 404) and ends the calls waiting on it at once with a 503 (`ReplyLost`), the gateway's proxies
+through `FailFastReplyListener`, a service's calls through `bounded_reply_waits`, which also bounds
+every wait by the caller's deadline (or `UNBOUNDED_CALL_LIMIT_S` without one).
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ import logging
 import time
 import uuid
 
+from amqp.exceptions import ChannelError
 from eventlet.event import Event
 from kombu import Queue
 from nameko import rpc as nameko_rpc
+from nameko.messaging import QueueConsumer
+from nameko.standalone.rpc import PollingQueueConsumer, SingleThreadedReplyListener
 
 from shared.deadline import context_deadline
 from shared.errors import ServiceUnavailable
@@ -84,6 +89,72 @@ class _BoundedReply(nameko_rpc.RpcReply):
         return super().result()
 
 
+def _reply_queue_exists(connection, name: str) -> bool:
+    """Asked on a channel of its own: a passive declare of a missing queue closes its channel."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(queue=name, passive=True)
+        return True
+    except ChannelError:  # 404: the queue went with its node
+        return False
+    finally:
+        try:
+            channel.close()
+        except Exception:  # the broker closed it already after the 404
+            pass
+
+
+def _fail_pending(pending: dict) -> None:
+    for correlation_id in list(pending):
+        event = pending.pop(correlation_id, None)
+        if event is not None:
+            log_event(log, "rpc reply lost with its queue", correlation_id=correlation_id)
+            event.send_exception(_lost())
+
+
+def _lost() -> ReplyLost:
+    return ReplyLost("服務暫時無法連線，請稍後再試", "the reply of a service was lost with a message broker node")
+
+
+_original_get_consumers = QueueConsumer.get_consumers
+
+
+def _get_consumers_failing_lost_replies(self, consumer_cls, channel):
+    """Called by kombu after every (re)connection of a service's consumers: a reply queue that had to be
+    declared anew lost the replies on their way, so the calls waiting for them end now (503), not at
+    their deadline."""
+    for provider in self._providers:
+        if isinstance(provider, nameko_rpc.ReplyListener):
+            if getattr(provider, "_licheng_consumed", False) and provider._reply_events:
+                if not _reply_queue_exists(channel.connection, provider.queue.name):
+                    _fail_pending(provider._reply_events)
+            provider._licheng_consumed = True
+    return _original_get_consumers(self, consumer_cls, channel)
+
+
+class _FailFastReplyConsumer(PollingQueueConsumer):
+    """A standalone proxy's reply consumer, which reconnects while a call waits: when its reply queue had
+    to be declared anew, the reply is lost and the call ends now (503) rather than at its timeout."""
+
+    def _setup_consumer(self) -> None:
+        pending = getattr(getattr(self, "provider", None), "_reply_events", None)
+        lost = self.consumer is not None and bool(pending) and not _reply_queue_exists(self.connection, self.queue.name)
+        super()._setup_consumer()
+        if lost:
+            for correlation_id in list(pending):
+                pending.pop(correlation_id, None)
+            log_event(log, "rpc reply lost with its queue")
+            raise _lost()
+
+
+class FailFastReplyListener(SingleThreadedReplyListener):
+    """`ClusterRpcProxy(..., reply_listener_cls=FailFastReplyListener)`: see _FailFastReplyConsumer."""
+
+    def __init__(self, timeout=None) -> None:
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _FailFastReplyConsumer(timeout=timeout)
+
+
 _original_call = nameko_rpc.MethodProxy._call
 
 
@@ -103,5 +174,7 @@ def transient_reply_queues() -> None:
 
 def bounded_reply_waits() -> None:
     """A service's RPC calls to others wait for their reply until the caller's deadline (plus a grace),
-    or UNBOUNDED_CALL_LIMIT_S without one, then raise ReplyLost (a 503) instead of waiting forever."""
+    or UNBOUNDED_CALL_LIMIT_S without one, then raise ReplyLost (a 503) instead of waiting forever; and
+    at once when their reply queue was lost with its node."""
     nameko_rpc.MethodProxy._call = _call_bounded
+    QueueConsumer.get_consumers = _get_consumers_failing_lost_replies

@@ -35,7 +35,7 @@ from shared.deadline import DEADLINE_KEY, deadline_after, out_of_time, remaining
 from shared.errors import LichengError, ServiceUnavailable
 from shared.logs import log_event
 from shared.outages import backend_away
-from shared.reply_queues import transient_reply_queues
+from shared.reply_queues import FailFastReplyListener, transient_reply_queues
 
 log = logging.getLogger("licheng.rpc")
 transient_reply_queues()  # a proxy's reply queue outlives the broker node it was declared on
@@ -74,7 +74,7 @@ class RpcPool:
         self._consumers = {}
 
     def _new_proxy(self) -> ClusterRpcProxy:
-        proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
+        proxy = ClusterRpcProxy(self._config, timeout=self._timeout, reply_listener_cls=FailFastReplyListener)
         proxy.start()
         return proxy
 

@@ -8,8 +8,10 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from amqp.exceptions import NotFound
 from eventlet.event import Event
 from nameko import rpc as nameko_rpc
+from nameko.messaging import QueueConsumer
 from nameko.standalone.rpc import ClusterRpcProxy, PollingQueueConsumer
 
 from shared import reply_queues
@@ -25,6 +27,7 @@ class _Container(SimpleNamespace):
 def patched(monkeypatch):
     monkeypatch.setattr(nameko_rpc.ReplyListener, "setup", nameko_rpc.ReplyListener.setup)
     monkeypatch.setattr(nameko_rpc.MethodProxy, "_call", nameko_rpc.MethodProxy._call)
+    monkeypatch.setattr(QueueConsumer, "get_consumers", QueueConsumer.get_consumers)
     reply_queues.transient_reply_queues()
     reply_queues.bounded_reply_waits()
 
@@ -87,3 +90,62 @@ def test_a_call_waits_until_its_caller_s_deadline_and_a_grace(patched, monkeypat
     worker_ctx.data.clear()  # an event handler's call: no deadline
     reply = nameko_rpc.MethodProxy(worker_ctx, "records", "get", listener)._call()
     assert reply._wait_s == reply_queues.UNBOUNDED_CALL_LIMIT_S
+
+
+class _Broker:
+    """A connection whose passive declare finds the reply queue, or not (its node died with it)."""
+
+    def __init__(self, queue_exists: bool) -> None:
+        self.queue_exists = queue_exists
+        self.asked: list[str] = []
+
+    def channel(self):
+        return self
+
+    def queue_declare(self, queue: str, passive: bool) -> None:
+        assert passive
+        self.asked.append(queue)
+        if not self.queue_exists:
+            raise NotFound(f"no queue '{queue}'")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("queue_exists", [True, False])
+def test_a_service_reconnected_to_a_new_reply_queue_ends_its_waiting_calls_at_once(patched, monkeypatch, queue_exists):
+    monkeypatch.setattr(reply_queues, "_original_get_consumers", lambda self, consumer_cls, channel: [])
+    container = _Container()
+    listener = nameko_rpc.ReplyListener().bind(container)
+    listener.setup()
+    consumer = listener.queue_consumer
+    broker = _Broker(queue_exists)
+    consumer.get_consumers(None, SimpleNamespace(connection=broker))  # the first connection: nothing asked
+    assert broker.asked == []
+    waiting = listener.get_reply_event("corr-1")
+    consumer.get_consumers(None, SimpleNamespace(connection=broker))  # a reconnection, a call waiting
+    assert broker.asked == [listener.queue.name]
+    if queue_exists:  # its reply may still come
+        assert listener._reply_events == {"corr-1": waiting} and not waiting.ready()
+    else:
+        assert listener._reply_events == {}
+        with pytest.raises(reply_queues.ReplyLost):
+            waiting.wait()
+
+
+@pytest.mark.parametrize("queue_exists", [True, False])
+def test_a_gateway_proxy_reconnected_to_a_new_reply_queue_ends_its_call_at_once(monkeypatch, queue_exists):
+    monkeypatch.setattr(PollingQueueConsumer, "_setup_consumer", lambda self: None)  # the reconnection itself
+    listener = reply_queues.FailFastReplyListener(timeout=5)
+    consumer = listener.queue_consumer
+    consumer.consumer = object()  # it consumed before
+    consumer.provider = SimpleNamespace(_reply_events={"corr-1": object()})
+    consumer.queue = SimpleNamespace(name="rpc.reply-standalone_rpc_proxy-x")
+    consumer.connection = _Broker(queue_exists)
+    if queue_exists:
+        consumer._setup_consumer()
+        assert list(consumer.provider._reply_events) == ["corr-1"]
+    else:
+        with pytest.raises(reply_queues.ReplyLost):
+            consumer._setup_consumer()
+        assert consumer.provider._reply_events == {}
