@@ -14,6 +14,10 @@ read-modify-write atomic, an insert on a unique key it does). Then:
 - stored answers are encrypted with the field key: some carry initial passwords;
 - the first request ended in a 5xx (a service down, a timeout): the claim is released, nothing took
   effect (the RPC deadline guarantees it), and the retry does the work.
+- the database went away under the request, so its release or outcome could not be written: a
+  thread of its own writes it again every second (until the claim would count as abandoned), and
+  the retries meet a free key or the first answer as soon as the database is back, not 409s until
+  the claim is abandoned.
 
 A bulk or import route whose client names its job (`import_id`) is keyed by that id when no header
 is sent: the same job sent again returns its first report instead of a conflict.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +48,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEEP_FOR = timedelta(hours=24)
 # A claim older than this was left by a gateway process that died mid-request: it may be taken over.
 ABANDONED_AFTER = timedelta(minutes=5)
+LATE_WRITE_INTERVAL_S = 1.0
 MAX_KEY_LENGTH = 200
 MAX_STORED_BODY = 1024 * 1024
 # Headers a replay must repeat; cookies are never stored.
@@ -173,14 +179,33 @@ def idempotent(view: Callable[..., Any], kwargs: dict[str, Any], job_id_field: s
         _release_quietly(store, doc_id, claimed_at)
         raise
     outcome = _outcome(store, response) if response.status_code < 500 else None
-    try:
-        if outcome is None:  # nothing took effect (5xx), or nothing we can repeat: the key is free again
-            store.release(doc_id, claimed_at)
-        else:
-            store.complete(doc_id, claimed_at, outcome)
-    except PyMongoError:
-        pass  # the work is done and answered; the retry (if any) meets a pending claim, then an abandoned one
+    if outcome is None:  # nothing took effect (5xx), or nothing we can repeat: the key is free again
+        _write_soon(lambda: store.release(doc_id, claimed_at))
+    else:
+        _write_soon(lambda: store.complete(doc_id, claimed_at, outcome))
     return response
+
+
+def _write_soon(write: Callable[[], None]) -> None:
+    """The claim's release or outcome now, or, while the database is away, again every second in the
+    background until it is written or the claim counts as abandoned anyway."""
+    try:
+        write()
+        return
+    except PyMongoError:
+        pass
+
+    def again() -> None:
+        until = time.monotonic() + ABANDONED_AFTER.total_seconds()
+        while time.monotonic() < until:
+            time.sleep(LATE_WRITE_INTERVAL_S)
+            try:
+                write()
+                return
+            except PyMongoError:
+                continue
+
+    threading.Thread(target=again, name="idempotency-late-write", daemon=True).start()
 
 
 def _stale(held: dict, now: datetime) -> bool:
@@ -212,7 +237,4 @@ def _answer_held(store: IdempotencyStore, held: dict, fingerprint: str) -> Respo
 
 
 def _release_quietly(store: IdempotencyStore, doc_id: str, claimed_at: datetime) -> None:
-    try:
-        store.release(doc_id, claimed_at)
-    except PyMongoError:
-        pass
+    _write_soon(lambda: store.release(doc_id, claimed_at))

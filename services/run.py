@@ -23,6 +23,7 @@ from services.registry import SERVICES, import_error_modules  # noqa: E402
 from shared.amqp_costs import unconfirmed_rpc_replies  # noqa: E402
 from shared.config import load_settings  # noqa: E402
 from shared.logs import configure_logging, log_event  # noqa: E402
+from shared.reply_queues import bounded_reply_waits, transient_reply_queues  # noqa: E402
 
 
 def load_service(name: str) -> type:
@@ -42,6 +43,8 @@ def main(argv: list[str]) -> int:
     settings = load_settings()
     settings.require_secrets()
     unconfirmed_rpc_replies()
+    transient_reply_queues()  # a broker node's death does not stop the service (shared/reply_queues.py)
+    bounded_reply_waits()
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(load_service(argv[0]))
 

@@ -3,7 +3,8 @@
 A service whose database is down raises pymongo's connection errors; FerretDB whose PostgreSQL is
 down or restarting answers an OperationFailure (InternalError) carrying PostgreSQL's message. Both
 come back to the gateway as a Nameko RemoteError naming the exception type. They are not bugs of
-ours: the user should see 「服務暫時無法使用」 and retry, not 「系統發生錯誤」.
+ours: the user should see 「服務暫時無法使用」 and retry, not 「系統發生錯誤」. The same holds when the database
+away is that of a service called by the one the gateway called.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ _BACKEND_AWAY = ("SQLSTATE 57P0", "connection refused", "dial error", "unexpecte
 
 
 def backend_away(error: RemoteError) -> bool:
-    if error.exc_type in _UNREACHABLE_TYPES:
+    exc_type, value = error.exc_type, error.value or ""
+    # A service whose own call to another failed that way re-raises the RemoteError it got, which
+    # reaches the gateway as a RemoteError whose value begins with the inner type: unwrap it.
+    while exc_type == "RemoteError" and value:
+        exc_type, _, value = value.partition(" ")
+    if exc_type in _UNREACHABLE_TYPES:
         return True
-    return error.exc_type == "OperationFailure" and any(marker in (error.value or "") for marker in _BACKEND_AWAY)
+    return exc_type == "OperationFailure" and any(marker in value for marker in _BACKEND_AWAY)

@@ -35,8 +35,10 @@ from shared.deadline import DEADLINE_KEY, deadline_after, out_of_time, remaining
 from shared.errors import LichengError, ServiceUnavailable
 from shared.logs import log_event
 from shared.outages import backend_away
+from shared.reply_queues import FailFastReplyListener, transient_reply_queues
 
 log = logging.getLogger("licheng.rpc")
+transient_reply_queues()  # a proxy's reply queue outlives the broker node it was declared on
 
 # How long a "this service has a consumer" answer is trusted; a missing consumer is re-checked sooner.
 CONSUMER_CACHE_SECONDS = 2.0
@@ -72,7 +74,7 @@ class RpcPool:
         self._consumers = {}
 
     def _new_proxy(self) -> ClusterRpcProxy:
-        proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
+        proxy = ClusterRpcProxy(self._config, timeout=self._timeout, reply_listener_cls=FailFastReplyListener)
         proxy.start()
         return proxy
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pika
+from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, ConnectionClosedByBroker, StreamLostError
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -36,8 +37,10 @@ from services.national_upload.store import UploadStore
 from shared.amqp import pika_parameters
 from shared.caller import Caller
 from shared.config import Settings, load_settings
+from shared.errors import LichengError
 from shared.logs import configure_logging, log_event
 from shared.mongo import make_client
+from shared.reply_queues import transient_reply_queues
 
 log = logging.getLogger("licheng.national_upload.worker")
 Sender = Callable[[dict], SendResult]
@@ -260,6 +263,7 @@ class Worker:
 
 def main() -> int:
     configure_logging()
+    transient_reply_queues()  # its evidence proxies' reply queues outlive a broker node
     from services.national_upload.national_client import NationalClient
 
     settings = load_settings()
@@ -296,8 +300,18 @@ def evidence_url_source(settings: Settings) -> tuple[Callable[[dict], str], Prox
                 settings.nameko_config(), context_data=Caller.system().to_context(), timeout=settings.rpc_timeout_seconds
             )
             cluster = local.cluster = proxy.start()
+            local.proxy = proxy
             proxies.add(proxy)
-        return cluster.evidence.fetch_url(item["school_id"], item["ref"])["url"]
+        try:
+            return cluster.evidence.fetch_url(item["school_id"], item["ref"])["url"]
+        except (RemoteError, LichengError):
+            raise  # the service answered: the proxy is sound
+        except Exception:
+            # A standalone proxy whose broker connection broke (its node died) refuses every later call:
+            # this thread opens a fresh one, on a node that is up, for its next item (this one is retried).
+            local.cluster = None
+            proxies.discard(local.proxy)
+            raise
 
     return url, proxies
 
@@ -312,6 +326,15 @@ class ProxyGroup:
     def add(self, proxy: ClusterRpcProxy) -> None:
         with self._lock:
             self._proxies.append(proxy)
+
+    def discard(self, proxy: ClusterRpcProxy) -> None:
+        with self._lock:
+            if proxy in self._proxies:
+                self._proxies.remove(proxy)
+        try:
+            proxy.stop()
+        except Exception:  # a broken connection may fail to close; it is dropped either way
+            pass
 
     def stop(self) -> None:
         with self._lock:

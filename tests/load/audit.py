@@ -37,6 +37,7 @@ class Ledger:
     acks: list[Ack] = field(default_factory=list)
     submitted: list[tuple[str, str, str]] = field(default_factory=list)  # (school, student_id, outcome_id)
     selected: list[Selected] = field(default_factory=list)
+    certified: list[tuple[str, str]] = field(default_factory=list)  # (school, outcome_id) a bulk certify answered certified
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, kind: str, value: object) -> None:
@@ -53,6 +54,13 @@ class Facts:
     upload_items: dict[str, list[dict]]  # school -> items of the national upload(s) (state, student_id, key)
     national_acceptances: dict[str, dict[str, int]]  # school -> idempotency key -> acceptances held
     selected_at_start: dict[str, set[str]]  # school -> student ids whose selection existed when the upload started
+    # outcome id -> its state read back, and the outcome ids the students' own lists show selected
+    # (None: not read, not checked)
+    outcome_states: dict[str, str] | None = None
+    selected_found: set[str] | None = None
+    # school -> roster files (SHA-256) the national side holds under more than one key: the same
+    # roster accepted twice although every item's own key was accepted once
+    roster_repeats: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def audit(ledger: Ledger, facts: Facts) -> dict:
@@ -67,6 +75,24 @@ def audit(ledger: Ledger, facts: Facts) -> dict:
     for school, student, outcome_id in ledger.submitted:
         if outcome_id not in facts.outcomes_found:
             findings.append({"what": "outcome", "id": outcome_id, "student": student, "school": school, "why": "submitted but not found"})
+    if facts.outcome_states is not None:
+        for school, outcome_id in ledger.certified:
+            state = facts.outcome_states.get(outcome_id)
+            if state != "certified":
+                findings.append({"what": "certification", "id": outcome_id, "school": school, "why": f"certified but read back as {state}"})
+    if facts.selected_found is not None:
+        for entry in ledger.selected:
+            if entry.outcome_id not in facts.selected_found:
+                findings.append(
+                    {
+                        "what": "selection",
+                        "id": entry.outcome_id,
+                        "student": entry.student_id,
+                        "school": entry.school,
+                        "why": "selected but not stored",
+                    }
+                )
+    duplicates = 0
     items_checked = 0
     for school, items in facts.upload_items.items():
         accepted_students = set()
@@ -100,7 +126,12 @@ def audit(ledger: Ledger, facts: Facts) -> dict:
             )
         for key, held in keys.items():
             if held > 1:
+                duplicates += held - 1
                 findings.append({"what": "national key", "id": key, "school": school, "why": f"accepted {held} times"})
+    for school, repeats in facts.roster_repeats.items():
+        for sha, held in repeats.items():
+            duplicates += held - 1
+            findings.append({"what": "national roster", "id": sha, "school": school, "why": f"the same file accepted {held} times"})
     return {
         "lost": len(findings),
         "findings": findings,
@@ -109,7 +140,9 @@ def audit(ledger: Ledger, facts: Facts) -> dict:
             "outcomes": len(ledger.submitted),
             "selected": sum(len(s) for s in facts.selected_at_start.values()),
             "national_items": items_checked,
+            "certified": len(ledger.certified),
         },
+        "national_accepted_more_than_once": duplicates,
         "verdict": "0 lost"
         if not findings
         else f"{len(findings)} lost: " + "; ".join(f"{f['what']} {f['id']} ({f['why']})" for f in findings[:10]),

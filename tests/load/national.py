@@ -112,3 +112,11 @@ def acceptances(sim_state: dict) -> dict[str, int]:
     for row in [*sim_state.get("rosters", []), *sim_state.get("evidence", [])]:
         held[row["idempotency_key"]] = held.get(row["idempotency_key"], 0) + 1
     return held
+
+
+def roster_repeats(sim_state: dict) -> dict[str, int]:
+    """Roster files (SHA-256) the national side accepted under more than one key, with how often."""
+    held: dict[str, int] = {}
+    for row in sim_state.get("rosters", []):
+        held[row["sha256"]] = held.get(row["sha256"], 0) + 1
+    return {sha: n for sha, n in held.items() if n > 1}

@@ -383,9 +383,11 @@ class Rush:
                 queue = self.rec.call("teacher_queue", lambda: school.teacher.get("/api/v1/teacher/queue")).json()
                 ids = [i["id"] for c in queue["courses"] for i in c["items"]][:1000]
                 if ids:
-                    self.rec.call(
+                    done = self.rec.call(
                         "bulk_certify", lambda ids=ids: school.teacher.post("/api/v1/outcomes/bulk-certify", json={"outcome_ids": ids})
-                    )
+                    ).json()
+                    for outcome_id in done.get("certified", []):
+                        self.ledger.add("certified", (school.code, outcome_id))
                     with self.lock:
                         self.bulk_certified += len(ids)
             except StepFailed:
@@ -481,14 +483,29 @@ class Rush:
                     digest.update(chunk)
             return ack.evidence_id, digest.hexdigest()
 
-        def outcome_found(entry: tuple[str, str, str]) -> str | None:
+        def outcome_state(entry: tuple[str, str, str]) -> tuple[str, str | None]:
             school, student, outcome_id = entry
-            return outcome_id if read(self.clients[(school, student)], f"/api/v1/outcomes/{outcome_id}").status_code == 200 else None
+            got = read(self.clients[(school, student)], f"/api/v1/outcomes/{outcome_id}")
+            return outcome_id, got.json()["state"] if got.status_code == 200 else None
+
+        def selected_of(key: tuple[str, str]) -> set[str]:
+            got = read(self.clients[key], "/api/v1/outcomes/mine")
+            return {o["id"] for o in got.json()["items"] if o["selected"]} if got.status_code == 200 else set()
+
+        by_code = {s.code: s for s in self.schools}
+
+        def certified_state(entry: tuple[str, str]) -> tuple[str, str | None]:
+            school, outcome_id = entry  # certified although its student never heard the submit answered
+            got = read(by_code[school].teacher, f"/api/v1/outcomes/{outcome_id}")
+            return outcome_id, got.json()["state"] if got.status_code == 200 else None
 
         with ThreadPoolExecutor(8) as pool:
             stored = dict(pool.map(stored_sha, self.ledger.acks))
-            found = {o for o in pool.map(outcome_found, self.ledger.submitted) if o}
-        by_code = {s.code: s for s in self.schools}
+            states = dict(pool.map(outcome_state, self.ledger.submitted))
+            states |= dict(pool.map(certified_state, [c for c in self.ledger.certified if c[1] not in states]))
+            selectors = sorted({(s.school, s.student_id) for s in self.ledger.selected})
+            selected_found = set().union(*pool.map(selected_of, selectors))
+        found = {o for o, state in states.items() if state is not None}
         items = {u.school: national.upload_items(by_code[u.school].registrar, u) for u in self.uploads}
         held = {s.code: national.acceptances(self.target.sim.state(s.code)) for s in self.schools}
         # Roster-level items (one workbook for many students) name no student: coverage per student is
@@ -498,7 +515,8 @@ class Rush:
             for school, students in self.selected_at_start.items()
             if any(i.get("student_id") for i in items.get(school, [])) or school not in items
         }
-        return Facts(stored, found, items, held, per_student)
+        repeats = {s.code: national.roster_repeats(self.target.sim.state(s.code)) for s in self.schools}
+        return Facts(stored, found, items, held, per_student, states, selected_found, repeats)
 
 
 def run_rush(target: Target, config: RushConfig) -> tuple[dict, Rush]:
