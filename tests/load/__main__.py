@@ -156,7 +156,7 @@ def main(argv: list[str]) -> int:
         with bench_system() as (system, password):
             for n in range(args.workers):
                 system.start_upload_worker(f"uploader-{n}", {"LICHENG_NATIONAL_URL": sim.url})
-            target = Target(system.base_url, login(system.base_url, "", "district", password), sim_client, system.settings())
+            target = Target(system.base_url, _district_login(system.base_url, password), sim_client, system.settings())
             baselines = None
             if not args.no_baselines:
                 print("== baselines", flush=True)
@@ -177,6 +177,19 @@ def main(argv: list[str]) -> int:
         sim.stop()
     code = finish(report, baselines, setting) if report is not None else 0
     return code or (1 if lost_in_search else 0)
+
+
+def _district_login(base: str, password: str):
+    """The district admin's login, asked again for a while when a service just started is not seen yet
+    (the gateway remembers for two seconds that it found no consumer: a 503 right after /readyz)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return login(base, "", "district", password)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
 
 
 def one_rush(system, target: Target, config: RushConfig) -> dict:
