@@ -74,6 +74,6 @@ bench: install ## Run the benchmarks against an isolated system; results in var/
 	@deploy/native/infra.sh up
 	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.bench.run $(BENCH)
 
-rush: install ## Deadline rush + audit; own system, or ARGS="--running" for make up's; var/bench/rush-*.json (RUSH_* env, ARGS="--students 50")
+rush: install ## Deadline rush + audit, then the capacity search; own system, or ARGS="--running"; var/bench/rush-*.json (ARGS="--capacity-only", "--no-capacity")
 	@deploy/native/infra.sh up
 	@eval "$$(deploy/native/infra.sh env)" && . var/secrets.env && PYTHONPATH=$(CURDIR) $(PY) -m tests.load $(ARGS)

@@ -102,6 +102,9 @@ class SchoolCollection:
     def update_one(self, school_id: str, filter_: Mapping[str, Any], update: Mapping[str, Any], *, upsert: bool = False) -> int:
         return self.raw.update_one(self._filter(school_id, filter_), update, upsert=upsert).matched_count
 
+    def update_many(self, school_id: str, filter_: Mapping[str, Any], update: Mapping[str, Any]) -> int:
+        return self.raw.update_many(self._filter(school_id, filter_), update).matched_count
+
     def find_one_and_update(
         self, school_id: str, filter_: Mapping[str, Any], update: Mapping[str, Any], *, upsert: bool = False
     ) -> Document | None:

@@ -23,6 +23,12 @@ class ItemState(StrEnum):
 
 
 FINAL_STATES = frozenset({ItemState.ACCEPTED, ItemState.REJECTED})
+# An upload's items in blocks of this many, in _id order (the order they are published in): a worker's
+# batch of claims or results narrows its query to one block (services/national_upload/batching.py).
+LANE_SIZE = 64
+# What a message carries of an evidence item (publisher.message_body): enough to send it, so that a
+# worker's claim is one write for its batch and no read. These fields never change once the item is built.
+CARRIED = ("kind", "ref", "filename", "content_sha256", "idempotency_key", "year")
 STATE_NAMES_ZH = {
     ItemState.QUEUED: "排隊中",
     ItemState.SENDING: "傳送中",
@@ -93,3 +99,13 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def assign_lanes(docs: list[dict]) -> None:
+    """Gives each item without one its `lane`: its block of LANE_SIZE among its upload's items in _id order."""
+    by_upload: dict[object, list[dict]] = {}
+    for doc in docs:
+        by_upload.setdefault(doc.get("upload_id"), []).append(doc)
+    for items in by_upload.values():
+        for n, doc in enumerate(sorted(items, key=lambda d: str(d["_id"]))):
+            doc.setdefault("lane", n // LANE_SIZE)

@@ -6,6 +6,10 @@ an upload keeps at most `window` items on the queue that are not finished yet, a
 finish: with thirty schools uploading, the queue holds a window of each, and every school gets an
 equal share of the workers whatever its size.
 
+The unfinished items are counted lane by lane (an upload's blocks in _id order, the publishing
+order), only the lanes up to the cursor's that still have some: FerretDB decodes one block per count,
+where one count over the upload decoded every item of it, once a second.
+
 Publishing twice is harmless (an item is claimed once and its idempotency key is one), so a publisher
 that dies is resumed from its cursor by the service's timer, without any bookkeeping beyond that.
 """
@@ -39,9 +43,21 @@ def publish_upload(
     if upload is None:
         return False
     cursor, published = upload.get("cursor", ""), upload.get("published", 0)
+    cursor_lane = store.lane_of(school, cursor) if cursor else None
+    # lanes below the cursor's whose published items have all ended are not counted again (a lane
+    # reopens only for a dead item the registrar retries, which the service publishes itself)
+    done: set[int] = set()
     beat = time.monotonic()
     while True:
-        room = window - store.unfinished_through(school, upload_id, cursor) if cursor else window
+        if not cursor:
+            room = window
+        elif cursor_lane is None:  # items from before lanes: the count over the whole upload
+            room = window - store.unfinished_through(school, upload_id, cursor)
+        else:
+            lanes = [lane for lane in range(cursor_lane + 1) if lane not in done]
+            counts = store.unfinished_by_lane(school, upload_id, lanes, cursor)
+            done |= {lane for lane, n in counts.items() if n == 0 and lane < cursor_lane}
+            room = window - sum(counts.values())
         if room <= 0:
             if time.monotonic() - beat >= HEARTBEAT_SECONDS:
                 store.update_upload(school, upload_id, {"heartbeat": utcnow()})
@@ -54,6 +70,6 @@ def publish_upload(
         for item in batch:
             if item["state"] == ItemState.QUEUED.value:
                 publisher.enqueue({**item, "school_id": school, "upload_id": upload_id})
-        cursor, published = batch[-1]["_id"], published + len(batch)
+        cursor, cursor_lane, published = batch[-1]["_id"], batch[-1].get("lane"), published + len(batch)
         store.update_upload(school, upload_id, {"cursor": cursor, "published": published, "heartbeat": utcnow()})
         beat = time.monotonic()

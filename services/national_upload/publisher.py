@@ -7,15 +7,20 @@ item is claimed once and its idempotency key is one.
 from __future__ import annotations
 
 from services.national_upload import topology
-from services.national_upload.domain import RetryPolicy
+from services.national_upload.domain import CARRIED, RetryPolicy
 from shared.confirming_publisher import ConfirmingPublisher
 
 
 def message_body(item: dict) -> dict:
-    """What a job message carries: the item's address, and whether it waits for its upload's evidence."""
+    """What a job message carries: the item's address (with its upload's lane when it has one, and for
+    an evidence file what its send needs), and whether it waits for its upload's evidence."""
     body = {"item_id": item["_id"], "school_id": item["school_id"]}
     if item.get("after_evidence"):
         body |= {"after_evidence": True, "upload_id": item["upload_id"]}
+    if item.get("lane") is not None and item.get("upload_id"):
+        body |= {"upload_id": item["upload_id"], "lane": item["lane"]}  # the worker batches by lane (batching.py)
+        if item.get("kind") == "evidence" and all(item.get(f) is not None for f in CARRIED):
+            body["send"] = {f: item[f] for f in CARRIED}
     return body
 
 

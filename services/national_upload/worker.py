@@ -5,10 +5,11 @@ records the result, and only then acknowledges the message. A worker killed betw
 acknowledging leaves the message unacknowledged: RabbitMQ redelivers it, the item is sent again with
 the same key, and the national side answers with its first acceptance, so nothing is accepted twice.
 
-One process keeps several items in flight (LICHENG_UPLOAD_CONCURRENCY threads): a send is mostly
-waiting for the national side, so the threads overlap that waiting. pika's connection is not
-thread-safe, so a thread never touches it: when its item is recorded it hands the ack to the
-connection's own thread with add_callback_threadsafe. SIGTERM stops consuming; items in flight are
+One process keeps several items in flight (LICHENG_UPLOAD_CONCURRENCY threads, default 32): a send
+is mostly waiting for the national side, so the threads overlap that waiting, and their claims,
+results and presigned-URL requests go together in batches (services/national_upload/batching.py).
+pika's connection is not thread-safe, so a thread never touches it: when its item is recorded it
+hands the ack to the connection's own thread with add_callback_threadsafe. SIGTERM stops consuming; items in flight are
 finished and acked (or, if the process dies, redelivered).
 """
 
@@ -31,6 +32,7 @@ from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker, Connecti
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from services.national_upload import topology
+from services.national_upload.batching import Accepted, BatchedItems, Claim, GroupCommit
 from services.national_upload.domain import FINAL_STATES, ItemState, RetryPolicy, SendResult, Verdict
 from services.national_upload.publisher import Publisher
 from services.national_upload.store import UploadStore
@@ -55,6 +57,10 @@ NATIONAL_SECONDS = Histogram(
 )
 QUEUE_READY = Gauge("licheng_upload_queue_ready", "Messages waiting in the work queue (not yet delivered)")
 QUEUE_CONSUMERS = Gauge("licheng_upload_queue_consumers", "Workers consuming the work queue")
+# How many items one write or one RPC served (services/national_upload/batching.py): 1 means no batching.
+BATCH_SIZE = Histogram(
+    "licheng_upload_batch_size", "Items per batched claim, result or URL request", ["kind"], buckets=(1, 2, 4, 8, 16, 32, 64, 128)
+)
 QUEUE_POLL_SECONDS = 5.0
 PAUSE_CHECK_SECONDS = 5.0
 # The work queue's delivery limit counts hand-backs. Handed back at once, a message would spend its ten
@@ -81,26 +87,44 @@ class LockedPublisher:
 class ItemHandler:
     """What one message does; separate from the consuming loop so it can be tested on its own."""
 
-    def __init__(self, store: UploadStore, sender: Sender, publisher: Publisher | LockedPublisher, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        store: UploadStore,
+        sender: Sender,
+        publisher: Publisher | LockedPublisher,
+        policy: RetryPolicy,
+        batched: BatchedItems | None = None,
+    ) -> None:
         self.store = store
         self.sender = sender
         self.publisher = publisher
         self.policy = policy
+        self.batched = batched  # several threads: their claims and results written together (batching.py)
         self._pause_cache: dict[str, tuple[float, bool]] = {}
 
-    def handle(self, school_id: str, item_id: str, waits_for: str | None = None) -> ItemState | None:
+    def handle(
+        self,
+        school_id: str,
+        item_id: str,
+        waits_for: str | None = None,
+        *,
+        upload_id: str | None = None,
+        lane: int | None = None,
+        carried: dict | None = None,
+    ) -> ItemState | None:
         """`waits_for`: an upload whose evidence items must all be final before this roster goes
-        (its rows refer to those files); until then the message comes back after the shortest delay."""
+        (its rows refer to those files); until then the message comes back after the shortest delay.
+        `upload_id` and `lane` (from the message) let the claim and the result join a batch, and
+        `carried` (an evidence file's message says what its send needs) spares the claim its read."""
         if self._paused(school_id):
             return self._hold(school_id, item_id)
-        if waits_for and self.store.evidence_pending(school_id, waits_for) > 0:
-            self.publisher.retry_later(
-                {"_id": item_id, "school_id": school_id, "upload_id": waits_for, "after_evidence": True, "idempotency_key": item_id},
-                self.policy.delays[0],
-            )
+        if waits_for and self.store.evidence_pending(school_id, waits_for):
+            waiting = {"_id": item_id, "school_id": school_id, "upload_id": waits_for, "after_evidence": True, "idempotency_key": item_id}
+            self.publisher.retry_later({**waiting, **({"lane": lane} if lane is not None else {})}, self.policy.delays[0])
             ITEMS.labels("waiting").inc()
             return ItemState.QUEUED
-        state = self._handle(school_id, item_id)
+        lane_of = (upload_id, lane) if self.batched is not None and upload_id is not None and lane is not None else None
+        state = self._handle(school_id, item_id, lane_of, carried)
         ITEMS.labels(state.value if state else "already_final").inc()
         return state
 
@@ -122,8 +146,13 @@ class ItemHandler:
         ITEMS.labels("paused").inc()
         return ItemState(item["state"])
 
-    def _handle(self, school_id: str, item_id: str) -> ItemState | None:
-        item = self.store.start_sending(school_id, item_id)
+    def _handle(
+        self, school_id: str, item_id: str, lane_of: tuple[str, int] | None = None, carried: dict | None = None
+    ) -> ItemState | None:
+        if lane_of is not None and self.batched is not None:
+            item = self.batched.claim(Claim(school_id, *lane_of, item_id, carried))
+        else:
+            item = self.store.start_sending(school_id, item_id)
         if item is None:
             return None  # already accepted or rejected: a redelivery changes nothing
         started = time.perf_counter()
@@ -133,11 +162,16 @@ class ItemHandler:
             result = SendResult(Verdict.RETRY, detail=f"{type(exc).__name__}: {exc}")
         NATIONAL_SECONDS.observe(time.perf_counter() - started)
         if result.verdict is Verdict.ACCEPTED:
-            self.store.record(school_id, item_id, ItemState.ACCEPTED, receipt_id=result.receipt_id, detail=result.detail)
+            if lane_of is not None and self.batched is not None and _receipt_is_its_content(item, result):
+                self.batched.accept(Accepted(school_id, *lane_of, item_id, result.detail))
+            else:
+                self.store.record(school_id, item_id, ItemState.ACCEPTED, receipt_id=result.receipt_id, detail=result.detail)
             return ItemState.ACCEPTED
         if result.verdict is Verdict.REJECTED:
             self.store.record(school_id, item_id, ItemState.REJECTED, reasons=list(result.reasons), detail=result.detail)
             return ItemState.REJECTED
+        if "attempts" not in item:  # claimed from what its message carried: read how often it was tried
+            item = {**(self.store.get_item(school_id, item_id) or {}), **item}
         attempts = item.get("attempts", 1)
         if self.policy.gives_up(attempts):
             self.store.record(school_id, item_id, ItemState.DEAD, detail=result.detail or "too many failed attempts")
@@ -147,6 +181,11 @@ class ItemHandler:
         self.store.record(school_id, item_id, ItemState.RETRYING, detail=result.detail, retry_in=delay)
         self.publisher.retry_later(item, delay)
         return ItemState.RETRYING
+
+
+def _receipt_is_its_content(item: dict, result: SendResult) -> bool:
+    """An accepted evidence file whose receipt is the SHA-256 we sent: nothing of its own to keep."""
+    return item.get("kind") == "evidence" and not result.reasons and result.receipt_id in (None, item.get("content_sha256"))
 
 
 class Worker:
@@ -204,7 +243,8 @@ class Worker:
     def _consume(self, store: UploadStore) -> None:
         parameters = pika_parameters(self.settings.amqp_uri, heartbeat=30)
         with Publisher(self.settings.amqp_uri, self.policy) as publisher:
-            handler = ItemHandler(store, self.sender, LockedPublisher(publisher), self.policy)
+            batched = BatchedItems(store, observe=lambda kind, n: BATCH_SIZE.labels(kind).observe(n)) if self.concurrency > 1 else None
+            handler = ItemHandler(store, self.sender, LockedPublisher(publisher), self.policy, batched)
             self.connection = pika.BlockingConnection(parameters)
             connection = self.connection
             channel = self._channel = connection.channel()
@@ -229,7 +269,14 @@ class Worker:
                 message = json.loads(body)
                 waits_for = message.get("upload_id") if message.get("after_evidence") else None
                 try:
-                    state = handler.handle(message["school_id"], message["item_id"], waits_for)
+                    state = handler.handle(
+                        message["school_id"],
+                        message["item_id"],
+                        waits_for,
+                        upload_id=message.get("upload_id"),
+                        lane=message.get("lane"),
+                        carried=message.get("send"),
+                    )
                 except Exception:  # the database or broker away: handed back, redelivered later
                     log.exception("item failed; handed back for redelivery")
                     time.sleep(HAND_BACK_PAUSE_SECONDS)
@@ -271,7 +318,9 @@ def main() -> int:
     evidence_url, rpc_proxy = evidence_url_source(settings)
     sender = NationalClient(settings, UploadStore(client[settings.database_name("national_upload")]), evidence_url).send
     policy = RetryPolicy.from_settings(settings.upload_retry_delays, settings.upload_max_attempts)
-    concurrency = int(os.environ.get("LICHENG_UPLOAD_CONCURRENCY", "8"))
+    # 32 in flight: the national side's latency is waiting, and the more wait together, the larger the
+    # batches of claims and results (batching.py), the fewer FerretDB scans per item
+    concurrency = int(os.environ.get("LICHENG_UPLOAD_CONCURRENCY", "32"))
     worker = Worker(settings, sender, prefetch=settings.upload_prefetch, policy=policy, concurrency=concurrency)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
@@ -288,36 +337,57 @@ def main() -> int:
 
 def evidence_url_source(settings: Settings) -> tuple[Callable[[dict], str], ProxyGroup]:
     """Evidence bytes come from the evidence service as a short presigned GET (asked as the system
-    caller); the worker never reads the object store's keys itself. A standalone Nameko proxy is not
-    thread-safe, so each of the worker's threads gets its own, all stopped together."""
-    local = threading.local()
+    caller); the worker never reads the object store's keys itself. The worker's threads ask together
+    (one `fetch_urls` call for whatever is asked while the last one runs), so an item costs a share of
+    one RPC hop. The group commit runs one call at a time, so one standalone proxy (not thread-safe)
+    serves every thread in turn."""
     proxies = ProxyGroup()
+    held: list = []
 
-    def url(item: dict) -> str:
-        cluster = getattr(local, "cluster", None)
-        if cluster is None:
-            proxy = ClusterRpcProxy(
+    def cluster():
+        if not held:
+            standalone = ClusterRpcProxy(
                 settings.nameko_config(), context_data=Caller.system().to_context(), timeout=settings.rpc_timeout_seconds
             )
-            cluster = local.cluster = proxy.start()
-            local.proxy = proxy
-            proxies.add(proxy)
-        try:
-            return cluster.evidence.fetch_url(item["school_id"], item["ref"])["url"]
-        except (RemoteError, LichengError):
-            raise  # the service answered: the proxy is sound
-        except Exception:
-            # A standalone proxy whose broker connection broke (its node died) refuses every later call:
-            # this thread opens a fresh one, on a node that is up, for its next item (this one is retried).
-            local.cluster = None
-            proxies.discard(local.proxy)
-            raise
+            held.append((standalone, standalone.start()))
+            proxies.add(standalone)
+        return held[0]
+
+    def fetch(asked: list[tuple[str, str]]) -> list[str | None]:
+        by_school: dict[str, list[str]] = {}
+        for school, ref in asked:
+            by_school.setdefault(school, []).append(ref)
+        urls: dict[tuple[str, str], str] = {}
+        for school, refs in by_school.items():
+            for start in range(0, len(refs), 200):
+                standalone, proxy = cluster()
+                try:
+                    answer = proxy.evidence.fetch_urls(school, refs[start : start + 200])
+                except (RemoteError, LichengError):
+                    raise  # the service answered: the proxy is sound
+                except Exception:
+                    # A standalone proxy whose broker connection broke (its node died) refuses every later
+                    # call: the next one opens a fresh proxy on a node that is up (these items are retried).
+                    held.clear()
+                    proxies.discard(standalone)
+                    raise
+                for ref, got in answer.items():
+                    urls[(school, ref)] = got["url"]
+        return [urls.get(a) for a in asked]
+
+    together: GroupCommit[tuple[str, str], str | None] = GroupCommit(fetch, observe=BATCH_SIZE.labels("fetch_url").observe)
+
+    def url(item: dict) -> str:
+        found = together((item["school_id"], item["ref"]))
+        if found is None:
+            raise LookupError(f"evidence {item['ref']} not found")  # retried like any failed send
+        return found
 
     return url, proxies
 
 
 class ProxyGroup:
-    """The per-thread RPC proxies of one worker, stopped at exit like one proxy."""
+    """The RPC proxies of one worker (a broken one is replaced), stopped at exit like one proxy."""
 
     def __init__(self) -> None:
         self._proxies: list[ClusterRpcProxy] = []

@@ -10,11 +10,13 @@ Used by both harnesses (`make bench`, `make rush`):
 CPU comes from /proc/<pid>/stat (utime + stime, clock ticks) read before and after, so no package is
 needed. Our own processes (gateway, services, upload workers) are named by the pids the harness
 started, with their children (gunicorn's workers); the shared servers (RabbitMQ, FerretDB,
-PostgreSQL, SeaweedFS) are named by command line. Those servers are shared by every test session on
-the machine, so their figures include whatever else ran meanwhile: read them beside the load average
-recorded with them. Database operations are pg_stat_database deltas of FerretDB's backing database
-(same caveat). A process that starts during the run counts from zero; one that ends before `stop()`
-is missing, so stop the meter before stopping what it measures.
+PostgreSQL, SeaweedFS) are the processes listening on the ports the environment names, with their
+children (by command line when /proc does not say); every other process is one "other processes"
+figure. Those servers are shared by every test session on the machine, so their figures include
+whatever else ran meanwhile: read them beside the load average and "other processes" recorded with
+them. Database operations are pg_stat_database deltas of FerretDB's backing database (same caveat).
+A process that starts during the run counts from zero; one that ends before `stop()` is missing, so
+stop the meter before stopping what it measures.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ PG_PORT = int(os.environ.get("LICHENG_PG_PORT", "55432"))
 PG_FIELDS = ("xact_commit", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated", "tup_deleted")
 
 # Shared servers by command line (first match wins); anything else unnamed is not reported.
+OTHER = "other processes"
 SHARED = (
     ("rabbitmq", "beam.smp"),
     ("ferretdb", "ferretdb"),
@@ -66,6 +70,58 @@ def _shared_name(cmdline: str) -> str | None:
     return None
 
 
+def _port(value: str, default: int) -> int:
+    """The port of an address or URI (`amqp://u:p@127.0.0.1:5672/v`, `127.0.0.1:8333`), else the default."""
+    first = value.split(";")[0].strip()
+    try:
+        port = urllib.parse.urlsplit(first if "://" in first else f"//{first}").port
+    except ValueError:
+        port = None
+    return port or default
+
+
+def _our_server_ports() -> dict[int, str]:
+    """The ports of the servers this run's system talks to (the environment infra.sh exports)."""
+    env = os.environ
+    return {
+        _port(env.get("LICHENG_AMQP_URI", ""), 5672): "rabbitmq",
+        _port(env.get("LICHENG_MONGO_URI", ""), 27017): "ferretdb",
+        PG_PORT: "postgresql",
+        _port(env.get("LICHENG_S3_ENDPOINT", ""), 8333): "seaweedfs",
+    }
+
+
+def listening_servers(ports: dict[int, str]) -> dict[int, str]:
+    """pid -> server name of the processes listening on `ports`. Another engineer's servers of the same
+    kind (a fault suite's cluster on other ports) share the machine; named by command line alone, their
+    CPU was counted as ours. {} when /proc does not tell (the command-line names are then used)."""
+    inodes: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A":  # LISTEN
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                if port in ports:
+                    inodes[fields[9]] = ports[port]
+    found: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            links = [os.readlink(f"/proc/{entry}/fd/{fd}") for fd in os.listdir(f"/proc/{entry}/fd")]
+        except OSError:
+            continue
+        for link in links:
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                found[int(entry)] = inodes[link[8:-1]]
+                break
+    return found
+
+
 def system_pids(system: Any) -> dict[int, str]:
     """The processes a TestSystem started, by name (gateway, identity, …, upload workers)."""
     return {proc.pid: name for name, proc in getattr(system, "processes", {}).items() if proc.poll() is None}
@@ -75,6 +131,7 @@ class CpuMeter:
     def __init__(self, own: dict[int, str] | None = None, client_name: str = "load client") -> None:
         self.own = dict(own or {})
         self.own.setdefault(os.getpid(), client_name)
+        self.servers = listening_servers(_our_server_ports())  # and their children: PostgreSQL's backends
         self._before: dict[int, tuple[str, int]] = {}
         self._pg_before: dict[str, int] = {}
         self._started = 0.0
@@ -92,9 +149,11 @@ class CpuMeter:
         for pid, (ppid, ticks) in stats.items():
             name = self.own.get(pid) or self.own.get(ppid)  # gunicorn's workers are the master's children
             if name is None and ppid not in self.own:
-                name = _shared_name(_cmdline(pid))
-            if name is not None:
-                named[pid] = (name, ticks)
+                if self.servers:
+                    name = self.servers.get(pid) or self.servers.get(ppid) or OTHER
+                else:
+                    name = _shared_name(_cmdline(pid)) or OTHER
+            named[pid] = (name, ticks)
         return named
 
     def start(self) -> CpuMeter:
@@ -113,6 +172,7 @@ class CpuMeter:
             spent = ticks - (earlier[1] if earlier and earlier[0] == name else 0)
             by_name[name] = by_name.get(name, 0.0) + spent * 1000 / TICKS
         ops = max(operations, 1)
+        other = by_name.pop(OTHER, 0.0)
         ours = {n: ms for n, ms in by_name.items() if n not in {s for s, _ in SHARED}}
         report: dict[str, Any] = {
             "per": label,
@@ -123,7 +183,10 @@ class CpuMeter:
             "cpu_ms_per_op": {n: round(ms / ops, 3) for n, ms in sorted(by_name.items(), key=lambda kv: -kv[1])},
             "ours_cpu_ms_per_op": round(sum(ours.values()) / ops, 3),
             "all_cpu_ms_per_op": round(sum(by_name.values()) / ops, 3),
-            "shared_servers_note": "rabbitmq/ferretdb/postgresql/seaweedfs are shared with other sessions on this machine",
+            # everything else on the machine meanwhile (other engineers' runs): read the figures beside it
+            "other_processes_cpu_ms": round(other, 1),
+            "shared_servers_note": "rabbitmq/ferretdb/postgresql/seaweedfs are our servers (by their listening ports), "
+            "which other sessions on this machine may use too",
         }
         if self._pg_before and pg_after:
             delta = {k: pg_after[k] - self._pg_before[k] for k in PG_FIELDS}

@@ -3,9 +3,13 @@
 By default it starts its own system (every service and the gateway on an own vhost, databases and
 buckets), the national simulator and the upload workers; `--running` aims at the system `make up`
 runs instead (its gateway, simulator and workers; new rush schools are added to its district). It
-measures the baselines, runs the rush, writes var/bench/rush-<time>.json and exits non-zero when the
-audit finds anything lost. Every flag has a RUSH_<NAME> environment twin, e.g.
-`make rush RUSH_STUDENTS=50 RUSH_CONCURRENCY=50` or `make rush ARGS="--running --students 20"`.
+measures the baselines, runs the rush, writes var/bench/rush-<time>.json, then searches the service's
+capacity on the same system (tests/load/capacity.py: the highest arrival rate of students a minute at
+which every step's p99 stays under a second with nothing lost, beside the direct-store floor and the
+CPU a journey costs; var/bench/rush-capacity.json), and exits non-zero when an audit finds anything
+lost. `--capacity-only` skips the one rush, `--no-capacity` the search. Every flag has a RUSH_<NAME>
+environment twin, e.g. `make rush RUSH_STUDENTS=50 RUSH_CONCURRENCY=50`,
+`make rush ARGS="--capacity-only --capacity-start 60"` or `make rush ARGS="--running --students 20"`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +30,7 @@ from shared.config import Settings
 from tests.bench.cpu import CpuMeter, profile, system_pids
 from tests.bench.harness import BENCH_DIR, bench_system, write_result
 from tests.load.baselines import all_baselines
+from tests.load.capacity import CapacityConfig, capacity
 from tests.load.rush import RushConfig, Target, run_rush
 from tests.national.simulator import SimClient, SimProcess
 from tests.support.api import login
@@ -57,8 +63,19 @@ def parse_args(argv: list[str]) -> tuple[RushConfig, argparse.Namespace]:
     parser.add_argument("--no-baselines", action="store_true", default=os.environ.get("RUSH_NO_BASELINES") == "1")
     parser.add_argument("--baseline-concurrency", type=int, default=int(os.environ.get("RUSH_BASELINE_CONCURRENCY", "16")))
     parser.add_argument("--baseline-files", type=int, default=int(os.environ.get("RUSH_BASELINE_FILES", "48")))
+    parser.add_argument("--no-capacity", action="store_true", default=os.environ.get("RUSH_NO_CAPACITY") == "1", help="skip the search")
+    only = os.environ.get("RUSH_CAPACITY_ONLY") == "1"
+    parser.add_argument("--capacity-only", action="store_true", default=only, help="only the search, not the one rush")
+    for f in dataclasses.fields(CapacityConfig):
+        env = os.environ.get(f"RUSH_CAPACITY_{f.name.upper()}")
+        flag = f"--capacity-{f.name.replace('_', '-')}"
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default if env is None else env == "1")
+        else:
+            parser.add_argument(flag, type=type(f.default), default=type(f.default)(env) if env else f.default)
     args = parser.parse_args(argv)
     config = RushConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(RushConfig)})
+    args.capacity = CapacityConfig(**{f.name: getattr(args, f"capacity_{f.name}") for f in dataclasses.fields(CapacityConfig)})
     return config, args
 
 
@@ -100,7 +117,7 @@ class RunningSystem:
         return Settings()
 
 
-def run_against_running(config: RushConfig, args: argparse.Namespace) -> tuple[dict, dict | None]:
+def run_against_running(config: RushConfig, args: argparse.Namespace) -> tuple[dict | None, dict | None, int]:
     base = os.environ.get("LICHENG_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
     password = os.environ.get("LICHENG_DEMO_PASSWORD", "")
     if not password:
@@ -116,15 +133,20 @@ def run_against_running(config: RushConfig, args: argparse.Namespace) -> tuple[d
     baselines = (
         None if args.no_baselines else all_baselines(system, password, target, config, args.baseline_concurrency, args.baseline_files)
     )
-    report, _ = run_rush(target, config)
-    return report, baselines
+    report = None if args.capacity_only else run_rush(target, config)[0]
+    lost_in_search = 0
+    if not args.no_capacity:
+        # only the shared servers and this client are named: the running system's processes are not ours to know
+        lost_in_search = finish_capacity(capacity(target, config, args.capacity, {}), baselines, {"target": "running system"})
+    return report, baselines, lost_in_search
 
 
 def main(argv: list[str]) -> int:
     config, args = parse_args(argv)
     if args.running:
-        report, baselines = run_against_running(config, args)
-        return finish(report, baselines, {"target": "running system", "national_latency_ms": "as configured"})
+        report, baselines, lost_in_search = run_against_running(config, args)
+        code = finish(report, baselines, {"target": "running system", "national_latency_ms": "as configured"}) if report else 0
+        return code or (1 if lost_in_search else 0)
     sim = SimProcess(ROOT / "var" / "rush-sim" / time.strftime("%Y%m%d-%H%M%S"))
     sim.data_dir.mkdir(parents=True, exist_ok=True)
     sim.start()
@@ -134,27 +156,78 @@ def main(argv: list[str]) -> int:
         with bench_system() as (system, password):
             for n in range(args.workers):
                 system.start_upload_worker(f"uploader-{n}", {"LICHENG_NATIONAL_URL": sim.url})
-            target = Target(system.base_url, login(system.base_url, "", "district", password), sim_client, system.settings())
+            target = Target(system.base_url, _district_login(system.base_url, password), sim_client, system.settings())
             baselines = None
             if not args.no_baselines:
                 print("== baselines", flush=True)
                 baselines = all_baselines(system, password, target, config, args.baseline_concurrency, args.baseline_files)
                 print(json.dumps(baselines, indent=1), flush=True)
-            print(f"== rush: {config.students} students in {config.schools} schools, {config.concurrency} at once", flush=True)
-            meter = CpuMeter(system_pids(system)).start()
-            spy = profile(
-                system.processes["gateway"].pid, 60, BENCH_DIR / f"rush-{time.strftime('%Y%m%d-%H%M%S')}-gateway.svg", children=True
-            )
-            report, _ = run_rush(target, config)
-            report["cpu"] = meter.stop(config.students, "student (whole journey)")
-            if spy is not None:
-                spy.wait(timeout=120)
-                report["cpu"]["profile"] = Path(spy.args[spy.args.index("-o") + 1]).name
+            setting = {"target": "isolated system", "upload_workers": args.workers, "national_latency_ms": args.national_latency_ms}
+            report, lost_in_search = None, 0
+            if not args.capacity_only:
+                report = one_rush(system, target, config)
+            if not args.no_capacity:
+                pids = {**system_pids(system), sim.process.pid: "national simulator"}
+                profiles: list = []
+                found = capacity(target, config, args.capacity, pids, profiler_of(system, profiles))
+                for spy in profiles:
+                    spy.wait(timeout=300)
+                lost_in_search = finish_capacity(found, baselines, setting)
     finally:
         sim.stop()
-    return finish(
-        report, baselines, {"target": "isolated system", "upload_workers": args.workers, "national_latency_ms": args.national_latency_ms}
-    )
+    code = finish(report, baselines, setting) if report is not None else 0
+    return code or (1 if lost_in_search else 0)
+
+
+def _district_login(base: str, password: str):
+    """The district admin's login, asked again for a while when a service just started is not seen yet
+    (the gateway remembers for two seconds that it found no consumer: a 503 right after /readyz)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return login(base, "", "district", password)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def one_rush(system, target: Target, config: RushConfig) -> dict:
+    """The rush as configured (by default 200 students at once), metered and with a profile of the gateway."""
+    print(f"== rush: {config.students} students in {config.schools} schools, {config.concurrency} at once", flush=True)
+    meter = CpuMeter(system_pids(system)).start()
+    spy = profile(system.processes["gateway"].pid, 60, BENCH_DIR / f"rush-{time.strftime('%Y%m%d-%H%M%S')}-gateway.svg", children=True)
+    report, _ = run_rush(target, config)
+    report["cpu"] = meter.stop(config.students, "student (whole journey, with the schools' set-up)")
+    if spy is not None:
+        spy.wait(timeout=120)
+        report["cpu"]["profile"] = Path(spy.args[spy.args.index("-o") + 1]).name
+    return report
+
+
+def profiler_of(system, started: list) -> Callable[[str, RushConfig, str], None]:
+    """py-spy on the gateway (with its workers) and one service while the confirming rung's students arrive."""
+
+    def start(phase: str, config: RushConfig, busiest: str) -> None:
+        if phase != "journeys":
+            return
+        for name, children in (("gateway", True), (busiest, False)):
+            process = system.processes.get(name)
+            if process is not None:
+                spy = profile(process.pid, int(config.ramp_s) + 20, BENCH_DIR / f"rush-capacity-{name}.svg", children=children)
+                if spy is not None:
+                    started.append(spy)
+
+    return start
+
+
+def finish_capacity(found: dict, baselines: dict | None, setting: dict) -> int:
+    """Writes var/bench/rush-capacity.json and prints its summary; the number of rungs whose audit lost anything."""
+    path = write_result("rush-capacity", {**setting, **found, "baselines": baselines})
+    print(json.dumps({"capacity": found["summary"]}, indent=1, ensure_ascii=False))
+    print(f"report: {path}")
+    rungs = [*found["ours"]["steps"], *[found[k] for k in ("confirm", "profiled") if found.get(k)]]
+    return sum(1 for rung in rungs if rung.get("lost"))
 
 
 def finish(report: dict, baselines: dict | None, setting: dict) -> int:

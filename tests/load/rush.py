@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
@@ -271,10 +272,14 @@ def setup_school(target: Target, n: int, students: int, tag: str) -> School:
 
 
 class Rush:
-    def __init__(self, target: Target, config: RushConfig, schools: list[School]) -> None:
+    def __init__(self, target: Target, config: RushConfig, schools: list[School], on_phase: Callable[[str], None] | None = None) -> None:
         self.target = target
         self.config = config
         self.schools = schools
+        # told "journeys" as the first student may arrive, "national" once every journey and the teachers
+        # are done, "audit" once the national uploads drained (tests/load/capacity.py meters the CPU between)
+        self.on_phase = on_phase or (lambda phase: None)
+        self.lags: list[float] = []  # how late each student started against the arrival schedule (a busy load client)
         self.rec = Recorder()
         self.ledger = Ledger()
         self.clients: dict[tuple[str, str], Client] = {}  # (school, student_id) -> logged-in client (the audit reads as them)
@@ -297,6 +302,9 @@ class Rush:
         rng = random.Random(f"{self.config.seed}-{school.code}-{student_id}")
         rec, base = self.rec, self.target.base_url
         time.sleep(max(0.0, arrives_at - time.monotonic()))
+        if arrives_at:
+            with self.lock:
+                self.lags.append(max(0.0, time.monotonic() - arrives_at))
         if time.monotonic() > self.deadline:
             with self.lock:
                 self.unfinished += 1
@@ -414,6 +422,7 @@ class Rush:
             self.uploads.append(upload)
 
     def run(self) -> dict:
+        self.on_phase("journeys")
         started, load_before = time.perf_counter(), os.getloadavg()
         teachers = [threading.Thread(target=self.teacher_loop, args=(s,), daemon=True) for s in self.schools]
         starter = threading.Thread(target=self.start_national, daemon=True)
@@ -431,7 +440,9 @@ class Rush:
         self.finished.set()
         for thread in teachers:
             thread.join()
+        self.on_phase("national")
         national_report = self.wait_national()
+        self.on_phase("audit")
         facts = self.collect_facts()
         return {
             "rush_seconds": round(rush_seconds, 2),
@@ -440,6 +451,7 @@ class Rush:
             "students_finished": self.config.students - self.unfinished,
             "students_unfinished": self.unfinished,
             **self.rec.report(),
+            **({"arrival_lag_ms": percentiles(self.lags)} if self.lags else {}),
             "bulk_certify_outcomes": self.bulk_certified,
             "national": national_report,
             "audit": audit(self.ledger, facts),
@@ -519,14 +531,17 @@ class Rush:
         return Facts(stored, found, items, held, per_student, states, selected_found, repeats)
 
 
-def run_rush(target: Target, config: RushConfig) -> tuple[dict, Rush]:
-    """Set up the schools (not timed), run the rush, audit it; returns the report's body and the run itself."""
-    tag = secrets.token_hex(2).upper()[:3]
+def run_rush(
+    target: Target, config: RushConfig, *, tag: str | None = None, on_phase: Callable[[str], None] | None = None
+) -> tuple[dict, Rush]:
+    """Set up the schools (not timed), run the rush, audit it; returns the report's body and the run itself.
+    `tag` (three characters) names the run's schools (9<tag>00, 9<tag>01, ...); random when not given."""
+    tag = tag or secrets.token_hex(2).upper()[:3]
     per_school = [config.students // config.schools + (1 if i < config.students % config.schools else 0) for i in range(config.schools)]
     started = time.perf_counter()
     with ThreadPoolExecutor(config.schools) as pool:
         schools = list(pool.map(lambda args: setup_school(target, *args, tag), [(i, n) for i, n in enumerate(per_school)]))
     setup_seconds = time.perf_counter() - started
-    rush = Rush(target, config, schools)
+    rush = Rush(target, config, schools, on_phase)
     result = rush.run()
     return {"config": asdict(config), "schools": [s.code for s in schools], "setup_seconds": round(setup_seconds, 2), **result}, rush

@@ -10,8 +10,9 @@ import uuid
 import pika
 
 from services.national_upload import topology
+from services.national_upload.batching import BatchedItems
 from services.national_upload.domain import ItemState, RetryPolicy, SendResult, Verdict, idempotency_key
-from services.national_upload.publisher import Publisher
+from services.national_upload.publisher import Publisher, message_body
 from services.national_upload.worker import ItemHandler, Worker
 from tests.support.system import wait_until
 
@@ -198,3 +199,66 @@ def test_a_worker_whose_idle_publisher_was_closed_by_the_broker_still_retries(is
     assert sends == [item["_id"], item["_id"]]  # one retry through the delay queue
     assert not [r for r in caplog.records if "handed back" in r.getMessage()]  # the retry was published, not handed back
     assert upload_store.get_item(SCHOOL, item["_id"])["attempts"] == 2
+
+
+def test_batched_claims_and_results_send_and_record_each_item_once(isolated, upload_store):
+    """Threads of one process claim and record together (services/national_upload/batching.py), over two
+    lanes, half the messages saying what the send needs and half not; each item is still claimed before
+    it is sent, sent once (one twice: its first send is retried) and recorded once, and a redelivery of
+    an item already accepted sends nothing."""
+    settings = isolated.settings()
+    upload = uuid.uuid4().hex
+    docs = []
+    for n in range(70):
+        item_id = f"{upload}:e{n:03d}"
+        sha = f"{n:064x}"
+        key = idempotency_key(SCHOOL, 114, 1, "evidence", f"s{n}", item_id, sha)
+        sendable = {"ref": f"ev{n}", "filename": f"f{n}.pdf", "year": 114} if n % 2 else {}
+        docs.append(
+            {"_id": item_id, "upload_id": upload, "kind": "evidence", "content_sha256": sha, "student_id": f"s{n}", **sendable}
+            | {"state": "queued", "attempts": 0, "history": [], "idempotency_key": key}
+        )
+    upload_store.insert_items(SCHOOL, docs)  # gives each its lane
+    assert {d["lane"] for d in docs} == {0, 1}
+    assert "send" in message_body({**docs[1], "school_id": SCHOOL}) and "send" not in message_body({**docs[0], "school_id": SCHOOL})
+    retried = docs[3]["_id"]
+    lock = threading.Lock()
+    seen: dict[str, int] = {}
+    claimed_before_sent: list[bool] = []
+
+    def sender(item: dict) -> SendResult:
+        with lock:
+            seen[item["_id"]] = seen.get(item["_id"], 0) + 1
+            first = seen[item["_id"]] == 1
+        claimed_before_sent.append(upload_store.get_item(SCHOOL, item["_id"])["state"] == "sending")
+        if item["_id"] == retried and first:
+            return SendResult(Verdict.RETRY, detail="HTTP 503", retry_after=1)
+        return SendResult(Verdict.ACCEPTED, detail="accepted", receipt_id=item["content_sha256"])
+
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        for doc in docs:
+            publisher.enqueue({**doc, "school_id": SCHOOL})
+    worker = Worker(settings, sender, prefetch=8, policy=POLICY, concurrency=8)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == len(docs), 90, "all items accepted")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert seen == {d["_id"]: 2 if d["_id"] == retried else 1 for d in docs} and all(claimed_before_sent)
+    for doc in docs:
+        stored = upload_store.get_item(SCHOOL, doc["_id"])
+        expected = ["retrying", "accepted"] if doc["_id"] == retried else ["accepted"]
+        assert stored["attempts"] == len(expected) and [h["state"] for h in stored["history"]] == expected, stored
+    assert _queue_depth(settings.amqp_uri, topology.WORK_QUEUE) == 0  # every message acked
+
+    def must_not_send(item: dict) -> SendResult:
+        raise AssertionError(f"{item['_id']} sent again")
+
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        handler = ItemHandler(upload_store, must_not_send, publisher, POLICY, BatchedItems(upload_store))
+        assert handler.handle(SCHOOL, docs[0]["_id"], upload_id=upload, lane=docs[0]["lane"]) is None
+        carried = message_body({**docs[1], "school_id": SCHOOL})["send"]
+        assert handler.handle(SCHOOL, docs[1]["_id"], upload_id=upload, lane=docs[1]["lane"], carried=carried) is None
