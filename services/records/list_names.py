@@ -35,30 +35,30 @@ def add_names(store: RecordsStore, school: str, type_: RecordType, docs: list[di
 
 
 def _student_names(store: RecordsStore, school: str, docs: list[dict[str, Any]]) -> dict[str, str]:
-    wanted = {d["student_id"] for d in docs if isinstance(d.get("student_id"), str)}
-    classes = {d.get(PARTITION) for d in docs}
-    found: dict[str, str] = {}
-    if wanted and None not in classes and len(classes) <= BY_CLASS_AT_MOST:
-        for class_code in sorted(classes):
-            for s in store.find("students", school, {"class_code": class_code}, projection={"student_id": 1, "name": 1}):
-                found[s["student_id"]] = s.get("name", "")
-    missing = sorted(wanted - found.keys())  # moved on since, or a page of many classes
-    if missing:
-        for s in store.students_among(school, missing, projection={"student_id": 1, "name": 1}):
-            found[s["student_id"]] = s.get("name", "")
-    return found
+    return _names(store, school, docs, ("student_id", PARTITION), ("students", "student_id", "class_code"))
 
 
 def _course_names(store: RecordsStore, school: str, docs: list[dict[str, Any]]) -> dict[str, str]:
-    wanted = {d["course_code"] for d in docs if isinstance(d.get("course_code"), str)}
-    classes = {d.get("course_class") for d in docs}
+    return _names(store, school, docs, ("course_code", "course_class"), ("courses", "code", "class_code"))
+
+
+def _names(
+    store: RecordsStore, school: str, docs: list[dict[str, Any]], kept: tuple[str, str], named: tuple[str, str, str]
+) -> dict[str, str]:
+    """Names of the ids `docs` keep in `kept[0]`, read by the classes they keep in `kept[1]` (the
+    `named` type's id and class fields); ids not found that way (moved since, or too many classes) by id."""
+    id_field, class_field = kept
+    key, named_id, named_class = named
+    wanted = {d[id_field] for d in docs if isinstance(d.get(id_field), str)}
+    classes = {d.get(class_field) for d in docs}
     found: dict[str, str] = {}
+    fields = {named_id: 1, "name": 1}
     if wanted and None not in classes and len(classes) <= BY_CLASS_AT_MOST:
         for class_code in sorted(classes):
-            for c in store.find("courses", school, {"class_code": class_code}, projection={"code": 1, "name": 1}):
-                found[c["code"]] = c.get("name", "")
+            for n in store.find(key, school, {named_class: class_code}, projection=fields):
+                found[n[named_id]] = n.get("name", "")
     missing = sorted(wanted - found.keys())
     if missing:
-        for c in store.find("courses", school, {"code": OneOf(missing)}, projection={"code": 1, "name": 1}):
-            found[c["code"]] = c.get("name", "")
+        for n in store.find(key, school, {named_id: OneOf(missing)}, projection=fields):
+            found[n[named_id]] = n.get("name", "")
     return found

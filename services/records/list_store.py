@@ -235,10 +235,7 @@ class SortedOrders:
         if kept is None or kept[0] != written:
             rows: list[dict[str, Any]] = []
             for part in parts:
-                where: dict[str, Any] = {PARTITION: part["class"]}
-                if part["term"] is not None:
-                    where.update(year=part["year"], term=part["term"])
-                rows += coll.find(school_id, where)
+                rows += coll.find(school_id, partition_filter(part))
             ordered = order_rows(rows, sort)
             kept = (written, [r["_id"] for r in ordered], {r["_id"]: r for r in ordered[: self.head]})
             with self._lock:
@@ -253,6 +250,14 @@ class SortedOrders:
             if i not in found and (doc := coll.find_one(school_id, {"_id": i})) is not None:
                 found[i] = doc
         return [found[i] for i in wanted if i in found]  # one removed since is left out of this page
+
+
+def partition_filter(part: dict[str, Any]) -> dict[str, Any]:
+    """The equalities that read one tallied partition's records."""
+    where: dict[str, Any] = {PARTITION: part["class"]}
+    if part["term"] is not None:
+        where.update(year=part["year"], term=part["term"])
+    return where
 
 
 def order_rows(rows: list[dict[str, Any]], sort: list[tuple[str, int]]) -> list[dict[str, Any]]:
@@ -285,12 +290,9 @@ def page_by_partitions(
         if start + n <= skip:
             start += n
             continue
-        where: dict[str, Any] = {PARTITION: part["class"]}
-        if part["term"] is not None:
-            where.update(year=part["year"], term=part["term"])
         local = max(0, skip - start)
         want = limit - len(out)
-        found = coll.find(school_id, where, sort=sort, skip=local, limit=want)
+        found = coll.find(school_id, partition_filter(part), sort=sort, skip=local, limit=want)
         if len(found) < min(want, n - local) and on_short is not None:
             on_short()  # the tally counts more than the partition holds: count again at the next list
         out += found

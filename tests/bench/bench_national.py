@@ -187,9 +187,7 @@ def _wait_drained(store: UploadStore, upload_id: str, total: int, ports: list[in
         time.sleep(5)
 
 
-def _run(
-    system: TestSystem, store: UploadStore, sim: SimClient, sim_pid: int, files: list, students: int, workers: int
-) -> dict[str, Any]:
+def _run(system: TestSystem, store: UploadStore, sim: SimClient, sim_pid: int, files: list, students: int, workers: int) -> dict[str, Any]:
     sim.admin("POST", "/admin/reset")
     sim.faults({"latency_ms": 50})
     items = _items(store, students, files)

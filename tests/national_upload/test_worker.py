@@ -90,14 +90,7 @@ def test_worker_drains_the_queue_and_retries_through_the_delay_queues(isolated, 
         for item in items:
             publisher.enqueue(item)
     worker = Worker(settings, sender, prefetch=4, policy=POLICY)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == len(items), 60, "all items accepted")
-    finally:
-        worker.stop()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
+    _run_until_accepted(worker, upload_store, upload, len(items), 60)
     assert all(seen[i] == 1 for i in seen if i not in flaky) and all(seen[i] == 2 for i in flaky)
     progress = upload_store.progress(SCHOOL, upload)
     assert progress["accepted"] == 20 and progress["dead"] == 0 and progress["retrying"] == 0
@@ -141,14 +134,7 @@ def test_one_worker_keeps_several_items_in_flight_and_sends_each_once(isolated, 
         for item in items:
             publisher.enqueue(item)
     worker = Worker(settings, sender, prefetch=1, policy=POLICY, concurrency=4)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == len(items), 60, "all items accepted")
-    finally:
-        worker.stop()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
+    _run_until_accepted(worker, upload_store, upload, len(items), 60)
     assert peak == 4  # four sends waiting at once in one process, never more than its threads
     assert all(seen.get(i["_id"]) == 1 for i in items)
     assert _queue_depth(settings.amqp_uri, topology.WORK_QUEUE) == 0  # every message acked
@@ -239,14 +225,7 @@ def test_batched_claims_and_results_send_and_record_each_item_once(isolated, upl
         for doc in docs:
             publisher.enqueue({**doc, "school_id": SCHOOL})
     worker = Worker(settings, sender, prefetch=8, policy=POLICY, concurrency=8)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == len(docs), 90, "all items accepted")
-    finally:
-        worker.stop()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
+    _run_until_accepted(worker, upload_store, upload, len(docs), 90)
     assert seen == {d["_id"]: 2 if d["_id"] == retried else 1 for d in docs} and all(claimed_before_sent)
     for doc in docs:
         stored = upload_store.get_item(SCHOOL, doc["_id"])
@@ -262,3 +241,15 @@ def test_batched_claims_and_results_send_and_record_each_item_once(isolated, upl
         assert handler.handle(SCHOOL, docs[0]["_id"], upload_id=upload, lane=docs[0]["lane"]) is None
         carried = message_body({**docs[1], "school_id": SCHOOL})["send"]
         assert handler.handle(SCHOOL, docs[1]["_id"], upload_id=upload, lane=docs[1]["lane"], carried=carried) is None
+
+
+def _run_until_accepted(worker: Worker, upload_store, upload: str, count: int, timeout: int) -> None:
+    """Run the worker in a thread until `count` items of the upload are accepted, then stop it."""
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: upload_store.progress(SCHOOL, upload)["accepted"] == count, timeout, "all items accepted")
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
