@@ -156,7 +156,7 @@ class EvidenceService(ChangesMixin, ArchiveListener, HealthMixin):
             raise UploadNotFound("找不到此上傳作業，請重新上傳", "upload not found")
         self._refuse_archived(school_id, upload.get("student_id"))
         storage = self._storage()
-        seen = storage.inspect(upload["key"])  # one GET: size, version, leading bytes, SHA-256
+        seen = storage.inspect(upload["key"])  # size, version, leading bytes, SHA-256
         if seen is None or (upload.get("base_version") and seen.info.version_id == upload["base_version"]):
             raise UploadMissing("尚未收到檔案內容，請先上傳檔案再按完成", "no object has been uploaded for this form yet")
         info, digest = seen.info, seen.sha256

@@ -7,6 +7,8 @@ carries a legal hold the store itself enforces. Store failures become `StoreUnav
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -34,6 +36,20 @@ log = logging.getLogger("licheng.evidence.storage")
 REGION = "us-east-1"  # fixed, so signing a form never needs a round trip to the store
 _MISSING = {"NoSuchKey", "NoSuchVersion", "NoSuchObject", "NoSuchBucket", "NotFound"}
 CHUNK = 256 * 1024
+CHECKSUM_QUERY = "x-amz-checksum-algorithm=SHA256"
+_CHECKSUM_MODE = {"x-amz-checksum-mode": "ENABLED"}
+
+
+def _stored_sha256(headers) -> str | None:
+    """The store's SHA-256 of a version (base64 in `x-amz-checksum-sha256`) as hex, if it kept one."""
+    value = headers.get("x-amz-checksum-sha256") if headers is not None else None
+    if not value:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,9 @@ class Storage:
         policy.add_equals_condition("key", key)
         policy.add_content_length_range_condition(1, max_size)
         fields = self.client.presigned_post_policy(policy)  # signed locally: REGION is fixed
-        return f"{self.base_url}/{self.bucket}", {**fields, "key": key}
+        # The query asks the store to compute the body's SHA-256 as it arrives and keep it with the
+        # version (SeaweedFS does; a store that ignores it leaves `inspect` to read the body).
+        return f"{self.base_url}/{self.bucket}?{CHECKSUM_QUERY}", {**fields, "key": key}
 
     def put(self, key: str, stream, length: int, content_type: str = "application/octet-stream") -> str | None:
         """Used by repairs and tests; clients never upload through the service."""
@@ -161,8 +179,30 @@ class Storage:
         return digest.hexdigest(), total
 
     def inspect(self, key: str, version_id: str | None = None) -> Inspection | None:
-        """One GET of the latest (or given) version: its size and version, the leading bytes, and the
-        SHA-256 of the whole body (which the form's policy capped at the declared size)."""
+        """The latest (or given) version's size and version, its leading bytes and the SHA-256 of its
+        whole body (which the form's policy capped at the declared size).
+
+        The SHA-256 is the one the store computed from the bytes it received (the form's URL asked
+        for it; a client cannot set it: the store compares any value a client sends with its own and
+        refuses a mismatch), read with the version's metadata, so the body is not read back; only
+        when the store kept none (another store, a client that dropped the query) is the body read
+        through SHA-256 here."""
+        with _store_errors("read the file"):
+            try:
+                st = self.client.stat_object(self.bucket, key, version_id=version_id, extra_headers=_CHECKSUM_MODE)
+            except S3Error as exc:
+                if exc.code in _MISSING:
+                    return None
+                raise
+        stored = _stored_sha256(st.metadata)
+        if stored is None:
+            return self._read_through(key, st.version_id or version_id)
+        info = ObjectInfo(key, int(st.size or 0), st.version_id or version_id)
+        head = self.head(key, info.version_id) if info.size else b""
+        return Inspection(info, head, stored, info.size)
+
+    def _read_through(self, key: str, version_id: str | None) -> Inspection | None:
+        """One GET of the version: its leading bytes and the SHA-256 of the whole body."""
         with _store_errors("read the file"):
             try:
                 response = self.client.get_object(self.bucket, key, version_id=version_id)

@@ -1,8 +1,9 @@
 """A worker's claims and results written a batch at a time, not an item at a time.
 
-FerretDB 1.24 answers every filtered query with a sequential scan of the whole collection in
-PostgreSQL (its pushdown compares with `@>`, which no btree index serves): claiming one item of a
-26,000-item upload by its _id cost about 13 ms, and every send made two such writes (claim, result).
+Each write of an item is a filtered query first (FerretDB 1.24 has no update by key), and before
+PostgreSQL kept an index FerretDB's equalities can use (deploy/native/ferretdb-equality-indexes.sql)
+claiming one item of a 26,000-item upload by its _id cost about 13 ms; every send made two such
+writes (claim, result), and a round trip each is still most of a claim's cost.
 So the threads of one worker process hand their claims and results to a group commit: whatever
 arrives while one batch is written goes together in the next, one scan for the lot. An item's
 `lane` (its block of the upload, domain.LANE_SIZE items in _id order, carried by its message) is a
