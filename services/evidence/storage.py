@@ -183,8 +183,8 @@ class Storage:
         whole body (which the form's policy capped at the declared size).
 
         The SHA-256 is the one the store computed from the bytes it received (the form's URL asked
-        for it; a client cannot set it: the store compares any value a client sends with its own and
-        refuses a mismatch), read with the version's metadata, so the body is not read back; only
+        for it; a client cannot hand it one: the form's signed policy admits no such field, and the store
+        refuses the POST with 403), read with the version's metadata, so the body is not read back; only
         when the store kept none (another store, a client that dropped the query) is the body read
         through SHA-256 here."""
         with _store_errors("read the file"):

@@ -65,6 +65,47 @@ def test_student_uploads_directly_and_the_right_people_download(people):
     assert [r["id"] for r in people["student"].get("/api/v1/evidence").json()] == [record["id"]]
 
 
+def _form(client: Client, data: bytes, declared: bytes) -> dict:
+    response = client.post(
+        "/api/v1/evidence/uploads",
+        json={
+            "kind": "document",
+            "purpose": "outcome",
+            "filename": "報告.pdf",
+            "size": len(data),
+            "content_type": "application/pdf",
+            "sha256": files.sha256(declared),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_checksum_the_client_forges_is_refused_and_one_the_store_kept_none_of_is_read_through(people):
+    """The store computes the SHA-256 the form's URL asks for; a student cannot hand it one instead."""
+    import base64
+    import hashlib
+
+    student = people["student"]
+    real, claimed = files.pdf(6000), files.pdf(6100)
+    form = _form(student, real, claimed)
+    forged = {**form["fields"], "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(claimed).digest()).decode()}
+    stored = requests.post(form["url"], data=forged, files={"file": ("blob", real)}, timeout=30)
+    done = student.post(f"/api/v1/evidence/uploads/{form['upload_id']}/complete", json={})
+    if stored.status_code < 300:  # the store kept its own digest of the bytes: complete sees the lie
+        assert_problem(done, 422, "upload_rejected")
+    else:
+        assert 400 <= stored.status_code < 500, stored.text
+        assert done.status_code >= 400 and done.status_code < 500, done.text
+    assert files.sha256(claimed) not in str(student.get("/api/v1/evidence").json())
+
+    plain = _form(student, real, real)  # posted without the query: no stored digest, the body is read
+    bare_url = plain["url"].split("?", 1)[0]
+    assert requests.post(bare_url, data=plain["fields"], files={"file": ("blob", real)}, timeout=30).status_code < 300
+    record = student.post(f"/api/v1/evidence/uploads/{plain['upload_id']}/complete", json={})
+    assert record.status_code == 200 and record.json()["sha256"] == files.sha256(real), record.text
+
+
 def test_proxied_upload_streams_through_the_gateway_with_the_same_checks(people):
     data = files.png(300_000)
     response = people["student"].post(
