@@ -62,6 +62,24 @@ def _route(client, path: str, count: int = SAMPLES, **params: Any) -> dict[str, 
     return {"route": path, "params": params, **figures, **last}
 
 
+def _roster_check(client) -> dict[str, Any]:
+    """名冊檢查 of the whole term (every roster built and validated, nothing sent): a draft each time."""
+    current = client.get("/api/v1/records/semesters").json()[0]  # the seed makes the one semester
+    term = {"year": current["year"], "term": current["term"]}
+    failed: list[int] = []
+
+    def call() -> None:
+        response = requests.post(
+            client.base_url + "/api/v1/national/rosters", json=term, headers={"Authorization": f"Bearer {client.token}"}, timeout=300
+        )
+        if response.status_code != 201:
+            failed.append(response.status_code)
+
+    figures = percentiles(timed(call, 3))
+    print(f"  roster check {term}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms", flush=True)
+    return {"route": "POST /api/v1/national/rosters", "params": term, **figures, "failed": failed}
+
+
 def _baseline(system: TestSystem) -> dict[str, Any]:
     """The old query shapes, straight against FerretDB on the same data."""
     settings = system.settings()
@@ -117,6 +135,7 @@ def bench_scale(system: TestSystem, district_password: str) -> dict[str, Any]:
         "grades_xlsx_class_101": _route(registrar, "/api/v1/records/grades/export.xlsx", count=3, class_code="101"),
         "grades_xlsx_whole_school": _route(registrar, "/api/v1/records/grades/export.xlsx", count=3),
     }
+    exports["roster_check_term"] = _roster_check(registrar)
     pages = bench_pages(base, SCHOOL, district_password, SAMPLES)
     baseline = _baseline(system)
     ratios = {name: round(lists[name]["p50_ms"] / baseline[name]["p50_ms"], 3) for name in ("grades_page_1", "grades_class_101")}
