@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, request
-from openpyxl import Workbook
 
 from shared.disposition import content_disposition
+from shared.xlsx import SheetRows, workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -28,15 +28,10 @@ def export_cell(value: Any) -> Any:
     return value
 
 
-def xlsx_response(sheet: str, columns: list[tuple[str, str]], items: list[dict[str, Any]], filename: str) -> Response:
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(sheet[:31])
-    ws.append([label for _, label in columns])
-    for item in items:
-        ws.append([export_cell(item.get(name)) for name, _ in columns])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = Response(buffer.getvalue(), mimetype=XLSX)
+def xlsx_response(sheet: str, columns: list[tuple[str, str]], items: Iterable[dict[str, Any]], filename: str) -> Response:
+    rows = ([export_cell(item.get(name)) for name, _ in columns] for item in items)
+    data = workbook([SheetRows(sheet, [label for _, label in columns], rows)])
+    response = Response(data, mimetype=XLSX)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
 

@@ -64,7 +64,8 @@ def publish_upload(
                 beat = time.monotonic()
             sleep(POLL_SECONDS)
             continue
-        batch = store.items_after(school, upload_id, cursor, min(PUBLISH_BATCH, room))
+        from_lane = cursor_lane if cursor else 0  # None: the cursor's item has no lane (from before lanes)
+        batch = store.items_after(school, upload_id, cursor, min(PUBLISH_BATCH, room), from_lane)
         if not batch:
             return True
         for item in batch:

@@ -101,15 +101,31 @@ class UploadStore:
             }
         return found
 
-    def items_after(self, school_id: str, upload_id: str, after_id: str, limit: int) -> list[dict[str, Any]]:
-        """Items of an upload in _id order after a cursor (publishing resumes from the last batch)."""
-        return self.items.find(
-            school_id,
-            {"upload_id": upload_id, "_id": {"$gt": after_id}},
-            sort=[("_id", 1)],
-            limit=limit,
-            projection=dict.fromkeys(("_id", "idempotency_key", "state", "after_evidence", "lane", *CARRIED), 1),
-        )
+    def items_after(self, school_id: str, upload_id: str, after_id: str, limit: int, lane: int | None = None) -> list[dict[str, Any]]:
+        """Items of an upload in _id order after a cursor (publishing resumes from the last batch).
+
+        From `lane` (the cursor's, or 0 at the start) the items are read lane by lane: FerretDB applies
+        `_id > cursor` after decoding what the equalities select, so one read over the upload decoded
+        all of its items for every batch published (26,000 for a 2,000-student school, once a second).
+        Lanes are consecutive blocks in _id order; the cursor's own lane may have nothing left, so the
+        read ends at the first empty lane after it. Items from before lanes are read the whole way."""
+        projection = dict.fromkeys(("_id", "idempotency_key", "state", "after_evidence", "lane", *CARRIED), 1)
+        whole = {"upload_id": upload_id, "_id": {"$gt": after_id}}
+        if lane is None:
+            return self.items.find(school_id, whole, sort=[("_id", 1)], limit=limit, projection=projection)
+        found: list[dict[str, Any]] = []
+        current = lane
+        while len(found) < limit:
+            batch = self.items.find(
+                school_id, {**whole, "lane": current}, sort=[("_id", 1)], limit=limit - len(found), projection=projection
+            )
+            if not batch and current > lane:
+                break
+            found += batch
+            current += 1
+        if not found and not after_id:  # nothing in lane 0: an upload whose items have no lanes
+            return self.items.find(school_id, whole, sort=[("_id", 1)], limit=limit, projection=projection)
+        return found
 
     def unfinished_through(self, school_id: str, upload_id: str, cursor: str) -> int:
         """Items up to the publishing cursor (published) still on their way: not accepted, rejected or dead."""

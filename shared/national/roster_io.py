@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl import load_workbook
 
 from shared.national.findings import Finding, RosterFormatError
 from shared.national.rules import UnknownRoster, UnknownYear, YearRules, normalise_sheet_name, rules_for
+from shared.xlsx import SheetRows, workbook
 
 MAX_ROWS_PER_SHEET = 200_000
-AS_TEXT = "@"  # Excel number format "Text"
 
 
 @dataclass
@@ -36,12 +35,9 @@ class RosterFile:
         return rules_for(self.year)
 
 
-def _text_cell(sheet, value: object, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
-    cell.number_format = AS_TEXT
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+def _cells(rows: list[dict], names: list[str]) -> Iterator[list[str]]:
+    for row in rows:
+        yield ["" if row.get(h) is None else str(row.get(h)) for h in names]
 
 
 def write_roster(rules: YearRules, school_code: str, semester: int, roster_code: int, sheets: dict[str, list[dict]]) -> bytes:
@@ -61,22 +57,11 @@ def write_roster(rules: YearRules, school_code: str, semester: int, roster_code:
             unknown = [k for k in row if not k.startswith("_") and k not in sheet.column_names]
             if unknown:
                 raise ValueError(f"sheet {sheet.name!r} has no column(s) {unknown}")
-    book = Workbook(write_only=True)
-    cover = book.create_sheet(rules.cover_sheet)
-    cover.freeze_panes = "A2"
-    cover.append([_text_cell(cover, h, bold=True) for h in rules.cover_columns])
-    cover.append([_text_cell(cover, v) for v in (school_code, rules.year, semester, roster_code)])
+    sheets_out = [SheetRows(rules.cover_sheet, list(rules.cover_columns), [[school_code, rules.year, semester, roster_code]], as_text=True)]
     for sheet in roster.sheets:
-        rows = by_sheet.get(sheet.name, [])
-        names = sheet.column_names
-        ws = book.create_sheet(sheet.name)
-        ws.freeze_panes = "A2"
-        ws.append([_text_cell(ws, h, bold=True) for h in names])
-        for row in rows:
-            ws.append([_text_cell(ws, row.get(h)) for h in names])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        names = list(sheet.column_names)
+        sheets_out.append(SheetRows(sheet.name, names, _cells(by_sheet.get(sheet.name, []), names), as_text=True))
+    return workbook(sheets_out)
 
 
 def _clean(value: object) -> str:

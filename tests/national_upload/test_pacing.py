@@ -81,3 +81,57 @@ def test_a_small_school_after_a_large_one_waits_one_window_not_the_whole_upload(
     last_small = max(i for i, school in enumerate(finished) if school == "B00002")
     assert last_small < WINDOW + 5, finished  # all at once, it would have come after the large school's 80
     assert finished.count("A00001") == 80 and finished.count("B00002") == 5  # every item once
+
+
+def test_publishing_reads_lane_by_lane_across_their_ends_and_items_without_lanes_the_whole_way(isolated, upload_store):
+    """130 items are lanes 0, 1 and 2 (64 each): batches that end on a lane's last item go on with the
+    next lane; an upload written before lanes (no `lane` field) is still published whole, once each."""
+    settings = isolated.settings()
+    connection = pika.BlockingConnection(pika.URLParameters(settings.amqp_uri))
+    channel = connection.channel()
+    topology.declare(channel, POLICY)
+    channel.queue_purge(topology.WORK_QUEUE)
+    laned = _upload(upload_store, "C00003", 130)
+    legacy = uuid.uuid4().hex
+    upload_store.insert_upload(
+        "D00004", {"_id": legacy, "year": 114, "term": 1, "created_at": utcnow(), "state": "publishing", "cursor": ""}
+    )
+    upload_store.items.raw.insert_many(
+        [
+            {
+                "_id": f"{n:05d}-old",
+                "school_id": "D00004",
+                "upload_id": legacy,
+                "roster": "26",
+                "kind": "roster",
+                "state": "queued",
+                "idempotency_key": f"old-{n}",
+            }
+            for n in range(70)
+        ]
+    )
+    seen: dict[str, list[str]] = {"C00003": [], "D00004": []}
+
+    def drain() -> None:
+        while True:
+            method, _, body = channel.basic_get(topology.WORK_QUEUE)
+            if method is None:
+                return
+            job = json.loads(body)
+            upload_store.items.update_one(job["school_id"], {"_id": job["item_id"]}, {"$set": {"state": "accepted"}})
+            channel.basic_ack(method.delivery_tag)
+            seen[job["school_id"]].append(job["item_id"])
+
+    with Publisher(settings.amqp_uri, POLICY) as publisher:
+        for school, upload_id in (("C00003", laned), ("D00004", legacy)):
+
+            def finish_between_polls(_: float) -> None:
+                drain()
+
+            # a window of 64 makes each batch end on a lane's last item
+            assert publish_upload(upload_store, publisher, school, upload_id, 64, sleep=finish_between_polls) is True
+            drain()
+    connection.close()
+    assert len(seen["C00003"]) == 130 and len(set(seen["C00003"])) == 130
+    assert seen["C00003"] == sorted(seen["C00003"])  # _id order
+    assert len(seen["D00004"]) == 70 and len(set(seen["D00004"])) == 70
