@@ -26,7 +26,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MAX_SHEET_NAME = 31
 
 # cellXfs of styles.xml, in order
-PLAIN, TEXT, BOLD_TEXT, BOLD = 0, 1, 2, 3
+PLAIN, AS_TEXT, BOLD_AS_TEXT, BOLD = 0, 1, 2, 3
 
 
 @dataclass
@@ -67,8 +67,8 @@ def _cell(ref: str, value: object, style: int, as_text: bool) -> str:
 def _sheet_xml(sheet: SheetRows) -> str:
     width = len(sheet.header)
     letters = _column_letters(width)
-    cell_style = TEXT if sheet.as_text else PLAIN
-    head_style = BOLD_TEXT if sheet.as_text else BOLD
+    cell_style = AS_TEXT if sheet.as_text else PLAIN
+    head_style = BOLD_AS_TEXT if sheet.as_text else BOLD
     parts = [
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}">'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
