@@ -35,9 +35,9 @@ class RosterFile:
         return rules_for(self.year)
 
 
-def _cells(rows: list[dict], names: list[str]) -> Iterator[list[str]]:
-    for row in rows:
-        yield ["" if row.get(h) is None else str(row.get(h)) for h in names]
+def _cells(rows: list[dict], names: list[str]) -> Iterator[list[object]]:
+    for row in rows:  # a text sheet writes every value as text and a missing one as an empty cell
+        yield [row.get(h) for h in names]
 
 
 def write_roster(rules: YearRules, school_code: str, semester: int, roster_code: int, sheets: dict[str, list[dict]]) -> bytes:
