@@ -156,6 +156,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
         return
     counts = {k: job.get(k, 0) for k in ("inserted", "updated", "unchanged", "processed")}
     ctx.store.update_import(school, import_id, {"validated": validated, "phase": "writing"})
+    ctx.store.count_if_small(school, type_.key)
     cipher = ctx.cipher if type_.student_register else None
     now = utcnow()
     done_before = counts["processed"]  # chunks written before a crash are not written again
@@ -216,6 +217,18 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     _finish(ctx, school, import_id, {**counts, "status": "done", "errors": [], "error_count": 0})
     note = str({k: counts[k] for k in ("inserted", "updated", "unchanged")})
     ctx.changes.record(school, caller, f"{type_.key}.import", import_id, note=note)
+    _keep_snapshots(ctx, school, type_.key)
+
+
+def _keep_snapshots(ctx: Context, school: str, type_key: str) -> None:
+    """The lists' copies of the partitions this job wrote are taken as it ends (after it says done: a
+    term's 30,000 grades are read back in about 12 s), so the first export or roster check after an
+    import does not read them record by record. Only copies: if this fails the import stands, and
+    the next reader takes them."""
+    try:
+        ctx.store.refresh_snapshots(school, type_key)
+    except Exception:
+        log.exception("list snapshots not refreshed", extra={"school_id": school, "type": type_key})
 
 
 def _existing_by_key(ctx: Context, school: str, type_: RecordType, contents: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -59,6 +60,14 @@ BUILD_LEASE = timedelta(minutes=15)
 STALE_PARTITIONS_READ_ONE_BY_ONE = 12
 
 Partition = tuple[Any, Any, str]  # (year, term, class); year/term None for types without a semester
+# (school, type, tally, order) -> the partition's records in that order (partition_snapshots.py)
+PartitionRead = Callable[[str, str, dict[str, Any], list[tuple[str, int]]], list[dict[str, Any]]]
+
+
+def natural_order(type_key: str) -> list[tuple[str, int]]:
+    """A list's order when no column is chosen: its type's natural key."""
+    t = TYPES[type_key]
+    return [(k, 1) for k in (t.natural_key or ("year", "term", t.student_field or "_id"))]
 
 
 def partition_of(doc: dict[str, Any]) -> Partition:
@@ -86,7 +95,9 @@ class Tallies:
     def add(self, school_id: str, type_key: str, docs: Iterable[dict[str, Any]], sign: int = 1) -> None:
         for part, n in Counter(partition_of(d) for d in docs).items():
             named = {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}
-            change = {"$inc": {"n": sign * n, "v": 1, "w": 1}, "$set": named}
+            # a new tally (a first record, or tallies counted again) gets a new epoch: no snapshot
+            # taken of the partition before stands for it (partition_snapshots.py)
+            change = {"$inc": {"n": sign * n, "v": 1, "w": 1}, "$set": named, "$setOnInsert": {"epoch": uuid.uuid4().hex}}
             where = {"_id": self._id(school_id, type_key, part)}
             try:
                 self.coll.update_one(school_id, where, change, upsert=True)
@@ -98,11 +109,20 @@ class Tallies:
         where = {"type": type_key} if doc is None else {"_id": self._id(school_id, type_key, partition_of(doc))}
         self.coll.raw.update_many({**where, "school_id": school_id}, {"$inc": {"w": 1}})
 
+    def ensure_epoch(self, school_id: str, part: dict[str, Any]) -> str | None:
+        """The epoch of a tally written before tallies had one (None: it changed meanwhile)."""
+        epoch = uuid.uuid4().hex
+        matched = self.coll.update_one(
+            school_id, {"_id": part["_id"], "w": part.get("w"), "epoch": {"$exists": False}}, {"$set": {"epoch": epoch}}
+        )
+        return epoch if matched else None
+
     def forget(self, school_id: str, type_key: str) -> None:
         self.coll.delete_one(school_id, {"_id": self._id(school_id, type_key, None)})
 
-    def ready(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]]) -> bool:
-        """Are the tallies complete (built now when small, else in the background: False until done)?"""
+    def ready(self, school_id: str, type_key: str, class_of: Callable[[set[str]], dict[str, str]], background: bool = True) -> bool:
+        """Are the tallies complete (built now when small, else in the background unless told not:
+        False until done)?"""
         if self.complete(school_id, type_key):
             return True
         if self.coll.find_one(school_id, {"_id": self._lease(school_id, type_key)}) is not None:
@@ -118,7 +138,8 @@ class Tallies:
             finally:
                 self.coll.delete_one(school_id, {"_id": lease})
             return True
-        self._build_in_background(school_id, type_key, class_of)
+        if background:
+            self._build_in_background(school_id, type_key, class_of)
         return False
 
     def _take_lease(self, school_id: str, type_key: str) -> str | None:
@@ -217,8 +238,9 @@ class SortedOrders:
 
     Kept per process, a few lists at a time (30,000 ids and 1,000 records: about 3 MB)."""
 
-    def __init__(self, records: dict[str, SchoolCollection], keep: int = 4, head: int = 1000) -> None:
+    def __init__(self, records: dict[str, SchoolCollection], read: PartitionRead, keep: int = 4, head: int = 1000) -> None:
         self.records = records
+        self.read = read
         self.keep = keep
         self.head = head
         self._orders: dict[tuple, tuple[tuple, list[str], dict[str, dict[str, Any]]]] = {}
@@ -228,14 +250,14 @@ class SortedOrders:
         self, school_id: str, type_key: str, parts: list[dict[str, Any]], sort: list[tuple[str, int]], skip: int, limit: int
     ) -> list[dict[str, Any]]:
         key = (school_id, type_key, tuple((p["year"], p["term"], p["class"]) for p in parts), tuple(sort))
-        written = tuple((p["_id"], p.get("w"), p["n"]) for p in parts)
+        written = tuple((p["_id"], p.get("epoch"), p.get("w"), p["n"]) for p in parts)
         with self._lock:
             kept = self._orders.get(key)
         coll = self.records[type_key]
         if kept is None or kept[0] != written:
             rows: list[dict[str, Any]] = []
             for part in parts:
-                rows += coll.find(school_id, partition_filter(part))
+                rows += self.read(school_id, type_key, part, natural_order(type_key))
             ordered = order_rows(rows, sort)
             kept = (written, [r["_id"] for r in ordered], {r["_id"]: r for r in ordered[: self.head]})
             with self._lock:
@@ -274,15 +296,14 @@ def order_rows(rows: list[dict[str, Any]], sort: list[tuple[str, int]]) -> list[
 
 
 def page_by_partitions(
-    coll: SchoolCollection,
-    school_id: str,
+    read: Callable[[dict[str, Any]], list[dict[str, Any]]],
     partitions: list[dict[str, Any]],
-    sort: list[tuple[str, int]],
     skip: int,
     limit: int,
     on_short: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The records from `skip` (at most `limit`), reading only the partitions that hold them."""
+    """The records from `skip` (at most `limit`), reading only the partitions that hold them
+    (`read`: a partition's records in the list's order)."""
     out: list[dict[str, Any]] = []
     start = 0
     for part in partitions:
@@ -292,7 +313,7 @@ def page_by_partitions(
             continue
         local = max(0, skip - start)
         want = limit - len(out)
-        found = coll.find(school_id, partition_filter(part), sort=sort, skip=local, limit=want)
+        found = read(part)[local : local + want]
         if len(found) < min(want, n - local) and on_short is not None:
             on_short()  # the tally counts more than the partition holds: count again at the next list
         out += found

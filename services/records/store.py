@@ -6,6 +6,7 @@ them into MongoDB filters and updates, so no MongoDB operator appears outside it
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from pymongo import InsertOne, UpdateMany, UpdateOne
@@ -21,10 +22,12 @@ from services.records.list_store import (
     PARTITIONED,
     SortedOrders,
     Tallies,
+    natural_order,
     order_rows,
     page_by_partitions,
     partition_of,
 )
+from services.records.partition_snapshots import PartitionSnapshots
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
@@ -81,7 +84,8 @@ class RecordsStore:
         self.imports = SchoolCollection(db["imports"])
         self.audit = AuditTrail(SchoolCollection(db["audit"]))
         self.tallies = Tallies(SchoolCollection(db["list_tallies"]), self.records)
-        self.sorted_orders = SortedOrders(self.records)
+        self.snapshots = PartitionSnapshots(SchoolCollection(db["list_snapshots"]), self.records, self.tallies.ensure_epoch)
+        self.sorted_orders = SortedOrders(self.records, self.snapshots.rows)
 
     def ensure_indexes(self) -> None:
         for key, type_ in TYPES.items():
@@ -96,6 +100,7 @@ class RecordsStore:
         for key in PARTITIONED:
             self.records[key].create_index([(PARTITION, 1)])
         self.tallies.coll.create_index([("type", 1)])
+        self.snapshots.coll.create_index([("type", 1)])
         self.records["students"].create_index([("national_id_hash", 1)], unique=True, name="national_id_unique")
         self.records["students"].create_index([("class_code", 1), ("seat_no", 1)])
         self.records["classes"].create_index([("homeroom_teacher_id", 1)])
@@ -153,7 +158,8 @@ class RecordsStore:
                 return self.sorted_orders.page(school_id, key, parts, sort, skip, limit), total
             if total > BIG_LIST:
                 forget = lambda: self.tallies.forget(school_id, key)  # noqa: E731
-                return page_by_partitions(self.records[key], school_id, parts, sort, skip, limit, forget), total
+                read = lambda part: self.snapshots.rows(school_id, key, part, sort)  # noqa: E731
+                return page_by_partitions(read, parts, skip, limit, forget), total
             # a small list is read whole below: its total is counted, not taken from the tallies
         filters = [_within(where, visible)]
         classes = self._classes_seen(key, school_id, where, visible)
@@ -192,6 +198,28 @@ class RecordsStore:
     def class_partition(self, key: str, school_id: str) -> bool:
         """Does every record of this type carry its student's class (so a class filter may use it)?"""
         return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
+
+    def semester_records(self, key: str, school_id: str, year: int, term: int) -> list[dict[str, Any]]:
+        """Every record of a semester type in one semester, in `_id` order: from the partitions'
+        snapshots when the type is tallied (a term's 30,000 grades: 60 documents), else one read."""
+        if key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id)):
+            parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
+            rows = [r for part in parts for r in self.snapshots.rows(school_id, key, part, natural_order(key))]
+            return sorted(rows, key=itemgetter("_id"))  # ids are our own strings: ordered as the database orders them
+        return self.find(key, school_id, {"year": year, "term": term}, sort=[("_id", 1)])
+
+    def count_if_small(self, school_id: str, key: str) -> None:
+        """Before an import writes: a type with few records (a new school's: none) has its tallies
+        counted now, so every row the import adds is tallied as it is written. A large uncounted
+        type is left to the next list (a count beside the import's writes could miss some)."""
+        if key in PARTITIONED and TYPES[key].semester:
+            self.tallies.ready(school_id, key, self._classes_of(school_id), background=False)
+
+    def refresh_snapshots(self, school_id: str, key: str) -> int:
+        """Snapshots of the type's partitions written since they were taken (after an import)."""
+        if key not in PARTITIONED or not TYPES[key].semester or not self.tallies.complete(school_id, key):
+            return 0
+        return self.snapshots.refresh(school_id, key, self.tallies.partitions(school_id, key), natural_order(key))
 
     def recorded_students(self, key: str, school_id: str, year: int, term: int | None) -> set[str] | None:
         """Students with a record of the type in the semester, from the list tallies (None: they
@@ -500,6 +528,7 @@ class RecordsStore:
         if not dry_run and student_ids:
             for key in PARTITIONED & set(student_keys):
                 self.tallies.forget(school_id, key)  # counted again at the next list
+                self.snapshots.forget(school_id, key)
             self.statements.delete_many(school_id, by_student)
             self.reopenings.delete_many(school_id, by_student)
             for doc in competitions:

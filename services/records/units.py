@@ -23,7 +23,7 @@ from services.records.errors import (
     StudentNotFound,
     WindowClosed,
 )
-from services.records.list_store import PARTITION
+from services.records.list_store import PARTITION, natural_order
 from services.records.query import ABSENT, OneOf, Where
 from services.records.store import ARCHIVED, ENROLLED, STILL_HERE
 from shared.caller import Caller
@@ -50,7 +50,7 @@ def list_records(ctx: Context, type_key: str, filters: dict | None, page: int, p
     where = _filters(ctx, school, type_, filters or {})
     seen = visible(ctx, school, caller, type_, type_.readers)
     page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PAGE)
-    natural = [(k, 1) for k in (type_.natural_key or ("year", "term", type_.student_field or "_id"))]
+    natural = natural_order(type_.key)
     chosen = _sort_of(type_, (filters or {}).get("sort"))
     sort = [*chosen, *(k for k in natural if k[0] not in {c[0] for c in chosen})]
     docs, total = ctx.store.page(

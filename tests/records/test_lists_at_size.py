@@ -224,3 +224,79 @@ def test_a_page_names_its_students_and_courses_read_by_class(store, monkeypatch)
     by_class = [w for key, w in reads if key == "students"]
     assert by_class == [{"class_code": "101"}, {"class_code": "102"}]  # equalities, no $in over the school
     assert all(w.get("school_id") is None for _, w in reads)  # the store adds the school; B's names never come
+
+
+def _stored(store: RecordsStore, school: str, where: dict | None = None) -> list[dict]:
+    return store.records["grades"].find(school, where or {}, sort=SORT)
+
+
+def _by_partitions(store: RecordsStore, school: str) -> list[dict]:
+    return page_through(store, school, {}, per_page=5)[0]
+
+
+def test_a_partitions_snapshot_answers_until_any_write_to_it(store, monkeypatch):
+    ids = seed_grades(store, A)
+    seed_grades(store, B)
+    first = _by_partitions(store, A)
+    assert sorted(first, key=lambda d: d["_id"]) == sorted(_stored(store, A), key=lambda d: d["_id"])
+    kept = store.snapshots.coll.find(A, {"type": "grades"}, projection={"rows": 0})
+    assert sorted(k["n"] for k in kept) == [2, 2, 4, 4, 6, 6]  # 2 semesters x 3 classes
+    reads: list[dict] = []
+    real_find = store.records["grades"].find
+    monkeypatch.setattr(store.records["grades"], "find", lambda school, where, **kw: reads.append(where) or real_find(school, where, **kw))
+    assert _by_partitions(store, A) == first  # same rows, same order, same types
+    assert reads == []  # every page from the snapshots
+    changes = [
+        lambda: store.update("grades", A, ids[0], {"score": 88}),  # in place
+        lambda: store.insert("grades", A, grade(A, "s10102", 115, 1, "C3")),
+        lambda: store.delete("grades", A, ids[1]),
+        lambda: store.update("students", A, f"{A}-s10201", {"class_code": "101"}),  # moves partitions
+        lambda: store.bulk_upsert("grades", A, [grade(A, "s10301", 115, 1, "C4")], [(ids[2], {"score": 61})]),
+    ]
+    for change in changes:
+        change()
+        reads.clear()
+        seen = _by_partitions(store, A)
+        assert sorted(seen, key=lambda d: d["_id"]) == sorted(real_find(A, {}), key=lambda d: d["_id"])
+        assert reads  # something was read again
+        reads.clear()
+        assert _by_partitions(store, A) == seen and reads == []  # and kept again
+    assert {d["_id"] for d in _by_partitions(store, B)} == {d["_id"] for d in real_find(B, {})}  # B's own
+
+
+def test_a_snapshot_of_counted_again_tallies_is_not_taken_for_them(store):
+    ids = seed_grades(store, A)
+    _by_partitions(store, A)
+    # a write the tallies cannot follow exactly (as a purge): counted again, every partition a new epoch
+    store.records["grades"].raw.update_one({"_id": ids[0]}, {"$set": {"score": 1}})
+    store.tallies.forget(A, "grades")
+    assert next(d for d in _by_partitions(store, A) if d["_id"] == ids[0])["score"] == 1
+
+
+def test_a_purge_removes_the_snapshots_of_its_records(store):
+    seed_grades(store, A)
+    seed_grades(store, B)
+    _by_partitions(store, A)
+    _by_partitions(store, B)
+    store.purge_students(A, ["s10101"], ["grades"], dry_run=False)
+    assert store.snapshots.coll.find(A, {"type": "grades"}) == []
+    assert len(store.snapshots.coll.find(B, {"type": "grades"})) == 6  # school B keeps its own
+    assert "s10101" not in {d["student_id"] for d in _by_partitions(store, A)}
+
+
+def test_a_semesters_records_come_from_the_snapshots_in_id_order(store, monkeypatch):
+    ids = seed_grades(store, A)
+    seed_grades(store, B)
+    expected = store.records["grades"].find(A, {"year": 115, "term": 1}, sort=[("_id", 1)])
+    assert store.refresh_snapshots(A, "grades") == 0  # not counted yet: nothing to keep
+    store.count_if_small(A, "grades")  # as an import does before it writes
+    assert store.tallies.complete(A, "grades")
+    assert store.refresh_snapshots(A, "grades") == 6
+    assert store.refresh_snapshots(A, "grades") == 0  # nothing written since
+    store.update("grades", A, ids[0], {"score": 70})
+    assert store.refresh_snapshots(A, "grades") == 1  # only the partition written
+    reads: list[dict] = []
+    real_find = store.records["grades"].find
+    monkeypatch.setattr(store.records["grades"], "find", lambda school, where, **kw: reads.append(where) or real_find(school, where, **kw))
+    assert store.semester_records("grades", A, 115, 1) == expected and reads == []
+    assert store.semester_records("grades", A, 113, 1) == []
