@@ -28,7 +28,12 @@ def storable(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values of a record: one look, not three isinstance checks
+        return value
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -141,7 +141,7 @@ def workbook(sheets: list[SheetRows]) -> bytes:
         def put(path: str, text: str) -> None:
             info = zipfile.ZipInfo(path, _ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text.encode("utf-8"))
+            archive.writestr(info, text.encode("utf-8"), compresslevel=1)  # a ZipInfo alone would take zlib's default, 6
 
         put("[Content_Types].xml", content_types)
         put("_rels/.rels", root_rels)

@@ -69,14 +69,14 @@ class _RowChecker:
         self.evidence = evidence
         self.check_certification = check_certification
 
-    def check(self, sheet_name: str, columns: tuple[Column, ...], row: dict, row_no: int) -> list[Finding]:
+    def check(self, sheet_name: str, columns: tuple[Column, ...], known: frozenset[str], row: dict, row_no: int) -> list[Finding]:
+        """One row's findings (`known`: the sheet's column names, taken once per sheet)."""
         student = str(row.get("身分證號", "") or "")
         out: list[Finding] = []
 
         def add(code: str, message: str, message_en: str, column: str = "", value: str = "") -> None:
             out.append(Finding(code, message, message_en, sheet_name, row_no, column, value, student))
 
-        known = {c.name for c in columns}
         for key in row:
             if not key.startswith("_") and key not in known:
                 add("unknown_column", f"工作表「{sheet_name}」沒有欄位「{key}」", f"sheet {sheet_name} has no column {key}", key)
@@ -260,9 +260,10 @@ def validate_rows(
                 )
             )
             continue
+        known = frozenset(sheet.column_names)
         for index, row in enumerate(rows):
             row_no = int(row.get("_row") or index + 2)
-            report.findings.extend(checker.check(sheet.name, sheet.columns, row, row_no))
+            report.findings.extend(checker.check(sheet.name, sheet.columns, known, row, row_no))
             in_order.append((sheet.name, row_no, row))
     report.findings.extend(_cap_findings(rules, roster, in_order))
     return report
