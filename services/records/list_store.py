@@ -60,7 +60,7 @@ BUILD_LEASE = timedelta(minutes=15)
 STALE_PARTITIONS_READ_ONE_BY_ONE = 12
 
 Partition = tuple[Any, Any, str]  # (year, term, class); year/term None for types without a semester
-# (school, type, tally, order) -> the partition's records in that order (partition_snapshots.py)
+# (school, type, tally, order) -> the partition's records in that order (snapshot_store.py)
 PartitionRead = Callable[[str, str, dict[str, Any], list[tuple[str, int]]], list[dict[str, Any]]]
 
 
@@ -96,7 +96,7 @@ class Tallies:
         for part, n in Counter(partition_of(d) for d in docs).items():
             named = {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}
             # a new tally (a first record, or tallies counted again) gets a new epoch: no snapshot
-            # taken of the partition before stands for it (partition_snapshots.py)
+            # taken of the partition before stands for it (snapshot_store.py)
             change = {"$inc": {"n": sign * n, "v": 1, "w": 1}, "$set": named, "$setOnInsert": {"epoch": uuid.uuid4().hex}}
             where = {"_id": self._id(school_id, type_key, part)}
             try:

@@ -27,8 +27,8 @@ from services.records.list_store import (
     page_by_partitions,
     partition_of,
 )
-from services.records.partition_snapshots import PartitionSnapshots
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
+from services.records.snapshot_store import PartitionSnapshots
 from shared.audit import AuditTrail
 from shared.tenancy import SchoolCollection
 
