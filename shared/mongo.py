@@ -5,11 +5,12 @@ Our code stays inside FerretDB's subset (docs/architecture.md §4); tests/test_m
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from nameko.extensions import DependencyProvider
-from pymongo import MongoClient
+from pymongo import MongoClient, ReplaceOne, UpdateMany, UpdateOne
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from shared.config import Settings, load_settings
@@ -25,6 +26,30 @@ def make_client(settings: Settings) -> MongoClient:
         connectTimeoutMS=5000,
         appname="licheng",
     )
+
+
+# FerretDB 1.24 holds one PostgreSQL connection for each update statement of a command until the whole
+# command ends. A command with more update statements than its pool (200 connections, shared by every
+# service of the district) waits for ever, and every other query of the installation waits behind it:
+# one bulk of 1,000 changed grades froze the database. Deletes and inserts hold none.
+UPDATES_PER_COMMAND = 50
+_UPDATES = (UpdateOne, UpdateMany, ReplaceOne)
+
+
+def bulk_write_bounded(collection: Collection, ops: Sequence[Any]) -> None:
+    """`bulk_write(ops, ordered=True)` sent as commands of at most UPDATES_PER_COMMAND update statements,
+    in the same order (a failure stops at the same operation as one ordered bulk would)."""
+    batch: list[Any] = []
+    updates = 0
+    for op in ops:
+        is_update = isinstance(op, _UPDATES)
+        if is_update and updates == UPDATES_PER_COMMAND:
+            collection.bulk_write(batch, ordered=True)
+            batch, updates = [], 0
+        batch.append(op)
+        updates += is_update
+    if batch:
+        collection.bulk_write(batch, ordered=True)
 
 
 class StoreProvider(DependencyProvider, Generic[S]):

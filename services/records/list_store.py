@@ -40,6 +40,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.records.division import TYPES
 from shared.clock import utcnow
+from shared.mongo import bulk_write_bounded
 from shared.tenancy import SchoolCollection
 
 log = logging.getLogger("licheng.records.lists")
@@ -214,7 +215,7 @@ class Tallies:
                 UpdateMany({"school_id": school_id, "student_id": sid}, {"$set": {PARTITION: classes.get(sid, "")}})
                 for sid in sorted(unset)
             ]
-            coll.raw.bulk_write(ops, ordered=True)  # one at a time: FerretDB 1.x may run an unordered bulk side by side
+            bulk_write_bounded(coll.raw, ops)  # ordered: FerretDB 1.x may run an unordered bulk side by side
             for d in docs:
                 if PARTITION not in d:
                     d[PARTITION] = classes.get(d.get("student_id"), "")

@@ -30,6 +30,7 @@ from services.records.list_store import (
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from services.records.snapshot_store import PartitionSnapshots
 from shared.audit import AuditTrail
+from shared.mongo import bulk_write_bounded
 from shared.tenancy import SchoolCollection
 
 # Students still here (not 畢業/轉出).
@@ -251,8 +252,8 @@ class RecordsStore:
             if not docs:
                 continue
             moving = sorted({d["student_id"] for d in docs})
-            coll.raw.bulk_write(
-                [UpdateMany({"school_id": school_id, "student_id": s}, {"$set": {PARTITION: new_class[s]}}) for s in moving], ordered=True
+            bulk_write_bounded(
+                coll.raw, [UpdateMany({"school_id": school_id, "student_id": s}, {"$set": {PARTITION: new_class[s]}}) for s in moving]
             )
             self.tallies.add(school_id, key, docs, -1)
             self.tallies.add(school_id, key, [{**d, PARTITION: new_class[d["student_id"]]} for d in docs])
@@ -324,7 +325,7 @@ class RecordsStore:
         if not ops:
             return
         try:
-            self.records[key].raw.bulk_write(ops, ordered=True)
+            bulk_write_bounded(self.records[key].raw, ops)
         except BulkWriteError:
             raise RecordExists("匯入時發生重複資料（可能有人同時匯入），請重新匯入", "duplicate key during import; retry") from None
         if key in PARTITIONED:
