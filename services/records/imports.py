@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from typing import Any
 
 from eventlet import sleep, tpool
@@ -30,6 +31,7 @@ from shared.clock import utcnow
 from shared.errors import LichengError, ValidationFailed, field_error
 from shared.import_files import ImportFiles
 from shared.jsonable import storable
+from shared.logs import log_event
 from shared.permissions import Permission
 from shared.roles import Role
 
@@ -140,10 +142,13 @@ def _finish(ctx: Context, school: str, import_id: str, state: dict[str, Any]) ->
 
 def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: list[dict], job: dict[str, Any]) -> None:
     import_id = job["import_id"]
+    clock = _PhaseClock()
     # Pure CPU (the models): in a thread, so the service's hub keeps answering other calls meanwhile.
     good, errors = tpool.execute(domain.validate_rows, type_, rows)
     items = [(row, fill_self(caller, type_, storable(model))) for row, model in good]
+    clock.lap("validate")
     ready, more = prepare(ctx, school, caller, type_, items)
+    clock.lap("prepare")
     errors = sorted(errors + more, key=lambda e: e["row"])
     validated = len(rows) - len({e["row"] for e in errors})
     if errors:
@@ -161,6 +166,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     now = utcnow()
     done_before = counts["processed"]  # chunks written before a crash are not written again
     existing = _existing_by_key(ctx, school, type_, [c for _, c in ready[done_before:]])
+    clock.lap("existing")
     for start in range(done_before, len(ready), CHUNK):
         chunk = ready[start : start + CHUNK]
         inserts, updates, entries, ids, students = [], [], [], [], []
@@ -206,9 +212,12 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
                 counts["inserted"] += 1
             if content.get("student_id"):
                 students.append(content["student_id"])
+        clock.lap("compare")
         ctx.store.bulk_upsert(type_.key, school, inserts, updates)
+        clock.lap("store")
         if ids:
             ctx.changed(school, type_.key, "import", ids, students, entries)
+        clock.lap("audit")
         for status, left in leavers.items():
             ctx.announce_archived(school, left, status, None)
         counts["processed"] = start + len(chunk)
@@ -217,7 +226,24 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     _finish(ctx, school, import_id, {**counts, "status": "done", "errors": [], "error_count": 0})
     note = str({k: counts[k] for k in ("inserted", "updated", "unchanged")})
     ctx.changes.record(school, caller, f"{type_.key}.import", import_id, note=note)
+    clock.lap("finish")
     _keep_snapshots(ctx, school, type_.key)
+    clock.lap("snapshots")
+    # where a job's time went, for whoever tunes imports at a school's size
+    log_event(log, "import timings", school_id=school, type=type_.key, rows=len(rows), **clock.seconds)
+
+
+class _PhaseClock:
+    """Seconds per named phase, summed over the job's chunks."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
 
 
 def _keep_snapshots(ctx: Context, school: str, type_key: str) -> None:
@@ -235,13 +261,16 @@ def _existing_by_key(ctx: Context, school: str, type_: RecordType, contents: lis
     """The stored records sharing a natural key with the file, read once per file (per semester in it).
 
     One read, not one per chunk: FerretDB filters `$in` itself after reading what the equalities
-    (school, year, term) select, so a query per chunk would read the whole semester once per chunk."""
+    (school, year, term) select, so a query per chunk would read the whole semester once per chunk.
+    A tallied type's semester comes from its partitions' snapshots (a term's 30,000 grades: 10 s read
+    record by record, under 1 s from the snapshots); a snapshot is used only while no write has
+    touched its partition since, and a row someone adds meanwhile still meets the unique key."""
     if not type_.natural_key or not contents:
         return {}
     docs: list[dict[str, Any]] = []
     if type_.semester and "year" in type_.natural_key:
         for year, term in sorted({(c["year"], c["term"]) for c in contents}):
-            docs += ctx.store.find(type_.key, school, {"year": year, "term": term})
+            docs += ctx.store.semester_records(type_.key, school, year, term, ordered=False)
     else:
         first = type_.natural_key[0]
         docs = ctx.store.find(type_.key, school, {first: OneOf(sorted({c[first] for c in contents}))})

@@ -200,14 +200,15 @@ class RecordsStore:
         """Does every record of this type carry its student's class (so a class filter may use it)?"""
         return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
 
-    def semester_records(self, key: str, school_id: str, year: int, term: int) -> list[dict[str, Any]]:
-        """Every record of a semester type in one semester, in `_id` order: from the partitions'
-        snapshots when the type is tallied (a term's 30,000 grades: 60 documents), else one read."""
+    def semester_records(self, key: str, school_id: str, year: int, term: int, ordered: bool = True) -> list[dict[str, Any]]:
+        """Every record of a semester type in one semester, in `_id` order unless not `ordered`: from
+        the partitions' snapshots when the type is tallied (a term's 30,000 grades: 60 documents),
+        else one read."""
         if key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id)):
             parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
             rows = [r for part in parts for r in self.snapshots.rows(school_id, key, part, natural_order(key))]
-            return sorted(rows, key=itemgetter("_id"))  # ids are our own strings: ordered as the database orders them
-        return self.find(key, school_id, {"year": year, "term": term}, sort=[("_id", 1)])
+            return sorted(rows, key=itemgetter("_id")) if ordered else rows  # ids are our own strings: as the database orders them
+        return self.find(key, school_id, {"year": year, "term": term}, sort=[("_id", 1)] if ordered else None)
 
     def count_if_small(self, school_id: str, key: str) -> None:
         """Before an import writes: a type with few records (a new school's: none) has its tallies

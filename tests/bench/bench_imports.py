@@ -37,7 +37,8 @@ SUBJECTS = 15
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    columns = list(dict.fromkeys(name for row in rows for name in row))  # staff rows have no 學生編號
+    writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
