@@ -59,7 +59,7 @@ class PartitionSnapshots:
             part = {**part, "epoch": self.ensure_epoch(school_id, part)}
         label = _label(part)
         kept = self.coll.find_one(school_id, {"_id": part["_id"]})
-        if label is not None and kept is not None and (kept.get("epoch"), kept.get("w"), kept.get("n")) == label:
+        if label is not None and kept is not None and _label(kept) == label:
             rows = bson.decode_all(zlib.decompress(kept["rows"]), records.raw.codec_options)
             return rows if kept.get("sort") == _named(sort) else order_rows(rows, sort)
         rows = records.find(school_id, partition_filter(part), sort=sort)
@@ -87,10 +87,7 @@ class PartitionSnapshots:
     def refresh(self, school_id: str, type_key: str, parts: list[dict[str, Any]], sort: Sort) -> int:
         """Take a new snapshot of every stale one of `parts` (after an import, off anyone's request);
         how many were taken."""
-        kept = {
-            s["_id"]: (s.get("epoch"), s.get("w"), s.get("n"))
-            for s in self.coll.find(school_id, {"type": type_key}, projection={"rows": 0})
-        }
+        kept = {s["_id"]: _label(s) for s in self.coll.find(school_id, {"type": type_key}, projection={"rows": 0})}
         taken = 0
         for part in parts:
             if 0 < part.get("n", 0) <= MOST_ROWS and (part.get("epoch") is None or kept.get(part["_id"]) != _label(part)):

@@ -53,9 +53,8 @@ def write_roster(rules: YearRules, school_code: str, semester: int, roster_code:
         if sheet is None:
             raise ValueError(f"roster {roster_code} has no sheet {name!r}")
         by_sheet[sheet.name] = rows
-        known = set(sheet.column_names)
         for row in rows:
-            unknown = [k for k in row if not k.startswith("_") and k not in known]
+            unknown = [k for k in row if not k.startswith("_") and k not in sheet.known_columns]
             if unknown:
                 raise ValueError(f"sheet {sheet.name!r} has no column(s) {unknown}")
     sheets_out = [SheetRows(rules.cover_sheet, list(rules.cover_columns), [[school_code, rules.year, semester, roster_code]], as_text=True)]

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,11 @@ class Sheet:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @cached_property
+    def known_columns(self) -> frozenset[str]:
+        """The column names as a set, made once per sheet (every row of a roster is checked against it)."""
+        return frozenset(c.name for c in self.columns)
 
     def matches(self, name: str) -> bool:
         wanted = normalise_sheet_name(name)

@@ -70,7 +70,6 @@ class _RowChecker:
         self.check_certification = check_certification
 
     def check(self, sheet_name: str, columns: tuple[Column, ...], known: frozenset[str], row: dict, row_no: int) -> list[Finding]:
-        """One row's findings (`known`: the sheet's column names, taken once per sheet)."""
         student = str(row.get("身分證號", "") or "")
         out: list[Finding] = []
 
@@ -260,10 +259,9 @@ def validate_rows(
                 )
             )
             continue
-        known = frozenset(sheet.column_names)
         for index, row in enumerate(rows):
             row_no = int(row.get("_row") or index + 2)
-            report.findings.extend(checker.check(sheet.name, sheet.columns, known, row, row_no))
+            report.findings.extend(checker.check(sheet.name, sheet.columns, sheet.known_columns, row, row_no))
             in_order.append((sheet.name, row_no, row))
     report.findings.extend(_cap_findings(rules, roster, in_order))
     return report
