@@ -3,7 +3,8 @@
 An import runs off the request path: the request stores the file's rows here (in chunks, since one
 document holds at most 16 MB and a term's file has 50,000 rows or more) and announces the job; the
 service's worker reads them back, runs the job, and drops them. A worker killed mid-job finds the rows
-again when the unacknowledged announcement comes back.
+again when the unacknowledged announcement comes back. Each chunk's rows are packed (shared/packed.py):
+FerretDB would otherwise convert a term's 300,000 cells field by field on the way in and out again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from shared.packed import pack, unpack
 from shared.tenancy import SchoolCollection
 
 ROWS_PER_CHUNK = 1000
@@ -32,7 +34,7 @@ class ImportFiles:
 
     def keep(self, school_id: str, job_id: str, rows: list[dict[str, Any]]) -> None:
         docs = [
-            {"_id": f"{job_id}-{seq}", "job_id": job_id, "seq": seq, "rows": rows[start : start + ROWS_PER_CHUNK]}
+            {"_id": f"{job_id}-{seq}", "job_id": job_id, "seq": seq, "rows": pack(rows[start : start + ROWS_PER_CHUNK])}
             for seq, start in enumerate(range(0, len(rows), ROWS_PER_CHUNK))
         ]
         for start in range(0, len(docs), 10):  # a few MB per round trip
@@ -41,7 +43,8 @@ class ImportFiles:
     def rows(self, school_id: str, job_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for doc in self.chunks.find(school_id, {"job_id": job_id}, sort=[("seq", 1)]):
-            out += doc["rows"]
+            kept = doc["rows"]
+            out += kept if isinstance(kept, list) else unpack(kept)  # a list: kept before rows were packed
         return out
 
     def drop(self, school_id: str, job_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from eventlet.greenpool import GreenPool
 from nameko.extensions import DependencyProvider
 from pymongo import MongoClient, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.collection import Collection
@@ -26,6 +27,11 @@ def make_client(settings: Settings) -> MongoClient:
         connectTimeoutMS=5000,
         appname="licheng",
     )
+
+
+def is_ferretdb(client: MongoClient) -> bool:
+    """Is the server FerretDB (a MongoDB subset on PostgreSQL), not MongoDB itself?"""
+    return "ferretdbVersion" in client.admin.command("buildInfo")
 
 
 # FerretDB 1.24 holds one PostgreSQL connection for each update statement of a command until the whole
@@ -50,6 +56,36 @@ def bulk_write_bounded(collection: Collection, ops: Sequence[Any]) -> None:
         updates += is_update
     if batch:
         collection.bulk_write(batch, ordered=True)
+
+
+# FerretDB runs a command's statements one after another, each in its own PostgreSQL transaction, so
+# one command waits on each commit in turn; commands side by side overlap those waits (measured on the
+# 2-core machine: 1,000 updates/s with 4 commands of 10 at once, 340-570/s with one command of 50).
+STREAMS = 4
+UPDATES_PER_STREAM = 10  # STREAMS x UPDATES_PER_STREAM connections held at most: far below the pool
+
+
+def bulk_write_side_by_side(collection: Collection, ops: Sequence[Any]) -> None:
+    """Independent operations (each on a document of its own, in no particular order) as up to STREAMS
+    commands at once, each holding at most UPDATES_PER_STREAM update statements. Every command runs
+    even if another fails; the first failure is raised once all have ended. Side by side only where
+    the process is green (a service); elsewhere the same commands run one after another."""
+    inserts = [op for op in ops if not isinstance(op, _UPDATES)]
+    updates = [op for op in ops if isinstance(op, _UPDATES)]
+    per_stream = max(1, -(-len(inserts) // STREAMS))
+    commands = [inserts[i : i + per_stream] for i in range(0, len(inserts), per_stream)]
+    commands += [updates[i : i + UPDATES_PER_STREAM] for i in range(0, len(updates), UPDATES_PER_STREAM)]
+
+    def send(command: list[Any]) -> BaseException | None:
+        try:
+            collection.bulk_write(command, ordered=True)
+        except Exception as exc:  # raised below, once the other commands ended
+            return exc
+        return None
+
+    failures = [exc for exc in GreenPool(STREAMS).imap(send, commands) if exc is not None]
+    if failures:
+        raise failures[0]
 
 
 class StoreProvider(DependencyProvider, Generic[S]):

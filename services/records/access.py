@@ -17,7 +17,7 @@ from services.records.division import RecordType, Scope, record_type
 from services.records.errors import Archived, RecordNotFound, SemesterNotFound, UnknownRecordType
 from services.records.query import NOTHING, OneOf, Visible, Where
 from services.records.store import RecordsStore
-from shared.audit import entry
+from shared.audit import batch_entry, entry
 from shared.caller import Caller
 from shared.changes import Changes
 from shared.clock import to_taipei, utcnow
@@ -62,6 +62,9 @@ class Context:
 
     def entry(self, action: str, target: str, before=None, after=None, note: str = "") -> dict[str, Any]:
         return entry(self.caller, action, target, before=before, after=after, note=note)
+
+    def batch_entry(self, action: str, target: str, rows: list[dict[str, Any]], note: str = "") -> dict[str, Any]:
+        return batch_entry(self.caller, action, target, rows, note=note)
 
     def announce_archived(self, school: str, student_ids: list[str], status: str | None, left_on: str | None) -> None:
         self.changes.emit((events.STUDENT_ARCHIVED, events.archived(school, student_ids, status, left_on)))

@@ -166,6 +166,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     now = utcnow()
     done_before = counts["processed"]  # chunks written before a crash are not written again
     existing = _existing_by_key(ctx, school, type_, [c for _, c in ready[done_before:]])
+    classes = ctx.store.classes_for_writes(school, type_.key)
     clock.lap("existing")
     for start in range(done_before, len(ready), CHUNK):
         chunk = ready[start : start + CHUNK]
@@ -213,10 +214,11 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
             if content.get("student_id"):
                 students.append(content["student_id"])
         clock.lap("compare")
-        ctx.store.bulk_upsert(type_.key, school, inserts, updates)
+        ctx.store.bulk_upsert(type_.key, school, inserts, updates, classes)
         clock.lap("store")
-        if ids:
-            ctx.changed(school, type_.key, "import", ids, students, entries)
+        if ids:  # the chunk's rows audited as one batch entry (shared/audit.py)
+            batch = ctx.batch_entry(f"{type_.key}.import_rows", import_id, entries)
+            ctx.changed(school, type_.key, "import", ids, students, [batch])
         clock.lap("audit")
         for status, left in leavers.items():
             ctx.announce_archived(school, left, status, None)

@@ -513,6 +513,7 @@ class AuditEntry(BaseModel):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     note: str = ""
+    count: int | None = Field(default=None, description="an import chunk (action *.import_rows, target the import): rows written")
 
 
 class ProblemReportIn(StrictModel):

@@ -1,10 +1,9 @@
 """Each tallied partition's records kept as one compressed document, so a whole school's list,
 export or roster reads 60 documents instead of 30,000.
 
-FerretDB 1.x turns every stored document back into BSON field by field: about 0.2 ms a grade on
-this machine, 6 s of CPU for a term's 30,000. One binary field costs it almost nothing, and pymongo
-decodes the rows inside it in C. So a partition (one class's grades of a semester: ~500 records) is
-also kept whole, as its records' BSON compressed into one document, beside the records themselves.
+FerretDB 1.x turns every stored document back into BSON field by field: 6 s of CPU for a term's
+30,000 grades. So a partition (one class's grades of a semester: ~500 records) is also kept whole,
+packed into one document (shared/packed.py), beside the records themselves.
 
 A snapshot is only ever a copy. It names the partition tally it was taken at (`epoch`, `w`, `n`:
 list_store.Tallies counts every write to a partition in `w`, and a rebuilt tally gets a new
@@ -16,16 +15,14 @@ student's records removes the type's snapshots with them.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from typing import Any
 
-import bson
-from bson.binary import Binary
 from pymongo.errors import DuplicateKeyError
 
 from services.records.list_store import order_rows, partition_filter
 from shared.clock import utcnow
+from shared.packed import pack, unpack
 from shared.tenancy import SchoolCollection
 
 # A partition larger than this is read the plain way (one document must stay far below 16 MB).
@@ -60,7 +57,7 @@ class PartitionSnapshots:
         label = _label(part)
         kept = self.coll.find_one(school_id, {"_id": part["_id"]})
         if label is not None and kept is not None and _label(kept) == label:
-            rows = bson.decode_all(zlib.decompress(kept["rows"]), records.raw.codec_options)
+            rows = unpack(kept["rows"], records.raw.codec_options)
             return rows if kept.get("sort") == _named(sort) else order_rows(rows, sort)
         rows = records.find(school_id, partition_filter(part), sort=sort)
         if label is not None:
@@ -68,7 +65,6 @@ class PartitionSnapshots:
         return rows
 
     def _keep(self, school_id: str, part: dict[str, Any], label: tuple, rows: list[dict[str, Any]], sort: Sort) -> None:
-        packed = Binary(zlib.compress(b"".join(bson.encode(r) for r in rows), 1))
         epoch, w, n = label
         content = {
             "type": part.get("type"),
@@ -76,7 +72,7 @@ class PartitionSnapshots:
             "w": w,
             "n": n,
             "sort": _named(sort),
-            "rows": packed,
+            "rows": pack(rows),
             "at": utcnow(),
         }
         try:

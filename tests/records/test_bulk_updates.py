@@ -2,7 +2,8 @@
 
 FerretDB 1.24 holds a PostgreSQL connection for each update statement of a command until the command
 ends; one command of 1,000 updates took all 200 of its pool and froze the installation. The store sends
-them through `bulk_write_bounded`; a command listener sees every update command the server was sent.
+an import's chunk through `bulk_write_side_by_side` (a few small commands at once) and the rest through
+`bulk_write_bounded`; a command listener sees every update command the server was sent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pymongo.errors import BulkWriteError
 from services.records.errors import RecordExists
 from services.records.store import RecordsStore
 from shared.config import Settings
-from shared.mongo import UPDATES_PER_COMMAND, bulk_write_bounded, make_client
+from shared.mongo import UPDATES_PER_STREAM, bulk_write_bounded, bulk_write_side_by_side, make_client
 
 SCHOOL = "930001"
 
@@ -57,7 +58,7 @@ def _grades(n: int) -> list[dict]:
     ]
 
 
-def test_a_thousand_changed_grades_go_in_bounded_commands_and_are_all_applied(watched):
+def test_a_thousand_changed_grades_go_in_small_commands_and_are_all_applied(watched):
     db, listener = watched
     store = RecordsStore(db)
     store.ensure_indexes()
@@ -67,7 +68,7 @@ def test_a_thousand_changed_grades_go_in_bounded_commands_and_are_all_applied(wa
     store.bulk_upsert("grades", SCHOOL, [], [(f"g{i:05d}", {"score": 60 + i % 40}) for i in range(1000)])
 
     assert sum(listener.sizes) == 1000
-    assert max(listener.sizes) <= UPDATES_PER_COMMAND
+    assert max(listener.sizes) <= UPDATES_PER_STREAM
     scores = {d["_id"]: d["score"] for d in db["grades"].find({"school_id": SCHOOL}, {"score": 1})}
     assert scores == {f"g{i:05d}": 60 + i % 40 for i in range(1000)}
 
@@ -93,3 +94,19 @@ def test_a_duplicate_in_a_chunk_is_still_a_clear_conflict(watched):
     store.bulk_upsert("grades", SCHOOL, _grades(3), [])
     with pytest.raises(RecordExists):
         store.bulk_upsert("grades", SCHOOL, _grades(3), [("g00000", {"score": 1})])
+
+
+@pytest.mark.parametrize("watched", ["items"], indirect=True)
+def test_side_by_side_commands_all_run_and_the_first_failure_is_raised_after(watched):
+    db, listener = watched
+    coll = db["items"]
+    coll.insert_many([{"_id": f"u{i}", "n": 0} for i in range(35)] + [{"_id": "taken"}])
+    ops = [UpdateOne({"_id": f"u{i}"}, {"$inc": {"n": 1}}) for i in range(35)]
+    ops += [InsertOne({"_id": f"new{i}"}) for i in range(10)] + [InsertOne({"_id": "taken"})]
+
+    with pytest.raises(BulkWriteError):
+        bulk_write_side_by_side(coll, ops)
+
+    assert sorted(listener.sizes) == [5, 10, 10, 10]  # updates in commands of at most UPDATES_PER_STREAM
+    assert coll.count_documents({"n": 1}) == 35  # every update ran although an insert command failed
+    assert coll.count_documents({"_id": {"$regex": "^new"}}) == 10  # the failed command stopped at its duplicate only
