@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from eventlet import sleep, tpool
@@ -24,6 +25,7 @@ from services.records import domain, events
 from services.records.access import Context, type_of
 from services.records.division import RecordType
 from services.records.errors import RecordNotFound, UnknownRecordType
+from services.records.import_snapshots import WrittenPartitions
 from services.records.query import OneOf
 from services.records.units import fill_self, leaving, prepare
 from shared.caller import Caller
@@ -165,12 +167,13 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     cipher = ctx.cipher if type_.student_register else None
     now = utcnow()
     done_before = counts["processed"]  # chunks written before a crash are not written again
+    written = WrittenPartitions(ctx.store, school, type_.key)  # its tallies before the records are read
     existing = _existing_by_key(ctx, school, type_, [c for _, c in ready[done_before:]])
     classes = ctx.store.classes_for_writes(school, type_.key)
     clock.lap("existing")
     for start in range(done_before, len(ready), CHUNK):
         chunk = ready[start : start + CHUNK]
-        inserts, updates, entries, ids, students = [], [], [], [], []
+        inserts, updates, entries, ids, students, changed = [], [], [], [], [], []
         leavers: dict[str, list[str]] = {}
         for _, content in chunk:
             clear = content.pop("national_id_clear", None)
@@ -192,7 +195,8 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
                 if cipher is not None:
                     changes["national_id_enc"] = cipher.encrypt(clear)
                 updates.append((before["_id"], changes))
-                entries.append(ctx.entry(f"{type_.key}.import_update", before["_id"], before, {**before, **changes}, import_id))
+                changed.append({**before, **changes})
+                entries.append(ctx.entry(f"{type_.key}.import_update", before["_id"], before, changed[-1], import_id))
                 ids.append(before["_id"])
                 counts["updated"] += 1
             else:
@@ -214,7 +218,8 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
             if content.get("student_id"):
                 students.append(content["student_id"])
         clock.lap("compare")
-        ctx.store.bulk_upsert(type_.key, school, inserts, updates, classes)
+        stored = ctx.store.bulk_upsert(type_.key, school, inserts, updates, classes, written.touched(changed))
+        written.wrote(stored, changed)
         clock.lap("store")
         if ids:  # the chunk's rows audited as one batch entry (shared/audit.py)
             batch = ctx.batch_entry(f"{type_.key}.import_rows", import_id, entries)
@@ -229,7 +234,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     note = str({k: counts[k] for k in ("inserted", "updated", "unchanged")})
     ctx.changes.record(school, caller, f"{type_.key}.import", import_id, note=note)
     clock.lap("finish")
-    _keep_snapshots(ctx, school, type_.key)
+    _keep_snapshots(written, existing.values())
     clock.lap("snapshots")
     # where a job's time went, for whoever tunes imports at a school's size
     log_event(log, "import timings", school_id=school, type=type_.key, rows=len(rows), **clock.seconds)
@@ -248,15 +253,14 @@ class _PhaseClock:
         self._last = now
 
 
-def _keep_snapshots(ctx: Context, school: str, type_key: str) -> None:
-    """The lists' copies of the partitions this job wrote are taken as it ends (after it says done: a
-    term's 30,000 grades are read back in about 12 s), so the first export or roster check after an
-    import does not read them record by record. Only copies: if this fails the import stands, and
-    the next reader takes them."""
+def _keep_snapshots(written: WrittenPartitions, read_before: Iterable[dict[str, Any]]) -> None:
+    """The lists' copies of the partitions this job wrote, from what it holds (import_snapshots.py), so
+    the first export, roster check or next import after it does not read them record by record. Only
+    copies: if this fails the import stands, and the next reader takes them."""
     try:
-        ctx.store.refresh_snapshots(school, type_key)
+        written.keep(read_before)
     except Exception:
-        log.exception("list snapshots not refreshed", extra={"school_id": school, "type": type_key})
+        log.exception("list snapshots not kept", extra={"school_id": written.school, "type": written.type_key})
 
 
 def _existing_by_key(ctx: Context, school: str, type_: RecordType, contents: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:

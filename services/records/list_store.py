@@ -110,6 +110,15 @@ class Tallies:
         where = {"type": type_key} if doc is None else {"_id": self._id(school_id, type_key, partition_of(doc))}
         self.coll.raw.update_many({**where, "school_id": school_id}, {"$inc": {"w": 1}})
 
+    def touch_partitions(self, school_id: str, type_key: str, parts: set[Partition]) -> None:
+        """Records of these partitions changed in place (each partition's `w` counts it once)."""
+        if parts:
+            ids = [self._id(school_id, type_key, p) for p in parts]
+            self.coll.update_many(school_id, {"type": type_key, "_id": {"$in": ids}}, {"$inc": {"w": 1}})
+
+    def partition_id(self, school_id: str, type_key: str, part: Partition) -> str:
+        return self._id(school_id, type_key, part)
+
     def ensure_epoch(self, school_id: str, part: dict[str, Any]) -> str | None:
         """The epoch of a tally written before tallies had one (None: it changed meanwhile)."""
         epoch = uuid.uuid4().hex

@@ -64,6 +64,15 @@ class PartitionSnapshots:
             self._keep(school_id, part, label, rows, sort)
         return rows
 
+    def keep(self, school_id: str, part: dict[str, Any], rows: list[dict[str, Any]], sort: Sort) -> bool:
+        """Keep `rows`, known to be every record of the partition whose tally is `part`, in `sort`'s
+        order (an import that wrote them; False: not kept, e.g. too many)."""
+        label = _label(part)
+        if label is None or len(rows) != part.get("n") or len(rows) > MOST_ROWS:
+            return False
+        self._keep(school_id, part, label, rows, sort)
+        return True
+
     def _keep(self, school_id: str, part: dict[str, Any], label: tuple, rows: list[dict[str, Any]], sort: Sort) -> None:
         epoch, w, n = label
         content = {
@@ -79,17 +88,6 @@ class PartitionSnapshots:
             self.coll.update_one(school_id, {"_id": part["_id"]}, {"$set": content}, upsert=True)
         except DuplicateKeyError:  # another reader kept the same partition at the same moment
             pass
-
-    def refresh(self, school_id: str, type_key: str, parts: list[dict[str, Any]], sort: Sort) -> int:
-        """Take a new snapshot of every stale one of `parts` (after an import, off anyone's request);
-        how many were taken."""
-        kept = {s["_id"]: _label(s) for s in self.coll.find(school_id, {"type": type_key}, projection={"rows": 0})}
-        taken = 0
-        for part in parts:
-            if 0 < part.get("n", 0) <= MOST_ROWS and (part.get("epoch") is None or kept.get(part["_id"]) != _label(part)):
-                self.rows(school_id, type_key, part, sort)
-                taken += 1
-        return taken
 
     def forget(self, school_id: str, type_key: str) -> None:
         """Drop the type's snapshots (its records were purged: no copy of them may stay)."""

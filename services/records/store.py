@@ -21,6 +21,7 @@ from services.records.list_store import (
     BIG_LIST,
     PARTITION,
     PARTITIONED,
+    Partition,
     SortedOrders,
     Tallies,
     natural_order,
@@ -218,11 +219,19 @@ class RecordsStore:
         if key in PARTITIONED and TYPES[key].semester:
             self.tallies.ready(school_id, key, self._classes_of(school_id), background=False)
 
-    def refresh_snapshots(self, school_id: str, key: str) -> int:
-        """Snapshots of the type's partitions written since they were taken (after an import)."""
+    def partition_tallies(self, school_id: str, key: str) -> dict[str, dict[str, Any]] | None:
+        """A semester type's partition tallies by id, as they stand (None: the type is not tallied)."""
         if key not in PARTITIONED or not TYPES[key].semester or not self.tallies.complete(school_id, key):
-            return 0
-        return self.snapshots.refresh(school_id, key, self.tallies.partitions(school_id, key), natural_order(key))
+            return None
+        return {t["_id"]: t for t in self.tallies.coll.find(school_id, {"type": key}) if t.get("class") is not None}
+
+    def partition_id(self, school_id: str, key: str, part: Partition) -> str:
+        return self.tallies.partition_id(school_id, key, part)
+
+    def keep_snapshot(self, school_id: str, key: str, tally: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
+        """Keep `rows` as the snapshot of the partition whose tally (as it stands) is `tally`."""
+        sort = natural_order(key)
+        return self.snapshots.keep(school_id, tally, order_rows(rows, sort), sort)
 
     def recorded_students(self, key: str, school_id: str, year: int, term: int | None) -> set[str] | None:
         """Students with a record of the type in the semester, from the list tallies (None: they
@@ -327,11 +336,13 @@ class RecordsStore:
         inserts: list[dict[str, Any]],
         updates: list[tuple[str, dict[str, Any]]],
         classes: Mapping[str, str] | None = None,
-    ) -> None:
-        """A chunk of an import, as a few commands side by side (`classes`: every student's class, read
-        once per job, else read here). pymongo's bulk write has no SchoolCollection form, so this is the
-        one place that uses the raw collection: every operation names the school by hand, as the wrapper
-        would."""
+        touched: set[Partition] | None = None,
+    ) -> list[dict[str, Any]]:
+        """A chunk of an import, as a few commands side by side; the inserted records as stored.
+        `classes`: every student's class, read once per job (else read here); `touched`: the
+        partitions of the updated records (else every partition of the type counts a write).
+        pymongo's bulk write has no SchoolCollection form, so this is the one place that uses the raw
+        collection: every operation names the school by hand, as the wrapper would."""
         if key in PARTITIONED and inserts:
             if classes is None:
                 classes = self._classes_of(school_id)({d["student_id"] for d in inserts if d.get("student_id")})
@@ -344,16 +355,19 @@ class RecordsStore:
         ops: list[Any] = [InsertOne({**doc, "school_id": school_id}) for doc in inserts]
         ops += [UpdateOne({"_id": rid, "school_id": school_id}, {"$set": changes}) for rid, changes in updates]
         if not ops:
-            return
+            return []
         try:
             bulk_write_side_by_side(self.records[key].raw, ops)  # each on a record of its own
         except BulkWriteError:
             raise RecordExists("匯入時發生重複資料（可能有人同時匯入），請重新匯入", "duplicate key during import; retry") from None
         if key in PARTITIONED:
             self.tallies.add(school_id, key, inserts)
-            if updates:
+            if updates and touched is not None:
+                self.tallies.touch_partitions(school_id, key, touched)
+            elif updates:
                 self.tallies.touch(school_id, key)
         self._move_students(school_id, moved)
+        return [{**doc, "school_id": school_id} for doc in inserts]
 
     def existing_by_first_key(self, type_: RecordType, school_id: str, values: set[Any]) -> list[dict[str, Any]]:
         """Records of a non-semester type whose first natural-key field is one of `values`."""
