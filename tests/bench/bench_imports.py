@@ -8,9 +8,11 @@ kind, as a registrar does), then the grades: 5,000 rows into an empty collection
 (the same speed as the first 5,000 means imports do not slow as the collection grows). Accounts: the
 2,063-row file (2,000 students, 63 staff), seconds until its password sheet is ready.
 
-Baseline in the same run: the same 30,000 grade documents written by plain `insert_many` into a
+Baselines in the same run: the same 30,000 grade documents written by plain `insert_many` into a
 scratch collection of the same database (the storage floor any import must pay), so
-`vs_plain_insert` reads as the import's overhead (checks, audit trail, events).
+`vs_plain_insert` reads as the import's overhead (checks, audit trail, events); and 5,000 of them
+changed by plain updates on `_id`, the floor for changed rows (`changed_vs_plain_update` above 1:
+the import's side-by-side commands beat one client's plain updates).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from typing import Any
 
 import requests
+from pymongo import UpdateOne
 
 from deploy.seed_school import grades_of
 from shared.mongo import make_client
@@ -80,7 +83,9 @@ def run_import(client: Client, path: str, rows: list[dict[str, Any]], name: str)
     }
 
 
-def _plain_insert_baseline(system, docs: list[dict[str, Any]]) -> dict[str, Any]:
+def _plain_baselines(system, docs: list[dict[str, Any]], changed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The storage floors: `docs` by plain `insert_many` into a scratch collection, then `changed` of
+    them by plain `UpdateOne`s on `_id`, in commands of 50 one after another (what one client gets)."""
     settings = system.settings()
     client = make_client(settings)
     try:
@@ -89,11 +94,19 @@ def _plain_insert_baseline(system, docs: list[dict[str, Any]]) -> dict[str, Any]
         began = time.perf_counter()
         for start in range(0, len(docs), 1000):
             scratch.insert_many([dict(d) for d in docs[start : start + 1000]], ordered=True)
-        seconds = time.perf_counter() - began
+        inserted = time.perf_counter() - began
+        ops = [UpdateOne({"_id": d["_id"]}, {"$set": {"學期學業成績": 99}}) for d in docs[-changed:]]
+        began = time.perf_counter()
+        for start in range(0, len(ops), 50):
+            scratch.bulk_write(ops[start : start + 50], ordered=True)
+        updated = time.perf_counter() - began
         scratch.drop()
     finally:
         client.close()
-    return {"rows": len(docs), "seconds": round(seconds, 2), "rows_per_second": round(len(docs) / seconds, 1)}
+    return (
+        {"rows": len(docs), "seconds": round(inserted, 2), "rows_per_second": round(len(docs) / inserted, 1)},
+        {"rows": changed, "seconds": round(updated, 2), "rows_per_second": round(changed / updated, 1)},
+    )
 
 
 def bench_imports(system, district_password: str) -> dict[str, Any]:
@@ -149,13 +162,17 @@ def bench_imports(system, district_password: str) -> dict[str, Any]:
     results["accounts_2063"] = run_import(registrar, "/api/v1/accounts/import", accounts, "accounts")
 
     docs = [{**g, "school_id": "IM0001", "_id": f"plain-{n}"} for n, g in enumerate(grades)]
-    baseline = _plain_insert_baseline(system, docs)
+    baseline, update_baseline = _plain_baselines(system, docs, len(changed))
     grades30 = results["grades_30000"]["rows_per_second"]
+    changed_rate = results["grades_5000_at_30000"]["rows_per_second"]
     return {
         "operations": sum(r["rows"] for r in results.values()),
         "imports": results,
         "baseline_plain_insert_30000": baseline,
         "vs_plain_insert": round(baseline["rows_per_second"] / grades30, 2) if grades30 else None,
+        # FerretDB writes an update as its own statement and transaction: the floor for changed rows
+        "baseline_plain_update_5000": update_baseline,
+        "changed_vs_plain_update": round(changed_rate / update_baseline["rows_per_second"], 2),
         "goal_rows_per_second": 2000,
         "grades_5000_first_vs_at_30000": round(
             results["grades_5000_at_30000"]["rows_per_second"] / results["grades_5000"]["rows_per_second"], 2
