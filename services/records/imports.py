@@ -230,12 +230,13 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
         counts["processed"] = start + len(chunk)
         ctx.store.update_import(school, import_id, dict(counts))
         sleep(0)  # let the hub serve others between chunks
+    # before it says done: the next import or export then finds every partition's copy current
+    _keep_snapshots(written, existing.values())
+    clock.lap("snapshots")
     _finish(ctx, school, import_id, {**counts, "status": "done", "errors": [], "error_count": 0})
     note = str({k: counts[k] for k in ("inserted", "updated", "unchanged")})
     ctx.changes.record(school, caller, f"{type_.key}.import", import_id, note=note)
     clock.lap("finish")
-    _keep_snapshots(written, existing.values())
-    clock.lap("snapshots")
     # where a job's time went, for whoever tunes imports at a school's size
     log_event(log, "import timings", school_id=school, type=type_.key, rows=len(rows), **clock.seconds)
 
