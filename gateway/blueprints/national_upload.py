@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import time
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from gateway.endpoints import endpoint
+from gateway.import_jobs import POLL_SECONDS, preferred_wait
 from gateway.services import FILE_BUILD_SECONDS, rpc
 from services.national_upload.schemas import Credentials, PrepareRosters, Progress, ReceiptAnswer, StartUpload
 from shared.errors import ValidationFailed
@@ -60,15 +62,33 @@ def retry_item(item_id: str):
     bp,
     "/rosters",
     "POST",
-    summary="產生並檢查名冊（不上傳）/ build and check the rosters without sending",
+    summary="產生並檢查名冊（背景工作，不上傳）/ build and check the rosters as a job, without sending",
     permission=P,
     body=PrepareRosters,
     response=Progress,
-    status=201,
+    status=202,
+    other_statuses={
+        201: "Prefer: wait=N and the check done in time: the draft with its report",
+        200: "Prefer: wait=N and the check failed (state check_failed; `error` says why): nothing to send",
+    },
 )
 def prepare_rosters():
+    """202 with the draft `checking` and `Location` to follow (GET .../report: `phase` says the step);
+    with `Prefer: wait=N` (at most 20 s) the finished draft instead when it ends in time."""
     with rpc() as services:
-        return jsonify(services.national_upload.prepare_rosters(g.body.model_dump())), 201
+        progress = services.national_upload.prepare_rosters(g.body.model_dump())
+    url = f"/api/v1/national/uploads/{progress['upload_id']}/report"
+    until = time.monotonic() + preferred_wait()
+    while progress["state"] == "checking" and time.monotonic() < until:
+        time.sleep(POLL_SECONDS)
+        with rpc(timeout=5) as services:
+            progress = services.national_upload.upload_progress(progress["upload_id"], True)
+    response = jsonify(progress)
+    if progress["state"] == "checking":
+        response.headers["Location"] = url
+        return response, 202
+    response.headers["Content-Location"] = url
+    return response, (201 if progress["state"] == "draft" else 200)
 
 
 @endpoint(

@@ -65,10 +65,30 @@
     try {
       const body = { year: Number(form.year.value), term: Number(form.term.value) };
       if (form.batch.value) body.batch = Number(form.batch.value);
-      form.querySelector(".status").textContent = "產生中…";
-      showReport(await api("POST", "/api/v1/national/rosters", body));
-      form.querySelector(".status").textContent = "";
-    } catch (problem) { showProblem(form, problem); }
+      const status = form.querySelector(".status");
+      const button = form.querySelector("button[type=submit]");
+      status.className = "status";
+      status.textContent = "已送出，名冊產生中…";
+      button.disabled = true;
+      // a job: follow the draft until it is checked (at a real school's size this takes a while)
+      let result = await api("POST", "/api/v1/national/rosters", body);
+      while (result.state === "checking") {
+        status.textContent = `名冊檢查中：${result.phase_zh || "排隊中"}…`;
+        await new Promise((done) => setTimeout(done, 1000));
+        result = await api("GET", `/api/v1/national/uploads/${result.upload_id}/report`);
+      }
+      button.disabled = false;
+      if (result.state === "check_failed") {
+        status.className = "status error";
+        status.textContent = `名冊檢查未完成：${result.error?.message || "請重新檢查"}`;
+        return;
+      }
+      status.textContent = "";
+      showReport(result);
+    } catch (problem) {
+      form.querySelector("button[type=submit]").disabled = false;
+      showProblem(form, problem);
+    }
   });
 
   $("start-upload").addEventListener("click", async () => {
@@ -89,7 +109,7 @@
   }
 
   async function loadUploads() {
-    const uploads = (await api("GET", "/api/v1/national/uploads")).filter((u) => u.state !== "draft");
+    const uploads = (await api("GET", "/api/v1/national/uploads")).filter((u) => !["draft", "checking", "check_failed"].includes(u.state));
     $("uploads").replaceChildren(uploads.length ? el("ul", { class: "plain" }, uploads.map((u) => el("li", {},
       el("button", { type: "button", class: "small", onclick: () => openUpload(u.upload_id) }, "檢視"), " ", progressView(u)))) : el("p", {}, "尚無上傳"));
   }

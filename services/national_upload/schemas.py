@@ -50,6 +50,10 @@ class Progress(BaseModel):
     # a 梯次's label, rosters (code, name, rows), grade-3 students carried and whether their 勾選 is locked
     batch_summary: dict | None = None
     created_at: datetime | None = None
+    # a roster check (state checking, then draft or check_failed): the step it is at, and why it failed
+    phase: str | None = None
+    phase_zh: str | None = None
+    error: dict | None = None
 
 
 class StartUpload(StrictModel):

@@ -24,7 +24,6 @@ from services.national_upload.errors import (
     NoCredentials,
     NotPublishing,
     RosterFileNotFound,
-    RulesMissing,
     UploadNotFound,
 )
 from services.national_upload.pacing import publish_upload
@@ -32,12 +31,12 @@ from services.national_upload.preparation import Preparation, evidence_item, pre
 from services.national_upload.publisher import Publisher
 from services.national_upload.receipt_entrypoints import ReceiptEntrypoints
 from services.national_upload.reconcile import republish_stalled
+from services.national_upload.roster_checks import PHASES_ZH, RosterCheckEntrypoints, rules_or_422
 from services.national_upload.rosters import EvidenceRef, RosterBuilder, TermInput, evidence_ids_of
 from services.national_upload.schemas import (
     BATCH_LABELS,
     Credentials,
     PauseUploads,
-    PrepareRosters,
     Progress,
     StartUpload,
     batch_deadline_list,
@@ -51,7 +50,6 @@ from shared.clock import utcnow
 from shared.crypto import FieldCipher
 from shared.logs import log_event
 from shared.mongo import StoreProvider
-from shared.national.rules import UnknownYear, rules_for
 from shared.permissions import Permission, require, require_system
 from shared.roles import Role
 from shared.service_base import BackgroundProvider, CallerProvider, HealthMixin, SettingsProvider
@@ -62,7 +60,7 @@ log = logging.getLogger("licheng.national_upload")
 STALE_PUBLISH = timedelta(minutes=2)  # a publishing upload without a heartbeat this long is resumed
 
 
-class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
+class NationalUploadService(RosterCheckEntrypoints, ReceiptEntrypoints, ChangesMixin, HealthMixin):
     name = "national_upload"
 
     store: UploadStore = StoreProvider("national_upload", UploadStore)
@@ -123,15 +121,6 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
         return _item_view({**item, "state": ItemState.QUEUED.value})
 
     # ------------------------------------------------------------------ rosters and starting an upload
-
-    @rpc
-    def prepare_rosters(self, payload: dict) -> dict:
-        """Build and check every roster of the term without sending anything: a draft the registrar
-        can preview, download and hand on (its per-student report) before starting the upload."""
-        caller, school = self._registrar()
-        request = parse(PrepareRosters, payload)
-        upload = self._prepare(caller, school, request.year, request.term, request.student_ids, request.batch)
-        return self._progress(school, upload, with_report=True)
 
     @rpc
     def start_upload(self, payload: dict) -> dict:
@@ -228,14 +217,24 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
             log_event(log, "stalled items republished", items=count)
 
     def _prepare(
-        self, caller: Caller, school: str, year: int, term: int, student_ids: list[str] | None, batch: int | None = None
+        self,
+        caller: Caller,
+        school: str,
+        year: int,
+        term: int,
+        student_ids: list[str] | None,
+        batch: int | None = None,
+        checking: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        try:
-            rules = rules_for(year)
-        except UnknownYear:
-            raise RulesMissing(
-                f"本系統尚無 {year} 學年度的國教署規則，請洽系統管理者", f"no national rules for academic year {year}"
-            ) from None
+        """Build and check the term's rosters into a draft: a new one, or the `checking` draft of a
+        roster check job (roster_checks.py), which says each step as it goes."""
+
+        def phase(name: str) -> None:
+            if checking is not None:
+                self.store.update_upload(school, checking["_id"], {"phase": name})
+
+        rules = rules_or_422(year)
+        phase("reading")
         data = self.records.roster_data(school, year, term)
         outcomes = self.certification.selected_outcomes(year, term)
         performance_ids = self.certification.selected_performances(year)
@@ -244,6 +243,7 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
         for start in range(0, len(ids), 500):
             described.update({d["id"]: d for d in self.evidence.describe(ids[start : start + 500], school)})
         only = frozenset(student_ids) if student_ids else None
+        phase("building")
         builder = RosterBuilder(
             rules, TermInput(year, term, data, outcomes, performance_ids, described, only, school_code=school, batch=batch)
         )
@@ -251,7 +251,8 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
         students = {s["student_id"]: s for s in data.get("students", [])}
         now = utcnow()
         prepared: Preparation = prepare(rules, school, built, list(builder.evidence_refs.values()), students, now, builder.unknown_students)
-        upload_id = f"{year}-{term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        upload_id = checking["_id"] if checking else f"{year}-{term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        phase("saving")
         for file in prepared.files:
             self.store.put_file(
                 school,
@@ -273,7 +274,7 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
             "year": year,
             "term": term,
             "state": "draft",
-            "created_at": now,
+            "created_at": checking["created_at"] if checking else now,
             "created_by": caller.user_id,
             "uploader": caller.display_name or caller.username,
             "only_students": sorted(only) if only else None,
@@ -282,7 +283,10 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
             "report": prepared.report,
             "evidence": [vars(ref) for ref in prepared.evidence],
         }
-        self.store.insert_upload(school, doc)
+        if checking is None:
+            self.store.insert_upload(school, doc)
+        else:
+            self.store.update_upload(school, upload_id, {**doc, "phase": "done", "finished_at": utcnow()})
         self.changes.record(school, caller, "national.rosters.prepare", upload_id)
         return {**doc, "school_id": school}
 
@@ -341,6 +345,9 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
             batch=upload.get("batch"),
             batch_summary=upload.get("batch_summary"),
             created_at=upload.get("created_at"),
+            phase=upload.get("phase"),
+            phase_zh=PHASES_ZH.get(upload.get("phase") or ""),
+            error=upload.get("error"),
         ).model_dump(mode="json")
 
     # deadline console
@@ -352,7 +359,7 @@ class NationalUploadService(ReceiptEntrypoints, ChangesMixin, HealthMixin):
         schools = self.store.schools_with_uploads() if caller.has(Role.DISTRICT_ADMIN) else [caller.require_school()]
         rows = []
         for school in schools:
-            latest = self.store.list_uploads(school, limit=1)
+            latest = self.store.latest_sent(school)  # a draft or a roster check is not an upload
             progress = self._progress(school, latest[0]) if latest else None
             retries = self.store.retries(school, latest[0]["_id"]) if latest else 0
             # the school's own 梯次 deadlines (records answers a school's own callers; the district row goes without)

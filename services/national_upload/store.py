@@ -75,6 +75,11 @@ class UploadStore:
     def list_uploads(self, school_id: str, limit: int = 20) -> list[dict[str, Any]]:
         return self.uploads.find(school_id, sort=[("created_at", -1)], limit=limit)
 
+    def latest_sent(self, school_id: str) -> list[dict[str, Any]]:
+        """The latest upload that was started (not a roster check's draft), as a list of at most one."""
+        started = {"state": {"$nin": ["draft", "checking", "check_failed"]}}
+        return self.uploads.find(school_id, started, sort=[("created_at", -1)], limit=1)
+
     def progress(self, school_id: str, upload_id: str) -> dict[str, int]:
         counts = {state.value: 0 for state in ItemState}
         pipeline = [

@@ -1,8 +1,11 @@
-"""An import's partitions kept as list snapshots from what the job itself read and wrote.
+"""An import's partitions kept as list snapshots (and their students, for 登錄進度) from what the job
+itself read and wrote.
 
 After a term's 30,000 grades, reading every written partition back to take its snapshot cost
 FerretDB about 9 s of CPU, beside the next job (which then found the snapshots stale and read the
-semester record by record again). The job already holds every record of its semesters: the ones it
+semester record by record again); and the first 登錄進度 after it read the whole semester again to
+learn which students have a grade, once per page open at that moment (eight pages at once held the
+records service for 40 s). The job already holds every record of its semesters: the ones it
 read before writing, what it changed in them, and what it added. So each partition it wrote is kept
 from those, without a read.
 
@@ -73,6 +76,6 @@ class WrittenPartitions:
                 continue
             expected = ((was or {}).get("w", 0) + self.writes[part], (was or {}).get("n", 0) + self.added[part])
             if (now.get("w"), now.get("n")) == expected:
-                kept += self.store.keep_snapshot(self.school, self.type_key, now, docs)
+                kept += self.store.keep_partition(self.school, self.type_key, now, docs)
             sleep(0)  # a class's rows are packed in ~25 ms: let the hub serve others between them
         return kept

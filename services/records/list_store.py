@@ -116,6 +116,12 @@ class Tallies:
             ids = [self._id(school_id, type_key, p) for p in parts]
             self.coll.update_many(school_id, {"type": type_key, "_id": {"$in": ids}}, {"$inc": {"w": 1}})
 
+    def keep_students(self, school_id: str, part: dict[str, Any], students: Iterable[Any]) -> None:
+        """Which students the partition whose tally (as read) is `part` holds records of: kept only if
+        nothing wrote the partition since (its `v` is still the one read)."""
+        ids = sorted(i for i in set(students) if isinstance(i, str))
+        self.coll.update_one(school_id, {"_id": part["_id"], "v": part.get("v")}, {"$set": {"students": ids, "students_v": part.get("v")}})
+
     def partition_id(self, school_id: str, type_key: str, part: Partition) -> str:
         return self._id(school_id, type_key, part)
 
@@ -204,9 +210,7 @@ class Tallies:
                 where = {**semester, PARTITION: t["class"]}
                 fresh[t["_id"]] = {d.get("student_id") for d in coll.find(school_id, where, projection={"student_id": 1})}
         for t in stale:
-            # kept only if nothing wrote the partition meanwhile (its `v` is still the one read above)
-            ids = sorted(i for i in fresh[t["_id"]] if isinstance(i, str))
-            self.coll.update_one(school_id, {"_id": t["_id"], "v": t.get("v")}, {"$set": {"students": ids, "students_v": t.get("v")}})
+            self.keep_students(school_id, t, fresh[t["_id"]])
         recorded: set[str] = set()
         for t in parts:
             if t.get("n", 0) > 0:

@@ -228,9 +228,11 @@ class RecordsStore:
     def partition_id(self, school_id: str, key: str, part: Partition) -> str:
         return self.tallies.partition_id(school_id, key, part)
 
-    def keep_snapshot(self, school_id: str, key: str, tally: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
-        """Keep `rows` as the snapshot of the partition whose tally (as it stands) is `tally`."""
+    def keep_partition(self, school_id: str, key: str, tally: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
+        """`rows` are every record of the partition whose tally (as it stands) is `tally`: kept as its
+        snapshot, and its students as the ones 登錄進度 counts (list_store.py)."""
         sort = natural_order(key)
+        self.tallies.keep_students(school_id, tally, (r.get("student_id") for r in rows))
         return self.snapshots.keep(school_id, tally, order_rows(rows, sort), sort)
 
     def recorded_students(self, key: str, school_id: str, year: int, term: int | None) -> set[str] | None:

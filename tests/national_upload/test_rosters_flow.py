@@ -246,3 +246,30 @@ def test_a_student_who_left_during_the_term_is_still_in_its_rosters(system, dist
     assert registrar.post("/api/v1/archive/students", json=earlier).status_code == 200
     draft = registrar.post("/api/v1/national/rosters", json=term).json()
     assert next(r for r in draft["report"]["rosters"] if r["code"] == 1)["rows"] == 2
+
+
+def test_the_roster_check_is_a_job_the_registrar_follows_to_its_draft(system, district):
+    school = fresh_school(system, district, "U00009", "己高中", "x")
+    registrar, term = school.registrar, {"year": school.year, "term": school.term}
+    assert_problem(registrar.post("/api/v1/national/rosters", json={"year": 150, "term": 1}, headers={"Prefer": ""}), 422)
+
+    started = registrar.post("/api/v1/national/rosters", json=term, headers={"Prefer": ""})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["state"] == "checking" and job["phase_zh"] and started.headers["Location"].endswith(f"/{job['upload_id']}/report")
+    seen: list[dict] = []
+
+    def checked() -> bool:
+        seen.append(registrar.get(started.headers["Location"]).json())
+        return seen[-1]["state"] != "checking"
+
+    wait_until(checked, 60, "the roster check", interval=0.1)
+    draft = seen[-1]
+    assert draft["state"] == "draft" and draft["report"]["rosters"] and draft["error"] is None
+    assert all(s["phase_zh"] for s in seen if s["state"] == "checking")  # each step said in words
+    # a check is not an upload: the school's deadline console row still reads 尚未上傳
+    [row] = registrar.get("/api/v1/deadline").json()["schools"]
+    assert row["state"] == "not_started" and row["state_zh"] == "尚未上傳"
+    # the draft is the school's own
+    other = fresh_school(system, district, "U00010", "庚高中", "y")
+    assert_problem(other.registrar.get(started.headers["Location"]), 404)

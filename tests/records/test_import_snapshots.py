@@ -59,10 +59,12 @@ def test_the_partitions_an_import_wrote_are_kept_as_the_records_stand(store, mon
     real_find = store.records["grades"].find
     monkeypatch.setattr(store.records["grades"], "find", lambda school, where, **kw: reads.append(where) or real_find(school, where, **kw))
     from_snapshots = store.semester_records("grades", A, 115, 1)
-    assert reads == []  # every partition of the semester from its snapshot
+    recorded = store.recorded_students("grades", A, 115, 1)
+    assert reads == []  # every partition of the semester from its snapshot, its students from its tally
     monkeypatch.undo()
     assert from_snapshots == store.records["grades"].find(A, {"year": 115, "term": 1}, sort=[("_id", 1)])
     assert {d["_id"]: d.get("score") for d in from_snapshots if d["_id"] in score} == {i: 88 for i in score}
+    assert recorded == {d["student_id"] for d in from_snapshots}
 
 
 def test_a_partition_someone_else_wrote_meanwhile_is_left_to_its_next_reader(store):

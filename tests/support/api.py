@@ -20,9 +20,9 @@ class Client:
         headers = dict(kwargs.pop("headers", None) or {})  # a copy: a caller's dict is not given our token
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
-        if method == "POST" and path.endswith("/import"):
-            # Imports are jobs (202 + the job's URL); tests of what an import does wait for its end.
-            # Tests of the job itself send their own Prefer (e.g. an empty one for the 202).
+        if method == "POST" and (path.endswith("/import") or path == "/api/v1/national/rosters"):
+            # Imports and roster checks are jobs (202 + the job's URL); tests of what one does wait for
+            # its end. Tests of the job itself send their own Prefer (e.g. an empty one for the 202).
             headers.setdefault("Prefer", "wait=20")
         return self.session.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
 
