@@ -268,7 +268,7 @@ def test_the_roster_check_is_a_job_the_registrar_follows_to_its_draft(system, di
     assert draft["state"] == "draft" and draft["report"]["rosters"] and draft["error"] is None
     assert all(s["phase_zh"] for s in seen if s["state"] == "checking")  # each step said in words
     # a check is not an upload: the school's deadline console row still reads 尚未上傳
-    [row] = registrar.get("/api/v1/deadline").json()["schools"]
+    [row] = registrar.get("/api/v1/national/deadline").json()["schools"]
     assert row["state"] == "not_started" and row["state_zh"] == "尚未上傳"
     # the draft is the school's own
     other = fresh_school(system, district, "U00010", "庚高中", "y")
