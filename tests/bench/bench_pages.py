@@ -25,6 +25,7 @@ PAGES: list[tuple[str, str, tuple[str, str]]] = [
     ("registrar", "/registrar/accounts", ("#accounts", "共")),
     ("registrar", "/registrar/mail", ("#mail-log", "共")),
     ("registrar", "/home", ("main h1", "")),
+    ("registrar", "/working-group/dashboard", ("#dashboard", "各班課程學習成果")),
     ("t001", "/records/grades?class_code=101", LIST),
     ("t001", "/teacher/certification", ("main h1", "")),
     ("t001", "/homeroom/class", ("main h1", "")),

@@ -142,6 +142,7 @@ def bench_scale(system: TestSystem, district_password: str) -> dict[str, Any]:
         "accounts_teachers": _route(registrar, "/api/v1/accounts", role="teacher", per_page=50),
         "accounts_search": _route(registrar, "/api/v1/accounts", q="t00", per_page=50),
         "teacher_queue": _route(teacher, "/api/v1/teacher/queue"),
+        "working_group_dashboard": _route(registrar, "/api/v1/working-group/dashboard"),
     }
     exports = {
         "grades_xlsx_class_101": _route(registrar, "/api/v1/records/grades/export.xlsx", count=3, class_code="101"),
