@@ -152,8 +152,8 @@ def entry_timeliness(ctx: Context, school_id: str, year: int, term: int) -> dict
             continue  # students' own entries are not a unit's work
         _, closes = domain.window_of(semester, key)
         counts: dict[str, Any] = {"label": type_.label, "writers": sorted(type_.writers), "on_time": 0, "late": 0, "people": {}, "days": {}}
-        docs = ctx.store.find(key, school_id, {"year": int(year), "term": int(term)}, projection={"created_at": 1, "created_by": 1})
-        for doc in docs:
+        # a tallied type from its partitions' snapshots (a term's 30,000 grades: 6 s read record by record)
+        for doc in ctx.store.semester_records(key, school_id, int(year), int(term), ordered=False):
             moment = doc.get("created_at")
             if moment is None:
                 continue
