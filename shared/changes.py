@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.audit import AuditTrail, entry
+from shared.audit import entry
+from shared.audit_store import AuditTrail
 from shared.caller import Caller
 
 Dispatch = Callable[[str, dict[str, Any]], None]

@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.certification.domain import SCHOOL_CAP_DEFAULT
 from shared.archived_store import ArchivedStudents, purge_collections
-from shared.audit import AuditTrail
+from shared.audit_store import AuditTrail
 from shared.tenancy import SchoolCollection
 
 

@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.evidence.schemas import State
 from shared.archived_store import ArchivedStudents, purge_collections
-from shared.audit import AuditTrail
+from shared.audit_store import AuditTrail
 from shared.tenancy import SchoolCollection
 
 LIVE = [State.STORED.value, State.LOCKED.value]

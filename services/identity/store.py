@@ -13,7 +13,8 @@ from services.identity.errors import AccountExists, SchoolExists
 from services.identity.guardian_store import GuardianStore
 from services.identity.sessions_store import SessionStore
 from services.identity.sso_store import SsoStore
-from shared.audit import DISTRICT, AuditTrail
+from shared.audit import DISTRICT
+from shared.audit_store import AuditTrail
 from shared.tenancy import SchoolCollection
 
 

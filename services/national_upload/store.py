@@ -10,7 +10,7 @@ from typing import Any
 from pymongo.database import Database
 
 from services.national_upload.domain import CARRIED, FINAL_STATES, ItemState, assign_lanes
-from shared.audit import AuditTrail
+from shared.audit_store import AuditTrail
 from shared.clock import utcnow
 from shared.tenancy import SchoolCollection
 

@@ -31,7 +31,7 @@ from services.records.list_store import (
 )
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from services.records.snapshot_store import PartitionSnapshots
-from shared.audit import AuditTrail
+from shared.audit_store import AuditTrail
 from shared.mongo import bulk_write_bounded, bulk_write_side_by_side
 from shared.tenancy import SchoolCollection
 

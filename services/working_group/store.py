@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from shared.audit import AuditTrail
+from shared.audit_store import AuditTrail
 from shared.tenancy import SchoolCollection
 
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from shared.audit import AuditTrail, batch_entry, entry
+from shared.audit import batch_entry, entry
+from shared.audit_store import AuditTrail
 from shared.caller import Caller
 from shared.clock import utcnow
 from shared.config import Settings
