@@ -9,7 +9,9 @@ its result is recorded.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -109,3 +111,8 @@ def assign_lanes(docs: list[dict]) -> None:
     for items in by_upload.values():
         for n, doc in enumerate(sorted(items, key=lambda d: str(d["_id"]))):
             doc.setdefault("lane", n // LANE_SIZE)
+
+
+def new_upload_id(year: int, term: int, now: datetime) -> str:
+    """An upload's (or a roster check's draft's) id: its term and moment, readable in logs, and unique."""
+    return f"{year}-{term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"

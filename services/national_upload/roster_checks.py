@@ -12,11 +12,11 @@ once each).
 from __future__ import annotations
 
 import logging
-import uuid
 
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
+from services.national_upload.domain import new_upload_id
 from services.national_upload.errors import RulesMissing
 from services.national_upload.schemas import PrepareRosters
 from shared.clock import utcnow
@@ -54,7 +54,7 @@ class RosterCheckEntrypoints:
         rules_or_422(request.year)  # a term we have no rules for is answered now, not as a failed job
         now = utcnow()
         doc = {
-            "_id": f"{request.year}-{request.term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}",
+            "_id": new_upload_id(request.year, request.term, now),
             "year": request.year,
             "term": request.term,
             "state": CHECKING,

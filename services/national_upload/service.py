@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.national_upload import console
-from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy
+from services.national_upload.domain import FINAL_STATES, STATE_NAMES_ZH, ItemState, RetryPolicy, new_upload_id
 from services.national_upload.errors import (
     DraftNotUsable,
     ItemNotDead,
@@ -251,7 +250,7 @@ class NationalUploadService(RosterCheckEntrypoints, ReceiptEntrypoints, ChangesM
         students = {s["student_id"]: s for s in data.get("students", [])}
         now = utcnow()
         prepared: Preparation = prepare(rules, school, built, list(builder.evidence_refs.values()), students, now, builder.unknown_students)
-        upload_id = checking["_id"] if checking else f"{year}-{term}-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        upload_id = checking["_id"] if checking else new_upload_id(year, term, now)
         phase("saving")
         for file in prepared.files:
             self.store.put_file(
