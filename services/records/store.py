@@ -6,7 +6,7 @@ them into MongoDB filters and updates, so no MongoDB operator appears outside it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -17,6 +17,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.records import rules
 from services.records.division import TYPES, RecordType
 from services.records.errors import RecordExists
+from services.records.figure_store import PartitionFigures
 from services.records.list_store import (
     BIG_LIST,
     PARTITION,
@@ -89,6 +90,9 @@ class RecordsStore:
         self.tallies = Tallies(SchoolCollection(db["list_tallies"]), self.records)
         self.snapshots = PartitionSnapshots(SchoolCollection(db["list_snapshots"]), self.records, self.tallies.ensure_epoch)
         self.sorted_orders = SortedOrders(self.records, self.snapshots.rows)
+        self.figures = PartitionFigures(
+            SchoolCollection(db["list_figures"]), lambda school, key, part: self.snapshots.rows(school, key, part, natural_order(key))
+        )
 
     def ensure_indexes(self) -> None:
         for key, type_ in TYPES.items():
@@ -104,6 +108,7 @@ class RecordsStore:
             self.records[key].create_index([(PARTITION, 1)])
         self.tallies.coll.create_index([("type", 1)])
         self.snapshots.coll.create_index([("type", 1)])
+        self.figures.coll.create_index([("type", 1)])
         self.records["students"].create_index([("national_id_hash", 1)], unique=True, name="national_id_unique")
         self.records["students"].create_index([("class_code", 1), ("seat_no", 1)])
         self.records["classes"].create_index([("homeroom_teacher_id", 1)])
@@ -211,6 +216,16 @@ class RecordsStore:
             rows = [r for part in parts for r in self.snapshots.rows(school_id, key, part, natural_order(key))]
             return sorted(rows, key=itemgetter("_id")) if ordered else rows  # ids are our own strings: as the database orders them
         return self.find(key, school_id, {"year": year, "term": term}, sort=[("_id", 1)] if ordered else None)
+
+    def semester_figures(
+        self, key: str, school_id: str, year: int, term: int, name: str, params: str, compute: Callable[[list[dict]], dict]
+    ) -> list[dict[str, Any]]:
+        """`compute(rows)` of a semester type's records in one semester: one value per partition, kept
+        with the partitions (figure_store.py) when the type is tallied, else one of every record."""
+        if key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id)):
+            parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
+            return self.figures.of(school_id, key, parts, name, params, compute)
+        return [compute(self.find(key, school_id, {"year": year, "term": term}))]
 
     def count_if_small(self, school_id: str, key: str) -> None:
         """Before an import writes: a type with few records (a new school's: none) has its tallies
@@ -567,6 +582,7 @@ class RecordsStore:
             for key in PARTITIONED & set(student_keys):
                 self.tallies.forget(school_id, key)  # counted again at the next list
                 self.snapshots.forget(school_id, key)
+                self.figures.forget(school_id, key)
             self.statements.delete_many(school_id, by_student)
             self.reopenings.delete_many(school_id, by_student)
             for doc in competitions:
