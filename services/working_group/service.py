@@ -68,6 +68,19 @@ def _member_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {**_plain(doc), "position_name": POSITION_NAMES_ZH[Position(doc["position"])]}
 
 
+def _every_answer(asked: dict[str, Any]) -> dict[str, Any]:
+    """Each reply's result; every reply is taken before the first failure is raised (none is left behind)."""
+    answers, failure = {}, None
+    for name, reply in asked.items():
+        try:
+            answers[name] = reply.result()
+        except Exception as exc:  # raised below, once the others are in
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return answers
+
+
 def _training_view(doc: dict[str, Any]) -> dict[str, Any]:
     kind = TrainingKind(doc["kind"])
     return {**_plain(doc), "kind_name": TRAINING_NAMES_ZH[kind], "organiser": TRAINING_ORGANISERS_ZH[kind]}
@@ -442,13 +455,24 @@ class WorkingGroupService(ChangesMixin, HealthMixin):
                 raise no_semester_yet()
             year, term = int(current["year"]), int(current["term"])
         year, term = int(year), int(term)
-        timeliness = self.records.entry_timeliness(school, year, term)
+        # asked all at once: each owner reads its own database while the others read theirs
+        asked = {
+            "timeliness": self.records.entry_timeliness.call_async(school, year, term),
+            "staff": self.identity.staff_directory.call_async(),
+            "students": self.records.active_students.call_async(school, year, term),
+            "first_uploads": self.certification.first_uploads.call_async(year, term),
+            "completion": self.certification.completion.call_async(year, term),
+            "national": self._national_async(school, year, term),
+        }
+        national = self._national(asked.pop("national"))
+        answers = _every_answer(asked)
+        timeliness = answers["timeliness"]
         if timeliness is None:
             raise SemesterUnknown(f"找不到 {year}-{term} 學期", f"no semester {year}-{term}")
-        names = {a["id"]: a["display_name"] or a["username"] for a in self.identity.staff_directory()}
+        names = {a["id"]: a["display_name"] or a["username"] for a in answers["staff"]}
         units, people, unit_days = figures.units_and_people(timeliness, names)
-        students = self.records.active_students(school, year, term)
-        classes, class_days = figures.classes(students, self.certification.first_uploads(year, term))
+        students = answers["students"]
+        classes, class_days = figures.classes(students, answers["first_uploads"])
         return {
             "year": year,
             "term": term,
@@ -456,18 +480,25 @@ class WorkingGroupService(ChangesMixin, HealthMixin):
             "starts_on": timeliness["starts_on"],
             "units": units,
             "people": people,
-            "teachers": figures.teachers(self.certification.completion(year, term).get("turnaround", {}), names),
+            "teachers": figures.teachers(answers["completion"].get("turnaround", {}), names),
             "classes": classes,
             "recheck": {"students": len(students), "rechecked": sum(1 for s in students if s["rechecked"])},
-            "national": self._national(school, year, term),
+            "national": national,
             "_unit_days": unit_days,
             "_class_days": class_days,
         }
 
-    def _national(self, school: str, year: int, term: int) -> dict[str, Any] | None:
+    def _national_async(self, school: str, year: int, term: int) -> Any:
+        try:
+            return self.national_upload.term_outcome.call_async(school, year, term)
+        except Exception:  # the broker refused the call: shown as 尚無上傳, like an absent service
+            return None
+
+    @staticmethod
+    def _national(reply: Any) -> dict[str, Any] | None:
         """The term's national upload outcome; None ("尚無上傳") when nothing was uploaded or the RPC is absent."""
         try:
-            outcome = self.national_upload.term_outcome(school, year, term)
+            outcome = reply.result() if reply is not None else None
         except Exception:  # an older national_upload without the RPC, or no upload yet: shown as 尚無上傳
             return None
         if not outcome or not outcome.get("total"):
