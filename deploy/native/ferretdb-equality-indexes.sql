@@ -77,12 +77,26 @@ CREATE EVENT TRIGGER licheng_equality_indexes ON ddl_command_end
   WHEN TAG IN ('CREATE INDEX')
   EXECUTE FUNCTION licheng_equality_indexes_on_create();
 
--- the indexes made before the trigger existed
-SELECT coalesce(sum(licheng_equality_indexes_for(i.indexrelid)), 0) AS equality_indexes_added
-  FROM pg_index i
-  JOIN pg_class t ON t.oid = i.indrelid
-  JOIN pg_namespace n ON n.oid = t.relnamespace
- WHERE n.nspname NOT IN ('pg_catalog', 'information_schema');
+-- the indexes made before the trigger existed; one dropped meanwhile (another run's databases going
+-- away at the same moment: "could not open relation with OID") is passed over, not a failed start
+DO $$
+DECLARE
+  idx oid;
+BEGIN
+  FOR idx IN SELECT i.indexrelid
+               FROM pg_index i
+               JOIN pg_class t ON t.oid = i.indrelid
+               JOIN pg_namespace n ON n.oid = t.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  LOOP
+    BEGIN
+      PERFORM licheng_equality_indexes_for(idx);
+    EXCEPTION WHEN undefined_table OR undefined_object OR internal_error THEN
+      NULL;
+    END;
+  END LOOP;
+END;
+$$;
 
 -- An audit trail's batch entries (shared/audit.py) name their records in the array `targets`, and a
 -- record's history looks them up by `targets` equality (`_jsonb -> 'targets' @> '"id"'`). FerretDB
@@ -125,10 +139,23 @@ CREATE EVENT TRIGGER licheng_targets_index ON ddl_command_end
   WHEN TAG IN ('CREATE TABLE')
   EXECUTE FUNCTION licheng_targets_index_on_create();
 
-SELECT coalesce(sum(licheng_targets_index_for(c.oid)), 0) AS targets_indexes
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema');
+DO $$
+DECLARE
+  tbl oid;
+BEGIN
+  FOR tbl IN SELECT c.oid
+               FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  LOOP
+    BEGIN
+      PERFORM licheng_targets_index_for(tbl);
+    EXCEPTION WHEN undefined_table OR undefined_object OR internal_error THEN
+      NULL;  -- dropped meanwhile, as above
+    END;
+  END LOOP;
+END;
+$$;
 
 -- Statistics soon after a bulk write. Without them PostgreSQL guesses every `@>` equally selective,
 -- so a look-up by `_id` AND `school_id` (each update FerretDB makes) also reads the school's whole
