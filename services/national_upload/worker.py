@@ -66,6 +66,7 @@ PAUSE_CHECK_SECONDS = 5.0
 # The work queue's delivery limit counts hand-backs. Handed back at once, a message would spend its ten
 # deliveries in milliseconds on a passing fault (a database failover) and be dead-lettered by RabbitMQ.
 HAND_BACK_PAUSE_SECONDS = 2.0
+SETTLE_SECONDS = 10.0  # a graceful stop waits this long at most for its queued acks to go out
 
 
 class LockedPublisher:
@@ -251,8 +252,10 @@ class Worker:
             topology.declare(channel, self.policy)
             channel.basic_qos(prefetch_count=self.prefetch)
             pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="upload")
+            unsettled = _Count()  # handed back by a thread, not yet acked on the connection's own thread
 
             def settle(tag: int, done: bool) -> None:
+                unsettled.add(-1)
                 if channel.is_open:  # closed meanwhile: the broker redelivers, the key keeps it once
                     if done:
                         channel.basic_ack(tag)
@@ -260,9 +263,11 @@ class Worker:
                         channel.basic_nack(tag, requeue=True)  # counted by the queue's delivery limit
 
             def hand_back(tag: int, done: bool) -> None:
+                unsettled.add(1)
                 try:  # from the connection's own thread
                     connection.add_callback_threadsafe(lambda: settle(tag, done))
                 except Exception:  # the connection is gone: the message comes back
+                    unsettled.add(-1)
                     log.warning("connection closed before an item was settled; it will be redelivered")
 
             def work(method, body: bytes) -> None:
@@ -303,9 +308,31 @@ class Worker:
                 pool.shutdown(wait=True)  # items in flight finish; their acks are queued on the connection
                 if connection.is_open:
                     try:
-                        connection.process_data_events(time_limit=0)  # deliver those acks
+                        _deliver_settlements(connection, unsettled)
                     finally:
                         connection.close()
+
+
+class _Count:
+    """A counter shared by the worker threads and the connection's thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
+
+
+def _deliver_settlements(connection: pika.BlockingConnection, unsettled: _Count) -> None:
+    """Run the connection's loop until every queued ack has gone out, so a graceful stop leaves nothing
+    unacked. One zero-length pass is not enough: under load the wake-up of a callback queued from another
+    thread may not be read in it, and the message would come back as a copy of a finished item."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while unsettled.value > 0 and connection.is_open and time.monotonic() < deadline:
+        connection.process_data_events(time_limit=0.05)
+    connection.process_data_events(time_limit=0)  # flush the last acks' frames
 
 
 def main() -> int:
