@@ -2,7 +2,8 @@
 
 The request (`start_account_import`) keeps the rows (shared/import_files.py), records the job and
 announces it; identity's own handler runs it as the requester: every row checked, then every password
-generated and hashed (argon2 in the thread pool, a few at a time, with progress), then every account
+generated and hashed (a keyed hash for the generated ones, services/identity/passwords.py; argon2 in the
+thread pool for those the file gives, a few at a time, with progress), then every account
 written in one batch and the job finished in one update that also keeps the sheet (encrypted). Any
 row error imports nothing. A worker killed mid-job gets the announcement again and starts over after
 removing what its cut run had written (accounts carry the job's id as `import_batch`): all or nothing.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from eventlet import tpool
@@ -25,7 +27,7 @@ from nameko.rpc import rpc
 from services.identity import domain, events
 from services.identity.account_import_store import AccountImportJobs
 from services.identity.errors import ImportNotFound, PasswordSheetGone
-from services.identity.passwords import hash_password
+from services.identity.passwords import hash_generated, hash_password
 from services.identity.schemas import AccountImportJob
 from shared.clock import utcnow
 from shared.crypto import FieldCipher
@@ -189,7 +191,10 @@ class AccountImports:
         jobs = _jobs(self)
         jobs.update(school, batch, {"validated": len(accounts), "phase": "hashing", "hashed": 0})
         passwords = [a.password or domain.generate_password() for a in accounts]
-        hashes = self._hash_all(school, batch, passwords)
+        typed = [a.password for a in accounts if a.password is not None]
+        given = self._hash_all(school, batch, typed, done=len(accounts) - len(typed))
+        key = self.settings.field_key
+        hashes = [next(given) if a.password is not None else hash_generated(key, p) for a, p in zip(accounts, passwords, strict=True)]
         jobs.update(school, batch, {"hashed": len(hashes), "phase": "writing"})
         now = utcnow()
         docs = [domain.account_document(a, school, h, now, must_change=True) for a, h in zip(accounts, hashes, strict=True)]
@@ -206,15 +211,16 @@ class AccountImports:
         jobs.update(school, batch, done)  # the accounts and the sheet count from this one write
         return docs
 
-    def _hash_all(self, school: str, batch: str, passwords: list[str]) -> list[str]:
-        """argon2 for every password, HASHERS at once in the thread pool, progress every 50."""
+    def _hash_all(self, school: str, batch: str, passwords: list[str], done: int) -> Iterator[str]:
+        """argon2 for the passwords the file gives, HASHERS at once in the thread pool, progress every 50
+        (counted after the `done` generated ones, whose keyed hashes take no time)."""
         jobs = _jobs(self)
         hashes: list[str] = []
         for h in GreenPool(HASHERS).imap(lambda p: tpool.execute(hash_password, p), passwords):
             hashes.append(h)
             if len(hashes) % 50 == 0:
-                jobs.update(school, batch, {"hashed": len(hashes)})
-        return hashes
+                jobs.update(school, batch, {"hashed": done + len(hashes)})
+        return iter(hashes)
 
     @staticmethod
     def _finished(status: str, *, validated: int, imported: int = 0, errors: list | None = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from services.identity.errors import (
 )
 from services.identity.guardians import Guardians
 from services.identity.leavers import Leavers
-from services.identity.passwords import hash_password, verify_password
+from services.identity.passwords import hash_generated, hash_password, verify_password
 from services.identity.schemas import (
     Account,
     AccountCreated,
@@ -108,7 +108,8 @@ class IdentityService(AccountImports, Guardians, Leavers, SsoLogins, ChangesMixi
         generated = request.password is None
         password = domain.generate_password() if generated else request.password
         domain.check_password_policy(request.username, password)
-        doc = domain.account_document(request, school_id, tpool.execute(hash_password, password), utcnow(), must_change=True)
+        stored = hash_generated(self.settings.field_key, password) if generated else tpool.execute(hash_password, password)
+        doc = domain.account_document(request, school_id, stored, utcnow(), must_change=True)
         self.store.insert_account(doc)
         created = {"school_id": school_id, "account_id": doc["_id"], "roles": doc["roles"], "student_id": doc["student_id"]}
         self.changes.record(school_id, caller, "account.create", doc["_id"], after=doc, event=(events.ACCOUNT_CREATED, created))
@@ -163,7 +164,7 @@ class IdentityService(AccountImports, Guardians, Leavers, SsoLogins, ChangesMixi
         doc = self._find(school_id, account_id)
         password = domain.generate_password()
         self.store.update_account(
-            school_id, account_id, {"password_hash": tpool.execute(hash_password, password), "must_change_password": True}
+            school_id, account_id, {"password_hash": hash_generated(self.settings.field_key, password), "must_change_password": True}
         )
         self.store.clear_throttle(school_id, doc["username"], utcnow())
         self.changes.record(school_id, caller, "account.reset_password", account_id)
@@ -200,7 +201,7 @@ class IdentityService(AccountImports, Guardians, Leavers, SsoLogins, ChangesMixi
         if until is not None:
             raise AccountLocked(f"請於 {int((until - now).total_seconds() // 60) + 1} 分鐘後再試", "try again later")
         doc = self.store.find_by_username(school_id, request.username)
-        if not tpool.execute(verify_password, doc["password_hash"] if doc else None, request.password):
+        if not tpool.execute(verify_password, doc["password_hash"] if doc else None, request.password, self.settings.field_key):
             self._count_failure(school_id, request.username, now)
             if address:
                 self.store.sessions.count_address_failure(address, now)
@@ -389,7 +390,7 @@ class IdentityService(AccountImports, Guardians, Leavers, SsoLogins, ChangesMixi
         current = self.store.sessions.get(caller.session_id) if caller.session_id else None
         if caller.session_id and (current is None or current["account_id"] != caller.user_id or current.get("ended_at") is not None):
             raise SessionEnded()
-        if not tpool.execute(verify_password, doc["password_hash"], request.current_password):
+        if not tpool.execute(verify_password, doc["password_hash"], request.current_password, self.settings.field_key):
             raise WrongPassword("目前密碼不正確", "the current password is wrong")
         domain.check_password_policy(doc["username"], request.new_password)
         new_hash = tpool.execute(hash_password, request.new_password)

@@ -58,6 +58,21 @@ def test_job_hashes_with_progress_and_hands_out_the_sheet_once(store, school):  
     assert again["already_imported"] is True and again["import_id"] == job["import_id"]
 
 
+def test_passwords_the_file_gives_are_argon2_and_only_generated_ones_go_on_the_sheet(store, school):  # noqa: F811
+    svc = service(store, registrar(school))
+    rows = [*_rows("mix", 3, "103"), {"帳號": "mixown", "姓名": "丁", "角色": "student", "班級": "103", "密碼": "Own-chosen-7"}]
+    done = _run(svc, school, svc.start_account_import(rows))
+    assert (done["status"], done["imported"], done["hashed"]) == ("done", 4, 4)
+    assert store.find_by_username(school, "mixown")["password_hash"].startswith("$argon2id$")
+    assert not store.find_by_username(school, "mix000")["password_hash"].startswith("$argon2")
+    sheet = svc.account_import_sheet(done["import_id"])
+    handed = {a["username"]: a["password"] for c in sheet["classes"] for a in c["accounts"]}
+    assert sorted(handed) == ["mix000", "mix001", "mix002"]
+    anonymous = service(store, None)
+    assert anonymous.login({"school_code": school, "username": "mixown", "password": "Own-chosen-7"})["account"]["must_change_password"]
+    assert anonymous.login({"school_code": school, "username": "mix001", "password": handed["mix001"]})["token"]
+
+
 def test_another_schools_job_is_not_found(store, school):  # noqa: F811
     svc = service(store, registrar(school))
     job = svc.start_account_import(_rows("oth", 2))
