@@ -26,7 +26,9 @@ from services.records.access import Context, type_of
 from services.records.division import RecordType
 from services.records.errors import RecordNotFound, UnknownRecordType
 from services.records.import_snapshots import WrittenPartitions
+from services.records.list_store import PARTITIONED
 from services.records.query import OneOf
+from services.records.store import classes_of
 from services.records.units import fill_self, leaving, prepare
 from shared.caller import Caller
 from shared.clock import utcnow
@@ -149,7 +151,9 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     good, errors = tpool.execute(domain.validate_rows, type_, rows)
     items = [(row, fill_self(caller, type_, storable(model))) for row, model in good]
     clock.lap("validate")
-    ready, more = prepare(ctx, school, caller, type_, items)
+    # the school's students read once: rows are checked against them and placed in their classes by them
+    students = ctx.store.student_facts(school) if type_.key in PARTITIONED else None
+    ready, more = prepare(ctx, school, caller, type_, items, students)
     clock.lap("prepare")
     errors = sorted(errors + more, key=lambda e: e["row"])
     validated = len(rows) - len({e["row"] for e in errors})
@@ -169,7 +173,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     done_before = counts["processed"]  # chunks written before a crash are not written again
     written = WrittenPartitions(ctx.store, school, type_.key)  # its tallies before the records are read
     existing = _existing_by_key(ctx, school, type_, [c for _, c in ready[done_before:]])
-    classes = ctx.store.classes_for_writes(school, type_.key)
+    classes = classes_of(students) if students is not None else None
     clock.lap("existing")
     for start in range(done_before, len(ready), CHUNK):
         chunk = ready[start : start + CHUNK]

@@ -49,6 +49,11 @@ def _student(doc: dict[str, Any]) -> Any:
     return doc.get("student_id")
 
 
+def classes_of(students: list[dict[str, Any]]) -> dict[str, str]:
+    """Each student's class, from student documents that carry `class_code`."""
+    return {d["student_id"]: d.get("class_code") or "" for d in students}
+
+
 def _mongo(where: Where | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in (where or {}).items():
@@ -267,14 +272,13 @@ class RecordsStore:
 
         return classes
 
-    def classes_for_writes(self, school_id: str, key: str) -> dict[str, str] | None:
-        """What `bulk_upsert` needs to place a type's records in their class partitions (None: nothing)."""
-        return self.student_classes(school_id) if key in PARTITIONED else None
-
     def student_classes(self, school_id: str) -> dict[str, str]:
         """Every student's class (a whole school's 2,000 students: about 0.4 s, so an import reads it once)."""
-        docs = self.find("students", school_id, {}, projection={"student_id": 1, "class_code": 1})
-        return {d["student_id"]: d.get("class_code") or "" for d in docs}
+        return classes_of(self.student_facts(school_id))
+
+    def student_facts(self, school_id: str) -> list[dict[str, Any]]:
+        """Every student's id, status and class: what an import checks rows against and places them by."""
+        return self.find("students", school_id, {}, projection={"student_id": 1, "status": 1, "class_code": 1})
 
     def _move_students(self, school_id: str, new_class: dict[str, str]) -> None:
         """Students changed class: their records follow (one equality update per student and type)."""

@@ -143,8 +143,11 @@ def archived_row(row: int, labels: dict[str, str], student: str) -> dict[str, An
     )
 
 
-def prepare(ctx: Context, school: str, caller: Caller, type_: RecordType, items: Items) -> tuple[Items, list[dict[str, Any]]]:
-    """Scope, referenced students and courses, windows and type rules for a batch; returns (ready, row errors)."""
+def prepare(
+    ctx: Context, school: str, caller: Caller, type_: RecordType, items: Items, students: list[dict[str, Any]] | None = None
+) -> tuple[Items, list[dict[str, Any]]]:
+    """Scope, referenced students and courses, windows and type rules for a batch; returns (ready, row errors).
+    `students`: the school's students (id, status) when the caller has read them already, as an import does."""
     errors: list[dict[str, Any]] = []
     labels = dict(type_.columns)
     now = utcnow()
@@ -155,8 +158,12 @@ def prepare(ctx: Context, school: str, caller: Caller, type_: RecordType, items:
     known_students: set[str] = set()
     archived: dict[str, dict[str, Any]] = {}
     if students_needed:
-        projection = None if type_.student_register else {"student_id": 1, "status": 1}
-        found = ctx.store.students_among(school, students_needed, projection=projection)
+        if students is not None and not type_.student_register:
+            wanted = set(students_needed)
+            found = [d for d in students if d["student_id"] in wanted]
+        else:
+            projection = None if type_.student_register else {"student_id": 1, "status": 1}
+            found = ctx.store.students_among(school, students_needed, projection=projection)
         known_students = {d["student_id"] for d in found}
         archived = {d["student_id"]: d for d in found if domain.is_archived(d)}  # read-only for every role
     courses = _courses_for(ctx, school, type_, items)

@@ -24,7 +24,7 @@ def _import(store: RecordsStore, school: str, new: list[dict], changes: dict[str
         school,
         new,
         [(d["_id"], changes[d["_id"]]) for d in changed],
-        store.classes_for_writes(school, "grades"),
+        store.student_classes(school),
         written.touched(changed),
     )
     written.wrote(stored, changed)
