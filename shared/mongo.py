@@ -5,7 +5,7 @@ Our code stays inside FerretDB's subset (docs/architecture.md §4); tests/test_m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from eventlet.greenpool import GreenPool
@@ -65,27 +65,35 @@ STREAMS = 4
 UPDATES_PER_STREAM = 10  # STREAMS x UPDATES_PER_STREAM connections held at most: far below the pool
 
 
-def bulk_write_side_by_side(collection: Collection, ops: Sequence[Any]) -> None:
+def side_by_side(work: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """`work(item)` for each item, up to STREAMS at once where the process is green (each sends its
+    own commands, so FerretDB overlaps their commits); the results in the items' order."""
+    return list(GreenPool(STREAMS).imap(work, items))
+
+
+def bulk_write_side_by_side(collection: Collection, ops: Sequence[Any]) -> int:
     """Independent operations (each on a document of its own, in no particular order) as up to STREAMS
-    commands at once, each holding at most UPDATES_PER_STREAM update statements. Every command runs
-    even if another fails; the first failure is raised once all have ended. Side by side only where
-    the process is green (a service); elsewhere the same commands run one after another."""
+    commands at once, each holding at most UPDATES_PER_STREAM update statements; how many documents
+    the updates matched. Every command runs even if another fails; the first failure is raised once
+    all have ended. Side by side only where the process is green (a service); elsewhere the same
+    commands run one after another."""
     inserts = [op for op in ops if not isinstance(op, _UPDATES)]
     updates = [op for op in ops if isinstance(op, _UPDATES)]
     per_stream = max(1, -(-len(inserts) // STREAMS))
     commands = [inserts[i : i + per_stream] for i in range(0, len(inserts), per_stream)]
     commands += [updates[i : i + UPDATES_PER_STREAM] for i in range(0, len(updates), UPDATES_PER_STREAM)]
 
-    def send(command: list[Any]) -> BaseException | None:
+    def send(command: list[Any]) -> BaseException | int:
         try:
-            collection.bulk_write(command, ordered=True)
+            return collection.bulk_write(command, ordered=True).matched_count
         except Exception as exc:  # raised below, once the other commands ended
             return exc
-        return None
 
-    failures = [exc for exc in GreenPool(STREAMS).imap(send, commands) if exc is not None]
+    outcomes = side_by_side(send, commands)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
     if failures:
         raise failures[0]
+    return sum(o for o in outcomes if isinstance(o, int))
 
 
 class StoreProvider(DependencyProvider, Generic[S]):

@@ -1,5 +1,5 @@
 """An import's partitions kept as list snapshots (and their students, for 登錄進度) from what the job
-itself read and wrote.
+itself read and wrote, or (a partition that only gained rows) by appending what it added.
 
 After a term's 30,000 grades, reading every written partition back to take its snapshot cost
 FerretDB about 9 s of CPU, beside the next job (which then found the snapshots stale and read the
@@ -26,6 +26,7 @@ from typing import Any
 from eventlet import sleep
 
 from services.records.list_store import Partition, partition_of
+from services.records.partition_store import Grown
 from services.records.store import RecordsStore
 
 
@@ -55,9 +56,11 @@ class WrittenPartitions:
         self.inserted += inserted
         self.changed.update((d["_id"], d) for d in updated)
 
-    def keep(self, read_before: Iterable[dict[str, Any]]) -> int:
+    def keep(self, read_before: Iterable[dict[str, Any]], unread: set[Partition] = frozenset()) -> int:
         """Snapshots of every partition this job wrote, from `read_before` (every record of the job's
-        semesters, as read before its first write) and its own writes; how many were kept."""
+        semesters, as read before its first write, but for the partitions `unread`) and its own
+        writes; how many were kept. An unread partition only gained this job's rows (none of the
+        file's keys was in it): they are appended to its snapshot."""
         if self.before is None or not self.writes:
             return 0
         rows: dict[Partition, list[dict[str, Any]]] = {part: [] for part in self.writes}
@@ -65,17 +68,24 @@ class WrittenPartitions:
             part = partition_of(doc)
             if part in rows:
                 rows[part].append(self.changed.get(doc["_id"], doc))
+        added: dict[Partition, list[dict[str, Any]]] = {part: [] for part in self.writes}
         for doc in self.inserted:
-            rows[partition_of(doc)].append(doc)
+            added[partition_of(doc)].append(doc)
         after = self.store.partition_tallies(self.school, self.type_key) or {}
         kept = 0
-        for part, docs in rows.items():
+        grown: list[Grown] = []
+        for part in rows:
             pid = self.store.partition_id(self.school, self.type_key, part)
             now, was = after.get(pid), self.before.get(pid)
             if now is None or (was is not None and was.get("epoch") != now.get("epoch")):
                 continue
             expected = ((was or {}).get("w", 0) + self.writes[part], (was or {}).get("n", 0) + self.added[part])
-            if (now.get("w"), now.get("n")) == expected:
-                kept += self.store.keep_partition(self.school, self.type_key, now, docs)
+            if (now.get("w"), now.get("n")) != expected:
+                continue
+            if part in unread:
+                if was is not None:
+                    grown.append((was, now, added[part]))
+                continue
+            kept += self.store.keep_partition(self.school, self.type_key, now, rows[part] + added[part])
             sleep(0)  # a class's rows are packed in ~25 ms: let the hub serve others between them
-        return kept
+        return kept + (self.store.append_to_partitions(self.school, self.type_key, grown) if grown else 0)

@@ -26,7 +26,7 @@ from services.records.access import Context, type_of
 from services.records.division import RecordType
 from services.records.errors import RecordNotFound, UnknownRecordType
 from services.records.import_snapshots import WrittenPartitions
-from services.records.list_store import PARTITIONED
+from services.records.list_store import PARTITIONED, Partition
 from services.records.query import OneOf
 from services.records.store import classes_of
 from services.records.units import fill_self, leaving, prepare
@@ -172,7 +172,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
     now = utcnow()
     done_before = counts["processed"]  # chunks written before a crash are not written again
     written = WrittenPartitions(ctx.store, school, type_.key)  # its tallies before the records are read
-    existing = _existing_by_key(ctx, school, type_, [c for _, c in ready[done_before:]])
+    existing, unread = _existing_by_key(ctx, school, type_, [c for _, c in ready[done_before:]])
     classes = classes_of(students) if students is not None else None
     clock.lap("existing")
     for start in range(done_before, len(ready), CHUNK):
@@ -235,7 +235,7 @@ def _run(ctx: Context, school: str, caller: Caller, type_: RecordType, rows: lis
         ctx.store.update_import(school, import_id, dict(counts))
         sleep(0)  # let the hub serve others between chunks
     # before it says done: the next import or export then finds every partition's copy current
-    _keep_snapshots(written, existing.values())
+    _keep_snapshots(written, existing.values(), unread)
     clock.lap("snapshots")
     _finish(ctx, school, import_id, {**counts, "status": "done", "errors": [], "error_count": 0})
     note = str({k: counts[k] for k in ("inserted", "updated", "unchanged")})
@@ -258,34 +258,42 @@ class _PhaseClock:
         self._last = now
 
 
-def _keep_snapshots(written: WrittenPartitions, read_before: Iterable[dict[str, Any]]) -> None:
+def _keep_snapshots(written: WrittenPartitions, read_before: Iterable[dict[str, Any]], unread: set[Partition]) -> None:
     """The lists' copies of the partitions this job wrote, from what it holds (import_snapshots.py), so
     the first export, roster check or next import after it does not read them record by record. Only
     copies: if this fails the import stands, and the next reader takes them."""
     try:
-        written.keep(read_before)
+        written.keep(read_before, unread)
     except Exception:
         log.exception("list snapshots not kept", extra={"school_id": written.school, "type": written.type_key})
 
 
-def _existing_by_key(ctx: Context, school: str, type_: RecordType, contents: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
-    """The stored records sharing a natural key with the file, read once per file (per semester in it).
+def _existing_by_key(
+    ctx: Context, school: str, type_: RecordType, contents: list[dict[str, Any]]
+) -> tuple[dict[tuple, dict[str, Any]], set[Partition]]:
+    """The stored records sharing a natural key with the file, read once per file (per semester in it),
+    and the partitions left unread because none of the file's keys is in them.
 
     One read, not one per chunk: FerretDB filters `$in` itself after reading what the equalities
     (school, year, term) select, so a query per chunk would read the whole semester once per chunk.
     A tallied type's semester comes from its partitions' snapshots (a term's 30,000 grades: 10 s read
-    record by record, under 1 s from the snapshots); a snapshot is used only while no write has
-    touched its partition since, and a row someone adds meanwhile still meets the unique key."""
+    record by record, under 1 s from the snapshots), and only from those whose kept keys meet the
+    file's; a snapshot is used only while no write has touched its partition since, and a row someone
+    adds meanwhile still meets the unique key."""
     if not type_.natural_key or not contents:
-        return {}
+        return {}, set()
     docs: list[dict[str, Any]] = []
+    unread: set[Partition] = set()
     if type_.semester and "year" in type_.natural_key:
         for year, term in sorted({(c["year"], c["term"]) for c in contents}):
-            docs += ctx.store.semester_records(type_.key, school, year, term, ordered=False)
+            wanted = {domain.natural_tuple(type_, c) for c in contents if (c["year"], c["term"]) == (year, term)}
+            rows, skipped = ctx.store.semester_records_for_keys(type_.key, school, year, term, wanted)
+            docs += rows
+            unread |= skipped
     else:
         first = type_.natural_key[0]
         docs = ctx.store.find(type_.key, school, {first: OneOf(sorted({c[first] for c in contents}))})
-    return {domain.natural_tuple(type_, d): d for d in docs}
+    return {domain.natural_tuple(type_, d): d for d in docs}, unread
 
 
 def _report(job: dict[str, Any], already: bool = False) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from bson.decimal128 import Decimal128
-from pymongo import UpdateMany
+from pymongo import UpdateMany, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from services.records.division import TYPES
@@ -121,6 +121,14 @@ class Tallies:
         nothing wrote the partition since (its `v` is still the one read)."""
         ids = sorted(i for i in set(students) if isinstance(i, str))
         self.coll.update_one(school_id, {"_id": part["_id"], "v": part.get("v")}, {"$set": {"students": ids, "students_v": part.get("v")}})
+
+    def add_students_op(self, school_id: str, was: dict[str, Any], now: dict[str, Any], students: Iterable[Any]) -> UpdateOne:
+        """The write that adds the students whose records went into the partition while its tally went
+        from `was` to `now` to its kept set, if that was the set of `was` (else it is read again when
+        asked). For a bulk write on the raw collection: the school named by hand."""
+        ids = sorted(i for i in set(students) if isinstance(i, str))
+        where = {"_id": now["_id"], "school_id": school_id, "v": now.get("v"), "students_v": was.get("v")}
+        return UpdateOne(where, {"$addToSet": {"students": {"$each": ids}}, "$set": {"students_v": now.get("v")}})
 
     def partition_id(self, school_id: str, type_key: str, part: Partition) -> str:
         return self._id(school_id, type_key, part)

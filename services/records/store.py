@@ -6,8 +6,7 @@ them into MongoDB filters and updates, so no MongoDB operator appears outside it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from operator import itemgetter
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import InsertOne, UpdateMany, UpdateOne
@@ -30,6 +29,7 @@ from services.records.list_store import (
     page_by_partitions,
     partition_of,
 )
+from services.records.partition_store import SemesterPartitions
 from services.records.query import ABSENT, EVERYTHING, NoneOf, OneOf, Visible, Where
 from services.records.snapshot_store import PartitionSnapshots
 from shared.audit_store import AuditTrail
@@ -83,7 +83,7 @@ def _within(where: Where | None, visible: Visible) -> dict[str, Any]:
     return {**query, "$and": [limit]} if query else limit
 
 
-class RecordsStore:
+class RecordsStore(SemesterPartitions):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.records = {key: SchoolCollection(db[key]) for key in TYPES}
@@ -207,60 +207,6 @@ class RecordsStore:
             return None
         students = visible.students("student_id") or set()
         return sorted(set(self._classes_of(school_id)(students).values())) if students else []
-
-    def class_partition(self, key: str, school_id: str) -> bool:
-        """Does every record of this type carry its student's class (so a class filter may use it)?"""
-        return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
-
-    def semester_records(self, key: str, school_id: str, year: int, term: int, ordered: bool = True) -> list[dict[str, Any]]:
-        """Every record of a semester type in one semester, in `_id` order unless not `ordered`: from
-        the partitions' snapshots when the type is tallied (a term's 30,000 grades: 60 documents),
-        else one read."""
-        if key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id)):
-            parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
-            rows = [r for part in parts for r in self.snapshots.rows(school_id, key, part, natural_order(key))]
-            return sorted(rows, key=itemgetter("_id")) if ordered else rows  # ids are our own strings: as the database orders them
-        return self.find(key, school_id, {"year": year, "term": term}, sort=[("_id", 1)] if ordered else None)
-
-    def semester_figures(
-        self, key: str, school_id: str, year: int, term: int, name: str, params: str, compute: Callable[[list[dict]], dict]
-    ) -> list[dict[str, Any]]:
-        """`compute(rows)` of a semester type's records in one semester: one value per partition, kept
-        with the partitions (figure_store.py) when the type is tallied, else one of every record."""
-        if key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id)):
-            parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
-            return self.figures.of(school_id, key, parts, name, params, compute)
-        return [compute(self.find(key, school_id, {"year": year, "term": term}))]
-
-    def count_if_small(self, school_id: str, key: str) -> None:
-        """Before an import writes: a type with few records (a new school's: none) has its tallies
-        counted now, so every row the import adds is tallied as it is written. A large uncounted
-        type is left to the next list (a count beside the import's writes could miss some)."""
-        if key in PARTITIONED and TYPES[key].semester:
-            self.tallies.ready(school_id, key, self._classes_of(school_id), background=False)
-
-    def partition_tallies(self, school_id: str, key: str) -> dict[str, dict[str, Any]] | None:
-        """A semester type's partition tallies by id, as they stand (None: the type is not tallied)."""
-        if key not in PARTITIONED or not TYPES[key].semester or not self.tallies.complete(school_id, key):
-            return None
-        return {t["_id"]: t for t in self.tallies.coll.find(school_id, {"type": key}) if t.get("class") is not None}
-
-    def partition_id(self, school_id: str, key: str, part: Partition) -> str:
-        return self.tallies.partition_id(school_id, key, part)
-
-    def keep_partition(self, school_id: str, key: str, tally: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
-        """`rows` are every record of the partition whose tally (as it stands) is `tally`: kept as its
-        snapshot, and its students as the ones 登錄進度 counts (list_store.py)."""
-        sort = natural_order(key)
-        self.tallies.keep_students(school_id, tally, (r.get("student_id") for r in rows))
-        return self.snapshots.keep(school_id, tally, order_rows(rows, sort), sort)
-
-    def recorded_students(self, key: str, school_id: str, year: int, term: int | None) -> set[str] | None:
-        """Students with a record of the type in the semester, from the list tallies (None: they
-        cannot say, for a type without a semester or while they are being built)."""
-        if term is None or not self.class_partition(key, school_id):
-            return None
-        return self.tallies.recorded_students(school_id, key, year, term)
 
     def _classes_of(self, school_id: str):
         def classes(student_ids: set[str]) -> dict[str, str]:
