@@ -40,7 +40,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.records.division import TYPES
 from shared.clock import utcnow
-from shared.mongo import bulk_write_bounded
+from shared.mongo import bulk_write_bounded, side_by_side
 from shared.tenancy import SchoolCollection
 
 log = logging.getLogger("licheng.records.lists")
@@ -94,7 +94,8 @@ class Tallies:
         return self.coll.find_one(school_id, {"_id": self._id(school_id, type_key, None)}) is not None
 
     def add(self, school_id: str, type_key: str, docs: Iterable[dict[str, Any]], sign: int = 1) -> None:
-        for part, n in Counter(partition_of(d) for d in docs).items():
+        def count(counted: tuple[Partition, int]) -> None:
+            part, n = counted
             named = {"type": type_key, "year": part[0], "term": part[1], "class": part[2]}
             # a new tally (a first record, or tallies counted again) gets a new epoch: no snapshot
             # taken of the partition before stands for it (snapshot_store.py)
@@ -104,6 +105,9 @@ class Tallies:
                 self.coll.update_one(school_id, where, change, upsert=True)
             except DuplicateKeyError:  # another writer created the partition's tally at the same moment
                 self.coll.update_one(school_id, where, change)
+
+        # an import chunk's rows fall in a dozen classes: their tallies, each its own document, side by side
+        side_by_side(count, Counter(partition_of(d) for d in docs).items())
 
     def touch(self, school_id: str, type_key: str, doc: dict[str, Any] | None = None) -> None:
         """A record changed in place (its partition's `w` counts it; `doc` None: any of the type's)."""
