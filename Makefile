@@ -71,6 +71,7 @@ clean-var: down ## Remove all local data and builds under var/ (asks nothing: ca
 	rm -rf var
 
 bench: install ## Run the benchmarks against an isolated system; results in var/bench/*.json
+	@deploy/native/browser.sh
 	@deploy/native/infra.sh up
 	@eval "$$(deploy/native/infra.sh env)" && PYTHONPATH=$(CURDIR) $(PY) -m tests.bench.run $(BENCH)
 
