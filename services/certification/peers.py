@@ -13,7 +13,7 @@ from services.certification.domain import Deadlines
 from services.certification.errors import BadEvidence, CourseNotFound
 from services.records.contract import RecordsPeer
 from shared.clock import TAIPEI
-from shared.errors import NotFound, field_error, no_semester_yet
+from shared.errors import Forbidden, NotFound, field_error, no_semester_yet
 
 
 def _moment(value: Any) -> datetime:
@@ -27,6 +27,16 @@ def _moment(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=TAIPEI)
 
 
+def _deadlines(semester: dict[str, Any] | None, year: int, term: int) -> Deadlines:
+    if not semester:
+        raise no_semester_yet(year, term)
+    return Deadlines(
+        student_upload=_moment(semester["student_upload_deadline"]),
+        teacher_certify=_moment(semester["teacher_certification_deadline"]),
+        selection=_moment(semester["internal_deadline"]),
+    )
+
+
 class Peers:
     def __init__(self, records: RecordsPeer, evidence: Any, school_id: str) -> None:
         self.records = records
@@ -34,28 +44,22 @@ class Peers:
         self.school = school_id
 
     # records
-    def course(self, course_id: str) -> dict[str, Any]:
+    def outcome_context(self, student_id: str, course_id: str) -> tuple[dict[str, Any], Deadlines, dict[str, Any]]:
+        """A new outcome's course (one the student takes), its semester's deadlines and the student, in
+        one call to records."""
         try:
-            course = self.records.get_course(self.school, course_id)
+            context = self.records.outcome_context(self.school, student_id, course_id)
         except NotFound:
-            course = None
+            context = {}
+        course = context.get("course")
         if not course:
             raise CourseNotFound("找不到此課程", "course not found")
-        return course
-
-    def student_takes(self, student_id: str, course: dict[str, Any]) -> bool:
-        courses = self.records.list_courses_of_student(self.school, student_id, course["year"], course["term"])
-        return any(c["id"] == course["id"] for c in courses)
+        if not context.get("takes"):
+            raise Forbidden("你沒有修這門課", "you do not take this course")
+        return course, _deadlines(context.get("semester"), course["year"], course["term"]), context.get("student") or {}
 
     def deadlines(self, year: int, term: int) -> Deadlines:
-        semester = self.records.get_semester(self.school, year, term)
-        if not semester:
-            raise no_semester_yet(year, term)
-        return Deadlines(
-            student_upload=_moment(semester["student_upload_deadline"]),
-            teacher_certify=_moment(semester["teacher_certification_deadline"]),
-            selection=_moment(semester["internal_deadline"]),
-        )
+        return _deadlines(self.records.get_semester(self.school, year, term), year, term)
 
     def current_term(self) -> tuple[int, int]:
         semester = self.records.current_semester(self.school)

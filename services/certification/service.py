@@ -72,17 +72,14 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
         school = caller.require_school()
         request = parse(CreateOutcome, payload)
         self._refuse_archived(school, caller.student_id)
-        course = self.peers.course(request.course_id)
-        if not self.peers.student_takes(caller.student_id, course):
-            raise Forbidden("你沒有修這門課", "you do not take this course")
-        domain.check_action_deadline(self.peers.deadlines(course["year"], course["term"]), Action.EDIT, utcnow())
+        course, deadlines, student = self.peers.outcome_context(caller.student_id, request.course_id)
+        domain.check_action_deadline(deadlines, Action.EDIT, utcnow())
         self.peers.own_evidence(caller.student_id, request.evidence_ids)
         cap = self.store.school_cap(school)
         outcome_id = uuid.uuid4().hex
         if self.store.take_slot(school, caller.student_id, course["year"], course["term"], OUTCOMES, cap, outcome_id) == "full":
             raise CapReached(f"本學期最多登錄 {cap} 件課程學習成果", f"at most {cap} outcomes per semester")
         now = utcnow()
-        student = self.peers.student(caller.student_id)
         doc = {
             "_id": outcome_id,
             "student_id": caller.student_id,

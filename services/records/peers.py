@@ -63,6 +63,27 @@ def courses_of_student(ctx: Context, school_id: str, student_id: str, year: int,
     return [view(COURSES, d) for d in ctx.store.courses_of_student(school_id, student, year, term)]
 
 
+def outcome_context(ctx: Context, school_id: str, student_id: str, course_id: str) -> dict:
+    """What a student's new 課程學習成果 (course learning outcome) is checked against, in one call instead
+    of four: the course, whether the student takes it (get_course and list_courses_of_student's rule),
+    its semester with the deadlines, and the student."""
+    ctx.internal(school_id)
+    course = ctx.store.get(COURSES.key, school_id, course_id) if isinstance(course_id, str) else None
+    student = ctx.store.student(school_id, student_id)
+    out: dict[str, Any] = {"course": None, "takes": False, "semester": None, "student": view(STUDENTS, student) if student else None}
+    if course is None:
+        return out
+    year, term = course["year"], course["term"]
+    taken = ctx.store.courses_of_student(school_id, student, year, term) if student else []
+    semester = ctx.store.semester(school_id, domain.semester_id(year, term))
+    out.update(
+        course=view(COURSES, course),
+        takes=any(d["_id"] == course["_id"] for d in taken),
+        semester=semester_view(semester) if semester else None,
+    )
+    return out
+
+
 def homeroom_classes(ctx: Context, school_id: str, teacher_id: str) -> list[str]:
     ctx.internal(school_id)
     return ctx.store.homeroom_classes(school_id, teacher_id)

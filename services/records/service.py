@@ -222,6 +222,11 @@ class RecordsService(ChangesMixin, HealthMixin):
         return peers.courses_of_student(self.ctx, school_id, student_id, year, term)
 
     @rpc
+    def outcome_context(self, school_id: str, student_id: str, course_id: str) -> dict:
+        """A new outcome's course, whether the student takes it, its semester and the student, at once."""
+        return peers.outcome_context(self.ctx, school_id, student_id, course_id)
+
+    @rpc
     def homeroom_classes(self, school_id: str, teacher_id: str) -> list[str]:
         """The class codes a teacher is now homeroom teacher (導師) of (their latest year's classes)."""
         return peers.homeroom_classes(self.ctx, school_id, teacher_id)

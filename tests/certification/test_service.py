@@ -50,6 +50,14 @@ class FakeRecords:
     def list_courses_of_student(self, school_id, student_id, year, term):
         return [self.courses[c] for c in self.takes.get(student_id, [])]
 
+    def outcome_context(self, school_id, student_id, course_id):
+        course = self.get_course(school_id, course_id)
+        if course is None:
+            return {"course": None, "takes": False, "semester": None, "student": self.get_student(school_id, student_id)}
+        taken = self.list_courses_of_student(school_id, student_id, course["year"], course["term"])
+        semester = self.get_semester(school_id, course["year"], course["term"])
+        return {"course": course, "takes": course in taken, "semester": semester, "student": self.get_student(school_id, student_id)}
+
     def get_semester(self, school_id, year, term):
         d = self.deadlines
         return {

@@ -155,6 +155,22 @@ def test_rpcs_for_other_services(rec_a, system_rpc):
     assert system_rpc.records.window_open(rec_a.code, rec_a.year, rec_a.term, "performances", "S001")["open"] is True
 
 
+def test_a_new_outcome_is_checked_against_its_course_semester_and_student_in_one_call(rec_a, system_rpc):
+    course = next(
+        c for c in system_rpc.records.list_courses_of_student(rec_a.code, "S001", rec_a.year, rec_a.term) if c["code"] == COURSE_A
+    )
+    context = system_rpc.records.outcome_context(rec_a.code, "S001", course["id"])
+    assert context["course"] == system_rpc.records.get_course(rec_a.code, course["id"]) and context["takes"] is True
+    assert context["semester"] == system_rpc.records.get_semester(rec_a.code, rec_a.year, rec_a.term)
+    assert context["student"]["student_id"] == "S001" and context["student"]["class_code"] == "101"
+    stranger = system_rpc.records.outcome_context(rec_a.code, "NOPE", course["id"])
+    assert stranger["takes"] is False and stranger["student"] is None and stranger["course"]["id"] == course["id"]
+    unknown = system_rpc.records.outcome_context(rec_a.code, "S001", "no-such-course")
+    assert unknown["course"] is None and unknown["takes"] is False and unknown["student"]["student_id"] == "S001"
+    elsewhere = system_rpc.records.outcome_context("B00002", "S001", course["id"])  # tenancy holds for RPCs too
+    assert elsewhere["course"] is None and elsewhere["takes"] is False
+
+
 # --- windows and reopening -----------------------------------------------------------------------
 
 
