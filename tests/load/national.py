@@ -12,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+import requests
 
 from services.national_upload.domain import RetryPolicy, idempotency_key
 from services.national_upload.publisher import Publisher
@@ -26,6 +29,13 @@ from shared.national.rules import rules_for
 from tests.national.samples import valid_sheets
 from tests.support.api import Client
 
+# how a load run times each request: timed(step, send) -> send()'s response
+Timed = Callable[[str, Callable[[], requests.Response]], requests.Response]
+
+
+def _untimed(step: str, send: Callable[[], requests.Response]) -> requests.Response:
+    return send()
+
 
 @dataclass
 class StartedUpload:
@@ -35,14 +45,41 @@ class StartedUpload:
     keys: dict[str, str] = field(default_factory=dict)  # item id -> idempotency key (known in stand-in mode)
 
 
-def start_upload(registrar: Client, school: str, year: int, term: int, selected: list[str], settings: Settings | None) -> StartedUpload:
-    """The registrar starts the school's national upload; `selected` are the student ids selected so far.
-    A 503 is tried again for a while with the same Idempotency-Key, as the console's button does: the
-    upload starts once however often it is asked."""
+def check_rosters(registrar: Client, year: int, term: int, timed: Timed = _untimed) -> str:
+    """名冊檢查 as the console runs it: a job (202), its progress polled until the draft is ready; the
+    draft's id, which the start then sends. Each request goes through `timed(step, send)`."""
+    body = {"year": year, "term": term}
+    started = timed("national_check", lambda: registrar.post("/api/v1/national/rosters", json=body, headers={"Prefer": ""}))
+    if started.status_code != 202:
+        raise RuntimeError(f"the roster check did not start: {started.status_code} {started.text[:300]}")
+    progress, deadline = started.json(), time.monotonic() + 300
+    while progress.get("state") == "checking" and time.monotonic() < deadline:
+        time.sleep(0.5)  # as the console polls
+        progress = timed("national_progress", lambda: registrar.get(started.headers["Location"])).json()
+    if progress.get("state") != "draft":
+        raise RuntimeError(f"the roster check ended {progress.get('state')}: {str(progress.get('error'))[:300]}")
+    return progress["upload_id"]
+
+
+def start_upload(
+    registrar: Client,
+    school: str,
+    year: int,
+    term: int,
+    selected: list[str],
+    settings: Settings | None,
+    draft_id: str | None = None,
+    timed: Timed = _untimed,
+) -> StartedUpload:
+    """The registrar starts the school's national upload (from the roster check's draft, as the console
+    does, when `draft_id` is given); `selected` are the student ids selected so far. A 503 is tried
+    again for a while with the same Idempotency-Key, as the console's button does: the upload starts
+    once however often it is asked."""
     key = uuid.uuid4().hex
     deadline = time.monotonic() + 120
+    body: dict[str, object] = {"year": year, "term": term, **({"draft_id": draft_id} if draft_id else {})}
     while True:
-        response = registrar.post("/api/v1/national/uploads", json={"year": year, "term": term}, headers={"Idempotency-Key": key})
+        response = timed("national_start", lambda: registrar.post("/api/v1/national/uploads", json=body, headers={"Idempotency-Key": key}))
         if response.status_code not in (409, 503) or time.monotonic() > deadline:
             break
         if response.status_code == 409 and response.json().get("code") != "idempotency_in_progress":

@@ -405,21 +405,30 @@ class Rush:
             time.sleep(max(self.config.think_s * 2, 0.5))
 
     def start_national(self) -> None:
-        """The registrars start the national upload while the last students are still uploading."""
+        """The registrars start the national upload while the last students are still uploading, as the
+        console does: the roster check (a job, polled), then the start from its draft."""
         self.national_started.wait(timeout=max(0.0, self.deadline - time.monotonic()))
         with self.ledger.lock:
             snapshot = list(self.ledger.selected)
         for school in self.schools:
             students = sorted({s.student_id for s in snapshot if s.school == school.code})
             self.selected_at_start[school.code] = set(students)
-            started = time.perf_counter()
             try:
-                upload = national.start_upload(school.registrar, school.code, school.year, school.term, students, self.target.settings)
+                draft = national.check_rosters(school.registrar, school.year, school.term, self.timed)
+                upload = national.start_upload(
+                    school.registrar, school.code, school.year, school.term, students, self.target.settings, draft, self.timed
+                )
             except Exception as exc:  # named in the report, never silently skipped
-                self.rec.record("national_start", started, time.perf_counter(), f"{type(exc).__name__}: {exc}"[:200])
+                self.rec.errors[f"national_start: {type(exc).__name__}: {exc}"[:200]] += 1
                 continue
-            self.rec.record("national_start", started, time.perf_counter())
             self.uploads.append(upload)
+
+    def timed(self, step: str, send) -> requests.Response:
+        """One of the registrar's requests, timed as a step (a 5xx counted as its error)."""
+        started = time.perf_counter()
+        response = send()
+        self.rec.record(step, started, time.perf_counter(), f"HTTP {response.status_code}" if response.status_code >= 500 else None)
+        return response
 
     def run(self) -> dict:
         self.on_phase("journeys")
