@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 
 from services.certification import domain, events
-from services.certification.domain import Action, State
+from services.certification.certifying import CertifyingMixin
+from services.certification.domain import Action, Deadlines, State
 from services.certification.errors import (
     CapReached,
     NotCourseTeacher,
@@ -20,8 +22,6 @@ from services.certification.errors import (
 )
 from services.certification.peers import Peers
 from services.certification.schemas import (
-    BulkCertify,
-    BulkResult,
     CreateOutcome,
     EditOutcome,
     NameProxy,
@@ -37,7 +37,7 @@ from shared.archived import ArchiveListener
 from shared.caller import Caller
 from shared.changes import ChangesMixin
 from shared.clock import utcnow
-from shared.errors import Conflict, Forbidden, LichengError
+from shared.errors import Conflict, Forbidden
 from shared.guardians import child_of
 from shared.mongo import StoreProvider
 from shared.national.rules import rules_for
@@ -48,7 +48,7 @@ from shared.tenancy import acting_school
 from shared.validation import parse
 
 
-class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, HealthMixin):
+class CertificationService(CertifyingMixin, SelectionMixin, ChangesMixin, ArchiveListener, HealthMixin):
     name = "certification"
 
     store: CertificationStore = StoreProvider("certification", CertificationStore)
@@ -172,40 +172,6 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
     # --- teachers: certify, return, bulk, queue, proxies ---
 
     @rpc
-    def certify_outcome(self, outcome_id: str) -> dict:
-        caller = require(self.caller, Permission.COURSE_OUTCOMES_CERTIFY)
-        return self._certify(caller, outcome_id)
-
-    def _certify(self, caller: Caller, outcome_id: str) -> dict:
-        school = caller.require_school()
-        doc = self._find(school, outcome_id)
-        on_behalf = self._acting_for(caller, doc)
-        if doc["state"] == State.CERTIFIED.value:
-            return outcome_view(doc)  # a double click or a redelivery changes nothing
-        domain.next_state(State(doc["state"]), Action.CERTIFY)
-        # Lock the files before the record says certified: a certified outcome never has mutable evidence.
-        self.peers.lock(doc["evidence_ids"])
-        after = self._move(
-            caller,
-            doc,
-            Action.CERTIFY,
-            {"certified_by": caller.user_id, "certified_for": on_behalf, "certified_at": utcnow()},
-            on_behalf=on_behalf,
-        )
-        self.dispatch(
-            events.OUTCOME_CERTIFIED,
-            {
-                "school_id": school,
-                "outcome_id": outcome_id,
-                "student_id": doc["student_id"],
-                "evidence_ids": doc["evidence_ids"],
-                "certified_by": caller.user_id,
-                "certified_for": on_behalf,
-            },
-        )
-        return after
-
-    @rpc
     def return_outcome(self, outcome_id: str, payload: dict) -> dict:
         caller = require(self.caller, Permission.COURSE_OUTCOMES_CERTIFY)
         request = parse(ReturnOutcome, payload)
@@ -219,20 +185,6 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
         reason = domain.RETURN_REASONS_ZH[request.reason] + (f"，{request.comment}" if request.comment else "")
         self._notify(caller.school_id, [doc["student_id"]], caller, f"「{doc['course_name']}」學習成果被退回：{reason}")
         return after
-
-    @rpc
-    def bulk_certify(self, payload: dict) -> dict:
-        """Each outcome is still checked and audited on its own; one failure does not stop the rest."""
-        caller = require(self.caller, Permission.COURSE_OUTCOMES_CERTIFY)
-        request = parse(BulkCertify, payload)
-        certified, failed = [], {}
-        for outcome_id in dict.fromkeys(request.outcome_ids):
-            try:
-                self._certify(caller, outcome_id)
-                certified.append(outcome_id)
-            except LichengError as exc:
-                failed[outcome_id] = {"code": exc.code, "detail": exc.detail or exc.title, "detail_en": exc.detail_en or exc.title_en}
-        return BulkResult(certified=certified, failed=failed).model_dump(mode="json")
 
     @rpc
     def teacher_queue(self) -> dict:
@@ -450,8 +402,12 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
             raise OutcomeNotFound("找不到此學習成果", "outcome not found")
         return doc
 
-    def _acting_for(self, caller: Caller, doc: dict[str, Any]) -> str:
-        proxies = self.store.proxies_of(caller.require_school(), proxy_id=caller.user_id)
+    def _proxies(self, caller: Caller) -> list[dict[str, Any]]:
+        """Whom the caller stands in for (代理), as named."""
+        return self.store.proxies_of(caller.require_school(), proxy_id=caller.user_id)
+
+    def _acting_for(self, caller: Caller, doc: dict[str, Any], proxies: list[dict[str, Any]] | None = None) -> str:
+        proxies = self._proxies(caller) if proxies is None else proxies
         on_behalf = domain.acting_for(caller.user_id, doc["teacher_ids"], proxies, utcnow())
         if on_behalf is None:
             raise NotCourseTeacher("找不到此學習成果", "outcome not found")
@@ -483,6 +439,7 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
         on_behalf: str | None = None,
         reason: str | None = None,
         comment: str | None = None,
+        deadlines: Callable[[int, int], Deadlines] | None = None,
     ) -> dict:
         """Apply one transition atomically; repeats are harmless; deadlines and audit on every change."""
         school = caller.require_school()
@@ -492,7 +449,7 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
             return outcome_view(doc)
         target = domain.next_state(current, action)
         now = utcnow()
-        domain.check_action_deadline(self.peers.deadlines(doc["year"], doc["term"]), action, now)
+        domain.check_action_deadline((deadlines or self.peers.deadlines)(doc["year"], doc["term"]), action, now)
         entry = {
             "at": now,
             "by": caller.user_id,
@@ -508,7 +465,7 @@ class CertificationService(SelectionMixin, ChangesMixin, ArchiveListener, Health
             if domain.is_repeat(State(fresh["state"]), action):
                 return outcome_view(fresh)
             domain.next_state(State(fresh["state"]), action)
-            return self._move(caller, fresh, action, changes, on_behalf=on_behalf, reason=reason, comment=comment)
+            return self._move(caller, fresh, action, changes, on_behalf=on_behalf, reason=reason, comment=comment, deadlines=deadlines)
         self.changes.record(school, caller, f"outcome.{action.value}", doc["_id"], before=doc, after=after)
         return outcome_view(after)
 

@@ -330,6 +330,29 @@ def test_bulk_certify_checks_each_and_supervision_views(store, peers):
     assert completion["per_teacher"]["t1"]["certified"] >= 2 and completion["turnaround"]["t1"]["count"] >= 2
 
 
+def test_bulk_certify_locks_only_what_it_certifies_in_one_call_and_asks_the_deadlines_once(store, peers, monkeypatch):
+    sid, ev = new_student(peers, evidence=4)
+    me = svc(store, peers, student(sid))
+    submitted = []
+    for evidence in ev[:2]:
+        outcome = me.create_outcome({"course_id": "c1", "summary": "待認證", "evidence_ids": [evidence]})
+        submitted.append(me.submit_outcome(outcome["id"])["id"])
+    draft = me.create_outcome({"course_id": "c1", "summary": "草稿", "evidence_ids": [ev[2]]})["id"]
+    done = me.create_outcome({"course_id": "c1", "summary": "已認證", "evidence_ids": [ev[3]]})["id"]
+    me.submit_outcome(done)
+    svc(store, peers, teacher()).certify_outcome(done)
+    records, evidence = peers
+    calls: list[tuple] = []
+    monkeypatch.setattr(evidence, "lock", lambda ids, reason, school_id=None: calls.append(("lock", tuple(ids))))
+    asked = records.get_semester
+    monkeypatch.setattr(records, "get_semester", lambda *a: calls.append(("deadlines", a[1:])) or asked(*a))
+    result = svc(store, peers, teacher()).bulk_certify({"outcome_ids": [*submitted, draft, done]})
+    assert result["certified"] == [*submitted, done]  # the certified one again: unchanged, not an error
+    assert result["failed"][draft]["code"] == "invalid_transition"
+    assert calls == [("deadlines", (114, 1)), ("lock", (ev[0], ev[1]))]  # not the draft's file, nor the certified one's
+    assert {svc(store, peers, student(sid)).get_outcome(i)["state"] for i in submitted} == {"certified"}
+
+
 def test_performances_ticked_at_most_ten_per_year_only_ones_own(store, peers):
     sid, _ = new_student(peers)
     me = svc(store, peers, student(sid))
