@@ -2,8 +2,9 @@
 
 A mixin of CertificationService: it uses the service's store, caller, peers, dispatch and its
 helpers `_find`, `_acting_for`, `_proxies`, `_refuse_archived` and `_move`. A bulk certification checks every outcome
-on its own (one failure does not stop the rest), but asks records for each semester's deadlines once
-and evidence to lock the files of all of them in a few calls, not two calls per outcome.
+on its own (one failure does not stop the rest), but asks records for each semester's deadlines once,
+evidence to lock the files of all of them in a few calls (not two calls per outcome), and moves the
+outcomes side by side.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.certification.views import outcome_view
 from shared.caller import Caller
 from shared.clock import utcnow
 from shared.errors import LichengError
+from shared.mongo import side_by_side
 from shared.permissions import Permission, require
 from shared.validation import parse
 
@@ -73,10 +75,19 @@ class CertifyingMixin:
 
     def _certify_locked(self, caller: Caller, doc: dict[str, Any], on_behalf: str, deadlines: Callable[[int, int], Deadlines]) -> dict:
         """Certify an outcome whose files are locked."""
+        after = self._certified(caller, doc, on_behalf, deadlines)
+        if doc["state"] != State.CERTIFIED.value:
+            self._announce(caller, doc, on_behalf)
+        return after
+
+    def _certified(self, caller: Caller, doc: dict[str, Any], on_behalf: str, deadlines: Callable[[int, int], Deadlines]) -> dict:
+        """The outcome's move to certified, with its audit entry (nothing yet told to others)."""
         if doc["state"] == State.CERTIFIED.value:
             return outcome_view(doc)  # a double click or a redelivery changes nothing
         changes = {"certified_by": caller.user_id, "certified_for": on_behalf, "certified_at": utcnow()}
-        after = self._move(caller, doc, Action.CERTIFY, changes, on_behalf=on_behalf, deadlines=deadlines)
+        return self._move(caller, doc, Action.CERTIFY, changes, on_behalf=on_behalf, deadlines=deadlines)
+
+    def _announce(self, caller: Caller, doc: dict[str, Any], on_behalf: str) -> None:
         self.dispatch(
             events.OUTCOME_CERTIFIED,
             {
@@ -88,7 +99,6 @@ class CertifyingMixin:
                 "certified_for": on_behalf,
             },
         )
-        return after
 
     @rpc
     def bulk_certify(self, payload: dict) -> dict:
@@ -107,10 +117,22 @@ class CertifyingMixin:
         files = list(dict.fromkeys(e for doc, _ in ready.values() if doc["state"] != State.CERTIFIED.value for e in doc["evidence_ids"]))
         for start in range(0, len(files), LOCK_BATCH):
             self.peers.lock(files[start : start + LOCK_BATCH])
-        for outcome_id, (doc, on_behalf) in ready.items():
+
+        def certify(item: tuple[str, tuple[dict[str, Any], str]]) -> LichengError | None:
+            _, (doc, on_behalf) = item
             try:
-                self._certify_locked(caller, doc, on_behalf, deadlines)
-                certified.append(outcome_id)
+                self._certified(caller, doc, on_behalf, deadlines)
             except LichengError as exc:
-                failed[outcome_id] = _failure(exc)
+                return exc
+            return None
+
+        # each move is one outcome's own document and audit entry: side by side, so FerretDB overlaps
+        # their commits; the events go out after, one by one from this green thread
+        for (outcome_id, (doc, on_behalf)), error in zip(ready.items(), side_by_side(certify, ready.items()), strict=True):
+            if error is not None:
+                failed[outcome_id] = _failure(error)
+                continue
+            if doc["state"] != State.CERTIFIED.value:
+                self._announce(caller, doc, on_behalf)
+            certified.append(outcome_id)
         return BulkResult(certified=certified, failed=failed).model_dump(mode="json")
