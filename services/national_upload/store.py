@@ -152,11 +152,17 @@ class UploadStore:
 
     def evidence_pending(self, school_id: str, upload_id: str) -> bool:
         """Whether any evidence item of an upload is still on its way (rosters that refer to them wait).
-        One state at a time, as equalities FerretDB hands to PostgreSQL, stopping at the first found, the
-        state with the fewest items first (while workers run, some are being sent): a count with `$nin`
-        decoded every evidence item of the upload in FerretDB (seconds for 26,000), and a waiting roster
-        asks again after every retry delay."""
-        on_the_way = (ItemState.SENDING, ItemState.RETRYING, ItemState.QUEUED)
+        One state at a time, as equalities FerretDB hands to PostgreSQL, stopping at the first found: a
+        count with `$nin` decoded every evidence item of the upload in FerretDB (seconds for 26,000), and
+        a waiting roster asks again after every retry delay.
+
+        The states are asked in the order an item moves through them (queued, then sending, and between
+        sending and retrying), so an item that moves while they are asked is met at a later question: a
+        claim (queued to sending) is met at `sending`, and a failed send (sending to retrying) at the
+        second `retrying`; retrying to sending again takes a retry delay, far longer than the questions.
+        Asked the other way round, a roster could go out while a file it refers to was being claimed,
+        and the national side rejected it."""
+        on_the_way = (ItemState.QUEUED, ItemState.RETRYING, ItemState.SENDING, ItemState.RETRYING)
         return any(
             self.items.find_one(school_id, {"upload_id": upload_id, "kind": "evidence", "state": state.value}, projection={"_id": 1})
             for state in on_the_way
