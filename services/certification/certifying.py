@@ -54,10 +54,13 @@ class CertifyingMixin:
     def _certify(self, caller: Caller, outcome_id: str) -> dict:
         deadlines = _remembered(self.peers.deadlines)
         doc, on_behalf = self._certifiable(caller, outcome_id, self._proxies(caller), deadlines)
-        if doc["state"] != State.CERTIFIED.value:
-            # Lock the files before the record says certified: a certified outcome never has mutable evidence.
-            self.peers.lock(doc["evidence_ids"])
-        return self._certify_locked(caller, doc, on_behalf, deadlines)
+        if doc["state"] == State.CERTIFIED.value:
+            return outcome_view(doc)  # a double click or a redelivery changes nothing
+        # Lock the files before the record says certified: a certified outcome never has mutable evidence.
+        self.peers.lock(doc["evidence_ids"])
+        after = self._certified(caller, doc, on_behalf, deadlines)
+        self._announce(caller, doc, on_behalf)
+        return after
 
     def _certifiable(
         self, caller: Caller, outcome_id: str, proxies: list[dict[str, Any]], deadlines: Callable[[int, int], Deadlines]
@@ -72,13 +75,6 @@ class CertifyingMixin:
             domain.next_state(State(doc["state"]), Action.CERTIFY)
             domain.check_action_deadline(deadlines(doc["year"], doc["term"]), Action.CERTIFY, utcnow())
         return doc, on_behalf
-
-    def _certify_locked(self, caller: Caller, doc: dict[str, Any], on_behalf: str, deadlines: Callable[[int, int], Deadlines]) -> dict:
-        """Certify an outcome whose files are locked."""
-        after = self._certified(caller, doc, on_behalf, deadlines)
-        if doc["state"] != State.CERTIFIED.value:
-            self._announce(caller, doc, on_behalf)
-        return after
 
     def _certified(self, caller: Caller, doc: dict[str, Any], on_behalf: str, deadlines: Callable[[int, int], Deadlines]) -> dict:
         """The outcome's move to certified, with its audit entry (nothing yet told to others)."""

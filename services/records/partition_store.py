@@ -34,6 +34,10 @@ class SemesterPartitions:
         """Does every record of this type carry its student's class (so a class filter may use it)?"""
         return key in PARTITIONED and self.tallies.ready(school_id, key, self._classes_of(school_id))
 
+    def _semester_tallied(self, key: str, school_id: str) -> bool:
+        """Is this a semester type whose partitions are tallied (so a semester reads their snapshots)?"""
+        return bool(TYPES[key].semester) and self.class_partition(key, school_id)
+
     def semester_records(self, key: str, school_id: str, year: int, term: int, ordered: bool = True) -> list[dict[str, Any]]:
         """Every record of a semester type in one semester, in `_id` order unless not `ordered`: from
         the partitions' snapshots when the type is tallied (a term's 30,000 grades: 60 documents),
@@ -47,7 +51,7 @@ class SemesterPartitions:
         """What an import compares a file's rows with: every record of each partition of the semester
         whose snapshot's keys meet `wanted` (natural keys; None: every partition), and the partitions
         left unread because their snapshot says none of `wanted` is in them."""
-        if not (key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id))):
+        if not self._semester_tallied(key, school_id):
             return self.find(key, school_id, {"year": year, "term": term}), set()
         parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
         kept = self.snapshots.semester(school_id, key, year, term)
@@ -66,7 +70,7 @@ class SemesterPartitions:
     ) -> list[dict[str, Any]]:
         """`compute(rows)` of a semester type's records in one semester: one value per partition, kept
         with the partitions (figure_store.py) when the type is tallied, else one of every record."""
-        if key in PARTITIONED and TYPES[key].semester and self.tallies.ready(school_id, key, self._classes_of(school_id)):
+        if self._semester_tallied(key, school_id):
             parts = [p for p in self.tallies.partitions(school_id, key) if p.get("year") == year and p.get("term") == term]
             return self.figures.of(school_id, key, parts, name, params, compute)
         return [compute(self.find(key, school_id, {"year": year, "term": term}))]

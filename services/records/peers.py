@@ -68,7 +68,7 @@ def outcome_context(ctx: Context, school_id: str, student_id: str, course_id: st
     of four: the course, whether the student takes it (get_course and list_courses_of_student's rule),
     its semester with the deadlines, and the student."""
     ctx.internal(school_id)
-    course = ctx.store.get(COURSES.key, school_id, course_id) if isinstance(course_id, str) else None
+    course = ctx.store.get(COURSES.key, school_id, course_id)
     student = ctx.store.student(school_id, student_id)
     out: dict[str, Any] = {"course": None, "takes": False, "semester": None, "student": view(STUDENTS, student) if student else None}
     if course is None:
